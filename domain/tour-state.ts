@@ -317,7 +317,13 @@ export function apply(state: TourState, shape: TourShape, command: TourCommand, 
       break;
     }
     case 'complete_tour':
-      next = { ...next, status: 'completed', completedAt: now, completedSteps: withIndex(next.completedSteps, index) };
+      next = {
+        ...next,
+        status: 'completed',
+        completedAt: now,
+        completedSteps: withIndex(next.completedSteps, index),
+        skippedSteps: withoutIndex(next.skippedSteps, index),
+      };
       events.push({ type: 'tour_completed', stepIndex: index, stepKey: stepKey(index) });
       break;
     case 'abandon_tour':
@@ -331,6 +337,11 @@ export function apply(state: TourState, shape: TourShape, command: TourCommand, 
     events.push({ type: 'feedback_submitted', stepIndex: index, stepKey: stepKey(index) });
   }
   return { state: next, events, noop: false };
+}
+
+/** The shape the state machine needs, from a definition's steps as stored. */
+export function shapeOf(tourId: string, name: string, steps: { step_key: string; skip_enabled: boolean }[]): TourShape {
+  return { tourId, name, steps: steps.map((s) => ({ key: s.step_key, skippable: s.skip_enabled })) };
 }
 
 export function completionPercentage(state: Pick<TourState, 'status' | 'currentStepIndex' | 'totalSteps'>): number {

@@ -1,0 +1,31 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { Db } from '../db/knex';
+import { authenticate, type TokenVerifier } from './middleware/auth';
+import { errorHandler, unknownRoute } from './middleware/errors';
+import { createHealthRouter } from './routes/health';
+import { createToursRouter } from './routes/tours';
+import type { TourWorkflows } from './temporal';
+
+export interface AppDeps {
+  /** Non-owner connection (RLS applies). */
+  db: Db;
+  tours: TourWorkflows;
+  verifier: TokenVerifier;
+  logger: Logger;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(createHealthRouter(deps));
+  app.use(express.json({ limit: '64kb', strict: true }));
+  app.use('/api', authenticate(deps.verifier));
+  app.use('/api/tours', createToursRouter(deps));
+  app.use(unknownRoute);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

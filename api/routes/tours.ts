@@ -1,0 +1,193 @@
+import { Router } from 'express';
+import type { Db } from '../../db/knex';
+import { findProgressById, findProgressFor, rowToState } from '../../db/repositories/progress';
+import { findTour, listSteps, listTours } from '../../db/repositories/tours';
+import { withTenant } from '../../db/tenant';
+import {
+  TRANSITION_ERROR_STATUS,
+  isFinished,
+  isSettled,
+  shapeOf,
+  validate,
+  type TourState,
+  type TransitionErrorCode,
+} from '../../domain/tour-state';
+import { TOUR_NOT_FOUND, type AdvanceTourArgs } from '../../workflows/tour-lifecycle';
+import { ApiError, notFound, parse, requireJsonBody } from '../middleware/errors';
+import { idParams, listToursQuery, progressParams, startTourBody, updateProgressBody } from '../schemas/tours';
+import { TourRejection, type TourWorkflows } from '../temporal';
+import { currentStep, presentProgress, presentStep, presentTour, remainingSeconds } from '../views';
+
+export interface ToursRouterDeps {
+  /** Non-owner connection: row-level security decides what each caller sees. */
+  db: Db;
+  tours: TourWorkflows;
+}
+
+export function createToursRouter(deps: ToursRouterDeps): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const query = parse(listToursQuery, req.query, 'query');
+    const auth = req.auth!;
+    const rows = await withTenant(deps.db, auth, (trx) =>
+      listTours(trx, {
+        userId: auth.userId,
+        ...(query.audience ? { audience: query.audience } : {}),
+        ...(query.wedding_phase ? { weddingPhase: query.wedding_phase } : {}),
+        includeCompleted: query.include_completed ?? false,
+      }),
+    );
+    res.json({
+      tours: rows.map((row) => ({
+        ...presentTour(row),
+        total_steps: row.step_count,
+        progress: row.progress_id
+          ? {
+              progress_id: row.progress_id,
+              status: row.progress_status,
+              completed_steps: row.progress_completed_steps,
+              current_step_index: row.progress_current_step_index,
+            }
+          : null,
+      })),
+      total: rows.length,
+      has_active_tour: rows.some((r) => r.progress_status === 'in_progress'),
+    });
+  });
+
+  // Registered before '/:id' so "progress" is never read as a tour id.
+  router.get('/progress/:progressId', async (req, res) => {
+    const { progressId } = parse(progressParams, req.params, 'path');
+    const { progress, steps } = await withTenant(deps.db, req.auth!, async (trx) => {
+      const row = await findProgressById(trx, progressId);
+      return { progress: row, steps: row ? await listSteps(trx, row.tour_id) : [] };
+    });
+    if (!progress) throw notFound('Progress', { progress_id: progressId });
+    const state = rowToState(progress);
+    res.json({
+      progress: presentProgress(state),
+      current_step: currentStep(state, steps),
+      remaining_steps: isFinished(state.status) ? 0 : Math.max(state.totalSteps - state.currentStepIndex, 0),
+      completion_percentage: presentProgress(state).completion_percentage,
+    });
+  });
+
+  router.put('/progress/:progressId', requireJsonBody, async (req, res) => {
+    const { progressId } = parse(progressParams, req.params, 'path');
+    const body = parse(updateProgressBody, req.body ?? {}, 'body');
+    const auth = req.auth!;
+    const { progress, steps } = await withTenant(deps.db, auth, async (trx) => {
+      const row = await findProgressById(trx, progressId);
+      return { progress: row, steps: row ? await listSteps(trx, row.tour_id) : [] };
+    });
+    if (!progress) throw notFound('Progress', { progress_id: progressId });
+    if (progress.user_id !== auth.userId) {
+      // Admins can read anyone's progress, but a tour is moved only by the person taking it.
+      throw new ApiError(403, 'not_your_progress', 'Only the person taking this tour can move it');
+    }
+    const before = rowToState(progress);
+    const command: AdvanceTourArgs = {
+          action: body.action,
+          ...(body.step_index !== undefined ? { stepIndex: body.step_index } : {}),
+          ...(body.step_key !== undefined ? { stepKey: body.step_key } : {}),
+          ...(body.interaction_time_ms !== undefined ? { interactionTimeMs: body.interaction_time_ms } : {}),
+          ...(body.expected_version !== undefined ? { expectedVersion: body.expected_version } : {}),
+          ...(body.user_feedback
+            ? {
+                feedback: {
+                  ...(body.user_feedback.rating !== undefined ? { rating: body.user_feedback.rating } : {}),
+                  ...(body.user_feedback.feedback !== undefined ? { feedback: body.user_feedback.feedback } : {}),
+                  ...(body.user_feedback.was_helpful !== undefined ? { wasHelpful: body.user_feedback.was_helpful } : {}),
+                },
+              }
+            : {}),
+    };
+    const result = await rejectionsAsApiErrors(async () => {
+      if (isSettled(before.status)) {
+        // Nobody is mid-tour, so no workflow is running: answer from the stored state with the same rules
+        // rather than start a workflow run only to refuse the move.
+        const refusal = validate(before, shapeOf(progress.tour_id, '', steps), { kind: 'advance', ...command });
+        if (refusal) throw new TourRejection(refusal.code, refusal.message, refusal.details, before);
+      }
+      return deps.tours.advance(
+        { orgId: progress.organization_id, userId: progress.user_id, tourId: progress.tour_id },
+        command,
+        `Tour ${progress.tour_id} for user ${progress.user_id}`,
+      );
+    });
+    const state = result.state;
+    const completed = state.status === 'completed';
+    res.json({
+      progress: presentProgress(state),
+      next_step: currentStep(state, steps),
+      tour_completed: isFinished(state.status),
+      celebration_trigger: completed && before.status !== 'completed',
+    });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { id } = parse(idParams, req.params, 'path');
+    const auth = req.auth!;
+    const found = await withTenant(deps.db, auth, async (trx) => {
+      const tour = await findTour(trx, id);
+      if (!tour) return null;
+      const steps = await listSteps(trx, id);
+      const row = await findProgressFor(trx, { orgId: auth.orgId, userId: auth.userId, tourId: id });
+      return { tour, steps, row };
+    });
+    if (!found) throw notFound('Tour', { tour_id: id });
+    res.json({
+      tour: { ...presentTour(found.tour), steps: found.steps.map(presentStep) },
+      user_progress: found.row ? presentProgress(rowToState(found.row)) : null,
+      total_steps: found.steps.length,
+    });
+  });
+
+  router.post('/:id/start', requireJsonBody, async (req, res) => {
+    const { id } = parse(idParams, req.params, 'path');
+    const body = parse(startTourBody, req.body ?? {}, 'body');
+    const auth = req.auth!;
+    const found = await withTenant(deps.db, auth, async (trx) => {
+      const tour = await findTour(trx, id);
+      return tour ? { tour, steps: await listSteps(trx, id) } : null;
+    });
+    if (!found || !found.tour.is_active) throw notFound('Tour', { tour_id: id });
+    if (found.steps.length === 0) throw new ApiError(422, 'tour_has_no_steps', 'This tour has no steps to take');
+    const result = await rejectionsAsApiErrors(() =>
+      deps.tours.start(
+        { orgId: auth.orgId, userId: auth.userId, tourId: id },
+        {
+          ...(body.device_type ? { deviceType: body.device_type } : {}),
+          ...(body.viewport_size ? { viewportSize: body.viewport_size } : {}),
+          ...(body.restart ? { restart: true } : {}),
+        },
+        `${found.tour.name} (${found.tour.tour_key}) for user ${auth.userId}`,
+      ),
+    );
+    const state = result.state;
+    res.status(result.noop ? 200 : 201).json({
+      progress_id: state.progressId,
+      progress: presentProgress(state),
+      current_step: currentStep(state, found.steps),
+      total_steps: found.steps.length,
+      estimated_completion_time: remainingSeconds(state, found.steps),
+    });
+  });
+
+  return router;
+}
+
+async function rejectionsAsApiErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof TourRejection)) throw err;
+    if (err.code === TOUR_NOT_FOUND) throw notFound('Tour', err.details);
+    const status = TRANSITION_ERROR_STATUS[err.code as TransitionErrorCode] ?? 409;
+    throw new ApiError(status, err.code, err.message, {
+      ...err.details,
+      ...(err.state ? { current_progress: presentProgress(err.state as TourState) } : {}),
+    });
+  }
+}

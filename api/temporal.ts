@@ -1,0 +1,116 @@
+import { status } from '@grpc/grpc-js';
+import {
+  Client,
+  Connection,
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Config } from '../config';
+import { ApiError } from './middleware/errors';
+import {
+  advanceTourUpdate,
+  startTourUpdate,
+  tourLifecycle,
+  type AdvanceTourArgs,
+  type StartTourArgs,
+  type TourUpdateResult,
+} from '../workflows/tour-lifecycle';
+import { TourId, TourOrgId, TourUserId, tourWorkflowId } from '../workflows/search-attributes';
+
+export interface TourKey {
+  orgId: string;
+  userId: string;
+  tourId: string;
+}
+
+/** What the API asks of Temporal; an interface so route tests can see exactly what was sent. */
+export interface TourWorkflows {
+  start(key: TourKey, args: StartTourArgs, summary: string): Promise<TourUpdateResult>;
+  advance(key: TourKey, args: AdvanceTourArgs, summary: string): Promise<TourUpdateResult>;
+  ping(): Promise<void>;
+}
+
+/** A rejection from the workflow's validator or handler, carrying the domain's code and the state it saw. */
+export class TourRejection extends Error {
+  constructor(
+    public readonly code: string,
+    message: string,
+    public readonly details: Record<string, unknown>,
+    public readonly state: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function createTourWorkflows(client: Client, config: Config): TourWorkflows {
+  const send = async (key: TourKey, update: typeof startTourUpdate | typeof advanceTourUpdate, args: unknown, summary: string) => {
+    const workflowId = tourWorkflowId(key.orgId, key.userId, key.tourId);
+    const attempt = () =>
+      client.workflow.executeUpdateWithStart(update as typeof startTourUpdate, {
+        args: [args as StartTourArgs],
+        startWorkflowOperation: new WithStartWorkflowOperation(tourLifecycle, {
+          workflowId,
+          taskQueue: config.temporal.taskQueue,
+          args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          staticSummary: summary,
+          typedSearchAttributes: [
+            { key: TourOrgId, value: key.orgId },
+            { key: TourId, value: key.tourId },
+            { key: TourUserId, value: key.userId },
+          ],
+        }),
+      });
+    try {
+      return await withDeadline(client, config.tours.updateTimeoutMs, attempt);
+    } catch (err) {
+      throw translate(err);
+    }
+  };
+  return {
+    start: (key, args, summary) => send(key, startTourUpdate, args, summary),
+    advance: (key, args, summary) => send(key, advanceTourUpdate, args, summary),
+    async ping() {
+      await client.connection.workflowService.getSystemInfo({});
+    },
+  };
+}
+
+function withDeadline<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
+  return client.connection.withDeadline(Date.now() + ms, fn);
+}
+
+function translate(err: unknown): unknown {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.type) {
+    const [details, state] = (cause.details ?? []) as [Record<string, unknown> | undefined, unknown];
+    return new TourRejection(cause.type, cause.message, details ?? {}, state ?? null);
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new ApiError(503, 'tour_timeout', 'The tour did not answer in time; try again', {});
+  }
+  const grpcCode = grpcStatus(err);
+  // RESOURCE_EXHAUSTED: too many updates in flight on this one tour (history.maxInFlightUpdates).
+  if (grpcCode === status.RESOURCE_EXHAUSTED) {
+    return new ApiError(429, 'tour_busy', 'Too many changes to this tour at once; retry shortly', {});
+  }
+  if (grpcCode === status.UNAVAILABLE || grpcCode === status.DEADLINE_EXCEEDED) {
+    return new ApiError(503, 'temporal_unavailable', 'The workflow service is unavailable; retry shortly', {});
+  }
+  return err;
+}
+
+function grpcStatus(err: unknown): number | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+export async function connectTemporal(config: Config): Promise<Client> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}

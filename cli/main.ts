@@ -1,0 +1,45 @@
+type Command = { run(argv: string[]): Promise<number> };
+
+// require, not import(): under tsx's CommonJS hook a dynamic import() would bypass the TypeScript loader.
+// Commands load lazily so `tourhub token` does not pay for the worker's start-up.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = (path: string) => Promise.resolve(require(path) as Command);
+
+const COMMANDS: Record<string, { describe: string; load: () => Promise<Command> }> = {
+  dev: { describe: 'start Postgres, Temporal, the worker and the API on this machine', load: () => load('./commands/dev') },
+  api: { describe: 'run the HTTP API', load: () => load('./commands/api') },
+  worker: { describe: 'run the Temporal worker', load: () => load('./commands/worker') },
+  migrate: { describe: 'apply database migrations (--status, --down-all)', load: () => load('./commands/migrate') },
+  seed: { describe: 'create the demo organisation and tours', load: () => load('./commands/seed') },
+  token: { describe: 'print a development JWT', load: () => load('./commands/token') },
+  'temporal-path': { describe: 'print (installing if needed) the Temporal CLI path', load: () => load('./commands/temporal-path') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return ['Usage: tourhub <command> [options]', '', ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.describe}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`tourhub: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

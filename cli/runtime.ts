@@ -1,0 +1,63 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../config';
+
+/** Loads the config or prints which variable is wrong and exits: nothing half-configured keeps running. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+export function createLogger(config: Config, name: string): Logger {
+  return pino({ name, level: config.logLevel });
+}
+
+/**
+ * The HS256 secret: JWT_SECRET when set; otherwise (development only) a random one kept in the data
+ * folder, so `tourhub token` and the running API agree without anyone choosing a secret.
+ */
+export function resolveJwtSecret(config: Config, opts: { create: boolean }): string | undefined {
+  if (config.jwt.secret) return config.jwt.secret;
+  if (config.jwt.jwksUrl) return undefined;
+  if (config.env === 'production') throw new Error('JWT_SECRET or JWT_JWKS_URL must be set in production');
+  if (fs.existsSync(config.jwt.secretFile)) return fs.readFileSync(config.jwt.secretFile, 'utf8').trim();
+  if (!opts.create) {
+    throw new Error(`No JWT secret yet: set JWT_SECRET, or run "npm start" once so ${config.jwt.secretFile} is created`);
+  }
+  fs.mkdirSync(path.dirname(config.jwt.secretFile), { recursive: true });
+  const secret = crypto.randomBytes(48).toString('base64url');
+  fs.writeFileSync(config.jwt.secretFile, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+/** Runs `stop` functions in reverse order of registration on SIGINT/SIGTERM, once. */
+export function onShutdown(logger: Logger): { add(name: string, stop: () => Promise<unknown>): void; run(): Promise<void> } {
+  const stops: { name: string; stop: () => Promise<unknown> }[] = [];
+  let running: Promise<void> | undefined;
+  const run = () =>
+    (running ??= (async () => {
+      for (const { name, stop } of stops.reverse()) {
+        try {
+          await stop();
+        } catch (err) {
+          logger.warn({ err, name }, 'error while stopping');
+        }
+      }
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'stopping');
+      void run().then(() => process.exit(0));
+    });
+  }
+  return { add: (name, stop) => stops.push({ name, stop }), run };
+}

@@ -1,0 +1,92 @@
+import http from 'node:http';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createApp } from '../api/app';
+import { createTokenVerifier } from '../api/middleware/auth';
+import { connectTemporal, createTourWorkflows } from '../api/temporal';
+import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
+import { createDb, type Db } from '../db/knex';
+import { migrateLatest, setAppRolePassword } from '../db/migrate';
+import { createWorker, installRuntime } from '../worker';
+
+/** The pieces `tourhub dev`, `tourhub api` and `tourhub worker` start, each with its own stop. */
+
+export async function migrate(config: Config, logger: Logger): Promise<void> {
+  const db = createDb(ownerDatabaseUrl(config), { poolMax: 2, applicationName: 'tourhub-migrate' });
+  try {
+    const applied = await migrateLatest(db);
+    if (!config.database.appUrl) await setAppRolePassword(db, config.database.appPassword);
+    logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'schema up to date');
+  } finally {
+    await db.destroy();
+  }
+}
+
+export async function startApi(
+  config: Config,
+  logger: Logger,
+  jwtSecret: string | undefined,
+): Promise<{ url: string; stop(): Promise<void>; db: Db }> {
+  const db = createDb(appDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-api' });
+  const client = await connectTemporal(config);
+  const app = createApp({
+    db,
+    tours: createTourWorkflows(client, config),
+    verifier: createTokenVerifier({
+      ...(jwtSecret ? { secret: jwtSecret } : {}),
+      ...(config.jwt.jwksUrl ? { jwksUrl: config.jwt.jwksUrl } : {}),
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+    }),
+    logger,
+  });
+  const server = http.createServer(app);
+  // Keep-alive longer than common load balancers' idle timeout, so they never reuse a closed socket.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+  return {
+    url: `http://${host}:${port}`,
+    db,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await client.connection.close();
+      await db.destroy();
+    },
+  };
+}
+
+export async function startWorker(
+  config: Config,
+  logger: Logger,
+): Promise<{ worker: Worker; stop(): Promise<void> }> {
+  installRuntime(config.logLevel);
+  const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-worker' });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createWorker({
+    config,
+    db,
+    connection,
+    ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
+  });
+  const running = worker.run();
+  running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+  logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
+  return {
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+      await db.destroy();
+    },
+  };
+}

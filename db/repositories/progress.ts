@@ -1,0 +1,156 @@
+import type { Knex } from 'knex';
+import type { DeviceType, ProgressStatus, TourEventType, TourState } from '../../domain/tour-state';
+
+export interface ProgressRow {
+  id: string;
+  user_id: string;
+  organization_id: string;
+  tour_id: string;
+  status: ProgressStatus;
+  current_step_index: number;
+  completed_steps: number[];
+  skipped_steps: number[];
+  total_steps: number;
+  version: number;
+  workflow_id: string;
+  started_at: Date | null;
+  completed_at: Date | null;
+  last_interaction_at: Date | null;
+  total_time_seconds: number;
+  user_rating: number | null;
+  feedback: string | null;
+  was_helpful: boolean | null;
+  device_type: DeviceType | null;
+  user_agent: string | null;
+  viewport_size: { width: number; height: number } | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const PROGRESS_COLUMNS = [
+  'id', 'user_id', 'organization_id', 'tour_id', 'status', 'current_step_index', 'completed_steps',
+  'skipped_steps', 'total_steps', 'version', 'workflow_id', 'started_at', 'completed_at',
+  'last_interaction_at', 'total_time_seconds', 'user_rating', 'feedback', 'was_helpful', 'device_type',
+  'user_agent', 'viewport_size', 'created_at', 'updated_at',
+] as const;
+
+export async function findProgressById(db: Knex, id: string): Promise<ProgressRow | undefined> {
+  return db('user_tour_progress').select(PROGRESS_COLUMNS).where({ id }).first() as Promise<ProgressRow | undefined>;
+}
+
+export async function findProgressFor(
+  db: Knex,
+  key: { orgId: string; userId: string; tourId: string },
+): Promise<ProgressRow | undefined> {
+  return db('user_tour_progress')
+    .select(PROGRESS_COLUMNS)
+    .where({ organization_id: key.orgId, user_id: key.userId, tour_id: key.tourId })
+    .first() as Promise<ProgressRow | undefined>;
+}
+
+export function rowToState(row: ProgressRow): TourState {
+  return {
+    progressId: row.id,
+    orgId: row.organization_id,
+    userId: row.user_id,
+    tourId: row.tour_id,
+    status: row.status,
+    currentStepIndex: row.current_step_index,
+    completedSteps: row.completed_steps,
+    skippedSteps: row.skipped_steps,
+    totalSteps: row.total_steps,
+    version: row.version,
+    startedAt: row.started_at?.toISOString() ?? null,
+    completedAt: row.completed_at?.toISOString() ?? null,
+    lastInteractionAt: row.last_interaction_at?.toISOString() ?? null,
+    // Whole seconds are what the table keeps; sub-second remainders of past sessions are not worth a column.
+    totalTimeMs: row.total_time_seconds * 1000,
+    feedback: {
+      ...(row.user_rating !== null ? { rating: row.user_rating } : {}),
+      ...(row.feedback !== null ? { feedback: row.feedback } : {}),
+      ...(row.was_helpful !== null ? { wasHelpful: row.was_helpful } : {}),
+    },
+    deviceType: row.device_type,
+    viewportSize: row.viewport_size,
+  };
+}
+
+export interface RecordedEvent {
+  type: TourEventType;
+  stepIndex: number | null;
+  stepKey: string | null;
+  data?: Record<string, unknown>;
+  interactionTimeMs?: number;
+}
+
+/**
+ * Writes a transition: the progress row only if `state.version` is newer than what is stored (so a
+ * retry or a late, reordered write is a no-op), and its analytics events keyed by progress, version
+ * and position (so a retry inserts nothing twice). Returns whether the row moved.
+ */
+export async function saveTransition(
+  db: Knex,
+  input: { state: TourState; workflowId: string; events: RecordedEvent[] },
+): Promise<{ written: boolean }> {
+  const s = input.state;
+  return db.transaction(async (trx) => {
+    const values = {
+      id: s.progressId,
+      user_id: s.userId,
+      organization_id: s.orgId,
+      tour_id: s.tourId,
+      status: s.status,
+      current_step_index: s.currentStepIndex,
+      completed_steps: s.completedSteps,
+      skipped_steps: s.skippedSteps,
+      total_steps: s.totalSteps,
+      version: s.version,
+      workflow_id: input.workflowId,
+      started_at: s.startedAt,
+      completed_at: s.completedAt,
+      last_interaction_at: s.lastInteractionAt,
+      total_time_seconds: Math.floor(s.totalTimeMs / 1000),
+      user_rating: s.feedback.rating ?? null,
+      feedback: s.feedback.feedback ?? null,
+      was_helpful: s.feedback.wasHelpful ?? null,
+      device_type: s.deviceType,
+      viewport_size: s.viewportSize ? JSON.stringify(s.viewportSize) : null,
+      updated_at: trx.fn.now(),
+    };
+    const result = await trx.raw(
+      `${trx('user_tour_progress').insert(values).toQuery()}
+       ON CONFLICT (user_id, organization_id, tour_id) DO UPDATE SET
+         status = excluded.status, current_step_index = excluded.current_step_index,
+         completed_steps = excluded.completed_steps, skipped_steps = excluded.skipped_steps,
+         total_steps = excluded.total_steps, version = excluded.version, workflow_id = excluded.workflow_id,
+         started_at = excluded.started_at, completed_at = excluded.completed_at,
+         last_interaction_at = excluded.last_interaction_at, total_time_seconds = excluded.total_time_seconds,
+         user_rating = excluded.user_rating, feedback = excluded.feedback, was_helpful = excluded.was_helpful,
+         device_type = excluded.device_type, viewport_size = excluded.viewport_size, updated_at = now()
+       WHERE user_tour_progress.version < excluded.version
+       RETURNING id`,
+    );
+    const written = (result.rowCount ?? 0) > 0;
+    if (input.events.length > 0) {
+      await trx('tour_analytics_events')
+        .insert(
+          input.events.map((e, i) => ({
+            event_key: `${s.progressId}:${s.version}:${i}`,
+            user_id: s.userId,
+            organization_id: s.orgId,
+            tour_id: s.tourId,
+            progress_id: s.progressId,
+            event_type: e.type,
+            step_index: e.stepIndex,
+            step_key: e.stepKey,
+            event_data: JSON.stringify({ version: s.version, ...(e.data ?? {}) }),
+            interaction_time_ms: e.interactionTimeMs ?? null,
+            timestamp: s.lastInteractionAt ?? trx.fn.now(),
+          })),
+        )
+        .onConflict('event_key')
+        .ignore();
+    }
+    return { written };
+  });
+}
