@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
 import type { Db } from './db/knex';
@@ -34,5 +34,5 @@ export function installRuntime(logLevel: Config['logLevel']): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = logLevel === 'debug' || logLevel === 'trace' ? 'DEBUG' : 'WARN';
-  Runtime.install({ logger: new (require('@temporalio/worker').DefaultLogger)(level) });
+  Runtime.install({ logger: new DefaultLogger(level) });
 }

@@ -500,6 +500,8 @@ export interface StartDevServerOptions {
 export interface DevServer {
   /** host:port of the frontend gRPC service */
   address: string;
+  /** The temporal binary that runs it (for `temporal operator ...` calls against it). */
+  binary: string;
   uiUrl?: string;
   /** The server's process id (for diagnostics). */
   pid: number;
@@ -734,5 +736,5 @@ export async function startDevServer(opts: StartDevServerOptions): Promise<DevSe
 
   const uiUrl = uiPort !== undefined ? `http://${host}:${uiPort}` : undefined;
   log(`Temporal dev server ready on ${address}${uiUrl ? `, Web UI ${uiUrl}` : ''}`);
-  return { address, uiUrl, pid: child!.pid ?? -1, stop };
+  return { address, binary: opts.binary, uiUrl, pid: child!.pid ?? -1, stop };
 }
