@@ -60,7 +60,8 @@ export interface Stack {
 }
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+/** Keeps the SDK core's INFO lines (worker state changes) out of the test output. */
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
