@@ -1,0 +1,64 @@
+import { appDatabaseUrl, ConfigError, loadConfig } from '../../config';
+
+function problems(env: Record<string, string>): { variable: string; expected: string }[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('starts with no variables at all, on the embedded defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      env: 'development',
+      http: { port: 3000 },
+      database: { url: undefined, embeddedPort: 54329 },
+      temporal: { address: '127.0.0.1:7233', external: false, taskQueue: 'tours', uiPort: 8233 },
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ TEMPORAL_ADDRESS: 'localhost' }, 'TEMPORAL_ADDRESS'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ JWT_JWKS_URL: 'not a url' }, 'JWT_JWKS_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ TOURHUB_ENV: 'staging' }, 'TOURHUB_ENV'],
+    [{ TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: '5000' }, 'TOUR_CONTINUE_AS_NEW_AFTER_UPDATES'],
+  ])('names the variable and what it expects: %j', (env, variable) => {
+    const found = problems(env as Record<string, string>);
+    expect(found.map((p) => p.variable)).toContain(variable);
+    expect(found.find((p) => p.variable === variable)!.expected.length).toBeGreaterThan(3);
+  });
+
+  it('lists every problem at once, not only the first', () => {
+    expect(problems({ PORT: 'x', LOG_LEVEL: 'y' }).map((p) => p.variable).sort()).toEqual(['LOG_LEVEL', 'PORT']);
+  });
+
+  it('refuses production without a token key, a database or an API database role', () => {
+    const vars = problems({ TOURHUB_ENV: 'production' }).map((p) => p.variable);
+    expect(vars).toEqual(expect.arrayContaining(['JWT_SECRET', 'DATABASE_URL']));
+    expect(() =>
+      loadConfig({ TOURHUB_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/tourhub' }),
+    ).toThrow(/DATABASE_APP_URL/);
+  });
+
+  it('derives the API\'s non-owner connection from the owner URL', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://owner:secret@db.internal:5432/tourhub', DATABASE_APP_PASSWORD: 'p@ss' });
+    expect(appDatabaseUrl(config)).toBe('postgres://tourhub_app:p%40ss@db.internal:5432/tourhub');
+  });
+
+  it('treats an explicit TEMPORAL_ADDRESS as an external server', () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).temporal.external).toBe(true);
+  });
+
+  it('ignores unrelated variables', () => {
+    expect(() => loadConfig({ SOMETHING_ELSE: '1', PATH: '/bin' })).not.toThrow();
+  });
+});
