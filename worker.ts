@@ -34,5 +34,6 @@ export function installRuntime(logLevel: Config['logLevel']): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = logLevel === 'debug' || logLevel === 'trace' ? 'DEBUG' : 'WARN';
-  Runtime.install({ logger: new DefaultLogger(level) });
+  // Signals are ours: cli/runtime.ts stops the API, the worker, Temporal and Postgres in order.
+  Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
 }

@@ -18,7 +18,12 @@ export function loadConfigOrExit(): Config {
 }
 
 export function createLogger(config: Config, name: string): Logger {
-  return pino({ name, level: config.logLevel });
+  return pino({
+    name,
+    level: config.logLevel,
+    // Belt and braces: whatever a log line carries, credentials never reach the output.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.secret', '*.credentials', '*.token'], censor: '[redacted]' },
+  });
 }
 
 /**
@@ -53,7 +58,7 @@ export function onShutdown(logger: Logger): { add(name: string, stop: () => Prom
         }
       }
     })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'stopping');
       void run().then(() => process.exit(0));

@@ -32,11 +32,13 @@ export const envSchema = z
     DATABASE_POOL_MAX: positiveInt(10),
     EMBEDDED_PG_PORT: port(54329),
 
-    TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').default('127.0.0.1:7233'),
+    TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').optional(),
+    TEMPORAL_DEV_PORT: port(7233),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('tours'),
     TEMPORAL_UI_PORT: port(8233),
     TEMPORAL_CLI_PATH: optionalString,
+    TEMPORAL_TEST_SERVER_PATH: optionalString,
     TOURHUB_WORKFLOW_BUNDLE: optionalString,
 
     JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
@@ -84,12 +86,17 @@ export interface Config {
   };
   temporal: {
     address: string;
-    /** True when TEMPORAL_ADDRESS was given: `tourhub dev` then uses that server instead of starting one. */
+    /**
+     * True when TEMPORAL_ADDRESS was given: `tourhub dev` then uses that server instead of starting one
+     * (on TEMPORAL_DEV_PORT).
+     */
     external: boolean;
     namespace: string;
     taskQueue: string;
     uiPort: number;
     cliPath: string | undefined;
+    /** The time-skipping test server binary, when not found on PATH or installed into .tools. */
+    testServerPath: string | undefined;
     /** A prebuilt workflow bundle (images, tests); unset means bundle workflows/ when the worker starts. */
     workflowBundle: string | undefined;
   };
@@ -148,12 +155,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       embeddedPort: env.EMBEDDED_PG_PORT,
     },
     temporal: {
-      address: env.TEMPORAL_ADDRESS,
-      external: picked.TEMPORAL_ADDRESS !== undefined,
+      address: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_PORT}`,
+      external: env.TEMPORAL_ADDRESS !== undefined,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiPort: env.TEMPORAL_UI_PORT,
       cliPath: env.TEMPORAL_CLI_PATH,
+      testServerPath: env.TEMPORAL_TEST_SERVER_PATH,
       workflowBundle: env.TOURHUB_WORKFLOW_BUNDLE ? path.resolve(env.TOURHUB_WORKFLOW_BUNDLE) : undefined,
     },
     jwt: {

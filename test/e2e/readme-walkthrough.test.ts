@@ -1,0 +1,130 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { TEST_ENV_KEYS } from '../support/constants';
+import { freePort } from '../support/ports';
+
+/**
+ * Runs `tourhub dev` as a user would (its own embedded Postgres and Temporal dev server, in a fresh
+ * data folder) and then the README's walkthrough block exactly as written, with only the ports changed
+ * so it cannot collide with a stack already running on this machine.
+ */
+
+const repo = path.resolve(__dirname, '..', '..');
+const bin = path.join(repo, 'bin', 'tourhub.js');
+
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let ports: { api: number; pg: number; temporal: number; ui: number };
+let dev: ChildProcess | undefined;
+
+function walkthroughScript(): string {
+  const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
+  const block = /<!-- walkthrough:start[^>]*-->\s*```bash\n([\s\S]*?)```\s*<!-- walkthrough:end -->/.exec(readme);
+  if (!block) throw new Error('README has no walkthrough block');
+  return block[1]!.replaceAll('localhost:3000', `localhost:${ports.api}`);
+}
+
+async function startDev(): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [bin, 'dev'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tourhub dev did not start in 120 s:\n${output}`)), 120_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('tourhub is running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tourhub dev exited with ${code}:\n${output}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return { child, output: () => output };
+}
+
+function stopDev(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function bash(script: string): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: repo, env, encoding: 'utf8', timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tourhub-walkthrough-'));
+  fs.chmodSync(dataDir, 0o755); // the embedded Postgres runs as its own user when we are root
+  ports = { api: await freePort(), pg: await freePort(), temporal: await freePort(), ui: await freePort() };
+  env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TOURHUB_DATA_DIR: dataDir,
+    PORT: String(ports.api),
+    EMBEDDED_PG_PORT: String(ports.pg),
+    TEMPORAL_DEV_PORT: String(ports.temporal),
+    TEMPORAL_UI_PORT: String(ports.ui),
+    TOURHUB_WORKFLOW_BUNDLE: process.env[TEST_ENV_KEYS.workflowBundle],
+    LOG_LEVEL: 'warn',
+    ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
+  };
+});
+
+afterAll(async () => {
+  if (dev) await stopDev(dev);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the README walkthrough on a fresh `tourhub dev`', () => {
+  it('takes the demo tour to completion, finds it by TourStatus, stops cleanly and keeps the data', async () => {
+    const started = await startDev();
+    dev = started.child;
+    expect(started.output()).toContain(`http://127.0.0.1:${ports.ui}`);
+    expect(started.output()).toContain('npx tourhub token --org demo --user c0000000-0000-4000-8000-000000000001');
+
+    // The temporal CLI in the last line reads the server's address from the environment.
+    const run = bash(`export TEMPORAL_ADDRESS=127.0.0.1:${ports.temporal}\n${walkthroughScript()}`);
+    if (run.status !== 0) throw new Error(`walkthrough failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toContain('"has_active_tour"');
+    expect(run.stdout).toContain('"tour_completed":true');
+    expect(run.stdout).toContain('"celebration_trigger":true');
+    expect(run.stdout).toContain('"code":"tour_already_finished"');
+    expect(run.stdout).toMatch(/Completed\s+tour:0e0d0000-0000-4000-8000-000000000001:c0000000-0000-4000-8000-000000000001:d0000000-0000-4000-8000-000000000001/);
+
+    // Ctrl-C stops every child: the API, Postgres and Temporal ports all close.
+    expect(await stopDev(dev)).toBe(0);
+    dev = undefined;
+    for (const port of Object.values(ports)) expect({ port, open: await portOpen(port) }).toEqual({ port, open: false });
+
+    // A second start keeps the data: the tour is still completed, and the walkthrough runs again.
+    dev = (await startDev()).child;
+    const again = bash(walkthroughScript().split('# Find it')[0]!);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('"tour_completed":true');
+    const versions = [...again.stdout.matchAll(/"version":(\d+)/g)].map((m) => Number(m[1]));
+    expect(Math.max(...versions)).toBeGreaterThan(7); // continued from the first run's versions
+  }, 300_000);
+});
