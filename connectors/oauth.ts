@@ -1,0 +1,62 @@
+import type { OAuthSession, OAuthTokens } from './contracts';
+
+export interface OAuthStore {
+  /** The integration's current tokens (decrypted). */
+  load(): Promise<OAuthTokens>;
+  /**
+   * Runs `fn` holding the integration's lock across processes (a row lock in Postgres), with the tokens
+   * as stored at that moment; whatever `fn` returns is written back (encrypted) before the lock is released.
+   */
+  withLock(fn: (current: OAuthTokens) => Promise<OAuthTokens>): Promise<OAuthTokens>;
+}
+
+/** Exchanges a refresh token at the provider's token endpoint (Google, Microsoft identity platform). */
+export type RefreshGrant = (refreshToken: string) => Promise<OAuthTokens>;
+
+// Refresh a minute early, so a token never expires between our check and the provider's.
+const EXPIRY_SKEW_MS = 60_000;
+
+/**
+ * An OAuth session whose refreshes collapse: concurrent callers in this process share one in-flight
+ * refresh, and across processes the store's lock makes the second refresher see the first one's token
+ * and use it instead of refreshing again (which some providers punish by revoking the older token).
+ */
+export function createOAuthSession(opts: { store: OAuthStore; refreshGrant: RefreshGrant; now: () => number }): OAuthSession {
+  let cached: OAuthTokens | undefined;
+  let inFlight: Promise<string> | undefined;
+
+  const expired = (t: OAuthTokens) => t.expiresAt !== undefined && t.expiresAt - EXPIRY_SKEW_MS <= opts.now();
+
+  const refresh = (staleToken: string): Promise<string> => {
+    inFlight ??= (async () => {
+      try {
+        const tokens = await opts.store.withLock(async (current) => {
+          // Someone else refreshed while we waited for the lock: theirs is good.
+          if (current.accessToken !== staleToken && !expired(current)) return current;
+          if (!current.refreshToken) throw new Error('integration has no refresh token; reconnect it');
+          const fresh = await opts.refreshGrant(current.refreshToken);
+          // Providers may omit the refresh token when it did not change.
+          return { ...fresh, refreshToken: fresh.refreshToken ?? current.refreshToken };
+        });
+        cached = tokens;
+        return tokens.accessToken;
+      } finally {
+        inFlight = undefined;
+      }
+    })();
+    return inFlight;
+  };
+
+  return {
+    async accessToken() {
+      if (inFlight) return inFlight;
+      cached ??= await opts.store.load();
+      if (expired(cached)) return refresh(cached.accessToken);
+      return cached.accessToken;
+    },
+    async refresh(staleToken: string) {
+      if (cached && cached.accessToken !== staleToken && !expired(cached)) return cached.accessToken;
+      return refresh(staleToken);
+    },
+  };
+}
