@@ -5,6 +5,7 @@ import type { Db } from '../db/knex';
 import { authenticate, type TokenVerifier } from './middleware/auth';
 import { errorHandler, unknownRoute } from './middleware/errors';
 import { createHealthRouter } from './routes/health';
+import { createIntegrationsRouter, type IntegrationsRouterDeps } from './routes/integrations';
 import { createToursRouter } from './routes/tours';
 import type { TourWorkflows } from './temporal';
 
@@ -14,6 +15,7 @@ export interface AppDeps {
   tours: TourWorkflows;
   verifier: TokenVerifier;
   logger: Logger;
+  integrations: Omit<IntegrationsRouterDeps, 'db'>;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -33,8 +35,12 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(createHealthRouter(deps));
   app.use(express.json({ limit: '64kb', strict: true }));
+  const integrations = createIntegrationsRouter({ ...deps.integrations, db: deps.db });
+  // OAuth providers redirect browsers here without our bearer token; the signed state authenticates.
+  app.use('/api/integrations', integrations.oauthCallback);
   app.use('/api', authenticate(deps.verifier));
   app.use('/api/tours', createToursRouter(deps));
+  app.use('/api/integrations', integrations.router);
   app.use(unknownRoute);
   app.use(errorHandler(deps.logger));
   return app;

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config';
+import { createSecretBox, generateKeyEntry, parseKeyring, type SecretBox } from '../db/secrets';
 
 /** Loads the config or prints which variable is wrong and exits: nothing half-configured keeps running. */
 export function loadConfigOrExit(): Config {
@@ -42,6 +43,29 @@ export function resolveJwtSecret(config: Config, opts: { create: boolean }): str
   const secret = crypto.randomBytes(48).toString('base64url');
   fs.writeFileSync(config.jwt.secretFile, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   return secret;
+}
+
+/**
+ * The keyring that encrypts provider credentials: TOURHUB_SECRET_KEYS when set; otherwise (development
+ * only) one generated into the data folder. The active key is TOURHUB_ACTIVE_SECRET_KEY or the last listed.
+ */
+export function resolveSecretBox(config: Config, opts: { create: boolean }): SecretBox {
+  let spec = config.secrets.keyring;
+  if (!spec) {
+    if (config.env === 'production') throw new Error('TOURHUB_SECRET_KEYS must be set in production');
+    if (!fs.existsSync(config.secrets.keyringFile)) {
+      if (!opts.create) throw new Error(`No keyring yet: set TOURHUB_SECRET_KEYS, or run "npm start" once so ${config.secrets.keyringFile} is created`);
+      fs.mkdirSync(path.dirname(config.secrets.keyringFile), { recursive: true });
+      try {
+        fs.writeFileSync(config.secrets.keyringFile, `${generateKeyEntry('dev1')}\n`, { mode: 0o600, flag: 'wx' });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+    spec = fs.readFileSync(config.secrets.keyringFile, 'utf8').trim();
+  }
+  const keys = parseKeyring(spec);
+  return createSecretBox(keys, config.secrets.activeKeyId ?? [...keys.keys()].at(-1)!);
 }
 
 /** Runs `stop` functions in reverse order of registration on SIGINT/SIGTERM, once. */

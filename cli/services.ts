@@ -7,7 +7,10 @@ import { connectTemporal, createTourWorkflows } from '../api/temporal';
 import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
 import { migrateLatest, setAppRolePassword } from '../db/migrate';
+import { registry } from '../connectors/registry';
+import type { SecretBox } from '../db/secrets';
 import { createWorker, installRuntime } from '../worker';
+import { oauthClients } from './oauth-clients';
 
 /** The pieces `tourhub dev`, `tourhub api` and `tourhub worker` start, each with its own stop. */
 
@@ -26,6 +29,7 @@ export async function startApi(
   config: Config,
   logger: Logger,
   jwtSecret: string | undefined,
+  box: SecretBox,
 ): Promise<{ url: string; stop(): Promise<void>; db: Db }> {
   const db = createDb(appDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-api' });
   const client = await connectTemporal(config);
@@ -39,6 +43,13 @@ export async function startApi(
       audience: config.jwt.audience,
     }),
     logger,
+    integrations: {
+      box,
+      registry,
+      oauthClients: oauthClients(config),
+      publicUrl: config.publicUrl,
+      connectorTimeoutMs: config.connectors.timeoutMs,
+    },
   });
   const server = http.createServer(app);
   // Keep-alive longer than common load balancers' idle timeout, so they never reuse a closed socket.

@@ -46,6 +46,16 @@ export const envSchema = z
     JWT_ISSUER: z.string().min(1).default('tourhub'),
     JWT_AUDIENCE: z.string().min(1).default('tourhub-api'),
 
+    TOURHUB_SECRET_KEYS: optionalString,
+    TOURHUB_ACTIVE_SECRET_KEY: optionalString,
+    PUBLIC_URL: z.string().url().optional(),
+    CONNECTOR_TIMEOUT_MS: positiveInt(10_000),
+    GOOGLE_OAUTH_CLIENT_ID: optionalString,
+    GOOGLE_OAUTH_CLIENT_SECRET: optionalString,
+    MICROSOFT_OAUTH_CLIENT_ID: optionalString,
+    MICROSOFT_OAUTH_CLIENT_SECRET: optionalString,
+    MICROSOFT_OAUTH_TENANT: z.string().min(1).default('common'),
+
     TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000),
     TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: z.coerce.number().int().min(10).max(1500).default(500),
   })
@@ -56,6 +66,13 @@ export const envSchema = z
           code: 'custom',
           path: ['JWT_SECRET'],
           message: 'JWT_SECRET or JWT_JWKS_URL is required when TOURHUB_ENV=production',
+        });
+      }
+      if (!env.TOURHUB_SECRET_KEYS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TOURHUB_SECRET_KEYS'],
+          message: 'required when TOURHUB_ENV=production: kid:base64key pairs (32-byte keys) that encrypt provider credentials',
         });
       }
       if (!env.DATABASE_URL) {
@@ -102,6 +119,19 @@ export interface Config {
   };
   jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string; audience: string; secretFile: string };
   tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number };
+  secrets: {
+    /** `kid:base64key,...`; unset in development means a keyring generated into the data folder. */
+    keyring: string | undefined;
+    activeKeyId: string | undefined;
+    keyringFile: string;
+  };
+  /** Where browsers reach the API (OAuth redirect URIs are built from it). */
+  publicUrl: string;
+  connectors: {
+    timeoutMs: number;
+    google: { clientId: string | undefined; clientSecret: string | undefined };
+    microsoft: { clientId: string | undefined; clientSecret: string | undefined; tenant: string };
+  };
 }
 
 export class ConfigError extends Error {
@@ -174,6 +204,21 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     tours: {
       updateTimeoutMs: env.TOUR_UPDATE_TIMEOUT_MS,
       continueAsNewAfterUpdates: env.TOUR_CONTINUE_AS_NEW_AFTER_UPDATES,
+    },
+    secrets: {
+      keyring: env.TOURHUB_SECRET_KEYS,
+      activeKeyId: env.TOURHUB_ACTIVE_SECRET_KEY,
+      keyringFile: path.join(dataDir, 'secret-keys'),
+    },
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    connectors: {
+      timeoutMs: env.CONNECTOR_TIMEOUT_MS,
+      google: { clientId: env.GOOGLE_OAUTH_CLIENT_ID, clientSecret: env.GOOGLE_OAUTH_CLIENT_SECRET },
+      microsoft: {
+        clientId: env.MICROSOFT_OAUTH_CLIENT_ID,
+        clientSecret: env.MICROSOFT_OAUTH_CLIENT_SECRET,
+        tenant: env.MICROSOFT_OAUTH_TENANT,
+      },
     },
   };
 }

@@ -5,7 +5,7 @@ import { startEmbeddedPostgres } from '../../db/embedded';
 import { createDb } from '../../db/knex';
 import { DEMO, seedDemo } from '../../db/seeds/demo';
 import { findTemporalCli, startDevServer } from '../temporal-cli';
-import { createLogger, loadConfigOrExit, onShutdown, resolveJwtSecret } from '../runtime';
+import { createLogger, loadConfigOrExit, onShutdown, resolveJwtSecret, resolveSecretBox } from '../runtime';
 import { migrate, startApi, startWorker } from '../services';
 import { repoRoot } from './temporal-path';
 
@@ -31,6 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const shutdown = onShutdown(logger);
   fs.mkdirSync(config.dataDir, { recursive: true });
   const jwtSecret = resolveJwtSecret(config, { create: true });
+  const box = resolveSecretBox(config, { create: true });
 
   try {
     if (!config.database.url) {
@@ -73,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
       const worker = await startWorker(config, logger);
       shutdown.add('worker', () => worker.stop());
     }
-    const api = await startApi(config, logger, jwtSecret);
+    const api = await startApi(config, logger, jwtSecret, box);
     shutdown.add('api', () => api.stop());
     printBanner(config, api.url, uiUrl);
     return await new Promise<number>(() => undefined); // runs until a signal

@@ -8,8 +8,18 @@ import { createTokenVerifier, signToken } from '../../api/middleware/auth';
 import { createTourWorkflows, type TourWorkflows } from '../../api/temporal';
 import { appDatabaseUrl, loadConfig, type Config } from '../../config';
 import { createDb, type Db } from '../../db/knex';
+import type { OAuthClient } from '../../api/routes/integrations';
+import { registry, type Registry } from '../../connectors/registry';
+import { createSecretBox, parseKeyring, type SecretBox } from '../../db/secrets';
 import { createWorker } from '../../worker';
 import { TEST_APP_PASSWORD, TEST_ENV_KEYS, TEST_JWT_SECRET } from './constants';
+
+export const TEST_KEYRING = 'old:' + Buffer.alloc(32, 7).toString('base64') + ',k1:' + Buffer.alloc(32, 9).toString('base64');
+
+/** Credentials encryption with a fixed test keyring (active key k1). */
+export function testSecretBox(spec = TEST_KEYRING, active = 'k1'): SecretBox {
+  return createSecretBox(parseKeyring(spec), active);
+}
 
 function required(key: string): string {
   const value = process.env[key];
@@ -72,7 +82,9 @@ export function quietRuntime(): void {
 }
 
 /** The real API and (optionally) an in-process worker against the shared servers; close() releases all. */
-export async function startStack(opts: { worker?: boolean; config?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  opts: { worker?: boolean; config?: Record<string, string>; box?: SecretBox; registry?: Registry; oauthClients?: Partial<Record<string, OAuthClient>> } = {},
+): Promise<Stack> {
   const config = testConfig(opts.config);
   const ownerDb = createDb(config.database.url!, { poolMax: 5 });
   const appDb = createDb(appDatabaseUrl(config), { poolMax: 10 });
@@ -84,6 +96,13 @@ export async function startStack(opts: { worker?: boolean; config?: Record<strin
     tours,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }),
     logger: pino({ level: 'silent' }),
+    integrations: {
+      box: opts.box ?? testSecretBox(),
+      registry: opts.registry ?? registry,
+      oauthClients: opts.oauthClients ?? {},
+      publicUrl: 'http://tourhub.test',
+      connectorTimeoutMs: 2000,
+    },
   });
 
   let nativeConnection: NativeConnection | undefined;

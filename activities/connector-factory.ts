@@ -1,0 +1,74 @@
+import type { CategoryConnectors, DeliveryGuard, OAuthSession, OAuthTokens } from '../connectors/contracts';
+import { createOAuthSession, type RefreshGrant } from '../connectors/oauth';
+import type { Registry } from '../connectors/registry';
+import type { Db } from '../db/knex';
+import { openCredentials, withLockedCredentials, type IntegrationRow } from '../db/repositories/integrations';
+import type { SecretBox } from '../db/secrets';
+
+export interface ConnectorFactoryDeps {
+  /** Owner connection: the worker acts for every organisation; the API passes its tenant transaction's db. */
+  db: Db;
+  box: SecretBox;
+  registry: Registry;
+  timeoutMs: number;
+  /** Refresh grants of the OAuth providers that are configured (client id and secret set). */
+  refreshGrants: Partial<Record<string, RefreshGrant>>;
+  guardFor(integration: IntegrationRow): DeliveryGuard;
+  now?: () => number;
+}
+
+export class IntegrationUnavailable extends Error {
+  constructor(
+    public readonly code: 'unknown_provider' | 'oauth_not_configured',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Builds live connectors from integration rows. One OAuth session per integration lives as long as the
+ * factory, so concurrent activities in a worker share a refresh; the row lock covers other workers.
+ */
+export function createConnectorFactory(deps: ConnectorFactoryDeps) {
+  const sessions = new Map<string, OAuthSession>();
+  const now = deps.now ?? Date.now;
+
+  function oauthFor(row: IntegrationRow): OAuthSession {
+    const existing = sessions.get(row.id);
+    if (existing) return existing;
+    const refreshGrant = deps.refreshGrants[row.provider];
+    if (!refreshGrant) {
+      throw new IntegrationUnavailable('oauth_not_configured', `OAuth client for ${row.provider} is not configured`);
+    }
+    const session = createOAuthSession({
+      refreshGrant,
+      now,
+      store: {
+        load: async () => openCredentials<OAuthTokens>(deps.box, row),
+        withLock: (fn) => withLockedCredentials<OAuthTokens>(deps.db, deps.box, row.id, fn),
+      },
+    });
+    sessions.set(row.id, session);
+    return session;
+  }
+
+  return {
+    forIntegration<C extends keyof CategoryConnectors>(row: IntegrationRow): CategoryConnectors[C] {
+      const entry = deps.registry.get(row.provider);
+      if (!entry) throw new IntegrationUnavailable('unknown_provider', `No connector for provider "${row.provider}"`);
+      const credentials = entry.credentialsSchema.parse(openCredentials(deps.box, row));
+      const settings = entry.settingsSchema.parse(row.settings.provider ?? {});
+      return entry.create({
+        credentials,
+        settings,
+        timeoutMs: deps.timeoutMs,
+        guard: deps.guardFor(row),
+        ...(entry.auth === 'oauth2' ? { oauth: oauthFor(row) } : {}),
+        now,
+      }) as CategoryConnectors[C];
+    },
+  };
+}
+
+export type ConnectorFactory = ReturnType<typeof createConnectorFactory>;

@@ -1,0 +1,313 @@
+import crypto from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import { createConnectorFactory, IntegrationUnavailable } from '../../activities/connector-factory';
+import type { OAuthTokens } from '../../connectors/contracts';
+import { ConnectorError } from '../../connectors/errors';
+import type { RefreshGrant } from '../../connectors/oauth';
+import type { ProviderEntry, Registry } from '../../connectors/registry';
+import type { Db } from '../../db/knex';
+import {
+  deleteIntegration,
+  findIntegration,
+  insertIntegration,
+  listIntegrations,
+  openCredentials,
+  updateIntegration,
+  type IntegrationRow,
+  type IntegrationSettings,
+} from '../../db/repositories/integrations';
+import type { SecretBox } from '../../db/secrets';
+import { withTenant } from '../../db/tenant';
+import { requireAdmin } from '../middleware/auth';
+import { ApiError, notFound, parse, requireJsonBody } from '../middleware/errors';
+import { signOAuthState, verifyOAuthState } from '../oauth-state';
+import {
+  createIntegrationBody,
+  integrationParams,
+  oauthCallbackQuery,
+  oauthParams,
+  oauthStartQuery,
+  updateIntegrationBody,
+} from '../schemas/integrations';
+
+/** What the routes need from an OAuth provider (Google, Microsoft); built from config in cli/services.ts. */
+export interface OAuthClient {
+  authorizeUrl(opts: { state: string; redirectUri: string }): string;
+  exchangeCode(opts: { code: string; redirectUri: string }): Promise<OAuthTokens>;
+  refreshGrant: RefreshGrant;
+}
+
+export interface IntegrationsRouterDeps {
+  /** Non-owner connection: only the organisation's admins see its integrations (RLS). */
+  db: Db;
+  box: SecretBox;
+  registry: Registry;
+  /** Configured OAuth clients by provider id; a provider missing here cannot be connected. */
+  oauthClients: Partial<Record<string, OAuthClient>>;
+  publicUrl: string;
+  connectorTimeoutMs: number;
+}
+
+function mask(value: unknown): string {
+  return typeof value === 'string' && value.length >= 12 ? `••••${value.slice(-4)}` : '••••';
+}
+
+function present(row: IntegrationRow, box: SecretBox, entry: ProviderEntry | undefined) {
+  let credentials: Record<string, string> = {};
+  try {
+    credentials = Object.fromEntries(Object.entries(openCredentials(box, row)).map(([k, v]) => [k, mask(v)]));
+  } catch {
+    credentials = { error: 'credentials cannot be decrypted with the current keyring' };
+  }
+  return {
+    id: row.id,
+    provider: row.provider,
+    type: row.type,
+    display_name: entry?.displayName ?? row.provider,
+    is_active: row.is_active,
+    health: row.health,
+    settings: row.settings.provider ?? {},
+    field_mapping: row.settings.field_mapping ?? {},
+    enabled_events: row.settings.enabled_events ?? [],
+    time_zone: row.settings.time_zone ?? null,
+    credentials,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** Validation failures name the fields, never echo the values: these are secrets. */
+function checkAgainst(schema: z.ZodType, value: unknown, code: 'invalid_credentials' | 'invalid_settings'): unknown {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ApiError(422, code, code === 'invalid_credentials' ? 'Credentials do not match what this provider needs' : 'Settings do not match what this provider accepts', {
+      issues: result.error.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message })),
+    });
+  }
+  return result.data;
+}
+
+export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router: Router; oauthCallback: Router } {
+  const router = Router();
+  const stateKey = deps.box.deriveKey('oauth-state');
+  const redirectUri = (provider: string) => `${deps.publicUrl}/api/integrations/oauth/${provider}/callback`;
+  const providerOr422 = (id: string): ProviderEntry => {
+    const entry = deps.registry.get(id);
+    if (!entry) {
+      throw new ApiError(422, 'unknown_provider', `No provider "${id}"`, { known: [...deps.registry.keys()].sort() });
+    }
+    return entry;
+  };
+
+  router.use(requireAdmin());
+
+  router.get('/providers', (_req, res) => {
+    res.json({
+      providers: [...deps.registry.values()].map((e) => ({
+        id: e.id,
+        category: e.category,
+        display_name: e.displayName,
+        auth: e.auth,
+        rate_per_second: e.ratePerSecond,
+        docs_url: e.docsUrl,
+        connectable: e.auth !== 'oauth2' || deps.oauthClients[e.id] !== undefined,
+      })),
+    });
+  });
+
+  router.get('/', async (req, res) => {
+    const rows = await withTenant(deps.db, req.auth!, (trx) => listIntegrations(trx));
+    res.json({ integrations: rows.map((r) => present(r, deps.box, deps.registry.get(r.provider))), total: rows.length });
+  });
+
+  router.post('/', requireJsonBody, async (req, res) => {
+    const body = parse(createIntegrationBody, req.body ?? {}, 'body');
+    const entry = providerOr422(body.provider);
+    if (entry.auth === 'oauth2') {
+      throw new ApiError(422, 'oauth_required', `${entry.displayName} is connected through its consent screen`, {
+        start: `/api/integrations/oauth/${entry.id}/start`,
+      });
+    }
+    const credentials = checkAgainst(entry.credentialsSchema, body.credentials, 'invalid_credentials');
+    const providerSettings = checkAgainst(entry.settingsSchema, body.settings ?? {}, 'invalid_settings');
+    const auth = req.auth!;
+    const row = await withTenant(deps.db, auth, async (trx) => {
+      try {
+        return await insertIntegration(trx, deps.box, {
+          id: crypto.randomUUID(),
+          organizationId: auth.orgId,
+          type: entry.category,
+          provider: entry.id,
+          settings: {
+            provider: providerSettings as Record<string, unknown>,
+            field_mapping: body.field_mapping ?? {},
+            enabled_events: body.enabled_events ?? [],
+            ...(body.time_zone ? { time_zone: body.time_zone } : {}),
+          },
+          credentials,
+          isActive: body.is_active ?? true,
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') {
+          throw new ApiError(409, 'integration_exists', `This organisation already has a ${entry.displayName} integration`);
+        }
+        throw err;
+      }
+    });
+    res.status(201).json({ integration: present(row, deps.box, entry) });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { id } = parse(integrationParams, req.params, 'path');
+    const row = await withTenant(deps.db, req.auth!, (trx) => findIntegration(trx, id));
+    if (!row) throw notFound('Integration', { integration_id: id });
+    res.json({ integration: present(row, deps.box, deps.registry.get(row.provider)) });
+  });
+
+  router.patch('/:id', requireJsonBody, async (req, res) => {
+    const { id } = parse(integrationParams, req.params, 'path');
+    const body = parse(updateIntegrationBody, req.body ?? {}, 'body');
+    const updated = await withTenant(deps.db, req.auth!, async (trx) => {
+      const row = await findIntegration(trx, id);
+      if (!row) throw notFound('Integration', { integration_id: id });
+      const entry = providerOr422(row.provider);
+      if (body.credentials && entry.auth === 'oauth2') {
+        throw new ApiError(422, 'oauth_required', `${entry.displayName} credentials come from its consent screen`, {
+          start: `/api/integrations/oauth/${entry.id}/start`,
+        });
+      }
+      const settings: IntegrationSettings = {
+        provider: body.settings ? (checkAgainst(entry.settingsSchema, body.settings, 'invalid_settings') as Record<string, unknown>) : row.settings.provider,
+        field_mapping: body.field_mapping ?? row.settings.field_mapping ?? {},
+        enabled_events: body.enabled_events ?? row.settings.enabled_events ?? [],
+        ...((body.time_zone ?? row.settings.time_zone) ? { time_zone: body.time_zone ?? row.settings.time_zone } : {}),
+      };
+      return updateIntegration(trx, deps.box, row, {
+        settings,
+        ...(body.credentials ? { credentials: checkAgainst(entry.credentialsSchema, body.credentials, 'invalid_credentials') } : {}),
+        ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
+      });
+    });
+    res.json({ integration: present(updated, deps.box, deps.registry.get(updated.provider)) });
+  });
+
+  router.post('/:id/disable', async (req, res) => {
+    const { id } = parse(integrationParams, req.params, 'path');
+    const updated = await withTenant(deps.db, req.auth!, async (trx) => {
+      const row = await findIntegration(trx, id);
+      if (!row) throw notFound('Integration', { integration_id: id });
+      return updateIntegration(trx, deps.box, row, { isActive: false });
+    });
+    res.json({ integration: present(updated, deps.box, deps.registry.get(updated.provider)) });
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const { id } = parse(integrationParams, req.params, 'path');
+    const deleted = await withTenant(deps.db, req.auth!, (trx) => deleteIntegration(trx, id));
+    if (!deleted) throw notFound('Integration', { integration_id: id });
+    res.status(204).end();
+  });
+
+  router.post('/:id/test', async (req, res) => {
+    const { id } = parse(integrationParams, req.params, 'path');
+    const result = await withTenant(deps.db, req.auth!, async (trx) => {
+      const row = await findIntegration(trx, id);
+      if (!row) throw notFound('Integration', { integration_id: id });
+      const factory = createConnectorFactory({
+        db: trx,
+        box: deps.box,
+        registry: deps.registry,
+        timeoutMs: deps.connectorTimeoutMs,
+        refreshGrants: Object.fromEntries(Object.entries(deps.oauthClients).map(([k, c]) => [k, c!.refreshGrant])),
+        guardFor: () => {
+          throw new Error('a connection test never writes');
+        },
+      });
+      const started = performance.now();
+      try {
+        await factory.forIntegration(row).ping();
+        return { ok: true as const, latency_ms: Math.round(performance.now() - started) };
+      } catch (err) {
+        if (err instanceof IntegrationUnavailable) throw new ApiError(422, err.code, err.message);
+        if (err instanceof ConnectorError) {
+          return {
+            ok: false as const,
+            latency_ms: Math.round(performance.now() - started),
+            error: { code: err.code, message: err.message, retryable: err.retryable, status: err.status ?? null },
+          };
+        }
+        throw err;
+      }
+    });
+    res.json({ integration_id: id, ...result });
+  });
+
+  router.get('/oauth/:provider/start', async (req, res) => {
+    const { provider } = parse(oauthParams, req.params, 'path');
+    const query = parse(oauthStartQuery, req.query, 'query');
+    const entry = providerOr422(provider);
+    const client = deps.oauthClients[entry.id];
+    if (entry.auth !== 'oauth2') throw new ApiError(422, 'not_oauth_provider', `${entry.displayName} is connected with credentials, not OAuth`);
+    if (!client) {
+      throw new ApiError(422, 'oauth_not_configured', `${entry.displayName} OAuth is not configured on this server`, {
+        variables: entry.id === 'google-calendar' ? ['GOOGLE_OAUTH_CLIENT_ID', 'GOOGLE_OAUTH_CLIENT_SECRET'] : ['MICROSOFT_OAUTH_CLIENT_ID', 'MICROSOFT_OAUTH_CLIENT_SECRET'],
+      });
+    }
+    const state = await signOAuthState(stateKey, { orgId: req.auth!.orgId, userId: req.auth!.userId, provider: entry.id });
+    const url = client.authorizeUrl({ state, redirectUri: redirectUri(entry.id) });
+    if (query.response === 'json') {
+      res.json({ authorize_url: url });
+      return;
+    }
+    res.redirect(302, url);
+  });
+
+  // The provider redirects the admin's browser here: no bearer token, the signed state is the proof.
+  const oauthCallback = Router();
+  oauthCallback.get('/oauth/:provider/callback', async (req, res) => {
+    const { provider } = parse(oauthParams, req.params, 'path');
+    const query = parse(oauthCallbackQuery, req.query, 'query');
+    const entry = providerOr422(provider);
+    const client = deps.oauthClients[entry.id];
+    if (!client) throw new ApiError(422, 'oauth_not_configured', `${entry.displayName} OAuth is not configured on this server`);
+    const state = await verifyOAuthState(stateKey, query.state, entry.id);
+    if (query.error) {
+      throw new ApiError(400, 'oauth_denied', `${entry.displayName} did not grant access: ${query.error}`, { error: query.error });
+    }
+    if (!query.code) throw new ApiError(400, 'validation_error', 'The callback has no code', { issues: [{ path: 'code', message: 'required' }] });
+    let tokens: OAuthTokens;
+    try {
+      tokens = await client.exchangeCode({ code: query.code, redirectUri: redirectUri(entry.id) });
+    } catch (err) {
+      if (err instanceof ConnectorError && !err.retryable) {
+        throw new ApiError(400, 'oauth_exchange_failed', `${entry.displayName} refused the authorisation code; start connecting again`, { provider_status: err.status ?? null });
+      }
+      throw new ApiError(503, 'provider_unavailable', `${entry.displayName} could not be reached; try again`);
+    }
+    const credentials = checkAgainst(entry.credentialsSchema, tokens, 'invalid_credentials');
+    const tenant = { orgId: state.orgId, userId: state.userId, role: 'admin' as const };
+    const { row, created } = await withTenant(deps.db, tenant, async (trx) => {
+      const existing = await trx('organization_integrations').select('id').where({ type: entry.category, provider: entry.id }).first();
+      if (existing) {
+        const current = (await findIntegration(trx, existing.id))!;
+        return { row: await updateIntegration(trx, deps.box, current, { credentials, isActive: true }), created: false };
+      }
+      return {
+        row: await insertIntegration(trx, deps.box, {
+          id: crypto.randomUUID(),
+          organizationId: state.orgId,
+          type: entry.category,
+          provider: entry.id,
+          settings: { provider: entry.settingsSchema.parse({}) as Record<string, unknown>, field_mapping: {}, enabled_events: [] },
+          credentials,
+          isActive: true,
+        }),
+        created: true,
+      };
+    });
+    res.status(created ? 201 : 200).json({ integration: present(row, deps.box, entry) });
+  });
+
+  return { router, oauthCallback };
+}

@@ -1,0 +1,28 @@
+import { ownerDatabaseUrl } from '../../config';
+import { createDb } from '../../db/knex';
+import { reencryptAll } from '../../db/repositories/integrations';
+import { loadConfigOrExit, resolveSecretBox } from '../runtime';
+
+const USAGE = `Usage: tourhub rotate-key
+
+Re-encrypts every integration's credentials with the active key. To rotate: add a new key to
+TOURHUB_SECRET_KEYS (kid:base64 of 32 random bytes, e.g. k2:$(openssl rand -base64 32)), set
+TOURHUB_ACTIVE_SECRET_KEY=k2 for every process, run this, then remove the old key. Safe to repeat:
+rows already sealed with the active key are skipped. (In development the keyring is .tourhub/secret-keys.)`;
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.length > 0) {
+    process.stdout.write(`${USAGE}\n`);
+    return argv.includes('--help') ? 0 : 2;
+  }
+  const config = loadConfigOrExit();
+  const box = resolveSecretBox(config, { create: false });
+  const db = createDb(ownerDatabaseUrl(config), { poolMax: 2, applicationName: 'tourhub-rotate-key' });
+  try {
+    const { reencrypted, total } = await reencryptAll(db, box);
+    process.stdout.write(`${reencrypted} of ${total} integrations re-encrypted with key "${box.activeKeyId}"\n`);
+    return 0;
+  } finally {
+    await db.destroy();
+  }
+}

@@ -1,0 +1,19 @@
+import type { ProviderEntry } from './registry-types';
+
+export type { ProviderEntry } from './registry-types';
+
+/** Provider id -> entry. One line per provider; a provider is available once it is listed here. */
+const PROVIDERS: ProviderEntry[] = [];
+
+export type Registry = ReadonlyMap<string, ProviderEntry>;
+
+export function createRegistry(entries: ProviderEntry[] = PROVIDERS): Registry {
+  const map = new Map<string, ProviderEntry>();
+  for (const entry of entries) {
+    if (map.has(entry.id)) throw new Error(`provider "${entry.id}" is registered twice`);
+    map.set(entry.id, entry);
+  }
+  return map;
+}
+
+export const registry: Registry = createRegistry();

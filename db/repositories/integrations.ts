@@ -1,0 +1,129 @@
+import type { Knex } from 'knex';
+import { isSealed, type SealedSecret, type SecretBox } from '../secrets';
+
+export interface IntegrationSettings {
+  /** The provider's own settings, validated by its settingsSchema. */
+  provider: Record<string, unknown>;
+  /** Our field names -> the provider's custom field names. */
+  field_mapping: Record<string, string>;
+  /** Tour events this integration reacts to; empty means all. */
+  enabled_events: string[];
+  /** IANA zone for due dates and bookings; defaults to the organisation's. */
+  time_zone?: string;
+}
+
+export interface IntegrationRow {
+  id: string;
+  organization_id: string;
+  type: string;
+  provider: string;
+  settings: IntegrationSettings;
+  credentials: SealedSecret;
+  is_active: boolean;
+  health: 'healthy' | 'degraded' | 'disabled';
+  last_sync_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = ['id', 'organization_id', 'type', 'provider', 'settings', 'credentials', 'is_active', 'health', 'last_sync_at', 'created_at', 'updated_at'];
+
+/** The AAD that binds a ciphertext to its integration: copied into another row, it will not decrypt. */
+export function credentialsAad(row: { id: string; organization_id: string }): string {
+  return `organization_integrations:${row.organization_id}:${row.id}`;
+}
+
+export async function listIntegrations(db: Knex): Promise<IntegrationRow[]> {
+  return db('organization_integrations').select(COLUMNS).orderBy([{ column: 'type' }, { column: 'provider' }]);
+}
+
+export async function findIntegration(db: Knex, id: string): Promise<IntegrationRow | undefined> {
+  return db('organization_integrations').select(COLUMNS).where({ id }).first();
+}
+
+export async function insertIntegration(
+  db: Knex,
+  box: SecretBox,
+  input: { id: string; organizationId: string; type: string; provider: string; settings: IntegrationSettings; credentials: unknown; isActive: boolean },
+): Promise<IntegrationRow> {
+  const sealed = box.seal(input.credentials, credentialsAad({ id: input.id, organization_id: input.organizationId }));
+  const [row] = await db('organization_integrations')
+    .insert({
+      id: input.id,
+      organization_id: input.organizationId,
+      type: input.type,
+      provider: input.provider,
+      settings: JSON.stringify(input.settings),
+      credentials: JSON.stringify(sealed),
+      is_active: input.isActive,
+    })
+    .returning(COLUMNS);
+  return row;
+}
+
+export async function updateIntegration(
+  db: Knex,
+  box: SecretBox,
+  row: IntegrationRow,
+  patch: { settings?: IntegrationSettings; credentials?: unknown; isActive?: boolean },
+): Promise<IntegrationRow> {
+  const [updated] = await db('organization_integrations')
+    .where({ id: row.id })
+    .update({
+      ...(patch.settings ? { settings: JSON.stringify(patch.settings) } : {}),
+      ...(patch.credentials !== undefined ? { credentials: JSON.stringify(box.seal(patch.credentials, credentialsAad(row))) } : {}),
+      ...(patch.isActive !== undefined ? { is_active: patch.isActive, health: patch.isActive ? 'healthy' : 'disabled' } : {}),
+      updated_at: db.fn.now(),
+    })
+    .returning(COLUMNS);
+  return updated;
+}
+
+export async function deleteIntegration(db: Knex, id: string): Promise<boolean> {
+  return (await db('organization_integrations').where({ id }).delete()) > 0;
+}
+
+export function openCredentials<T = Record<string, unknown>>(box: SecretBox, row: IntegrationRow): T {
+  if (!isSealed(row.credentials)) throw new Error(`integration ${row.id} holds credentials that are not sealed`);
+  return box.open<T>(row.credentials, credentialsAad(row));
+}
+
+/**
+ * Runs `fn` on the integration's decrypted credentials under a row lock and writes back what it returns,
+ * sealed with the active key. This is what makes concurrent OAuth refreshes in several workers collapse.
+ */
+export async function withLockedCredentials<T>(
+  db: Knex,
+  box: SecretBox,
+  id: string,
+  fn: (credentials: T) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (trx) => {
+    const row = (await trx('organization_integrations').select(COLUMNS).where({ id }).forUpdate().first()) as IntegrationRow | undefined;
+    if (!row) throw new Error(`integration ${id} no longer exists`);
+    const current = openCredentials<T>(box, row);
+    const next = await fn(current);
+    if (next !== current) {
+      await trx('organization_integrations')
+        .where({ id })
+        .update({ credentials: JSON.stringify(box.seal(next, credentialsAad(row))), updated_at: trx.fn.now() });
+    }
+    return next;
+  });
+}
+
+/** Re-encrypts every row not sealed with the active key (all organisations: run with the owner connection). */
+export async function reencryptAll(db: Knex, box: SecretBox): Promise<{ reencrypted: number; total: number }> {
+  const ids: string[] = await db('organization_integrations').pluck('id');
+  let reencrypted = 0;
+  for (const id of ids) {
+    await db.transaction(async (trx) => {
+      const row = (await trx('organization_integrations').select(COLUMNS).where({ id }).forUpdate().first()) as IntegrationRow | undefined;
+      if (!row || (isSealed(row.credentials) && row.credentials.kid === box.activeKeyId)) return;
+      const plain = openCredentials(box, row);
+      await trx('organization_integrations').where({ id }).update({ credentials: JSON.stringify(box.seal(plain, credentialsAad(row))) });
+      reencrypted++;
+    });
+  }
+  return { reencrypted, total: ids.length };
+}
