@@ -49,6 +49,12 @@ export interface IntegrationsRouterDeps {
   connectorTimeoutMs: number;
 }
 
+const refuseWrite = async (): Promise<never> => {
+  throw new Error('a connection test never writes');
+};
+/** A connection test only reads: any attempt to record a delivery is a bug. */
+const readOnlyGuard = { find: refuseWrite, markAttempted: refuseWrite, markSent: refuseWrite };
+
 function mask(value: unknown): string {
   return typeof value === 'string' && value.length >= 12 ? `••••${value.slice(-4)}` : '••••';
 }
@@ -220,9 +226,7 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
         registry: deps.registry,
         timeoutMs: deps.connectorTimeoutMs,
         refreshGrants: Object.fromEntries(Object.entries(deps.oauthClients).map(([k, c]) => [k, c!.refreshGrant])),
-        guardFor: () => {
-          throw new Error('a connection test never writes');
-        },
+        guardFor: () => readOnlyGuard,
       });
       const started = performance.now();
       try {

@@ -1,0 +1,247 @@
+import { SignJWT } from 'jose';
+import request from 'supertest';
+import { z } from 'zod';
+import type { OAuthClient } from '../../api/routes/integrations';
+import type { CrmConnector } from '../../connectors/contracts';
+import { ConnectorError } from '../../connectors/errors';
+import { createRegistry, type ProviderEntry } from '../../connectors/registry';
+import { createOrg, type OrgFixture } from '../support/fixtures';
+import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
+
+// A provider of our own making: these tests are about the API's mechanics, not a vendor.
+let pingResult: 'ok' | 'unauthorized' = 'ok';
+const fakeCrm: ProviderEntry = {
+  id: 'fake-crm',
+  category: 'crm',
+  displayName: 'Fake CRM',
+  auth: 'api-key',
+  credentialsSchema: z.strictObject({ apiKey: z.string().min(8), accountId: z.string().min(1) }),
+  settingsSchema: z.strictObject({ baseUrl: z.string().url().optional(), pipeline: z.string().optional() }),
+  ratePerSecond: 5,
+  docsUrl: 'https://example.invalid/docs',
+  create: () =>
+    ({
+      async ping() {
+        if (pingResult === 'unauthorized') {
+          throw new ConnectorError({ code: 'unauthorized', retryable: false, provider: 'fake-crm', status: 401, message: 'fake-crm answered 401' });
+        }
+      },
+    }) as unknown as CrmConnector,
+};
+const fakeCalendar: ProviderEntry = {
+  id: 'fake-calendar',
+  category: 'calendar',
+  displayName: 'Fake Calendar',
+  auth: 'oauth2',
+  credentialsSchema: z.strictObject({ accessToken: z.string(), refreshToken: z.string().optional(), expiresAt: z.number().optional(), scope: z.string().optional() }),
+  settingsSchema: z.strictObject({ calendarId: z.string().default('primary') }),
+  ratePerSecond: 10,
+  docsUrl: 'https://example.invalid/docs',
+  create: () => ({}) as never,
+};
+
+const exchanged: string[] = [];
+const fakeOAuth: OAuthClient = {
+  authorizeUrl: ({ state, redirectUri }) => `https://consent.example.invalid/auth?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
+  async exchangeCode({ code }) {
+    exchanged.push(code);
+    if (code === 'bad-code') throw new ConnectorError({ code: 'bad_request', retryable: false, provider: 'fake-calendar', status: 400, message: 'invalid_grant' });
+    return { accessToken: 'ya29.access-token-from-exchange', refreshToken: '1//refresh-token-from-exchange', expiresAt: Date.now() + 3600_000 };
+  },
+  refreshGrant: async () => ({ accessToken: 'refreshed' }),
+};
+
+let stack: Stack;
+let org: OrgFixture;
+let admin: string;
+
+beforeAll(async () => {
+  stack = await startStack({ worker: false, registry: createRegistry([fakeCrm, fakeCalendar]), oauthClients: { 'fake-calendar': fakeOAuth } });
+  org = await createOrg(stack.ownerDb);
+  admin = await tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
+});
+
+afterAll(async () => {
+  await stack.close();
+});
+
+const api = () => request(stack.app);
+const SECRET = 'fk_live_0123456789abcdef';
+
+async function createFake(token = admin, body: object = {}) {
+  return api().post('/api/integrations').set('Authorization', `Bearer ${token}`).send({
+    provider: 'fake-crm',
+    credentials: { apiKey: SECRET, accountId: 'acct-1' },
+    settings: { pipeline: 'weddings' },
+    enabled_events: ['tour_completed'],
+    time_zone: 'America/New_York',
+    ...body,
+  });
+}
+
+function expectError(res: request.Response, status: number, code: string) {
+  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
+}
+
+describe('integrations API', () => {
+  it('creates, lists, reads, updates, disables and deletes an integration without ever returning a secret', async () => {
+    const created = await createFake();
+    expect(created.status).toBe(201);
+    const id = created.body.integration.id;
+    expect(created.body.integration).toMatchObject({
+      provider: 'fake-crm',
+      type: 'crm',
+      is_active: true,
+      settings: { pipeline: 'weddings' },
+      enabled_events: ['tour_completed'],
+      time_zone: 'America/New_York',
+      credentials: { apiKey: '••••cdef', accountId: '••••' },
+    });
+    expect(JSON.stringify(created.body)).not.toContain(SECRET);
+
+    const list = await api().get('/api/integrations').set('Authorization', `Bearer ${admin}`);
+    expect(list.body.integrations.map((i: { id: string }) => i.id)).toContain(id);
+    expect(JSON.stringify(list.body)).not.toContain(SECRET);
+
+    const patched = await api()
+      .patch(`/api/integrations/${id}`)
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ settings: { pipeline: 'elopements' }, field_mapping: { wedding_date: 'cf_wedding_date' } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.integration).toMatchObject({ settings: { pipeline: 'elopements' }, field_mapping: { wedding_date: 'cf_wedding_date' }, enabled_events: ['tour_completed'] });
+
+    const disabled = await api().post(`/api/integrations/${id}/disable`).set('Authorization', `Bearer ${admin}`);
+    expect(disabled.body.integration).toMatchObject({ is_active: false, health: 'disabled' });
+
+    await api().delete(`/api/integrations/${id}`).set('Authorization', `Bearer ${admin}`).expect(204);
+    expectError(await api().get(`/api/integrations/${id}`).set('Authorization', `Bearer ${admin}`), 404, 'not_found');
+  });
+
+  it('never logs or stores the secret in clear', async () => {
+    const other = await createOrg(stack.ownerDb);
+    const token = await tokenFor(stack.config, { orgId: other.orgId, userId: other.adminId, role: 'admin' });
+    const created = await createFake(token);
+    const raw = await stack.ownerDb.raw(`select credentials::text as t from organization_integrations where id = ?`, [created.body.integration.id]);
+    expect(raw.rows[0].t).not.toContain(SECRET);
+  });
+
+  it('refuses an unknown provider with 422 and the list of known ones', async () => {
+    const res = await createFake(admin, { provider: 'myspace' });
+    expectError(res, 422, 'unknown_provider');
+    expect(res.body.error.details.known).toEqual(['fake-calendar', 'fake-crm']);
+  });
+
+  it('refuses credentials missing a field, naming the field and not echoing values', async () => {
+    const res = await createFake(admin, { credentials: { apiKey: SECRET } });
+    expectError(res, 422, 'invalid_credentials');
+    expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(['accountId']);
+    expect(JSON.stringify(res.body)).not.toContain(SECRET);
+  });
+
+  it('refuses settings the provider does not accept, and a bad time zone', async () => {
+    expectError(await createFake(admin, { settings: { colour: 'blue' } }), 422, 'invalid_settings');
+    expectError(await createFake(admin, { time_zone: 'Mars/Olympus' }), 400, 'validation_error');
+    expectError(await createFake(admin, { enabled_events: ['tour_exploded'] }), 400, 'validation_error');
+  });
+
+  it('refuses a non-admin with 403 and keeps other organisations\' integrations out of reach', async () => {
+    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    expectError(await createFake(member), 403, 'admin_required');
+    expectError(await api().get('/api/integrations').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
+
+    const mine = await createFake(admin, { provider: 'fake-crm' }).then((r) => (r.status === 201 ? r : createFake(admin)));
+    const id = mine.body.integration?.id ?? (await api().get('/api/integrations').set('Authorization', `Bearer ${admin}`)).body.integrations[0].id;
+    const outsiderOrg = await createOrg(stack.ownerDb);
+    const outsider = await tokenFor(stack.config, { orgId: outsiderOrg.orgId, userId: outsiderOrg.adminId, role: 'admin' });
+    expectError(await api().get(`/api/integrations/${id}`).set('Authorization', `Bearer ${outsider}`), 404, 'not_found');
+    expectError(await api().delete(`/api/integrations/${id}`).set('Authorization', `Bearer ${outsider}`), 404, 'not_found');
+  });
+
+  it('refuses a second integration of the same provider with 409', async () => {
+    const fresh = await createOrg(stack.ownerDb);
+    const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    expect((await createFake(token)).status).toBe(201);
+    expectError(await createFake(token), 409, 'integration_exists');
+  });
+
+  it('tests an integration with the provider\'s cheapest read and reports the result', async () => {
+    const fresh = await createOrg(stack.ownerDb);
+    const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    const id = (await createFake(token)).body.integration.id;
+    pingResult = 'ok';
+    const ok = await api().post(`/api/integrations/${id}/test`).set('Authorization', `Bearer ${token}`);
+    expect(ok.body).toMatchObject({ integration_id: id, ok: true });
+    pingResult = 'unauthorized';
+    const failed = await api().post(`/api/integrations/${id}/test`).set('Authorization', `Bearer ${token}`);
+    expect(failed.body).toMatchObject({ ok: false, error: { code: 'unauthorized', retryable: false, status: 401 } });
+  });
+
+  it('asks OAuth providers to go through their consent screen', async () => {
+    expectError(await createFake(admin, { provider: 'fake-calendar', credentials: { accessToken: 'x' } }), 422, 'oauth_required');
+  });
+
+  describe('OAuth', () => {
+    async function startConsent(token = admin): Promise<string> {
+      const res = await api().get('/api/integrations/oauth/fake-calendar/start?response=json').set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(200);
+      return new URL(res.body.authorize_url).searchParams.get('state')!;
+    }
+
+    it('redirects to the consent screen with an org-bound state and a callback on our public URL', async () => {
+      const res = await api().get('/api/integrations/oauth/fake-calendar/start').set('Authorization', `Bearer ${admin}`);
+      expect(res.status).toBe(302);
+      const url = new URL(res.headers.location!);
+      expect(url.origin).toBe('https://consent.example.invalid');
+      expect(url.searchParams.get('redirect_uri')).toBe('http://tourhub.test/api/integrations/oauth/fake-calendar/callback');
+    });
+
+    it('stores the exchanged tokens encrypted on the callback', async () => {
+      const fresh = await createOrg(stack.ownerDb);
+      const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+      const state = await startConsent(token);
+      const res = await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=${encodeURIComponent(state)}&scope=x`);
+      expect(res.status).toBe(201);
+      expect(res.body.integration).toMatchObject({ provider: 'fake-calendar', is_active: true, settings: { calendarId: 'primary' } });
+      const raw = await stack.ownerDb.raw(`select credentials::text as t from organization_integrations where organization_id = ?`, [fresh.orgId]);
+      expect(raw.rows[0].t).not.toContain('access-token-from-exchange');
+      expect(raw.rows[0].t).not.toContain('refresh-token-from-exchange');
+    });
+
+    it('rejects a tampered state', async () => {
+      const state = await startConsent();
+      const [h, p, s] = state.split('.');
+      const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
+      const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, org: org.orgId.replace(/.$/, '0') })).toString('base64url')}.${s}`;
+      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=${forged}`), 400, 'invalid_oauth_state');
+      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=garbage`), 400, 'invalid_oauth_state');
+    });
+
+    it('rejects an expired state', async () => {
+      const key = testSecretBox().deriveKey('oauth-state');
+      const past = Math.floor(Date.now() / 1000) - 3600;
+      const expired = await new SignJWT({ org: org.orgId, provider: 'fake-calendar', nonce: 'n' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(org.adminId)
+        .setAudience('oauth-state')
+        .setIssuedAt(past - 600)
+        .setExpirationTime(past)
+        .sign(key);
+      const res = await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=${expired}`);
+      expectError(res, 400, 'invalid_oauth_state');
+      expect(res.body.error.message).toMatch(/expired/);
+    });
+
+    it('rejects a state issued for another provider, a denied consent and a refused code', async () => {
+      const state = await startConsent();
+      expectError(await api().get(`/api/integrations/oauth/fake-crm/callback?code=c&state=${state}`), 422, 'oauth_not_configured');
+      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?error=access_denied&state=${state}`), 400, 'oauth_denied');
+      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?code=bad-code&state=${state}`), 400, 'oauth_exchange_failed');
+    });
+
+    it('refuses to start a consent for a non-admin or an unconfigured provider', async () => {
+      const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+      expectError(await api().get('/api/integrations/oauth/fake-calendar/start').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
+      expectError(await api().get('/api/integrations/oauth/fake-crm/start').set('Authorization', `Bearer ${admin}`), 422, 'not_oauth_provider');
+    });
+  });
+});
