@@ -1,7 +1,32 @@
 import type { OAuthClient } from '../api/routes/integrations';
 import type { Config } from '../config';
+import { googleOAuth, microsoftOAuth, type OAuthProvider } from '../connectors/calendar/oauth-providers';
+import { googleCalendar } from '../connectors/calendar/google';
+import { outlookCalendar } from '../connectors/calendar/outlook';
 
-/** OAuth clients for the providers whose client id and secret are configured. */
-export function oauthClients(_config: Config): Partial<Record<string, OAuthClient>> {
-  return {};
+function client(
+  provider: OAuthProvider,
+  creds: { clientId: string | undefined; clientSecret: string | undefined; tenant?: string },
+  timeoutMs: number,
+): OAuthClient | undefined {
+  const { clientId, clientSecret } = creds;
+  if (!clientId || !clientSecret) return undefined;
+  const tenant = creds.tenant ? { tenant: creds.tenant } : {};
+  const endpoint = { clientId, clientSecret, timeoutMs, now: Date.now, ...tenant };
+  return {
+    authorizeUrl: ({ state, redirectUri }) => provider.authorizeUrl({ clientId, redirectUri, state, ...tenant }),
+    exchangeCode: ({ code, redirectUri }) => provider.exchangeCode({ ...endpoint, code, redirectUri }),
+    refreshGrant: provider.refreshGrant(endpoint),
+  };
+}
+
+/** OAuth clients for the providers whose client id and secret are configured; the others cannot be connected. */
+export function oauthClients(config: Config): Partial<Record<string, OAuthClient>> {
+  const timeoutMs = config.connectors.timeoutMs;
+  const google = client(googleOAuth, config.connectors.google, timeoutMs);
+  const microsoft = client(microsoftOAuth, config.connectors.microsoft, timeoutMs);
+  return {
+    ...(google ? { [googleCalendar.id]: google } : {}),
+    ...(microsoft ? { [outlookCalendar.id]: microsoft } : {}),
+  };
 }

@@ -1,9 +1,14 @@
+import { googleCalendar } from './calendar/google';
+import { outlookCalendar } from './calendar/outlook';
 import type { ProviderEntry } from './registry-types';
 
 export type { ProviderEntry } from './registry-types';
 
 /** Provider id -> entry. One line per provider; a provider is available once it is listed here. */
-const PROVIDERS: ProviderEntry[] = [];
+const PROVIDERS: ProviderEntry[] = [
+  googleCalendar,
+  outlookCalendar,
+];
 
 export type Registry = ReadonlyMap<string, ProviderEntry>;
 

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import type { calendar_v3 } from 'googleapis';
+import type { CalendarEventInput } from '../../contracts';
+
+/** RFC 4648 §7 "base32hex", lowercased: exactly the characters Google allows in an event id (a-v, 0-9). */
+const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
+
+/** Lowercase base32hex without padding. */
+export function base32hex(bytes: Uint8Array): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += BASE32HEX[(buffer >>> bits) & 31];
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32HEX[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+/**
+ * The Google event id for an idempotency key: base32hex of SHA-256(key), 52 characters. Google lets the
+ * client choose the id (base32hex, 5-1024 characters, unique per calendar), so a retried insert with the
+ * same key collides with the first one (409) instead of creating a second event.
+ */
+export function googleEventId(idempotencyKey: string): string {
+  return base32hex(createHash('sha256').update(idempotencyKey, 'utf8').digest());
+}
+
+/** Google's own rule for client-chosen ids. */
+export function isValidGoogleEventId(id: string): boolean {
+  return /^[a-v0-9]{5,1024}$/.test(id);
+}
+
+/**
+ * Our event as a Google Calendar event resource. `start`/`end` are local wall-clock times: Google takes
+ * `dateTime` without an offset when `timeZone` names the zone. `id` is set on insert only.
+ */
+export function toGoogleEvent(input: CalendarEventInput, id?: string): calendar_v3.Schema$Event {
+  return {
+    ...(id !== undefined ? { id } : {}),
+    summary: input.summary,
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.location !== undefined ? { location: input.location } : {}),
+    start: { dateTime: input.start, timeZone: input.timeZone },
+    end: { dateTime: input.end, timeZone: input.timeZone },
+    attendees: input.attendees.map((a) => ({ email: a.email, ...(a.name !== undefined ? { displayName: a.name } : {}) })),
+  };
+}

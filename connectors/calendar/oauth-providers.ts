@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import type { OAuthTokens } from '../contracts';
+import { ConnectorError } from '../errors';
+import { createHttpClient } from '../http';
+import type { RefreshGrant } from '../oauth';
+
+/**
+ * The OAuth 2.0 authorization-code flow for the two calendar providers: the consent URL the user is
+ * sent to, the code exchange in the callback, and the refresh grant the OAuth session calls.
+ * Token endpoints take form-encoded POSTs and answer JSON with `expires_in` in seconds.
+ */
+
+export interface AuthorizeUrlInput {
+  clientId: string;
+  redirectUri: string;
+  /** Opaque CSRF/state value checked by the callback. */
+  state: string;
+  /** Microsoft only: tenant id or domain, or 'common' / 'organizations' / 'consumers'. Default 'common'. */
+  tenant?: string;
+}
+
+export interface TokenEndpointInput {
+  clientId: string;
+  clientSecret: string;
+  /** Microsoft only (see AuthorizeUrlInput.tenant). */
+  tenant?: string;
+  /** Overrides the provider's token endpoint (tests, sandboxes). */
+  tokenUrl?: string;
+  timeoutMs: number;
+  /** Epoch milliseconds; turns `expires_in` into `expiresAt`. */
+  now: () => number;
+}
+
+export interface ExchangeCodeInput extends TokenEndpointInput {
+  code: string;
+  redirectUri: string;
+}
+
+export interface OAuthProvider {
+  /** Scopes requested at consent, space-separated as sent. */
+  readonly scope: string;
+  authorizeUrl(input: AuthorizeUrlInput): string;
+  exchangeCode(input: ExchangeCodeInput): Promise<OAuthTokens>;
+  refreshGrant(input: TokenEndpointInput): RefreshGrant;
+}
+
+const tokenResponse = z.object({
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1).optional(),
+  expires_in: z.coerce.number().positive().optional(),
+  scope: z.string().optional(),
+});
+
+async function requestTokens(provider: string, url: string, form: Record<string, string>, input: TokenEndpointInput): Promise<OAuthTokens> {
+  const http = createHttpClient({ provider, baseUrl: url, timeoutMs: input.timeoutMs });
+  const res = await http.request({ method: 'POST', path: url, form });
+  const parsed = tokenResponse.safeParse(res.body);
+  if (!parsed.success) {
+    throw new ConnectorError({ code: 'unexpected_response', retryable: false, provider, status: res.status, message: `${provider} token endpoint answered without an access token` });
+  }
+  const body = parsed.data;
+  return {
+    accessToken: body.access_token,
+    ...(body.refresh_token !== undefined ? { refreshToken: body.refresh_token } : {}),
+    ...(body.expires_in !== undefined ? { expiresAt: input.now() + Math.round(body.expires_in * 1000) } : {}),
+    ...(body.scope !== undefined ? { scope: body.scope } : {}),
+  };
+}
+
+const GOOGLE_AUTHORIZE = 'https://accounts.google.com/o/oauth2/v2/auth';
+const GOOGLE_TOKEN = 'https://oauth2.googleapis.com/token';
+/** Create, change and delete events on the user's calendars; nothing else. */
+const GOOGLE_SCOPE = 'https://www.googleapis.com/auth/calendar.events';
+
+/**
+ * Google's web-server flow. `access_type=offline` asks for a refresh token and `prompt=consent` makes
+ * Google issue one again when the user reconnects (it is otherwise sent on the first consent only).
+ * Refresh responses usually omit the refresh token; the session keeps the old one.
+ */
+export const googleOAuth: OAuthProvider = {
+  scope: GOOGLE_SCOPE,
+
+  authorizeUrl({ clientId, redirectUri, state }) {
+    const url = new URL(GOOGLE_AUTHORIZE);
+    url.search = new URLSearchParams({
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: GOOGLE_SCOPE,
+      access_type: 'offline',
+      prompt: 'consent',
+      include_granted_scopes: 'true',
+      state,
+    }).toString();
+    return url.toString();
+  },
+
+  exchangeCode(input) {
+    return requestTokens(
+      'google-oauth',
+      input.tokenUrl ?? GOOGLE_TOKEN,
+      { grant_type: 'authorization_code', code: input.code, redirect_uri: input.redirectUri, client_id: input.clientId, client_secret: input.clientSecret },
+      input,
+    );
+  },
+
+  refreshGrant(input) {
+    return (refreshToken) =>
+      requestTokens(
+        'google-oauth',
+        input.tokenUrl ?? GOOGLE_TOKEN,
+        { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: input.clientId, client_secret: input.clientSecret },
+        input,
+      );
+  },
+};
+
+/** Delegated Graph permission plus `offline_access`, without which no refresh token is issued. */
+const MICROSOFT_SCOPE = 'offline_access https://graph.microsoft.com/Calendars.ReadWrite';
+
+function microsoftEndpoint(tenant: string | undefined, leg: 'authorize' | 'token'): string {
+  return `https://login.microsoftonline.com/${encodeURIComponent(tenant ?? 'common')}/oauth2/v2.0/${leg}`;
+}
+
+/**
+ * The Microsoft identity platform's authorization-code flow (v2.0 endpoints), for work, school and
+ * personal accounts with tenant 'common'. Refresh tokens rotate: each refresh returns a new one, which
+ * the session stores in place of the old.
+ */
+export const microsoftOAuth: OAuthProvider = {
+  scope: MICROSOFT_SCOPE,
+
+  authorizeUrl({ clientId, redirectUri, state, tenant }) {
+    const url = new URL(microsoftEndpoint(tenant, 'authorize'));
+    url.search = new URLSearchParams({
+      client_id: clientId,
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      response_mode: 'query',
+      scope: MICROSOFT_SCOPE,
+      state,
+    }).toString();
+    return url.toString();
+  },
+
+  exchangeCode(input) {
+    return requestTokens(
+      'microsoft-identity',
+      input.tokenUrl ?? microsoftEndpoint(input.tenant, 'token'),
+      {
+        grant_type: 'authorization_code',
+        code: input.code,
+        redirect_uri: input.redirectUri,
+        client_id: input.clientId,
+        client_secret: input.clientSecret,
+        scope: MICROSOFT_SCOPE,
+      },
+      input,
+    );
+  },
+
+  refreshGrant(input) {
+    return (refreshToken) =>
+      requestTokens(
+        'microsoft-identity',
+        input.tokenUrl ?? microsoftEndpoint(input.tenant, 'token'),
+        { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: input.clientId, client_secret: input.clientSecret, scope: MICROSOFT_SCOPE },
+        input,
+      );
+  },
+};

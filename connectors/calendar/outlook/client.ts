@@ -1,0 +1,129 @@
+import type { CalendarConnector, CalendarEventInput, OAuthSession, WriteOptions } from '../../contracts';
+import { ConnectorError } from '../../errors';
+import { createHttpClient, type HttpRequest } from '../../http';
+import { graphTimeZone, graphTransactionId, toGraphEvent, toGraphEventPatch, type GraphEvent } from './mapping';
+
+export const PROVIDER = 'outlook-calendar';
+export const GRAPH_BASE_URL = 'https://graph.microsoft.com/v1.0';
+
+export interface OutlookCalendarClientOptions {
+  oauth: OAuthSession | undefined;
+  /** A calendar id from GET /me/calendars; absent means the user's default calendar. */
+  calendarId?: string;
+  /** What attendees read in the cancellation message. */
+  cancellationComment: string;
+  baseUrl?: string;
+  timeoutMs: number;
+}
+
+/**
+ * Outlook calendars through Microsoft Graph v1.0. Every request asks for immutable ids, so the id we
+ * return from createEvent still names the event after Outlook moves it between folders (a cancelled
+ * meeting goes to Deleted Items).
+ */
+export function createOutlookCalendarClient(opts: OutlookCalendarClientOptions): CalendarConnector {
+  const session = opts.oauth;
+
+  async function call<T>(req: HttpRequest): Promise<T> {
+    if (!session) {
+      throw new ConnectorError({ code: 'misconfigured', retryable: false, provider: PROVIDER, message: `${PROVIDER} needs an OAuth session` });
+    }
+    // One client per request, so the 401 hook refreshes exactly the token this request was refused with.
+    let used: string | undefined;
+    const http = createHttpClient({
+      provider: PROVIDER,
+      baseUrl: opts.baseUrl ?? GRAPH_BASE_URL,
+      timeoutMs: opts.timeoutMs,
+      headers: async () => {
+        used = await fromSession(() => session.accessToken());
+        return { authorization: `Bearer ${used}` };
+      },
+      onUnauthorized: async () => {
+        if (used === undefined) return false;
+        const stale = used;
+        await fromSession(() => session.refresh(stale));
+        return true;
+      },
+    });
+    return (await http.request<T>(req)).body;
+  }
+
+  const prefer = (timeZone?: string) => ({
+    prefer: timeZone === undefined ? 'IdType="ImmutableId"' : `IdType="ImmutableId", outlook.timezone="${timeZone}"`,
+  });
+  const eventPath = (eventId: string) => `me/events/${encodeURIComponent(eventId)}`;
+
+  function body(build: () => GraphEvent): GraphEvent {
+    try {
+      return build();
+    } catch (err) {
+      if (err instanceof RangeError) {
+        throw new ConnectorError({ code: 'bad_request', retryable: false, provider: PROVIDER, message: `Cannot send this event to Outlook: ${err.message}`, cause: err });
+      }
+      throw err;
+    }
+  }
+
+  function eventId(res: { id?: unknown }): string {
+    if (typeof res.id !== 'string' || res.id === '') {
+      throw new ConnectorError({ code: 'unexpected_response', retryable: false, provider: PROVIDER, message: `${PROVIDER} answered without an event id` });
+    }
+    return res.id;
+  }
+
+  return {
+    async createEvent(input: CalendarEventInput, write: WriteOptions) {
+      // Graph answers a repeated POST carrying the same transactionId with the event it already made.
+      const json = body(() => toGraphEvent(input, graphTransactionId(write.idempotencyKey)));
+      const path = opts.calendarId !== undefined ? `me/calendars/${encodeURIComponent(opts.calendarId)}/events` : 'me/events';
+      const created = await call<{ id?: unknown }>({ method: 'POST', path, json, headers: prefer(graphTimeZone(input.timeZone)) });
+      return { eventId: eventId(created) };
+    },
+
+    async updateEvent(id: string, input: CalendarEventInput) {
+      const json = body(() => toGraphEventPatch(input));
+      const updated = await call<{ id?: unknown }>({ method: 'PATCH', path: eventPath(id), json, headers: prefer(graphTimeZone(input.timeZone)) });
+      return { eventId: typeof updated.id === 'string' && updated.id !== '' ? updated.id : id };
+    },
+
+    async cancelEvent(id: string) {
+      try {
+        await call({ method: 'POST', path: `${eventPath(id)}/cancel`, json: { Comment: opts.cancellationComment }, headers: prefer() });
+        return;
+      } catch (err) {
+        if (!(err instanceof ConnectorError)) throw err;
+        if (err.status === 404) return; // already cancelled and purged, or never there
+        // Graph refuses `cancel` (400) for an event that is not a meeting the user organises; deleting it
+        // removes it from the calendar, which is what cancelling means for us.
+        if (err.status !== 400) throw err;
+      }
+      try {
+        await call({ method: 'DELETE', path: eventPath(id), headers: prefer() });
+      } catch (err) {
+        if (err instanceof ConnectorError && err.status === 404) return;
+        throw err;
+      }
+    },
+
+    async ping() {
+      const path = opts.calendarId !== undefined ? `me/calendars/${encodeURIComponent(opts.calendarId)}` : 'me/calendars';
+      await call({ method: 'GET', path, query: opts.calendarId !== undefined ? { $select: 'id' } : { $top: 1, $select: 'id' }, headers: prefer() });
+    },
+  };
+}
+
+/** Token trouble (no refresh token, refresh refused) as a ConnectorError; the token endpoint's own errors pass through. */
+async function fromSession(get: () => Promise<string>): Promise<string> {
+  try {
+    return await get();
+  } catch (err) {
+    if (err instanceof ConnectorError) throw err;
+    throw new ConnectorError({
+      code: 'unauthorized',
+      retryable: false,
+      provider: PROVIDER,
+      message: `${PROVIDER} credentials could not be refreshed: ${err instanceof Error ? err.message : String(err)}`,
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { ProviderEntry } from '../../registry-types';
+import { createOutlookCalendarClient, PROVIDER } from './client';
+
+/** What the OAuth callback stores (encrypted) for the integration; the session reads and refreshes it. */
+export const outlookCalendarCredentials = z
+  .object({
+    accessToken: z.string().min(1),
+    refreshToken: z.string().min(1).optional(),
+    /** Epoch milliseconds. */
+    expiresAt: z.number().int().positive().optional(),
+    scope: z.string().optional(),
+  })
+  .strict();
+
+export const outlookCalendarSettings = z
+  .object({
+    /** A calendar id from GET /me/calendars; absent means the user's default calendar. */
+    calendarId: z.string().min(1).optional(),
+    /** The note attendees see in Outlook's cancellation message. */
+    cancellationComment: z.string().max(1000).default('This appointment has been cancelled.'),
+    /** Overrides https://graph.microsoft.com/v1.0 (tests, sandboxes, national clouds). */
+    baseUrl: z.string().url().optional(),
+  })
+  .strict();
+
+export const outlookCalendar: ProviderEntry<'calendar', typeof outlookCalendarCredentials, typeof outlookCalendarSettings> = {
+  id: PROVIDER,
+  category: 'calendar',
+  displayName: 'Outlook Calendar (Microsoft 365)',
+  auth: 'oauth2',
+  credentialsSchema: outlookCalendarCredentials,
+  settingsSchema: outlookCalendarSettings,
+  // Outlook allows 10,000 requests per 10 minutes per app and mailbox (about 16 a second), and at most
+  // 4 concurrent requests per app (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
+  ratePerSecond: 16,
+  docsUrl: 'https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits',
+  create: (ctx) =>
+    createOutlookCalendarClient({
+      oauth: ctx.oauth,
+      ...(ctx.settings.calendarId !== undefined ? { calendarId: ctx.settings.calendarId } : {}),
+      cancellationComment: ctx.settings.cancellationComment,
+      ...(ctx.settings.baseUrl !== undefined ? { baseUrl: ctx.settings.baseUrl } : {}),
+      timeoutMs: ctx.timeoutMs,
+    }),
+};

@@ -1,0 +1,34 @@
+/**
+ * nock 15 intercepts fetch through @mswjs/interceptors 0.44, written for Node 22. On Node 20:
+ * - it needs `Promise.withResolvers` (polyfilled here: import this module before nock);
+ * - `.delay()` does not hold back a fetch response, so timeouts use `slowReply`;
+ * - `replyWithError({ code })` (a plain object) never settles the fetch, so use `connectionReset()`,
+ *   an Error carrying the same `code`.
+ */
+type Resolvers<T> = { promise: Promise<T>; resolve: (value: T) => void; reject: (reason?: unknown) => void };
+
+const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> };
+if (typeof P.withResolvers !== 'function') {
+  P.withResolvers = function withResolvers<T>(): Resolvers<T> {
+    let resolve!: (value: T) => void;
+    let reject!: (reason?: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+
+/** A nock reply function that answers only after `ms`, so the caller's timeout fires first. */
+export function slowReply(ms: number, status = 200, body: unknown = {}) {
+  return async (): Promise<[number, unknown]> => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return [status, body];
+  };
+}
+
+/** What `replyWithError` should throw for a peer that reset the connection. */
+export function connectionReset(): Error {
+  return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+}
