@@ -1,11 +1,17 @@
 import { googleCalendar } from './calendar/google';
 import { outlookCalendar } from './calendar/outlook';
+import { honeybook } from './crm/honeybook';
+import { lightblue } from './crm/lightblue';
+import { tave } from './crm/tave';
 import type { ProviderEntry } from './registry-types';
 
 export type { ProviderEntry } from './registry-types';
 
 /** Provider id -> entry. One line per provider; a provider is available once it is listed here. */
 const PROVIDERS: ProviderEntry[] = [
+  honeybook,
+  tave,
+  lightblue,
   googleCalendar,
   outlookCalendar,
 ];

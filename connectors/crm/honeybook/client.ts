@@ -1,0 +1,37 @@
+import { createHttpClient, type HttpResponse } from '../../http';
+import type { HookEnvelope } from './mapping';
+import { signatureHeader } from './signature';
+
+export interface HoneybookClientOptions {
+  /** The resolved catch-hook URL (see mapping.resolveHookUrl). */
+  hookUrl: URL;
+  signingSecret: string;
+  timeoutMs: number;
+  /** Epoch milliseconds, for the signature's timestamp. */
+  now: () => number;
+}
+
+export interface HoneybookClient {
+  /** POSTs the envelope as JSON, signed, with the idempotency key also as a header. */
+  send(envelope: HookEnvelope): Promise<HttpResponse>;
+}
+
+export function createHoneybookClient(opts: HoneybookClientOptions): HoneybookClient {
+  const http = createHttpClient({ provider: 'honeybook', baseUrl: opts.hookUrl.origin, timeoutMs: opts.timeoutMs });
+  return {
+    send(envelope) {
+      // http.ts serialises `json` with JSON.stringify, so these are the exact bytes that go out.
+      const rawBody = JSON.stringify(envelope);
+      const timestamp = Math.floor(opts.now() / 1000);
+      return http.request({
+        method: 'POST',
+        path: opts.hookUrl.href,
+        json: envelope,
+        headers: {
+          'x-tourhub-signature': signatureHeader(opts.signingSecret, timestamp, rawBody),
+          'x-tourhub-idempotency-key': envelope.idempotency_key,
+        },
+      });
+    },
+  };
+}

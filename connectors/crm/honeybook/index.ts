@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { CrmConnector, DeliveryGuard } from '../../contracts';
+import type { ProviderEntry } from '../../registry-types';
+import { createHoneybookClient } from './client';
+import {
+  activityData,
+  contactData,
+  contactKey,
+  customFieldsData,
+  deliveryReference,
+  envelope,
+  type HoneybookEvent,
+  noteData,
+  resolveHookUrl,
+  taskData,
+} from './mapping';
+
+/** Zapier catch hooks and Make (formerly Integromat) custom webhooks; nothing else receives our posts. */
+const HOOK_HOSTS = /^(hooks\.zapier\.com|hook\.([a-z0-9-]+\.)?make\.com|hook\.([a-z0-9-]+\.)?integromat\.com)$/;
+
+/**
+ * Both are secrets. The hook URL carries the hook's only access token in its path (anyone holding it
+ * can post into the Zap), so it is a credential, encrypted at rest and never returned, not a setting.
+ * The signing secret is shared with the Zap's verification step.
+ */
+export const credentialsSchema = z
+  .object({
+    hookUrl: z.url({ protocol: /^https$/, hostname: HOOK_HOSTS, error: 'must be an https Zapier (hooks.zapier.com) or Make (hook.<zone>.make.com) webhook URL' }),
+    signingSecret: z.string().min(32, 'use at least 32 random characters'),
+  })
+  .strict();
+
+export const settingsSchema = z
+  .object({
+    /** Replaces the hook URL's scheme, host and port (tests, sandboxes, a local relay); the path is kept. */
+    baseUrl: z.url().optional(),
+  })
+  .strict();
+
+/** Once per key: a key already marked sent returns its reference without a call; see README. */
+async function once(guard: DeliveryGuard, key: string, send: () => Promise<string>): Promise<string | undefined> {
+  const prior = await guard.find(key);
+  if (prior?.state === 'sent') return prior.reference;
+  await guard.markAttempted(key);
+  const reference = await send();
+  await guard.markSent(key, reference);
+  return reference;
+}
+
+export const honeybook: ProviderEntry<'crm', typeof credentialsSchema, typeof settingsSchema> = {
+  id: 'honeybook',
+  category: 'crm',
+  displayName: 'HoneyBook (via Zapier or Make)',
+  auth: 'webhook-secret',
+  credentialsSchema,
+  settingsSchema,
+  // Zapier: each catch hook answers 429 past about 30 requests a second, and all of a user's hooks
+  // together past 10,000 per 5 minutes (about 33 a second). The lower of the two.
+  ratePerSecond: 30,
+  docsUrl: 'https://help.zapier.com/hc/en-us/articles/29972220283789-Webhooks-by-Zapier-rate-limits',
+  create(ctx): CrmConnector {
+    const client = createHoneybookClient({
+      hookUrl: resolveHookUrl(ctx.credentials.hookUrl, ctx.settings.baseUrl),
+      signingSecret: ctx.credentials.signingSecret,
+      timeoutMs: ctx.timeoutMs,
+      now: ctx.now,
+    });
+    const nowIso = () => new Date(ctx.now()).toISOString();
+
+    /** Posts the event once per idempotency key; the reference is the hook's request id unless given. */
+    const deliver = (event: HoneybookEvent, key: string, occurredAt: string, data: Record<string, unknown>, reference?: string) =>
+      once(ctx.guard, key, async () => {
+        const res = await client.send(envelope(event, key, occurredAt, data));
+        return reference ?? deliveryReference(res.body, key);
+      });
+
+    return {
+      async upsertContact(person, opts) {
+        const contactId = contactKey(person);
+        const recorded = await deliver('upsertContact', opts.idempotencyKey, nowIso(), contactData(person), contactId);
+        return { contactId: recorded ?? contactId };
+      },
+
+      async logActivity(input, opts) {
+        const ref = await deliver('logActivity', opts.idempotencyKey, input.occurredAt, activityData(input));
+        return { activityId: ref ?? null };
+      },
+
+      async createTask(input, opts) {
+        const ref = await deliver('createTask', opts.idempotencyKey, nowIso(), taskData(input));
+        return { taskId: ref ?? null };
+      },
+
+      async setCustomFields(input, opts) {
+        await deliver('setCustomFields', opts.idempotencyKey, nowIso(), customFieldsData(input));
+      },
+
+      async addNote(input, opts) {
+        const ref = await deliver('addNote', opts.idempotencyKey, nowIso(), noteData(input));
+        return { noteId: ref ?? null };
+      },
+
+      // A catch hook has nothing to read, so the cheapest authenticated check is a signed `ping` the
+      // Zap's filter drops: it proves the URL is live and lets the user test their verification step.
+      async ping() {
+        const at = ctx.now();
+        await client.send(envelope('ping', `ping:${Math.floor(at / 1000)}`, new Date(at).toISOString(), {}));
+      },
+    };
+  },
+};

@@ -1,0 +1,174 @@
+import type { Person, TaskPriority } from '../../contracts';
+
+/**
+ * Shapes of the VSCO Workspace (formerly Táve) API v2, from its published OpenAPI document
+ * (https://workspace.vsco.co/api): `Person` (kind "person") in the address book, `Note`, and
+ * `CustomField` / `CustomFieldValue`. Ids are lowercase ULIDs.
+ */
+
+export interface TavePhone {
+  e164?: string;
+  formatted?: string;
+}
+
+/** The writable Person fields we own; anything absent is left as it is. */
+export interface TavePersonWrite {
+  kind: 'person';
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  cellPhone?: TavePhone;
+  anniversary?: string;
+}
+
+export interface TaveContact {
+  id: string;
+  kind: string;
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+}
+
+export interface TaveCollection<T> {
+  type?: string;
+  items: T[];
+}
+
+export interface TaveCustomField {
+  id: string;
+  name?: string | null;
+  token?: string | null;
+  canApplyTo?: string;
+  kind?: string;
+  hidden?: boolean;
+}
+
+export interface TaveCustomFieldValue {
+  fieldId: string;
+  value: string | null;
+}
+
+export interface TaveNoteWrite {
+  contactId: string;
+  contentHtml: string;
+  date?: string;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Schema limits: firstName and lastName are at most 48 characters. */
+function clip(value: string, max: number): string {
+  return value.length > max ? value.slice(0, max) : value;
+}
+
+/** `e164` when the number is already E.164, otherwise `formatted`, which the API parses with libphonenumber. */
+export function toTavePhone(phone: string): TavePhone {
+  const trimmed = phone.trim();
+  const compact = trimmed.replace(/[\s().-]/g, '');
+  return /^\+[1-9]\d{6,14}$/.test(compact) ? { e164: compact } : { formatted: trimmed };
+}
+
+/** A wedding date is the couple's anniversary in Táve's Person schema. Only YYYY-MM-DD is sent. */
+export function toTavePerson(person: Person): TavePersonWrite {
+  const wedding = person.weddingDate && /^\d{4}-\d{2}-\d{2}/.test(person.weddingDate) ? person.weddingDate.slice(0, 10) : undefined;
+  return {
+    kind: 'person',
+    email: normalizeEmail(person.email),
+    ...(person.firstName ? { firstName: clip(person.firstName.trim(), 48) } : {}),
+    ...(person.lastName ? { lastName: clip(person.lastName.trim(), 48) } : {}),
+    ...(person.phone ? { cellPhone: toTavePhone(person.phone) } : {}),
+    ...(wedding ? { anniversary: wedding } : {}),
+  };
+}
+
+/**
+ * The `email` filter of GET /address-book ranks partial matches too, so the exact match is picked
+ * here: a person whose email equals ours, ignoring case.
+ */
+export function pickContactByEmail(collection: TaveCollection<TaveContact>, email: string): TaveContact | undefined {
+  const wanted = normalizeEmail(email);
+  const exact = collection.items.filter((c) => typeof c.email === 'string' && normalizeEmail(c.email) === wanted);
+  return exact.find((c) => c.kind === 'person') ?? exact[0];
+}
+
+/** Custom fields are addressed by id; our settings name them by name or by token, case-insensitively. */
+export function resolveCustomFields(
+  fields: Record<string, string | number | boolean | null>,
+  definitions: TaveCustomField[],
+): { values: TaveCustomFieldValue[]; unknown: string[] } {
+  const byKey = new Map<string, TaveCustomField>();
+  for (const def of definitions) {
+    if (def.canApplyTo && def.canApplyTo.toLowerCase() !== 'contact') continue;
+    for (const key of [def.name, def.token]) if (key) byKey.set(key.trim().toLowerCase(), def);
+  }
+  const values: TaveCustomFieldValue[] = [];
+  const unknown: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    const def = byKey.get(name.trim().toLowerCase());
+    if (!def) unknown.push(name);
+    else values.push({ fieldId: def.id, value: toCustomFieldValue(value) });
+  }
+  return { values, unknown };
+}
+
+/** CustomFieldValue.value is a nullable string in the schema. */
+export function toCustomFieldValue(value: string | number | boolean | null): string | null {
+  if (value === null) return null;
+  return String(value);
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** Paragraphs from blank-line-separated text, single newlines as <br>. */
+function paragraphs(text: string): string {
+  return text
+    .split(/\r?\n\s*\r?\n/)
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => `<p>${escapeHtml(p).replace(/\r?\n/g, '<br>')}</p>`)
+    .join('');
+}
+
+/** The YYYY-MM-DD part of an ISO timestamp (Note.date is a date in the studio's zone). */
+export function datePart(iso: string): string | undefined {
+  return /^\d{4}-\d{2}-\d{2}/.test(iso) ? iso.slice(0, 10) : undefined;
+}
+
+/**
+ * The API has no activity or timeline resource, so an activity is a Note on the contact whose first
+ * line says what it is: `[Tourhub activity: tour_started]`.
+ */
+export function activityNote(
+  contactId: string,
+  input: { type: string; title: string; description: string; occurredAt: string; metadata?: Record<string, string | number | boolean> },
+): TaveNoteWrite {
+  const meta = Object.entries(input.metadata ?? {});
+  const date = datePart(input.occurredAt);
+  return {
+    contactId,
+    contentHtml:
+      `<p><strong>[Tourhub activity: ${escapeHtml(input.type)}]</strong> ${escapeHtml(input.title)}</p>` +
+      paragraphs(input.description) +
+      `<p>Occurred at ${escapeHtml(input.occurredAt)}</p>` +
+      (meta.length ? `<ul>${meta.map(([k, v]) => `<li>${escapeHtml(k)}: ${escapeHtml(String(v))}</li>`).join('')}</ul>` : ''),
+    ...(date ? { date } : {}),
+  };
+}
+
+/** The API has no task resource either: a task is a Note headed `[Tourhub task, <priority> priority, due <date>]`. */
+export function taskNote(contactId: string, input: { title: string; description?: string; dueDate: string; priority: TaskPriority }): TaveNoteWrite {
+  return {
+    contactId,
+    contentHtml:
+      `<p><strong>[Tourhub task, ${input.priority} priority, due ${escapeHtml(input.dueDate)}]</strong> ${escapeHtml(input.title)}</p>` +
+      (input.description ? paragraphs(input.description) : ''),
+  };
+}
+
+export function plainNote(contactId: string, body: string): TaveNoteWrite {
+  return { contactId, contentHtml: `<p><strong>[Tourhub note]</strong></p>${paragraphs(body)}` };
+}
