@@ -3,7 +3,10 @@ import { outlookCalendar } from './calendar/outlook';
 import { honeybook } from './crm/honeybook';
 import { lightblue } from './crm/lightblue';
 import { tave } from './crm/tave';
+import { mailchimp } from './email/mailchimp';
+import { stripe } from './payment/stripe';
 import type { ProviderEntry } from './registry-types';
+import { twilio } from './sms/twilio';
 
 export type { ProviderEntry } from './registry-types';
 
@@ -14,6 +17,9 @@ const PROVIDERS: ProviderEntry[] = [
   lightblue,
   googleCalendar,
   outlookCalendar,
+  stripe,
+  mailchimp,
+  twilio,
 ];
 
 export type Registry = ReadonlyMap<string, ProviderEntry>;

@@ -19,8 +19,13 @@ export async function run(argv: string[]): Promise<number> {
   const box = resolveSecretBox(config, { create: false });
   const db = createDb(ownerDatabaseUrl(config), { poolMax: 2, applicationName: 'tourhub-rotate-key' });
   try {
-    const { reencrypted, total } = await reencryptAll(db, box);
+    const { reencrypted, total, failed } = await reencryptAll(db, box);
     process.stdout.write(`${reencrypted} of ${total} integrations re-encrypted with key "${box.activeKeyId}"\n`);
+    for (const f of failed) process.stderr.write(`integration ${f.id}: ${f.reason}\n`);
+    if (failed.length > 0) {
+      process.stderr.write(`${failed.length} integrations could not be decrypted with this keyring: keep their key until they are fixed\n`);
+      return 1;
+    }
     return 0;
   } finally {
     await db.destroy();

@@ -112,18 +112,30 @@ export async function withLockedCredentials<T>(
   });
 }
 
-/** Re-encrypts every row not sealed with the active key (all organisations: run with the owner connection). */
-export async function reencryptAll(db: Knex, box: SecretBox): Promise<{ reencrypted: number; total: number }> {
+/**
+ * Re-encrypts every row not sealed with the active key (all organisations: run with the owner
+ * connection). A row the keyring cannot open is reported, not fatal: one bad row must not leave the
+ * rest on a key that is about to be removed.
+ */
+export async function reencryptAll(
+  db: Knex,
+  box: SecretBox,
+): Promise<{ reencrypted: number; total: number; failed: { id: string; reason: string }[] }> {
   const ids: string[] = await db('organization_integrations').pluck('id');
   let reencrypted = 0;
+  const failed: { id: string; reason: string }[] = [];
   for (const id of ids) {
-    await db.transaction(async (trx) => {
-      const row = (await trx('organization_integrations').select(COLUMNS).where({ id }).forUpdate().first()) as IntegrationRow | undefined;
-      if (!row || (isSealed(row.credentials) && row.credentials.kid === box.activeKeyId)) return;
-      const plain = openCredentials(box, row);
-      await trx('organization_integrations').where({ id }).update({ credentials: JSON.stringify(box.seal(plain, credentialsAad(row))) });
-      reencrypted++;
-    });
+    try {
+      await db.transaction(async (trx) => {
+        const row = (await trx('organization_integrations').select(COLUMNS).where({ id }).forUpdate().first()) as IntegrationRow | undefined;
+        if (!row || (isSealed(row.credentials) && row.credentials.kid === box.activeKeyId)) return;
+        const plain = openCredentials(box, row);
+        await trx('organization_integrations').where({ id }).update({ credentials: JSON.stringify(box.seal(plain, credentialsAad(row))) });
+        reencrypted++;
+      });
+    } catch (err) {
+      failed.push({ id, reason: (err as Error).message });
+    }
   }
-  return { reencrypted, total: ids.length };
+  return { reencrypted, total: ids.length, failed };
 }

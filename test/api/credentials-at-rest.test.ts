@@ -4,6 +4,7 @@ import path from 'node:path';
 import { insertIntegration, openCredentials, type IntegrationRow } from '../../db/repositories/integrations';
 import { createSecretBox, parseKeyring } from '../../db/secrets';
 import { TEST_ENV_KEYS } from '../support/constants';
+import { scratchDatabase } from '../support/databases';
 import { createOrg } from '../support/fixtures';
 import { createDb, type Db } from '../../db/knex';
 
@@ -11,17 +12,17 @@ const KEY_A = 'a1:' + crypto.randomBytes(32).toString('base64');
 const KEY_B = 'b2:' + crypto.randomBytes(32).toString('base64');
 const SECRET = 'sk_live_this_must_never_be_stored_in_clear_1234';
 
-let db: Db;
+let shared: Db;
 
 beforeAll(() => {
-  db = createDb(process.env[TEST_ENV_KEYS.pgUrl]!, { poolMax: 2 });
+  shared = createDb(process.env[TEST_ENV_KEYS.pgUrl]!, { poolMax: 2 });
 });
 
 afterAll(async () => {
-  await db.destroy();
+  await shared.destroy();
 });
 
-async function seedIntegrations(orgId: string, n: number): Promise<string[]> {
+async function seedIntegrations(db: Db, orgId: string, n: number): Promise<string[]> {
   const box = createSecretBox(parseKeyring(KEY_A), 'a1');
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -42,8 +43,9 @@ async function seedIntegrations(orgId: string, n: number): Promise<string[]> {
 
 describe('credentials at rest', () => {
   it('stores no plaintext secret: the table holds AES-256-GCM ciphertext with its key id', async () => {
+    const db = shared;
     const org = await createOrg(db);
-    const [id] = (await seedIntegrations(org.orgId, 1)) as [string];
+    const [id] = (await seedIntegrations(db, org.orgId, 1)) as [string];
     const raw = await db.raw(`select credentials::text as text, credentials from organization_integrations where id = ?`, [id]);
     expect(raw.rows[0].text).not.toContain(SECRET);
     expect(raw.rows[0].text).not.toContain('sk_live');
@@ -52,32 +54,40 @@ describe('credentials at rest', () => {
   });
 
   it('binds a ciphertext to its row: copied into another integration it does not decrypt', async () => {
+    const db = shared;
     const org = await createOrg(db);
-    const [a, b] = await seedIntegrations(org.orgId, 2);
+    const [a, b] = await seedIntegrations(db, org.orgId, 2);
     const box = createSecretBox(parseKeyring(KEY_A), 'a1');
     const rowA = (await db('organization_integrations').where({ id: a }).first()) as IntegrationRow;
     const rowB = (await db('organization_integrations').where({ id: b }).first()) as IntegrationRow;
     expect(() => openCredentials(box, { ...rowB, credentials: rowA.credentials })).toThrow(/could not be decrypted/);
   });
 
-  it('after `tourhub rotate-key`, every row decrypts with the new key alone', async () => {
-    const org = await createOrg(db);
-    const ids = await seedIntegrations(org.orgId, 3);
-    const repo = path.resolve(__dirname, '..', '..');
-    const run = spawnSync(process.execPath, [path.join(repo, 'bin', 'tourhub.js'), 'rotate-key'], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: process.env[TEST_ENV_KEYS.pgUrl],
-        TOURHUB_SECRET_KEYS: `${KEY_A},${KEY_B}`,
-        TOURHUB_ACTIVE_SECRET_KEY: 'b2',
-        LOG_LEVEL: 'silent',
-      },
-      encoding: 'utf8',
-      timeout: 60_000,
+  describe('`tourhub rotate-key`', () => {
+    let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
+    const rotate = () =>
+      spawnSync(process.execPath, [path.join(path.resolve(__dirname, '..', '..'), 'bin', 'tourhub.js'), 'rotate-key'], {
+        env: { PATH: process.env.PATH, DATABASE_URL: scratch.url, TOURHUB_SECRET_KEYS: `${KEY_A},${KEY_B}`, TOURHUB_ACTIVE_SECRET_KEY: 'b2', LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+
+    beforeEach(async () => {
+      // Rotation touches every row of every organisation: a database of its own.
+      scratch = await scratchDatabase({ migrate: true });
     });
+    afterEach(async () => {
+      await scratch.drop();
+    });
+
+  it('re-encrypts every row so each decrypts with the new key alone', async () => {
+    const db = scratch.db;
+    const org = await createOrg(db);
+    const ids = await seedIntegrations(db, org.orgId, 3);
+    const run = rotate();
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/re-encrypted with key "b2"/);
+    expect(run.stdout).toBe('3 of 3 integrations re-encrypted with key "b2"\n');
 
     const onlyNew = createSecretBox(parseKeyring(KEY_B), 'b2');
     for (const [i, id] of ids.entries()) {
@@ -86,10 +96,24 @@ describe('credentials at rest', () => {
       expect(openCredentials(onlyNew, row)).toEqual({ apiKey: `${SECRET}-${i}`, accountSid: 'AC123' });
     }
     // Repeating it changes nothing.
-    const again = spawnSync(process.execPath, [path.join(repo, 'bin', 'tourhub.js'), 'rotate-key'], {
-      env: { PATH: process.env.PATH, DATABASE_URL: process.env[TEST_ENV_KEYS.pgUrl], TOURHUB_SECRET_KEYS: `${KEY_A},${KEY_B}`, TOURHUB_ACTIVE_SECRET_KEY: 'b2', LOG_LEVEL: 'silent' },
-      encoding: 'utf8',
+    expect(rotate().stdout).toBe('0 of 3 integrations re-encrypted with key "b2"\n');
+  });
+
+  it('reports a row its keyring cannot open, rotates the others and exits non-zero', async () => {
+    const db = scratch.db;
+    const org = await createOrg(db);
+    const [good] = await seedIntegrations(db, org.orgId, 1);
+    const strangerBox = createSecretBox(parseKeyring('zz:' + crypto.randomBytes(32).toString('base64')), 'zz');
+    const stranger = crypto.randomUUID();
+    await insertIntegration(db, strangerBox, {
+      id: stranger, organizationId: org.orgId, type: 'sms', provider: 'twilio',
+      settings: { provider: {}, field_mapping: {}, enabled_events: [] }, credentials: { authToken: 'x' }, isActive: true,
     });
-    expect(again.stdout).toMatch(/^0 of \d+ integrations/);
+    const run = rotate();
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('1 of 2 integrations re-encrypted with key "b2"\n');
+    expect(run.stderr).toContain(`integration ${stranger}: no key "zz"`);
+    expect(((await db('organization_integrations').where({ id: good }).first()) as IntegrationRow).credentials.kid).toBe('b2');
+  });
   });
 });

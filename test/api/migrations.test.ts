@@ -1,27 +1,18 @@
 import crypto from 'node:crypto';
-import { createDb, type Db } from '../../db/knex';
+import type { Db } from '../../db/knex';
 import { migrateLatest, migrateRollbackAll, migrationStatus } from '../../db/migrate';
-import { TEST_ENV_KEYS } from '../support/constants';
+import { scratchDatabase } from '../support/databases';
 
-/** A database of this test's own, so rolling everything back cannot disturb other suites. */
-let admin: Db;
+let scratch: Awaited<ReturnType<typeof scratchDatabase>>;
 let db: Db;
-const name = `migrations_${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 beforeAll(async () => {
-  const url = new URL(process.env[TEST_ENV_KEYS.pgUrl]!);
-  const adminUrl = new URL(url);
-  adminUrl.pathname = '/postgres';
-  admin = createDb(adminUrl.toString(), { poolMax: 1 });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  url.pathname = `/${name}`;
-  db = createDb(url.toString(), { poolMax: 2 });
+  scratch = await scratchDatabase({ migrate: false });
+  db = scratch.db;
 });
 
 afterAll(async () => {
-  await db.destroy();
-  await admin.raw(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.destroy();
+  await scratch.drop();
 });
 
 async function schema(): Promise<{ tables: string[]; types: string[]; policies: number; indexes: number }> {
@@ -73,7 +64,7 @@ describe('migrations', () => {
 
   it('enforces the seed\'s checks: ratings 1..5 and one progress row per user, organisation and tour', async () => {
     await migrateLatest(db);
-    const [org] = await db('organizations').insert({ slug: `m-${name.slice(-6)}`, name: 'M' }).returning('id');
+    const [org] = await db('organizations').insert({ slug: `m-${crypto.randomUUID().slice(0, 6)}`, name: 'M' }).returning('id');
     const [tour] = await db('tour_definitions').insert({ organization_id: org.id, tour_key: 'k', name: 'T' }).returning('id');
     const row = { user_id: crypto.randomUUID(), organization_id: org.id, tour_id: tour.id, workflow_id: 'w' };
     await db('user_tour_progress').insert(row);

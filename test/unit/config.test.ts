@@ -41,11 +41,11 @@ describe('config', () => {
     expect(problems({ PORT: 'x', LOG_LEVEL: 'y' }).map((p) => p.variable).sort()).toEqual(['LOG_LEVEL', 'PORT']);
   });
 
-  it('refuses production without a token key, a database or an API database role', () => {
+  it('refuses production without a token key, a database, a credentials keyring or an API database role', () => {
     const vars = problems({ TOURHUB_ENV: 'production' }).map((p) => p.variable);
-    expect(vars).toEqual(expect.arrayContaining(['JWT_SECRET', 'DATABASE_URL']));
+    expect(vars).toEqual(expect.arrayContaining(['JWT_SECRET', 'DATABASE_URL', 'TOURHUB_SECRET_KEYS']));
     expect(() =>
-      loadConfig({ TOURHUB_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/tourhub' }),
+      loadConfig({ TOURHUB_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/tourhub', TOURHUB_SECRET_KEYS: 'k1:x' }),
     ).toThrow(/DATABASE_APP_URL/);
   });
 

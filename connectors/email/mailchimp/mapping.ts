@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import type { Person } from '../../contracts';
+
+/**
+ * Pure translation between our shapes and the Mailchimp Marketing API 3.0. No I/O, no clock.
+ * Reference: https://mailchimp.com/developer/marketing/api/list-members/ and
+ * https://mailchimp.com/developer/marketing/api/list-member-tags/.
+ */
+
+/** The member id Mailchimp uses in paths: MD5 of the lower-cased address. */
+export function subscriberHash(email: string): string {
+  return createHash('md5').update(email.trim().toLowerCase()).digest('hex');
+}
+
+/** An API key ends in its data centre (`…-us6`); requests go to that data centre's host. */
+export function dataCenter(apiKey: string): string {
+  const match = /-([a-z]+\d+)$/.exec(apiKey.trim());
+  if (!match) throw new Error('a Mailchimp API key ends in its data centre, e.g. "-us6"');
+  return match[1]!;
+}
+
+export function baseUrlFor(apiKey: string): string {
+  return `https://${dataCenter(apiKey)}.api.mailchimp.com/3.0`;
+}
+
+/** Basic auth with any user name and the key as the password, as the Fundamentals page shows. */
+export function authorization(apiKey: string): string {
+  return `Basic ${Buffer.from(`anystring:${apiKey}`).toString('base64')}`;
+}
+
+export type StatusIfNew = 'subscribed' | 'pending';
+
+/**
+ * PUT /lists/{list_id}/members/{subscriber_hash}. Only `status_if_new`, never `status`: an existing
+ * member who unsubscribed stays unsubscribed. FNAME and LNAME are in every audience by default; other
+ * merge fields are sent under the tags the settings map our names to (`resumeUrl` -> `RESUMEURL`), or
+ * as given when unmapped.
+ */
+export function memberBody(
+  person: Person,
+  opts: { statusIfNew: StatusIfNew; mergeFields?: Record<string, string | number>; mergeFieldTags: Record<string, string> },
+): { email_address: string; status_if_new: StatusIfNew; merge_fields: Record<string, string | number> } {
+  const merge: Record<string, string | number> = {};
+  if (person.firstName) merge.FNAME = person.firstName;
+  if (person.lastName) merge.LNAME = person.lastName;
+  const weddingTag = opts.mergeFieldTags.weddingDate;
+  if (person.weddingDate && weddingTag) merge[weddingTag] = person.weddingDate;
+  for (const [name, value] of Object.entries(opts.mergeFields ?? {})) merge[opts.mergeFieldTags[name] ?? name] = value;
+  return { email_address: person.email.trim(), status_if_new: opts.statusIfNew, merge_fields: merge };
+}
+
+/** POST /lists/{list_id}/members/{subscriber_hash}/tags: `active` adds a tag, `inactive` removes it. */
+export function tagsBody(tags: string[], status: 'active' | 'inactive'): { tags: { name: string; status: 'active' | 'inactive' }[] } {
+  const names = [...new Set(tags.map((t) => t.trim()).filter(Boolean))];
+  return { tags: names.map((name) => ({ name, status })) };
+}
+
+export interface JourneyStep {
+  journeyId: number | string;
+  stepId: number | string;
+}
+
+/** POST /customer-journeys/journeys/{journey_id}/steps/{step_id}/actions/trigger */
+export function journeyTriggerPath(step: JourneyStep): string {
+  return `customer-journeys/journeys/${encodeURIComponent(String(step.journeyId))}/steps/${encodeURIComponent(String(step.stepId))}/actions/trigger`;
+}

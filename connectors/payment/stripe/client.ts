@@ -1,0 +1,154 @@
+import Stripe from 'stripe';
+import type { PaymentConnector } from '../../contracts';
+import { classify, ConnectorError } from '../../errors';
+import type { ConnectorContext } from '../../registry-types';
+import {
+  customerCreateParams,
+  customerUpdateParams,
+  isEmptyUpdate,
+  pickCustomer,
+  sdkAddress,
+  stripeIdempotencyKey,
+  subscriptionInterestMetadata,
+  toStripeMetadata,
+} from './mapping';
+
+export interface StripeCredentials {
+  secretKey: string;
+}
+
+export interface StripeSettings {
+  /** Only for tests and local fakes: Stripe's SDK takes host, port and protocol; the path is always /v1. */
+  baseUrl?: string | undefined;
+}
+
+const PROVIDER = 'stripe';
+
+/**
+ * Maps what the SDK throws to a ConnectorError. `StripeError` carries `statusCode` and the response
+ * `headers` (Retry-After included), which `classify` reads as they are. `StripeConnectionError` does not:
+ * the SDK keeps the socket error (ECONNRESET, ETIMEDOUT) in `detail`, where `classify` does not look,
+ * so it is handed over as `cause`.
+ */
+export function stripeFailure(error: unknown): ConnectorError {
+  if (error instanceof Stripe.errors.StripeConnectionError) {
+    const detail = (error as { detail?: unknown }).detail;
+    return classify(PROVIDER, { kind: 'error', error: { name: 'StripeConnectionError', message: error.message, cause: detail } });
+  }
+  return classify(PROVIDER, { kind: 'error', error });
+}
+
+/**
+ * The SDK's HTTP client, with one repair: an error status whose body is not JSON (a proxy's 502 page)
+ * would become "Invalid JSON received" with no status, which nobody could retry. It is turned into a
+ * Stripe-shaped error body, so the SDK raises an error that carries the status and headers.
+ */
+function statusPreservingHttpClient(inner: Stripe.HttpClient): Stripe.HttpClient {
+  return {
+    getClientName: () => inner.getClientName(),
+    async makeRequest(...args) {
+      const res = await inner.makeRequest(...args);
+      const status = res.getStatusCode();
+      if (status < 400) return res;
+      return {
+        getStatusCode: () => res.getStatusCode(),
+        getHeaders: () => res.getHeaders(),
+        getRawResponse: () => res.getRawResponse(),
+        toStream: (done: () => void) => res.toStream(done),
+        ...(res.dispose ? { dispose: () => res.dispose?.() } : {}),
+        async toJSON() {
+          try {
+            return await res.toJSON();
+          } catch (err) {
+            if (!(err instanceof SyntaxError)) throw err;
+            return { error: { type: 'api_error', message: `Stripe answered ${status} without a JSON body` } };
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The SDK's `timeout` is an idle-socket timeout: a provider that trickles bytes, or the SDK's own
+ * pause before re-trying a closed connection, can outlast it. This bounds the whole call.
+ */
+function withDeadline<T>(ms: number, run: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(Object.assign(new Error(`Stripe did not answer within ${ms} ms`), { name: 'TimeoutError' })), ms);
+    run().then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+export function createStripeClient(ctx: ConnectorContext<StripeCredentials, StripeSettings>): PaymentConnector {
+  const address = sdkAddress(ctx.settings.baseUrl);
+  const stripe = new Stripe(ctx.credentials.secretKey, {
+    // Temporal owns retries. (The SDK still retries a connection closed before any answer once;
+    // every write carries an Idempotency-Key, so that retry cannot duplicate anything.)
+    maxNetworkRetries: 0,
+    timeout: ctx.timeoutMs,
+    telemetry: false,
+    httpClient: statusPreservingHttpClient(Stripe.createNodeHttpClient()),
+    appInfo: { name: 'tourhub' },
+    ...(address ? { host: address.host, port: address.port, protocol: address.protocol } : {}),
+  });
+
+  async function call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await withDeadline(ctx.timeoutMs, fn);
+    } catch (err) {
+      throw stripeFailure(err);
+    }
+  }
+
+  return {
+    async upsertCustomer(input, opts) {
+      const extra = toStripeMetadata(input.metadata ?? {});
+      // List, not Search: the email filter on GET /v1/customers is read-after-write consistent, while
+      // Search can lag by minutes, and tour_started/tour_completed for one couple can arrive seconds apart.
+      const found = await call(() => stripe.customers.list({ email: input.person.email.trim(), limit: 10 }));
+      const existing = pickCustomer(found.data, input.person);
+      if (!existing) {
+        const created = await call(() =>
+          stripe.customers.create(customerCreateParams(input.person, extra), {
+            idempotencyKey: stripeIdempotencyKey(opts.idempotencyKey, 'customer.create'),
+          }),
+        );
+        return { customerId: created.id };
+      }
+      const update = customerUpdateParams(existing, input.person, extra);
+      if (!isEmptyUpdate(update)) {
+        await call(() =>
+          stripe.customers.update(existing.id, update, {
+            idempotencyKey: stripeIdempotencyKey(opts.idempotencyKey, 'customer.update'),
+          }),
+        );
+      }
+      return { customerId: existing.id };
+    },
+
+    async recordSubscriptionInterest(input, opts) {
+      await call(() =>
+        stripe.customers.update(
+          input.customerId,
+          { metadata: subscriptionInterestMetadata(input) },
+          { idempotencyKey: stripeIdempotencyKey(opts.idempotencyKey, 'subscription-interest') },
+        ),
+      );
+    },
+
+    async ping() {
+      // Reads the resource this connector writes, so a restricted key without Customers access fails here.
+      await call(() => stripe.customers.list({ limit: 1 }));
+    },
+  };
+}

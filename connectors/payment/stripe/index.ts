@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import type { ProviderEntry } from '../../registry-types';
+import { createStripeClient } from './client';
+
+const credentialsSchema = z
+  .object({
+    /** A secret (sk_) or, better, restricted (rk_) key with Customers write access. */
+    secretKey: z.string().regex(/^(sk|rk)_(live|test)_\w+$/, 'a Stripe secret or restricted key (sk_… or rk_…)'),
+  })
+  .strict();
+
+const settingsSchema = z
+  .object({
+    /** Tests and local fakes only; production always talks to https://api.stripe.com. */
+    baseUrl: z.string().url().optional(),
+  })
+  .strict();
+
+export const stripe: ProviderEntry<'payment', typeof credentialsSchema, typeof settingsSchema> = {
+  id: 'stripe',
+  category: 'payment',
+  displayName: 'Stripe',
+  auth: 'api-key',
+  credentialsSchema,
+  settingsSchema,
+  // Live mode allows 100 operations/s per account, but each endpoint defaults to 25/s and every call this
+  // connector makes goes to /v1/customers; sandboxes allow 25/s overall. https://docs.stripe.com/rate-limits
+  ratePerSecond: 25,
+  docsUrl: 'https://docs.stripe.com/rate-limits',
+  create: (ctx) => createStripeClient(ctx),
+};

@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { registry } from '../../connectors/registry';
+
+const root = path.resolve(__dirname, '..', '..', 'connectors');
+const entries = [...registry.values()];
+
+const FOLDERS: Record<string, string> = {
+  honeybook: 'crm/honeybook',
+  tave: 'crm/tave',
+  lightblue: 'crm/lightblue',
+  'google-calendar': 'calendar/google',
+  'outlook-calendar': 'calendar/outlook',
+  stripe: 'payment/stripe',
+  mailchimp: 'email/mailchimp',
+  twilio: 'sms/twilio',
+};
+
+describe('the provider registry', () => {
+  it('holds the eight providers of the design, one per id', () => {
+    expect(entries.map((e) => `${e.category}/${e.id}`).sort()).toEqual([
+      'calendar/google-calendar', 'calendar/outlook-calendar', 'crm/honeybook', 'crm/lightblue', 'crm/tave',
+      'email/mailchimp', 'payment/stripe', 'sms/twilio',
+    ]);
+  });
+
+  it.each(entries.map((e) => [e.id, e] as const))('%s publishes a positive rate limit, a docs link and the OAuth kind it needs', (_id, e) => {
+    expect(e.ratePerSecond).toBeGreaterThan(0);
+    expect(e.docsUrl).toMatch(/^https:\/\//);
+    expect(['api-key', 'oauth2', 'webhook-secret']).toContain(e.auth);
+    expect(e.auth === 'oauth2').toBe(e.category === 'calendar');
+  });
+
+  it.each(entries.map((e) => [e.id, e] as const))('%s accepts a base URL override so it can be pointed at a sandbox or a loopback fake', (_id, e) => {
+    const result = e.settingsSchema.safeParse({ ...minimalSettings(e.id), baseUrl: 'http://127.0.0.1:9999' });
+    expect(result.success).toBe(true);
+  });
+
+  it.each(entries.map((e) => [e.id, e] as const))('%s rejects unknown credential and settings fields (strict schemas)', (_id, e) => {
+    expect(e.settingsSchema.safeParse({ ...minimalSettings(e.id), surprise: 1 }).success).toBe(false);
+    expect(e.credentialsSchema.safeParse({ surprise: 1 }).success).toBe(false);
+  });
+
+  it.each(entries.map((e) => [e.id, e] as const))('%s has a README saying what it does per tour event, its credentials, rate limit and idempotency', (id, e) => {
+    expect(FOLDERS[id]!.startsWith(`${e.category}/`)).toBe(true);
+    const readme = fs.readFileSync(path.join(root, FOLDERS[id]!, 'README.md'), 'utf8');
+    expect(readme).toMatch(/^## What (it does|each tour event)/m);
+    expect(readme).toMatch(/^## Credentials/m);
+    expect(readme).toMatch(/^## Rate limit/m);
+    expect(readme).toMatch(/^## Idempotency/m);
+  });
+});
+
+/** The settings each provider needs before a base URL can be added. */
+function minimalSettings(id: string): Record<string, unknown> {
+  switch (id) {
+    case 'mailchimp':
+      return { listId: 'abc123' };
+    case 'twilio':
+      return { from: '+15005550006' };
+    default:
+      return {};
+  }
+}
