@@ -1,30 +1,10 @@
 import { completionPercentage, type TourState } from '../domain/tour-state';
+import { progressColumns } from '../db/repositories/progress';
 import type { StepRow, TourRow } from '../db/repositories/tours';
 
 /** The one shape of a progress record in every response, whether it came from Postgres or the workflow. */
 export function presentProgress(s: TourState) {
-  return {
-    id: s.progressId,
-    user_id: s.userId,
-    organization_id: s.orgId,
-    tour_id: s.tourId,
-    status: s.status,
-    current_step_index: s.currentStepIndex,
-    completed_steps: s.completedSteps,
-    skipped_steps: s.skippedSteps,
-    total_steps: s.totalSteps,
-    version: s.version,
-    started_at: s.startedAt,
-    completed_at: s.completedAt,
-    last_interaction_at: s.lastInteractionAt,
-    total_time_seconds: Math.floor(s.totalTimeMs / 1000),
-    user_rating: s.feedback.rating ?? null,
-    feedback: s.feedback.feedback ?? null,
-    was_helpful: s.feedback.wasHelpful ?? null,
-    device_type: s.deviceType,
-    viewport_size: s.viewportSize,
-    completion_percentage: completionPercentage(s),
-  };
+  return { ...progressColumns(s), completion_percentage: completionPercentage(s) };
 }
 
 export function presentStep(step: StepRow | undefined) {

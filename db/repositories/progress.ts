@@ -75,6 +75,31 @@ export function rowToState(row: ProgressRow): TourState {
   };
 }
 
+/** A state as the columns of its row: the one mapping both the write below and the API's view use. */
+export function progressColumns(s: TourState) {
+  return {
+    id: s.progressId,
+    user_id: s.userId,
+    organization_id: s.orgId,
+    tour_id: s.tourId,
+    status: s.status,
+    current_step_index: s.currentStepIndex,
+    completed_steps: s.completedSteps,
+    skipped_steps: s.skippedSteps,
+    total_steps: s.totalSteps,
+    version: s.version,
+    started_at: s.startedAt,
+    completed_at: s.completedAt,
+    last_interaction_at: s.lastInteractionAt,
+    total_time_seconds: Math.floor(s.totalTimeMs / 1000),
+    user_rating: s.feedback.rating ?? null,
+    feedback: s.feedback.feedback ?? null,
+    was_helpful: s.feedback.wasHelpful ?? null,
+    device_type: s.deviceType,
+    viewport_size: s.viewportSize,
+  };
+}
+
 export interface RecordedEvent {
   type: TourEventType;
   stepIndex: number | null;
@@ -95,25 +120,8 @@ export async function saveTransition(
   const s = input.state;
   return db.transaction(async (trx) => {
     const values = {
-      id: s.progressId,
-      user_id: s.userId,
-      organization_id: s.orgId,
-      tour_id: s.tourId,
-      status: s.status,
-      current_step_index: s.currentStepIndex,
-      completed_steps: s.completedSteps,
-      skipped_steps: s.skippedSteps,
-      total_steps: s.totalSteps,
-      version: s.version,
+      ...progressColumns(s),
       workflow_id: input.workflowId,
-      started_at: s.startedAt,
-      completed_at: s.completedAt,
-      last_interaction_at: s.lastInteractionAt,
-      total_time_seconds: Math.floor(s.totalTimeMs / 1000),
-      user_rating: s.feedback.rating ?? null,
-      feedback: s.feedback.feedback ?? null,
-      was_helpful: s.feedback.wasHelpful ?? null,
-      device_type: s.deviceType,
       viewport_size: s.viewportSize ? JSON.stringify(s.viewportSize) : null,
       updated_at: trx.fn.now(),
     };

@@ -5,7 +5,7 @@ import { googleOAuth } from '../../connectors/calendar/oauth-providers';
 import { registry } from '../../connectors/registry';
 import { createDb, type Db } from '../../db/knex';
 import { findIntegration, insertIntegration, openCredentials } from '../../db/repositories/integrations';
-import { slowReply } from '../connectors/calendar/nock-node20';
+import { slowReply } from '../support/nock';
 import { TEST_ENV_KEYS } from '../support/constants';
 import { memoryGuard } from '../support/connectors';
 import { createOrg } from '../support/fixtures';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CrmConnector, DeliveryGuard } from '../../contracts';
+import { sendOnce } from '../../guard';
+import type { CrmConnector } from '../../contracts';
 import type { ProviderEntry } from '../../registry-types';
 import { createHoneybookClient } from './client';
 import {
@@ -37,15 +38,6 @@ export const settingsSchema = z
   })
   .strict();
 
-/** Once per key: a key already marked sent returns its reference without a call; see README. */
-async function once(guard: DeliveryGuard, key: string, send: () => Promise<string>): Promise<string | undefined> {
-  const prior = await guard.find(key);
-  if (prior?.state === 'sent') return prior.reference;
-  await guard.markAttempted(key);
-  const reference = await send();
-  await guard.markSent(key, reference);
-  return reference;
-}
 
 export const honeybook: ProviderEntry<'crm', typeof credentialsSchema, typeof settingsSchema> = {
   id: 'honeybook',
@@ -69,7 +61,7 @@ export const honeybook: ProviderEntry<'crm', typeof credentialsSchema, typeof se
 
     /** Posts the event once per idempotency key; the reference is the hook's request id unless given. */
     const deliver = (event: HoneybookEvent, key: string, occurredAt: string, data: Record<string, unknown>, reference?: string) =>
-      once(ctx.guard, key, async () => {
+      sendOnce(ctx.guard, key, async () => {
         const res = await client.send(envelope(event, key, occurredAt, data));
         return reference ?? deliveryReference(res.body, key);
       });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CrmConnector, DeliveryGuard, Person } from '../../contracts';
+import { sendOnce } from '../../guard';
+import type { CrmConnector, Person } from '../../contracts';
 import type { ProviderEntry } from '../../registry-types';
 import { createLightBlueClient } from './client';
 import { activityMessage, contactMessage, customFieldsMessage, normalizeEmail, noteMessage, requestParams, taskMessage } from './mapping';
@@ -18,15 +19,6 @@ export const settingsSchema = z
   })
   .strict();
 
-/** Once per key: a key already marked sent returns its reference without a call; see README. */
-async function once(guard: DeliveryGuard, key: string, send: () => Promise<string>): Promise<string | undefined> {
-  const prior = await guard.find(key);
-  if (prior?.state === 'sent') return prior.reference;
-  await guard.markAttempted(key);
-  const reference = await send();
-  await guard.markSent(key, reference);
-  return reference;
-}
 
 export const lightblue: ProviderEntry<'crm', typeof credentialsSchema, typeof settingsSchema> = {
   id: 'lightblue',
@@ -48,7 +40,7 @@ export const lightblue: ProviderEntry<'crm', typeof credentialsSchema, typeof se
      * a crash between the call and markSent.
      */
     const submit = (key: string, person: Person, message: string, reference = `inbox:${key}`) =>
-      once(ctx.guard, key, async () => {
+      sendOnce(ctx.guard, key, async () => {
         await client.submit(requestParams(key, person, message));
         return reference;
       });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CrmConnector, DeliveryGuard, Person } from '../../contracts';
+import { sendOnce } from '../../guard';
+import type { CrmConnector, Person } from '../../contracts';
 import { ConnectorError } from '../../errors';
 import type { ProviderEntry } from '../../registry-types';
 import { createTaveClient, type TaveClient } from './client';
@@ -26,15 +27,6 @@ function idOf(record: { id?: unknown } | undefined, what: string): string {
   throw new ConnectorError({ code: 'unexpected_response', retryable: false, provider: PROVIDER, message: `VSCO Workspace returned a ${what} without an id` });
 }
 
-/** Once per key: a key already marked sent returns its reference without a call; see README. */
-async function once(guard: DeliveryGuard, key: string, send: () => Promise<string>): Promise<string | undefined> {
-  const prior = await guard.find(key);
-  if (prior?.state === 'sent') return prior.reference;
-  await guard.markAttempted(key);
-  const reference = await send();
-  await guard.markSent(key, reference);
-  return reference;
-}
 
 async function findContact(client: TaveClient, email: string): Promise<TaveContact | undefined> {
   const wanted = normalizeEmail(email);
@@ -75,7 +67,7 @@ export const tave: ProviderEntry<'crm', typeof credentialsSchema, typeof setting
 
     /** Notes have no idempotency key or external id, so each is guarded by the delivery record. */
     const noteOnce = (key: string, person: Person, contactId: string | undefined, build: (contactId: string) => TaveNoteWrite) =>
-      once(ctx.guard, key, async () => {
+      sendOnce(ctx.guard, key, async () => {
         const id = await contactFor(client, person, contactId);
         return idOf(await client.createNote(build(id)), 'note');
       });

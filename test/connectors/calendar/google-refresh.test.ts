@@ -1,4 +1,4 @@
-import { slowReply } from './nock-node20';
+import { slowReply } from '../../support/nock';
 import nock from 'nock';
 import { googleCalendar } from '../../../connectors/calendar/google';
 import { googleEventId } from '../../../connectors/calendar/google/mapping';

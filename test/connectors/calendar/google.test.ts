@@ -1,4 +1,4 @@
-import { connectionReset, slowReply } from './nock-node20';
+import { connectionReset, slowReply } from '../../support/nock';
 import nock from 'nock';
 import { googleCalendar } from '../../../connectors/calendar/google';
 import { base32hex, googleEventId, isValidGoogleEventId, toGoogleEvent } from '../../../connectors/calendar/google/mapping';

@@ -1,4 +1,4 @@
-import { connectionReset } from './nock-node20';
+import { connectionReset } from '../../support/nock';
 import nock from 'nock';
 import { googleOAuth, microsoftOAuth } from '../../../connectors/calendar/oauth-providers';
 import { ConnectorError } from '../../../connectors/errors';

@@ -1,4 +1,4 @@
-import { connectionReset, slowReply } from './nock-node20';
+import { connectionReset, slowReply } from '../../support/nock';
 import nock from 'nock';
 import { outlookCalendar } from '../../../connectors/calendar/outlook';
 import { graphTransactionId, localToUtc, toGraphDateTime, toGraphEvent, toGraphEventPatch, uuidV5 } from '../../../connectors/calendar/outlook/mapping';

@@ -1,5 +1,5 @@
 /**
- * nock 15 intercepts fetch through @mswjs/interceptors 0.44, written for Node 22. On Node 20:
+ * Shims for nock on Node 20 (its fetch interception comes from @mswjs/interceptors, written for Node 22):
  * - it needs `Promise.withResolvers` (polyfilled here: import this module before nock);
  * - `.delay()` does not hold back a fetch response, so timeouts use `slowReply`;
  * - `replyWithError({ code })` (a plain object) never settles the fetch, so use `connectionReset()`,
