@@ -9,7 +9,8 @@
  *   bare  client.executeUpdate on a workflow whose update handler does nothing (bench/bare-workflow.ts),
  *         with a worker in this process on its own task queue
  * Each round runs a latency phase (one virtual user, sequential updates) and a throughput phase (N
- * virtual users, a fixed number of updates, updates/s = successful updates / wall time) on each path.
+ * virtual users sharing a fixed number of updates, or fewer when the phase reaches its time cap;
+ * updates/s = successful updates / wall time) on each path.
  * Prints medians across rounds, their ratio, per-round figures and the goal checks, and saves JSON to
  * bench/results/. Timing never fails the run: the exit code is non-zero only when the harness broke.
  * See bench/README.md.
@@ -26,7 +27,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { signToken } from '../api/middleware/auth';
 import { envSchema, loadConfig } from '../config';
 import { DEMO } from '../db/seeds/demo';
-import { findTemporalCli, startDevServer, type DevServer } from '../cli/temporal-cli';
+import { devServerArgs, findTemporalCli, TOUR_SEARCH_ATTRIBUTES } from '../cli/temporal-cli';
 import { bareStopSignal, bareUpdate, bareWorkflow } from './bare-workflow';
 import { median, ratio, summarize, type LatencySummary } from './lib/stats';
 
@@ -49,7 +50,7 @@ Benchmarks PUT /api/tours/progress/:id on a private "tourhub dev" stack against 
   --latency-updates N      timed sequential updates per latency phase           default 200
   --concurrency N          virtual users in the throughput phase                default 16
   --throughput-updates N   updates per throughput phase                         default 1500
-  --max-phase-seconds N    end a throughput phase early after N s (reported)    default 30
+  --max-phase-seconds N    end a throughput phase early after N s (reported)    default 15
   --temporal-memory        run the Temporal dev server in memory (default: a SQLite file with
                            journal_mode=WAL, synchronous=NORMAL, as "tourhub dev" does)
   --keep-data              keep the temporary data folder (Postgres, Temporal db, logs)
@@ -77,7 +78,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'latency-updates': { type: 'string', default: '200' },
       concurrency: { type: 'string', default: '16' },
       'throughput-updates': { type: 'string', default: '1500' },
-      'max-phase-seconds': { type: 'string', default: '30' },
+      'max-phase-seconds': { type: 'string', default: '15' },
       'temporal-memory': { type: 'boolean', default: false },
       'keep-data': { type: 'boolean', default: false },
       'no-save': { type: 'boolean', default: false },
@@ -118,11 +119,16 @@ class UsageError extends Error {}
 // Small helpers
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Like sleep, but does not keep the process alive (for races against a deadline). */
+const deadline = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 const nowNs = () => process.hrtime.bigint();
 const msSince = (start: bigint) => Number(nowNs() - start) / 1e6;
 
+const processStart = Date.now() - process.uptime() * 1000;
+/** Set by the first SIGINT/SIGTERM: phases stop issuing requests, then everything is shut down in order. */
+let stopping = false;
 function log(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
+  process.stderr.write(`[bench ${((Date.now() - processStart) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
 }
 
 /** Distinct ports that were free a moment ago on loopback. */
@@ -159,8 +165,7 @@ async function commandOutput(file: string, args: string[]): Promise<string | und
 
 /**
  * CPU time (user + system, ms) of a process (`self`) and of all its descendants (`descendants`), from
- * /proc (Linux only; undefined elsewhere). Descendants that already exited are not counted, which is
- * fine for long-lived servers (Postgres backends live as long as the pool's connections).
+ * /proc (Linux only; undefined elsewhere). Includes descendants that already exited and were reaped.
  */
 function treeCpuMs(rootPid: number | undefined): { self: number; descendants: number } | undefined {
   if (rootPid === undefined || process.platform !== 'linux') return undefined;
@@ -178,7 +183,9 @@ function treeCpuMs(rootPid: number | undefined): { self: number; descendants: nu
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(name), Number(rest[1]));
-      cpu.set(Number(name), ((Number(rest[11]) + Number(rest[12])) * 1000) / CLOCK_TICKS);
+      // utime + stime, plus cutime + cstime: the CPU of children it has already reaped (Postgres backends
+      // that ended), so the sum over the tree counts processes that came and went during a phase.
+      cpu.set(Number(name), ((Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) * 1000) / CLOCK_TICKS);
     } catch {
       // exited while we looked
     }
@@ -202,14 +209,136 @@ let CLOCK_TICKS = 100;
 // ---------------------------------------------------------------------------------------------
 // The private stack: Temporal dev server + `tourhub dev`
 
+/**
+ * A server we spawn in its own process group, so a Ctrl-C in the terminal reaches only this process:
+ * we stop the load first, then `tourhub dev` (while Temporal still answers, or its worker's shutdown
+ * would wait on a dead server), then Temporal. Output goes to a log file in the data folder.
+ */
+interface Managed {
+  pid: number | undefined;
+  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  output(): string;
+  /** `signal`, then after `graceMs` SIGTERM, then SIGKILL to the whole group. */
+  stop(signal: NodeJS.Signals, graceMs: number): Promise<void>;
+}
+
+function spawnManaged(name: string, file: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; logFile: string }): Managed {
+  const child: ChildProcess = spawn(file, args, { cwd: opts.cwd ?? REPO_ROOT, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  const logFile = fs.createWriteStream(opts.logFile);
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+    logFile.write(chunk);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+    child.once('error', (err) => {
+      output += `\n${err.message}`;
+      exited = { code: null, signal: null };
+      resolve();
+    });
+  });
+  // If we die without stop(), SIGTERM still lets each server shut down cleanly on its own.
+  const termOnExit = () => {
+    if (!exited) child.kill('SIGTERM');
+  };
+  process.on('exit', termOnExit);
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    pid: child.pid,
+    exited: () => exited,
+    output: () => output,
+    async stop(signal, graceMs) {
+      if (!exited) {
+        child.kill(signal);
+        if (!(await Promise.race([exit.then(() => true), deadline(graceMs).then(() => false)]))) {
+          log(`${name} did not stop within ${graceMs / 1000} s after ${signal}; sending SIGTERM`);
+          child.kill('SIGTERM');
+          if (!(await Promise.race([exit.then(() => true), deadline(10_000).then(() => false)]))) {
+            log(`${name} still running; SIGKILL to its process group`);
+            killGroup('SIGKILL');
+            await exit;
+          }
+        }
+      }
+      process.removeListener('exit', termOnExit);
+      await new Promise<void>((r) => logFile.end(() => r()));
+    },
+  };
+}
+
+function tcpAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.removeAllListeners();
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * `temporal server start-dev` with the arguments `tourhub dev` uses (devServerArgs), headless, ready once
+ * the tour search attributes are visible. Like startDevServer in cli/temporal-cli.ts, but in its own
+ * process group (see Managed).
+ */
+async function startTemporal(binary: string, port: number, dbFile: string | undefined, dataDir: string): Promise<{ address: string; server: Managed }> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TEMPORAL_')) env[key] = value;
+  const args = devServerArgs({ port, headless: true, ...(dbFile ? { dbFile } : {}) });
+  log(`starting ${binary} ${args.join(' ')}`);
+  const server = spawnManaged('the Temporal dev server', binary, args, { env, logFile: path.join(dataDir, 'temporal.log') });
+  const address = `127.0.0.1:${port}`;
+  const readyBy = Date.now() + 60_000;
+  const fail = async (why: string) => {
+    await server.stop('SIGTERM', 5000);
+    return new Error(`The Temporal dev server on ${address} ${why}. Last output:\n${server.output().slice(-4000)}`);
+  };
+  let connection: Connection | undefined;
+  try {
+    for (;;) {
+      if (stopping) throw await fail('was interrupted while starting');
+      const exited = server.exited();
+      if (exited) throw await fail(`exited (${exited.signal ?? `code ${exited.code}`}) while starting`);
+      if (Date.now() > readyBy) throw await fail('was not ready within 60 s');
+      try {
+        if (await tcpAccepts(port)) {
+          connection ??= await Connection.connect({ address, connectTimeout: 2000 });
+          const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+          if (TOUR_SEARCH_ATTRIBUTES.every((sa) => customAttributes && sa.name in customAttributes)) break;
+        }
+      } catch {
+        // still starting
+      }
+      await sleep(250);
+    }
+  } finally {
+    await connection?.close();
+  }
+  return { address, server };
+}
+
 interface DevStack {
   apiUrl: string;
   /** The tuning variables (TUNING_VARIABLES) the stack inherited from our environment. */
   tuning: Record<string, string>;
-  dataDir: string;
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
+  process: Managed;
 }
 
 function stackEnv(o: { dataDir: string; apiPort: number; pgPort: number; temporalAddress: string }): NodeJS.ProcessEnv {
@@ -233,59 +362,20 @@ function stackEnv(o: { dataDir: string; apiPort: number; pgPort: number; tempora
 
 async function startDevStack(o: { dataDir: string; apiPort: number; pgPort: number; temporalAddress: string }): Promise<DevStack> {
   const env = stackEnv(o);
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'tourhub.js'), 'dev'], {
-    cwd: REPO_ROOT,
+  const stack = spawnManaged('tourhub dev', process.execPath, [path.join(REPO_ROOT, 'bin', 'tourhub.js'), 'dev'], {
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    logFile: path.join(o.dataDir, 'tourhub-dev.log'),
   });
-  let output = '';
-  const logFile = fs.createWriteStream(path.join(o.dataDir, 'tourhub-dev.log'));
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-    logFile.write(chunk);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exit = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve();
-    });
-    child.once('error', (err) => {
-      output += `\n${err.message}`;
-      exited = { code: null, signal: null };
-      resolve();
-    });
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-
-  const stop = async () => {
-    if (!exited) {
-      child.kill('SIGINT'); // `tourhub dev` stops the API, the worker and Postgres, then exits
-      const waited = await Promise.race([exit.then(() => true), sleep(60_000).then(() => false)]);
-      if (!waited) {
-        log('tourhub dev did not stop within 60 s after SIGINT; sending SIGTERM');
-        child.kill('SIGTERM');
-        if (!(await Promise.race([exit.then(() => true), sleep(15_000).then(() => false)]))) {
-          log('still running; SIGKILL (its embedded Postgres may be left behind: check pgrep -af postgres)');
-          child.kill('SIGKILL');
-          await exit;
-        }
-      }
-    }
-    process.removeListener('exit', killOnExit);
-    await new Promise<void>((r) => logFile.end(() => r()));
-  };
-
   const apiUrl = `http://127.0.0.1:${o.apiPort}`;
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const readyBy = Date.now() + READY_TIMEOUT_MS;
+  const fail = async (why: string) => {
+    await stack.stop('SIGINT', 30_000);
+    return new Error(`tourhub dev ${why}. Last output:\n${stack.output().slice(-4000)}`);
+  };
   for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`tourhub dev exited (${exited.signal ?? `code ${exited.code}`}) before it was ready. Last output:\n${output.slice(-4000)}`);
-    }
+    if (stopping) throw await fail('was interrupted while starting');
+    const exited = stack.exited();
+    if (exited) throw await fail(`exited (${exited.signal ?? `code ${exited.code}`}) before it was ready`);
     try {
       const res = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(3000) });
       await res.arrayBuffer();
@@ -293,15 +383,12 @@ async function startDevStack(o: { dataDir: string; apiPort: number; pgPort: numb
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`tourhub dev was not ready within ${READY_TIMEOUT_MS / 1000} s. Last output:\n${output.slice(-4000)}`);
-    }
+    if (Date.now() > readyBy) throw await fail(`was not ready within ${READY_TIMEOUT_MS / 1000} s`);
     await sleep(500);
   }
   const tuning: Record<string, string> = {};
   for (const key of TUNING_VARIABLES) if (env[key] !== undefined) tuning[key] = env[key]!;
-  return { apiUrl, tuning, dataDir: o.dataDir, child, output: () => output, stop };
+  return { apiUrl, tuning, process: stack };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,13 +572,13 @@ async function latencyPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Promise
     return emptyResult(p.key, 'latency', 1, (err as Error).message);
   }
   const errors = new ErrorLog();
-  for (let i = 0; i < opts.warmup; i++) await user.step().catch((err) => errors.add(err));
+  for (let i = 0; i < opts.warmup && !stopping; i++) await user.step().catch((err) => errors.add(err));
   const warmupErrors = errors.count;
   const samples: number[] = [];
   const cpuBefore = cpu.read();
   const t0 = nowNs();
   let attempted = 0;
-  for (let i = 0; i < opts.latencyUpdates; i++) {
+  for (let i = 0; i < opts.latencyUpdates && !stopping; i++) {
     attempted++;
     const start = nowNs();
     try {
@@ -542,7 +629,7 @@ async function throughputPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Prom
   const cap = setTimeout(() => (timedOut = true), opts.maxPhaseSeconds * 1000);
   await Promise.all(
     users.map(async (u) => {
-      while (!aborted && !timedOut && issued < opts.throughputUpdates) {
+      while (!aborted && !timedOut && !stopping && issued < opts.throughputUpdates) {
         issued++;
         const start = nowNs();
         try {
@@ -678,7 +765,7 @@ function report(rounds: RoundResult[], machine: Record<string, unknown>, opts: O
     rows.push([String(r.round), 'ratio', fmt(rr.p50, 2), '', fmt(rr.p99, 2), '', fmt(rr.throughput, 2), '', '', '', '']);
   }
   out.push(table(rows));
-  out.push('(p50..max: latency phase, 1 user; upd/s, load p50/p99, CPU: throughput phase. CPU columns: this process (load generator; also the bare worker), the tourhub dev process (API + tour worker), its Postgres, the Temporal dev server)');
+  out.push('(p50..max: latency phase, 1 user; upd/s, load p50/p99, CPU: throughput phase. CPU columns: this process (load generator; also the bare worker), the tourhub dev process (API + tour worker), its child processes (Postgres; the idle esbuild service of tsx), the Temporal dev server)');
   const problems: string[] = [];
   for (const r of rounds) {
     for (const key of ['full', 'bare'] as const) {
@@ -735,9 +822,14 @@ async function main(argv: string[]): Promise<number> {
         }
       }
     })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: stopping everything`);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (!stopping) {
+        stopping = true;
+        log(`${signal}: stopping after the requests in flight (send it again to stop at once)`);
+        return;
+      }
+      log(`${signal} again: stopping everything now`);
       void cleanup().then(() => process.exit(130));
     });
   }
@@ -762,34 +854,34 @@ async function main(argv: string[]): Promise<number> {
     log(`data in ${dataDir}; Temporal on ${temporalPort}, API on ${apiPort}, Postgres on ${pgPort}`);
 
     const binary = await findTemporalCli({ cliPath: config.temporal.cliPath, toolsDir: path.join(REPO_ROOT, '.tools'), log });
-    const server: DevServer = await startDevServer({
-      binary,
-      port: temporalPort,
-      headless: true,
-      ...(opts.temporalMemory ? {} : { dbFile: path.join(dataDir, 'temporal.db') }),
-      log: (m) => log(`temporal: ${m}`),
-    });
-    cleanups.push({ name: 'Temporal dev server', fn: () => server.stop() });
-    log(`Temporal dev server ready on ${server.address}`);
+    const { address, server } = await startTemporal(binary, temporalPort, opts.temporalMemory ? undefined : path.join(dataDir, 'temporal.db'), dataDir);
+    cleanups.push({ name: 'Temporal dev server', fn: () => server.stop('SIGTERM', 10_000) });
+    log(`Temporal dev server ready on ${address}`);
 
     // The stack's worker and our bundle both run webpack; do them side by side.
     log('starting tourhub dev and bundling the bare workflow...');
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    const bundlePromise = bundleWorkflowCode({ workflowsPath: require.resolve('./bare-workflow'), logger: new DefaultLogger('WARN') });
+    const sdkLogger = new DefaultLogger('WARN', (entry) => {
+      // Expected: the bare worker has no activities.
+      if (!entry.message.startsWith('No activities registered')) log(`temporal sdk ${entry.level}: ${entry.message}`);
+    });
+    // Signals are ours: the load stops first, then the bare worker, the stack and Temporal, in order.
+    Runtime.install({ logger: sdkLogger, shutdownSignals: [] });
+    const bundlePromise = bundleWorkflowCode({ workflowsPath: require.resolve('./bare-workflow'), logger: sdkLogger });
     bundlePromise.catch(() => undefined);
     const t0 = Date.now();
-    const stack = await startDevStack({ dataDir, apiPort, pgPort, temporalAddress: server.address });
-    cleanups.push({ name: 'tourhub dev', fn: () => stack.stop() });
+    const stack = await startDevStack({ dataDir, apiPort, pgPort, temporalAddress: address });
+    // SIGINT: `tourhub dev` stops its API, worker and Postgres, then exits.
+    cleanups.push({ name: 'tourhub dev', fn: () => stack.process.stop('SIGINT', 60_000) });
     log(`tourhub dev ready in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${stack.apiUrl}`);
     const bundle = await bundlePromise;
 
     const secret = fs.readFileSync(path.join(dataDir, 'jwt-secret'), 'utf8').trim();
     const jwt = { secret, issuer: jwtDefaults.jwt.issuer, audience: jwtDefaults.jwt.audience };
 
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await Connection.connect({ address });
     cleanups.push({ name: 'Temporal client', fn: () => connection.close() });
     const client = new Client({ connection, namespace: 'default' });
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    const nativeConnection = await NativeConnection.connect({ address });
     cleanups.push({ name: 'worker connection', fn: () => nativeConnection.close() });
     const worker = await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: BARE_TASK_QUEUE, workflowBundle: bundle });
     const running = worker.run();
@@ -804,7 +896,7 @@ async function main(argv: string[]): Promise<number> {
     const cpu: CpuProbe = {
       read: () => {
         const u = process.cpuUsage();
-        const tourhub = treeCpuMs(stack.child.pid);
+        const tourhub = treeCpuMs(stack.process.pid);
         const temporal = treeCpuMs(server.pid);
         return {
           bench: (u.user + u.system) / 1000,
@@ -817,11 +909,13 @@ async function main(argv: string[]): Promise<number> {
     const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     const paths = { full: fullPath(stack.apiUrl, jwt), bare: barePath(client) };
     const rounds: RoundResult[] = [];
-    for (let round = 1; round <= opts.rounds; round++) {
+    for (let round = 1; round <= opts.rounds && !stopping; round++) {
       const result: Partial<RoundResult> = { round };
       for (const key of ['full', 'bare'] as const) {
+        if (stopping) break;
         log(`round ${round}/${opts.rounds}: ${key} latency (${opts.warmup} + ${opts.latencyUpdates} sequential updates)`);
         const latency = await latencyPhase(paths[key], opts, cpu);
+        if (stopping) break;
         log(`round ${round}/${opts.rounds}: ${key} throughput (${opts.concurrency} users, ${opts.throughputUpdates} updates)`);
         const throughput = await throughputPhase(paths[key], opts, cpu);
         log(
@@ -831,7 +925,11 @@ async function main(argv: string[]): Promise<number> {
         );
         result[key] = { latency, throughput };
       }
-      rounds.push(result as RoundResult);
+      if (!stopping) rounds.push(result as RoundResult);
+    }
+    if (stopping) {
+      log(`interrupted after ${rounds.length} complete round${rounds.length === 1 ? '' : 's'}; no report`);
+      return 130;
     }
 
     const machine = {
@@ -872,6 +970,7 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
+    log(`done (exit code ${code})`);
     process.exitCode = code;
   },
   (err: unknown) => {
