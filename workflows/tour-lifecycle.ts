@@ -6,6 +6,7 @@ import {
   defineQuery,
   defineUpdate,
   log,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -15,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { RecordedEvent } from '../db/repositories/progress';
 import {
   apply,
   initialState,
@@ -42,6 +44,12 @@ export interface TourUpdateResult {
   state: TourState;
   /** True when the command changed nothing (a repeated start). */
   noop: boolean;
+  /**
+   * The analytics events of this transition, keyed by version and index. The caller writes them with the
+   * state (read-your-writes for its client); the workflow writes them too, later, which is a no-op then.
+   * Absent from runs that predate the projection-by-caller patch.
+   */
+  events?: RecordedEvent[];
 }
 
 export type StartTourArgs = Omit<StartCommand, 'kind'>;
@@ -50,6 +58,14 @@ export type AdvanceTourArgs = Omit<AdvanceCommand, 'kind'>;
 export const startTourUpdate = defineUpdate<TourUpdateResult, [StartTourArgs]>('startTour');
 export const advanceTourUpdate = defineUpdate<TourUpdateResult, [AdvanceTourArgs]>('advanceTour');
 export const tourStateQuery = defineQuery<TourState | null>('tourState');
+
+/**
+ * Runs started after this patch leave the per-update write to the caller (the API, from the update's
+ * result) and flush their own record within FLUSH_AFTER, and before they close: no local activity on
+ * the update's path. Earlier runs keep persisting inside the handler until they end.
+ */
+export const PROJECTION_BY_CALLER_PATCH = 'projection-by-caller-v2';
+const FLUSH_AFTER = '30 seconds';
 
 /** Failure type for a tour whose definition is gone (deleted, or never in this organisation). */
 export const TOUR_NOT_FOUND = 'tour_not_found';
@@ -68,6 +84,11 @@ const { loadTour, persistTransition } = proxyLocalActivities<Activities>({
  */
 export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState | null> {
   const info = workflowInfo();
+  const projectionByCaller = patched(PROJECTION_BY_CALLER_PATCH);
+  /** Events accepted since the last flush (projection-by-caller runs only). */
+  let unflushed: RecordedEvent[] = [];
+  /** What the search attributes say now, so they are upserted only when they would change. */
+  let shown: { status: string; step: number } | undefined;
   let shape: TourShape | null | undefined = input.carried?.shape;
   let state: TourState | null = input.carried?.state ?? null;
   let acceptedUpdates = 0;
@@ -91,11 +112,26 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
     // Validate and apply synchronously, with no await between: concurrent updates are serialised here,
     // so of two updates carrying the same expected version exactly one is accepted.
     const transition = apply(state!, shape!, command, new Date().toISOString());
-    if (transition.noop) return { state: state!, noop: true };
+    if (transition.noop) return { state: state!, noop: true, ...(projectionByCaller ? { events: [] } : {}) };
     state = transition.state;
     acceptedUpdates++;
-    showState(state);
     const interaction = command.kind === 'advance' ? command.interactionTimeMs : undefined;
+    if (projectionByCaller) {
+      const version = state.version;
+      const events = transition.events.map((e, index) => ({
+        ...e,
+        version,
+        index,
+        ...(state!.lastInteractionAt ? { occurredAt: state!.lastInteractionAt } : {}),
+        ...(interaction !== undefined ? { interactionTimeMs: interaction } : {}),
+      }));
+      unflushed.push(...events);
+      // A status change is what operators search for: show it now. The step index waits for the flush.
+      if (shown?.status !== state.status) showState(state);
+      else setCurrentDetails(details(state));
+      return { state, noop: false, events };
+    }
+    showState(state);
     try {
       await persistTransition({
         workflowId: info.workflowId,
@@ -132,6 +168,33 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
   const behind = () => state !== null && state.version > persistedVersion;
   const settled = () => state === null || isSettled(state.status);
   const rollover = () => acceptedUpdates >= limit || workflowInfo().continueAsNewSuggested;
+
+  if (projectionByCaller) {
+    for (;;) {
+      if (!behind()) await condition(() => behind() || settled() || rollover());
+      // One timer per burst of activity, not per step: flush when it fires, or at once when settling.
+      if (behind() && !settled() && !rollover()) await condition(() => settled() || rollover(), FLUSH_AFTER);
+      await condition(allHandlersFinished);
+      if (behind()) {
+        const batch = unflushed;
+        const snapshot = state!;
+        unflushed = [];
+        try {
+          await persistTransition({ workflowId: info.workflowId, state: snapshot, events: batch });
+          persistedVersion = Math.max(persistedVersion, snapshot.version);
+          if (shown?.step !== state!.currentStepIndex || shown?.status !== state!.status) showState(state!);
+        } catch {
+          unflushed = [...batch, ...unflushed];
+          await sleep('10 seconds');
+        }
+        continue;
+      }
+      if (settled()) return state;
+      if (rollover()) return continueAsNew<typeof tourLifecycle>({ ...input, carried: { state: state!, shape: shape! } });
+    }
+  }
+
+  // Runs from before PROJECTION_BY_CALLER_PATCH: each handler persisted its own transition.
   for (;;) {
     await condition(() => behind() || settled() || rollover());
     // Let in-flight updates finish first: each persists its own transition, and none may be cut off.
@@ -148,14 +211,19 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
     if (settled()) return state;
     if (rollover()) return continueAsNew<typeof tourLifecycle>({ ...input, carried: { state: state!, shape: shape! } });
   }
+
+  function showState(s: TourState): void {
+    upsertSearchAttributes([
+      { key: TourStatus, value: s.status },
+      { key: TourStepIndex, value: s.currentStepIndex },
+    ]);
+    shown = { status: s.status, step: s.currentStepIndex };
+    setCurrentDetails(details(s));
+  }
 }
 
-function showState(state: TourState): void {
-  upsertSearchAttributes([
-    { key: TourStatus, value: state.status },
-    { key: TourStepIndex, value: state.currentStepIndex },
-  ]);
-  setCurrentDetails(
+function details(state: TourState): string {
+  return (
     [
       `**Status:** ${state.status}`,
       `**Step:** ${Math.min(state.currentStepIndex + 1, state.totalSteps)} of ${state.totalSteps}`,
@@ -163,6 +231,6 @@ function showState(state: TourState): void {
       `**Skipped steps:** ${state.skippedSteps.join(', ') || 'none'}`,
       `**Version:** ${state.version}`,
       `**Progress id:** ${state.progressId}`,
-    ].join('\n'),
+    ].join('\n')
   );
 }

@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import type { Db } from '../../db/knex';
-import { findProgressById, findProgressFor, rowToState } from '../../db/repositories/progress';
+import type { Logger } from 'pino';
+import { findProgressById, findProgressFor, rowToState, saveTransition } from '../../db/repositories/progress';
 import { findTour, listSteps, listTours } from '../../db/repositories/tours';
-import { withTenant } from '../../db/tenant';
+import { withTenant, type Tenant } from '../../db/tenant';
 import {
   TRANSITION_ERROR_STATUS,
   isFinished,
@@ -12,7 +13,8 @@ import {
   type TourState,
   type TransitionErrorCode,
 } from '../../domain/tour-state';
-import { TOUR_NOT_FOUND, type AdvanceTourArgs } from '../../workflows/tour-lifecycle';
+import { tourWorkflowId } from '../../workflows/search-attributes';
+import { TOUR_NOT_FOUND, type AdvanceTourArgs, type TourUpdateResult } from '../../workflows/tour-lifecycle';
 import { ApiError, notFound, parse, requireJsonBody } from '../middleware/errors';
 import { idParams, listToursQuery, progressParams, startTourBody, updateProgressBody } from '../schemas/tours';
 import { TourRejection, type TourWorkflows } from '../temporal';
@@ -22,10 +24,27 @@ export interface ToursRouterDeps {
   /** Non-owner connection: row-level security decides what each caller sees. */
   db: Db;
   tours: TourWorkflows;
+  logger: Logger;
 }
 
 export function createToursRouter(deps: ToursRouterDeps): Router {
   const router = Router();
+
+  /**
+   * Writes the accepted transition to Postgres as the tour's own user, so this client's next read sees
+   * it. If this fails the step is still safe in the workflow, which writes it itself within 30 s.
+   */
+  const project = async (auth: Tenant, result: TourUpdateResult): Promise<void> => {
+    if (result.noop || !result.events) return; // runs from before the patch persist in the workflow
+    const s = result.state;
+    try {
+      await withTenant(deps.db, auth, (trx) =>
+        saveTransition(trx, { state: s, workflowId: tourWorkflowId(s.orgId, s.userId, s.tourId), events: result.events! }),
+      );
+    } catch (err) {
+      deps.logger.warn({ err, progressId: s.progressId, version: s.version }, 'progress projection deferred to the workflow');
+    }
+  };
 
   router.get('/', async (req, res) => {
     const query = parse(listToursQuery, req.query, 'query');
@@ -116,6 +135,7 @@ export function createToursRouter(deps: ToursRouterDeps): Router {
         `Tour ${progress.tour_id} for user ${progress.user_id}`,
       );
     });
+    await project(auth, result);
     const state = result.state;
     const completed = state.status === 'completed';
     res.json({
@@ -165,6 +185,7 @@ export function createToursRouter(deps: ToursRouterDeps): Router {
         `${found.tour.name} (${found.tour.tour_key}) for user ${auth.userId}`,
       ),
     );
+    await project(auth, result);
     const state = result.state;
     res.status(result.noop ? 200 : 201).json({
       progress_id: state.progressId,

@@ -106,12 +106,18 @@ export interface RecordedEvent {
   stepKey: string | null;
   data?: Record<string, unknown>;
   interactionTimeMs?: number;
+  /** The transition's version and the event's place in it: together its key, whoever writes it. */
+  version?: number;
+  index?: number;
+  /** When the transition happened; a flushed batch spans several. */
+  occurredAt?: string;
 }
 
 /**
  * Writes a transition: the progress row only if `state.version` is newer than what is stored (so a
  * retry or a late, reordered write is a no-op), and its analytics events keyed by progress, version
- * and position (so a retry inserts nothing twice). Returns whether the row moved.
+ * and position (so a retry inserts nothing twice). Both the API (from an update's result, under RLS)
+ * and the workflow's flush call it; whichever comes second changes nothing. Returns whether the row moved.
  */
 export async function saveTransition(
   db: Knex,
@@ -143,7 +149,7 @@ export async function saveTransition(
       await trx('tour_analytics_events')
         .insert(
           input.events.map((e, i) => ({
-            event_key: `${s.progressId}:${s.version}:${i}`,
+            event_key: `${s.progressId}:${e.version ?? s.version}:${e.index ?? i}`,
             user_id: s.userId,
             organization_id: s.orgId,
             tour_id: s.tourId,
@@ -151,9 +157,9 @@ export async function saveTransition(
             event_type: e.type,
             step_index: e.stepIndex,
             step_key: e.stepKey,
-            event_data: JSON.stringify({ version: s.version, ...(e.data ?? {}) }),
+            event_data: JSON.stringify({ version: e.version ?? s.version, ...(e.data ?? {}) }),
             interaction_time_ms: e.interactionTimeMs ?? null,
-            timestamp: s.lastInteractionAt ?? trx.fn.now(),
+            timestamp: e.occurredAt ?? s.lastInteractionAt ?? trx.fn.now(),
           })),
         )
         .onConflict('event_key')

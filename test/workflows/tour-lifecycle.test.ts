@@ -80,40 +80,65 @@ describe('tour lifecycle workflow', () => {
     });
   });
 
-  it('persists every accepted transition once, in version order, with its analytics events', async () => {
+  it('returns each transition with its events, and records them all itself before it closes', async () => {
     const s = shape(3);
     const fake = fakeActivities(s);
     await withWorker(fake, async (tours) => {
       const k = key(s);
-      await tours.start(k, {}, 'test');
-      await tours.advance(k, { action: 'next_step' }, 'test');
-      await tours.advance(k, { action: 'complete_tour', feedback: { rating: 4 } }, 'test');
-      expect(fake.writes.map((w) => w.state.version)).toEqual([1, 2, 3]);
-      expect(fake.writes[2]!.events.map((e) => e.type)).toEqual(['tour_completed', 'feedback_submitted']);
+      const started = await tours.start(k, {}, 'test');
+      const moved = await tours.advance(k, { action: 'next_step' }, 'test');
+      const done = await tours.advance(k, { action: 'complete_tour', feedback: { rating: 4 } }, 'test');
+      // The caller gets what it needs to write the projection itself (read-your-writes).
+      expect(started.events!.map((e) => [e.type, e.version, e.index])).toEqual([['tour_started', 1, 0], ['step_viewed', 1, 1]]);
+      expect(moved.events!.map((e) => e.type)).toEqual(['step_completed', 'step_viewed']);
+      expect(done.events!.map((e) => [e.type, e.version])).toEqual([['tour_completed', 3], ['feedback_submitted', 3]]);
+
       const handle = client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
-      // Nobody is mid-tour any more, so the run ends with the final state.
+      // Nobody is mid-tour any more, so the run flushes and ends with the final state.
       expect(await handle.result()).toMatchObject({ status: 'completed', version: 3 });
+      expect(fake.stored()).toMatchObject({ status: 'completed', version: 3 });
+      const recorded = fake.writes.flatMap((w) => w.events.map((e) => `${e.version}:${e.index}:${e.type}`));
+      expect(recorded).toEqual([
+        '1:0:tour_started', '1:1:step_viewed', '2:0:step_completed', '2:1:step_viewed', '3:0:tour_completed', '3:1:feedback_submitted',
+      ]);
       const description = await handle.describe();
       expect(description.searchAttributes).toMatchObject({ TourStatus: ['completed'], TourStepIndex: [1] });
     });
   });
 
-  it('keeps a step the user took when Postgres is briefly down, and writes it once it is back', async () => {
+  it('keeps the per-step path free of activities and upserts search attributes only when the status changes', async () => {
+    const s = shape(6);
+    const fake = fakeActivities(s);
+    await withWorker(fake, async (tours) => {
+      const k = key(s);
+      await tours.start(k, {}, 'test');
+      const id = tourWorkflowId(k.orgId, k.userId, k.tourId);
+      const before = await historyEvents(id);
+      for (let i = 0; i < 3; i++) await tours.advance(k, { action: 'next_step' }, 'test');
+      const added = (await historyEvents(id)).slice(before.length);
+      expect(added.filter((e) => e.includes('MARKER_RECORDED') || e.includes('ACTIVITY_TASK'))).toEqual([]);
+      expect(added.filter((e) => e.includes('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES'))).toEqual([]);
+    });
+  });
+
+  it('keeps a step the user took when Postgres is down at flush time, and writes it once it is back', async () => {
     const s = shape(4);
     const fake = fakeActivities(s);
     await withWorker(fake, async (tours) => {
       const k = key(s);
       await tours.start(k, {}, 'test');
-      // More failures than the handler's local-activity attempts: the main loop must finish the job.
+      await tours.advance(k, { action: 'next_step' }, 'test');
+      // More failures than the flush's local-activity attempts: the loop waits and tries again.
       fake.failNext(7);
-      const moved = await tours.advance(k, { action: 'next_step' }, 'test');
-      expect(moved.state.version).toBe(2);
+      const done = await tours.advance(k, { action: 'complete_tour' }, 'test');
+      expect(done.state.version).toBe(3);
       const handle = client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
-      for (let i = 0; i < 100 && fake.stored()?.version !== 2; i++) await new Promise((r) => setTimeout(r, 100));
-      expect(fake.stored()).toMatchObject({ version: 2, currentStepIndex: 1 });
-      expect(await handle.query(tourStateQuery)).toMatchObject({ version: 2 });
+      expect(await handle.result()).toMatchObject({ status: 'completed', version: 3 });
+      expect(fake.stored()).toMatchObject({ version: 3, status: 'completed' });
+      const versions = new Set(fake.writes.flatMap((w) => w.events.map((e) => e.version)));
+      expect([...versions].sort()).toEqual([1, 2, 3]);
     });
-  });
+  }, 60_000);
 
   it('resumes from the stored progress when the workflow is re-created', async () => {
     const s = shape(4);
@@ -152,7 +177,11 @@ describe('tour lifecycle workflow', () => {
         expect(state).toMatchObject({ currentStepIndex: 25, version: 26 });
         const runs = await client.workflow.count(`WorkflowId = '${handle.workflowId}'`);
         expect(runs.count).toBeGreaterThanOrEqual(3); // 26 updates at 10 per run
-        expect(fake.writes.map((w) => w.state.version)).toEqual(Array.from({ length: 26 }, (_, i) => i + 1));
+        await tours.advance(k, { action: 'complete_tour' }, 'test');
+        expect(await handle.result()).toMatchObject({ status: 'completed', version: 27 });
+        // Each run flushed before handing over: every transition's events recorded exactly once.
+        const versions = fake.writes.flatMap((w) => w.events.filter((e) => e.index === 0).map((e) => e.version));
+        expect(versions).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
       },
       { TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: '10' },
     );
