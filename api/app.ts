@@ -7,6 +7,7 @@ import { errorHandler, unknownRoute } from './middleware/errors';
 import { createHealthRouter } from './routes/health';
 import { createIntegrationsRouter, type IntegrationsRouterDeps } from './routes/integrations';
 import { createToursRouter } from './routes/tours';
+import { createProgressCache } from './progress-cache';
 import type { TourWorkflows } from './temporal';
 
 export interface AppDeps {
@@ -39,7 +40,7 @@ export function createApp(deps: AppDeps): Express {
   // OAuth providers redirect browsers here without our bearer token; the signed state authenticates.
   app.use('/api/integrations', integrations.oauthCallback);
   app.use('/api', authenticate(deps.verifier));
-  app.use('/api/tours', createToursRouter(deps));
+  app.use('/api/tours', createToursRouter({ ...deps, cache: createProgressCache() }));
   app.use('/api/integrations', integrations.router);
   app.use(unknownRoute);
   app.use(errorHandler(deps.logger));

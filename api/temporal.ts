@@ -6,7 +6,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { Config } from '../config';
 import { ApiError } from './middleware/errors';
 import {
@@ -28,7 +28,11 @@ export interface TourKey {
 /** What the API asks of Temporal; an interface so route tests can see exactly what was sent. */
 export interface TourWorkflows {
   start(key: TourKey, args: StartTourArgs, summary: string): Promise<TourUpdateResult>;
-  advance(key: TourKey, args: AdvanceTourArgs, summary: string): Promise<TourUpdateResult>;
+  /**
+   * `running` says the stored progress is mid-tour, so its workflow should be open: a plain update is
+   * sent, cheaper for the server than update-with-start, which remains the fallback if the run closed.
+   */
+  advance(key: TourKey, args: AdvanceTourArgs, summary: string, opts?: { running?: boolean }): Promise<TourUpdateResult>;
   ping(): Promise<void>;
 }
 
@@ -69,9 +73,27 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
       throw translate(err);
     }
   };
+  const update = async (key: TourKey, args: AdvanceTourArgs) => {
+    const handle = client.workflow.getHandle(tourWorkflowId(key.orgId, key.userId, key.tourId));
+    try {
+      return await withDeadline(client, config.tours.updateTimeoutMs, () => handle.executeUpdate(advanceTourUpdate, { args: [args] }));
+    } catch (err) {
+      throw translate(err);
+    }
+  };
   return {
     start: (key, args, summary) => send(key, startTourUpdate, args, summary),
-    advance: (key, args, summary) => send(key, advanceTourUpdate, args, summary),
+    async advance(key, args, summary, opts) {
+      if (opts?.running) {
+        try {
+          return await update(key, args);
+        } catch (err) {
+          // The run closed after the row was read (or was never started here): start it again.
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      }
+      return send(key, advanceTourUpdate, args, summary);
+    },
     async ping() {
       await client.connection.workflowService.getSystemInfo({});
     },

@@ -65,8 +65,16 @@ export async function startApi(
     url: `http://${host}:${port}`,
     db,
     async stop() {
+      // Stop accepting, let in-flight requests finish (up to 10 s), and close keep-alive sockets as they
+      // go idle: closing only the idle ones once would leave busy ones open for the 65 s keep-alive.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
+        const deadline = setTimeout(() => server.closeAllConnections(), 10_000);
+        server.once('close', () => {
+          clearInterval(sweep);
+          clearTimeout(deadline);
+        });
         server.closeIdleConnections();
       });
       await client.connection.close();

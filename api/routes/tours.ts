@@ -16,6 +16,7 @@ import {
 import { tourWorkflowId } from '../../workflows/search-attributes';
 import { TOUR_NOT_FOUND, type AdvanceTourArgs, type TourUpdateResult } from '../../workflows/tour-lifecycle';
 import { ApiError, notFound, parse, requireJsonBody } from '../middleware/errors';
+import type { ProgressCache } from '../progress-cache';
 import { idParams, listToursQuery, progressParams, startTourBody, updateProgressBody } from '../schemas/tours';
 import { TourRejection, type TourWorkflows } from '../temporal';
 import { currentStep, presentProgress, presentStep, presentTour, remainingSeconds } from '../views';
@@ -25,10 +26,37 @@ export interface ToursRouterDeps {
   db: Db;
   tours: TourWorkflows;
   logger: Logger;
+  cache: ProgressCache;
 }
 
 export function createToursRouter(deps: ToursRouterDeps): Router {
   const router = Router();
+
+  /**
+   * Who a progress id belongs to, its status and its tour's steps. A mid-tour progress this process has
+   * seen comes from the cache with no query (the workflow rules on every move anyway); anything else is
+   * read under RLS, so another organisation's id is a 404 exactly as before.
+   */
+  const lookUpProgress = async (auth: Tenant, progressId: string) => {
+    const cached = deps.cache.progress(progressId);
+    if (cached && cached.status === 'in_progress' && cached.orgId === auth.orgId && cached.userId === auth.userId) {
+      let steps = deps.cache.steps(cached.tourId);
+      if (!steps) {
+        steps = await withTenant(deps.db, auth, (trx) => listSteps(trx, cached.tourId));
+        deps.cache.rememberSteps(cached.tourId, steps);
+      }
+      return { known: cached, row: undefined, steps };
+    }
+    const { row, steps } = await withTenant(deps.db, auth, async (trx) => {
+      const found = await findProgressById(trx, progressId);
+      return { row: found, steps: found ? await listSteps(trx, found.tour_id) : [] };
+    });
+    if (!row) throw notFound('Progress', { progress_id: progressId });
+    const known = { orgId: row.organization_id, userId: row.user_id, tourId: row.tour_id, status: row.status };
+    if (row.user_id === auth.userId) deps.cache.rememberProgress(progressId, known);
+    deps.cache.rememberSteps(row.tour_id, steps);
+    return { known, row, steps };
+  };
 
   /**
    * Writes the accepted transition to Postgres as the tour's own user, so this client's next read sees
@@ -96,53 +124,48 @@ export function createToursRouter(deps: ToursRouterDeps): Router {
     const { progressId } = parse(progressParams, req.params, 'path');
     const body = parse(updateProgressBody, req.body ?? {}, 'body');
     const auth = req.auth!;
-    const { progress, steps } = await withTenant(deps.db, auth, async (trx) => {
-      const row = await findProgressById(trx, progressId);
-      return { progress: row, steps: row ? await listSteps(trx, row.tour_id) : [] };
-    });
-    if (!progress) throw notFound('Progress', { progress_id: progressId });
-    if (progress.user_id !== auth.userId) {
+    const { known, row, steps } = await lookUpProgress(auth, progressId);
+    if (known.userId !== auth.userId) {
       // Admins can read anyone's progress, but a tour is moved only by the person taking it.
       throw new ApiError(403, 'not_your_progress', 'Only the person taking this tour can move it');
     }
-    const before = rowToState(progress);
     const command: AdvanceTourArgs = {
-          action: body.action,
-          ...(body.step_index !== undefined ? { stepIndex: body.step_index } : {}),
-          ...(body.step_key !== undefined ? { stepKey: body.step_key } : {}),
-          ...(body.interaction_time_ms !== undefined ? { interactionTimeMs: body.interaction_time_ms } : {}),
-          ...(body.expected_version !== undefined ? { expectedVersion: body.expected_version } : {}),
-          ...(body.user_feedback
-            ? {
-                feedback: {
-                  ...(body.user_feedback.rating !== undefined ? { rating: body.user_feedback.rating } : {}),
-                  ...(body.user_feedback.feedback !== undefined ? { feedback: body.user_feedback.feedback } : {}),
-                  ...(body.user_feedback.was_helpful !== undefined ? { wasHelpful: body.user_feedback.was_helpful } : {}),
-                },
-              }
-            : {}),
+      action: body.action,
+      ...(body.step_index !== undefined ? { stepIndex: body.step_index } : {}),
+      ...(body.step_key !== undefined ? { stepKey: body.step_key } : {}),
+      ...(body.interaction_time_ms !== undefined ? { interactionTimeMs: body.interaction_time_ms } : {}),
+      ...(body.expected_version !== undefined ? { expectedVersion: body.expected_version } : {}),
+      ...(body.user_feedback
+        ? {
+            feedback: {
+              ...(body.user_feedback.rating !== undefined ? { rating: body.user_feedback.rating } : {}),
+              ...(body.user_feedback.feedback !== undefined ? { feedback: body.user_feedback.feedback } : {}),
+              ...(body.user_feedback.was_helpful !== undefined ? { wasHelpful: body.user_feedback.was_helpful } : {}),
+            },
+          }
+        : {}),
     };
+    const key = { orgId: known.orgId, userId: known.userId, tourId: known.tourId };
     const result = await rejectionsAsApiErrors(async () => {
-      if (isSettled(before.status)) {
+      if (row && isSettled(row.status)) {
         // Nobody is mid-tour, so no workflow is running: answer from the stored state with the same rules
         // rather than start a workflow run only to refuse the move.
-        const refusal = validate(before, shapeOf(progress.tour_id, '', steps), { kind: 'advance', ...command });
+        const before = rowToState(row);
+        const refusal = validate(before, shapeOf(known.tourId, '', steps), { kind: 'advance', ...command });
         if (refusal) throw new TourRejection(refusal.code, refusal.message, refusal.details, before);
       }
-      return deps.tours.advance(
-        { orgId: progress.organization_id, userId: progress.user_id, tourId: progress.tour_id },
-        command,
-        `Tour ${progress.tour_id} for user ${progress.user_id}`,
-      );
-    });
+      return deps.tours.advance(key, command, `Tour ${known.tourId} for user ${known.userId}`, {
+        running: known.status === 'in_progress',
+      });
+    }, (state) => deps.cache.rememberProgress(progressId, { ...key, status: state.status }));
+    deps.cache.rememberProgress(progressId, { ...key, status: result.state.status });
     await project(auth, result);
     const state = result.state;
-    const completed = state.status === 'completed';
     res.json({
       progress: presentProgress(state),
       next_step: currentStep(state, steps),
       tour_completed: isFinished(state.status),
-      celebration_trigger: completed && before.status !== 'completed',
+      celebration_trigger: state.status === 'completed' && known.status !== 'completed',
     });
   });
 
@@ -185,6 +208,7 @@ export function createToursRouter(deps: ToursRouterDeps): Router {
         `${found.tour.name} (${found.tour.tour_key}) for user ${auth.userId}`,
       ),
     );
+    deps.cache.rememberProgress(result.state.progressId, { orgId: auth.orgId, userId: auth.userId, tourId: id, status: result.state.status });
     await project(auth, result);
     const state = result.state;
     res.status(result.noop ? 200 : 201).json({
@@ -199,11 +223,12 @@ export function createToursRouter(deps: ToursRouterDeps): Router {
   return router;
 }
 
-async function rejectionsAsApiErrors<T>(fn: () => Promise<T>): Promise<T> {
+async function rejectionsAsApiErrors<T>(fn: () => Promise<T>, sawState?: (state: TourState) => void): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (!(err instanceof TourRejection)) throw err;
+    if (err.state && sawState) sawState(err.state as TourState);
     if (err.code === TOUR_NOT_FOUND) throw notFound('Tour', err.details);
     const status = TRANSITION_ERROR_STATUS[err.code as TransitionErrorCode] ?? 409;
     throw new ApiError(status, err.code, err.message, {

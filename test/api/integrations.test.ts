@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { z } from 'zod';
@@ -211,7 +212,7 @@ describe('integrations API', () => {
       const state = await startConsent();
       const [h, p, s] = state.split('.');
       const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
-      const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, org: org.orgId.replace(/.$/, '0') })).toString('base64url')}.${s}`;
+      const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, org: crypto.randomUUID() })).toString('base64url')}.${s}`;
       expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=${forged}`), 400, 'invalid_oauth_state');
       expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=garbage`), 400, 'invalid_oauth_state');
     });

@@ -1,6 +1,12 @@
 import request from 'supertest';
 import { createOrg, addTour, type OrgFixture } from '../support/fixtures';
-import { startStack, tokenFor, type Stack } from '../support/stack';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import { createTokenVerifier } from '../../api/middleware/auth';
+import { registry } from '../../connectors/registry';
+import { tourWorkflowId } from '../../workflows/search-attributes';
+import { TEST_JWT_SECRET } from '../support/constants';
+import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
 
 let stack: Stack;
 
@@ -268,6 +274,37 @@ describe('tours API', () => {
     const versions = results.map((r) => r.body.progress.version).sort((x: number, y: number) => x - y);
     expect(versions).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
     expect(await storedProgress(progressId)).toMatchObject({ version: 9, current_step_index: 8 });
+  });
+
+  it('carries on from Postgres when an operator terminated the tour\'s workflow mid-tour', async () => {
+    const org = await createOrg(stack.ownerDb, { steps: 4 });
+    const token = await memberToken(org);
+    const progressId = await startTour(org, token);
+    await put(progressId, token, { action: 'next_step' }).expect(200);
+    await stack.client.workflow.getHandle(tourWorkflowId(org.orgId, org.memberId, org.tourId)).terminate('operator test');
+    const next = await put(progressId, token, { action: 'next_step', expected_version: 2 });
+    expect(next.status).toBe(200);
+    expect(next.body.progress).toMatchObject({ current_step_index: 2, completed_steps: [0, 1], version: 3 });
+  });
+
+  it('never refuses a move from another API instance\'s stale memory of the tour', async () => {
+    // Two API processes over one database and one Temporal: each has its own cache.
+    const other = createApp({
+      db: stack.appDb,
+      tours: stack.tours,
+      verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
+      logger: pino({ level: 'silent' }),
+      integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000 },
+    });
+    const org = await createOrg(stack.ownerDb, { steps: 3 });
+    const token = await memberToken(org);
+    const progressId = await startTour(org, token);
+    await put(progressId, token, { action: 'complete_tour' }).expect(200); // instance 1 now remembers "completed"
+    const restarted = await request(other).post(`/api/tours/${org.tourId}/start`).set('Authorization', `Bearer ${token}`).send({ restart: true });
+    expect(restarted.status).toBe(201);
+    const next = await put(progressId, token, { action: 'next_step' });
+    expect(next.status).toBe(200);
+    expect(next.body.progress).toMatchObject({ status: 'in_progress', current_step_index: 1 });
   });
 
   it('serves health and readiness without a token', async () => {
