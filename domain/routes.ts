@@ -1,0 +1,197 @@
+/**
+ * Which tour events make which provider calls, with seed 001's defaults. Pure and deterministic (the
+ * tour workflow may call it): every date is computed from the event's own timestamp in the
+ * organisation's time zone, never from a clock.
+ */
+
+export const HUB_EVENT_TYPES = ['tour_started', 'tour_completed', 'tour_abandoned', 'feedback_submitted'] as const;
+export type HubEventType = (typeof HUB_EVENT_TYPES)[number];
+
+export type HubCategory = 'crm' | 'calendar' | 'payment' | 'email' | 'sms';
+
+export interface HubPerson {
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string;
+  externalId?: string;
+  weddingDate?: string;
+}
+
+/** One thing that happened to one person's tour, as the connectors learn about it. */
+export interface HubEvent {
+  /** `{workflowId}:{sequence}`: never changes across retries and replays. */
+  eventId: string;
+  type: HubEventType;
+  orgId: string;
+  userId: string;
+  tourId: string;
+  tourName: string;
+  progressId: string;
+  /** ISO timestamp of the transition. */
+  occurredAt: string;
+  person: HubPerson;
+  feedback?: { rating?: number; feedback?: string; wasHelpful?: boolean };
+  /** Where the couple resumes an abandoned tour (re-engagement email). */
+  resumeUrl?: string;
+  /** Set when the completion says the couple is interested in a paid plan. */
+  subscriptionInterest?: { plan: string };
+}
+
+/** Per-integration options, with seed 001's defaults. */
+export interface RouteOptions {
+  /** Tour events this integration reacts to; empty means all it has routes for. */
+  enabledEvents: readonly string[];
+  timeZone: string;
+  followUpTaskDays: number;
+  abandonedTaskDays: number;
+  consultationDaysAfter: number;
+  consultationHour: number;
+  consultationMinutes: number;
+  smsWelcomeEnabled: boolean;
+  /** Our field names -> the CRM's custom field names. */
+  fieldMapping: Record<string, string>;
+}
+
+export const DEFAULT_ROUTE_OPTIONS: Omit<RouteOptions, 'timeZone'> = {
+  enabledEvents: [],
+  followUpTaskDays: 7,
+  abandonedTaskDays: 2,
+  consultationDaysAfter: 3,
+  consultationHour: 14,
+  consultationMinutes: 60,
+  smsWelcomeEnabled: false,
+  fieldMapping: {},
+};
+
+/** A provider call to make: the connector method and its input, minus the idempotency key. */
+export type PlannedAction =
+  | { category: 'crm'; method: 'logActivity'; input: { person: HubPerson; type: string; title: string; description: string; occurredAt: string; metadata: Record<string, string> } }
+  | { category: 'crm'; method: 'createTask'; input: { person: HubPerson; title: string; description: string; dueDate: string; priority: 'normal' | 'high' } }
+  | { category: 'crm'; method: 'setCustomFields'; input: { person: HubPerson; fields: Record<string, string | number | boolean | null> } }
+  | { category: 'crm'; method: 'addNote'; input: { person: HubPerson; body: string } }
+  | { category: 'calendar'; method: 'createEvent'; input: { summary: string; description: string; start: string; end: string; timeZone: string; attendees: { email: string; name?: string }[] } }
+  | { category: 'payment'; method: 'upsertCustomer'; input: { person: HubPerson; metadata: Record<string, string> } }
+  | { category: 'payment'; method: 'recordSubscriptionInterest'; input: { plan: string; source: string; occurredAt: string } }
+  | { category: 'email'; method: 'upsertSubscriber'; input: { person: HubPerson; mergeFields: Record<string, string> } }
+  | { category: 'email'; method: 'triggerSequence'; input: { email: string; sequence: 'welcome' | 're-engagement' } }
+  | { category: 'sms'; method: 'sendMessage'; input: { to: string; body: string } };
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The calendar date of `iso` in `timeZone`, as YYYY-MM-DD. */
+export function localDate(iso: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(iso));
+  const get = (t: string) => parts.find((p) => p.type === t)!.value;
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** A calendar date plus whole days (no time zone involved: dates only). */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const t = new Date(Date.UTC(y, m - 1, d + days));
+  return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`;
+}
+
+/** Wall-clock `date` at `hour`:00 plus `minutes`, as the calendar contract's local `YYYY-MM-DDTHH:mm:ss`. */
+function wallClock(date: string, hour: number, minutes = 0): string {
+  const total = hour * 60 + minutes;
+  const day = addDays(date, Math.floor(total / (24 * 60)));
+  const within = total % (24 * 60);
+  return `${day}T${pad(Math.floor(within / 60))}:${pad(within % 60)}:00`;
+}
+
+function name(person: HubPerson): string {
+  return [person.firstName, person.lastName].filter(Boolean).join(' ') || person.email;
+}
+
+function enabled(options: RouteOptions, type: HubEventType): boolean {
+  return options.enabledEvents.length === 0 || options.enabledEvents.includes(type);
+}
+
+/** The calls one integration of `category` makes for `event`, in the order they must happen. */
+export function plan(category: HubCategory, event: HubEvent, options: RouteOptions): PlannedAction[] {
+  if (!enabled(options, event.type)) return [];
+  const who = name(event.person);
+  const today = localDate(event.occurredAt, options.timeZone);
+  const metadata = { tour_id: event.tourId, progress_id: event.progressId, event_id: event.eventId, source: 'tourhub' };
+  switch (category) {
+    case 'crm':
+      switch (event.type) {
+        case 'tour_started':
+          return [{ category, method: 'logActivity', input: { person: event.person, type: 'tour_started', title: `Started "${event.tourName}"`, description: `${who} began the onboarding tour "${event.tourName}".`, occurredAt: event.occurredAt, metadata } }];
+        case 'tour_completed': {
+          const fields: Record<string, string | number | boolean | null> = {};
+          const map = (ours: string, value: string | number | boolean | null) => {
+            const theirs = options.fieldMapping[ours];
+            if (theirs) fields[theirs] = value;
+          };
+          map('tour_completed_at', event.occurredAt);
+          map('tour_name', event.tourName);
+          if (event.feedback?.rating !== undefined) map('tour_rating', event.feedback.rating);
+          return [
+            { category, method: 'logActivity', input: { person: event.person, type: 'tour_completed', title: `Completed "${event.tourName}"`, description: `${who} completed the onboarding tour "${event.tourName}".`, occurredAt: event.occurredAt, metadata } },
+            { category, method: 'createTask', input: { person: event.person, title: `Follow up with ${who}`, description: `${who} completed "${event.tourName}": schedule the consultation call.`, dueDate: addDays(today, options.followUpTaskDays), priority: 'normal' } },
+            ...(Object.keys(fields).length > 0 ? [{ category, method: 'setCustomFields' as const, input: { person: event.person, fields } }] : []),
+          ];
+        }
+        case 'tour_abandoned':
+          return [{ category, method: 'createTask', input: { person: event.person, title: `Reach out to ${who}: tour abandoned`, description: `${who} left "${event.tourName}" unfinished.`, dueDate: addDays(today, options.abandonedTaskDays), priority: 'high' } }];
+        case 'feedback_submitted': {
+          const f = event.feedback ?? {};
+          const lines = [
+            `Tour feedback on "${event.tourName}"`,
+            ...(f.rating !== undefined ? [`Rating: ${f.rating}/5`] : []),
+            ...(f.wasHelpful !== undefined ? [`Helpful: ${f.wasHelpful ? 'yes' : 'no'}`] : []),
+            ...(f.feedback ? [f.feedback] : []),
+          ];
+          return [{ category, method: 'addNote', input: { person: event.person, body: lines.join('\n') } }];
+        }
+      }
+      return [];
+    case 'calendar': {
+      if (event.type !== 'tour_completed') return [];
+      const day = addDays(today, options.consultationDaysAfter);
+      return [{
+        category,
+        method: 'createEvent',
+        input: {
+          summary: `Follow-up consultation with ${who}`,
+          description: `Follow-up consultation after ${who} completed "${event.tourName}".`,
+          start: wallClock(day, options.consultationHour),
+          end: wallClock(day, options.consultationHour, options.consultationMinutes),
+          timeZone: options.timeZone,
+          attendees: [{ email: event.person.email, ...(who !== event.person.email ? { name: who } : {}) }],
+        },
+      }];
+    }
+    case 'payment':
+      if (event.type !== 'tour_completed' || !event.subscriptionInterest) return [];
+      return [
+        { category, method: 'upsertCustomer', input: { person: event.person, metadata } },
+        { category, method: 'recordSubscriptionInterest', input: { plan: event.subscriptionInterest.plan, source: 'tour_completed', occurredAt: event.occurredAt } },
+      ];
+    case 'email':
+      if (event.type === 'tour_completed') {
+        return [
+          { category, method: 'upsertSubscriber', input: { person: event.person, mergeFields: {} } },
+          { category, method: 'triggerSequence', input: { email: event.person.email, sequence: 'welcome' } },
+        ];
+      }
+      if (event.type === 'tour_abandoned') {
+        return [
+          { category, method: 'upsertSubscriber', input: { person: event.person, mergeFields: event.resumeUrl ? { resumeUrl: event.resumeUrl } : {} } },
+          { category, method: 'triggerSequence', input: { email: event.person.email, sequence: 're-engagement' } },
+        ];
+      }
+      return [];
+    case 'sms':
+      if (event.type !== 'tour_completed' || !options.smsWelcomeEnabled || !event.person.phone) return [];
+      return [{ category, method: 'sendMessage', input: { to: event.person.phone, body: `Welcome aboard, ${event.person.firstName ?? 'and congratulations'}! Your wedding dashboard is ready.` } }];
+  }
+}
+
+/** The key a provider sees for one planned call: stable across retries, replays and workers. */
+export function idempotencyKey(eventId: string, integrationId: string, method: string, index: number): string {
+  return `${eventId}:${integrationId}:${index}:${method}`;
+}

@@ -1,0 +1,90 @@
+import { addDays, DEFAULT_ROUTE_OPTIONS, idempotencyKey, localDate, plan, type HubEvent, type RouteOptions } from '../../domain/routes';
+
+const options = (over: Partial<RouteOptions> = {}): RouteOptions => ({ ...DEFAULT_ROUTE_OPTIONS, timeZone: 'America/New_York', ...over });
+
+// 03:00 UTC on the 23rd is still the evening of the 22nd in New York.
+const event = (over: Partial<HubEvent> = {}): HubEvent => ({
+  eventId: 'tour:o:u:t:4',
+  type: 'tour_completed',
+  orgId: 'o',
+  userId: 'u',
+  tourId: 't',
+  tourName: 'Welcome to your wedding dashboard',
+  progressId: 'p',
+  occurredAt: '2026-11-23T03:00:00.000Z',
+  person: { email: 'ava@example.com', firstName: 'Ava', lastName: 'Reed', phone: '+15005550006' },
+  ...over,
+});
+
+describe('hub routes (seed 001 defaults)', () => {
+  it('computes dates in the organisation\'s time zone, across month ends', () => {
+    expect(localDate('2026-11-23T03:00:00.000Z', 'America/New_York')).toBe('2026-11-22');
+    expect(localDate('2026-11-23T03:00:00.000Z', 'Europe/London')).toBe('2026-11-23');
+    expect(addDays('2026-11-28', 7)).toBe('2026-12-05');
+    expect(addDays('2026-12-30', 3)).toBe('2027-01-02');
+  });
+
+  it('CRM logs an activity when a tour starts', () => {
+    const [a] = plan('crm', event({ type: 'tour_started' }), options());
+    expect(a).toMatchObject({ method: 'logActivity', input: { type: 'tour_started', occurredAt: '2026-11-23T03:00:00.000Z', metadata: { event_id: 'tour:o:u:t:4' } } });
+  });
+
+  it('CRM on completion: an activity, a follow-up task due in 7 days, and the mapped custom fields', () => {
+    const actions = plan('crm', event({ feedback: { rating: 5 } }), options({ fieldMapping: { tour_completed_at: 'cf_tour_done', tour_rating: 'cf_rating' } }));
+    expect(actions.map((a) => a.method)).toEqual(['logActivity', 'createTask', 'setCustomFields']);
+    expect(actions[1]).toMatchObject({ input: { dueDate: '2026-11-29', priority: 'normal', title: 'Follow up with Ava Reed' } });
+    expect(actions[2]).toMatchObject({ input: { fields: { cf_tour_done: '2026-11-23T03:00:00.000Z', cf_rating: 5 } } });
+    expect(plan('crm', event(), options()).map((a) => a.method)).toEqual(['logActivity', 'createTask']);
+  });
+
+  it('CRM on abandonment: a high-priority task due in 2 days', () => {
+    expect(plan('crm', event({ type: 'tour_abandoned' }), options())).toEqual([
+      expect.objectContaining({ method: 'createTask', input: expect.objectContaining({ priority: 'high', dueDate: '2026-11-24' }) }),
+    ]);
+  });
+
+  it('CRM turns feedback into a note', () => {
+    const [note] = plan('crm', event({ type: 'feedback_submitted', feedback: { rating: 4, wasHelpful: true, feedback: 'Loved the budget view' } }), options());
+    expect(note).toMatchObject({ method: 'addNote', input: { body: 'Tour feedback on "Welcome to your wedding dashboard"\nRating: 4/5\nHelpful: yes\nLoved the budget view' } });
+  });
+
+  it('calendar books a one-hour consultation 3 days after completion at 14:00 local', () => {
+    expect(plan('calendar', event(), options())).toEqual([
+      expect.objectContaining({ method: 'createEvent', input: expect.objectContaining({ start: '2026-11-25T14:00:00', end: '2026-11-25T15:00:00', timeZone: 'America/New_York', attendees: [{ email: 'ava@example.com', name: 'Ava Reed' }] }) }),
+    ]);
+    expect(plan('calendar', event({ type: 'tour_started' }), options())).toEqual([]);
+    expect(plan('calendar', event(), options({ consultationDaysAfter: 5, consultationHour: 23, consultationMinutes: 90 }))[0]).toMatchObject({
+      input: { start: '2026-11-27T23:00:00', end: '2026-11-28T00:30:00' },
+    });
+  });
+
+  it('payment records subscription interest only when the completion says so', () => {
+    expect(plan('payment', event(), options())).toEqual([]);
+    expect(plan('payment', event({ subscriptionInterest: { plan: 'premium' } }), options()).map((a) => a.method)).toEqual(['upsertCustomer', 'recordSubscriptionInterest']);
+  });
+
+  it('email starts the welcome sequence on completion, and re-engagement with a resume link on abandonment', () => {
+    expect(plan('email', event(), options()).map((a) => [a.method, a.method === 'triggerSequence' ? a.input.sequence : null])).toEqual([
+      ['upsertSubscriber', null],
+      ['triggerSequence', 'welcome'],
+    ]);
+    const abandoned = plan('email', event({ type: 'tour_abandoned', resumeUrl: 'https://app.example/tours/t' }), options());
+    expect(abandoned[0]).toMatchObject({ input: { mergeFields: { resumeUrl: 'https://app.example/tours/t' } } });
+    expect(abandoned[1]).toMatchObject({ input: { sequence: 're-engagement' } });
+  });
+
+  it('SMS sends a welcome on completion only when enabled and a phone is known', () => {
+    expect(plan('sms', event(), options())).toEqual([]);
+    expect(plan('sms', event(), options({ smsWelcomeEnabled: true }))).toEqual([expect.objectContaining({ method: 'sendMessage', input: expect.objectContaining({ to: '+15005550006' }) })]);
+    expect(plan('sms', event({ person: { email: 'x@example.com' } }), options({ smsWelcomeEnabled: true }))).toEqual([]);
+  });
+
+  it('respects the integration\'s enabled events', () => {
+    expect(plan('crm', event(), options({ enabledEvents: ['tour_started'] }))).toEqual([]);
+    expect(plan('crm', event({ type: 'tour_started' }), options({ enabledEvents: ['tour_started'] }))).toHaveLength(1);
+  });
+
+  it('derives a key that names event, integration, position and method', () => {
+    expect(idempotencyKey('tour:o:u:t:4', 'int-1', 'createTask', 1)).toBe('tour:o:u:t:4:int-1:1:createTask');
+  });
+});
