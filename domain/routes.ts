@@ -71,8 +71,8 @@ export type PlannedAction =
   | { category: 'crm'; method: 'setCustomFields'; input: { person: HubPerson; fields: Record<string, string | number | boolean | null> } }
   | { category: 'crm'; method: 'addNote'; input: { person: HubPerson; body: string } }
   | { category: 'calendar'; method: 'createEvent'; input: { summary: string; description: string; start: string; end: string; timeZone: string; attendees: { email: string; name?: string }[] } }
-  | { category: 'payment'; method: 'upsertCustomer'; input: { person: HubPerson; metadata: Record<string, string> } }
-  | { category: 'payment'; method: 'recordSubscriptionInterest'; input: { plan: string; source: string; occurredAt: string } }
+  /** Upserts the customer, then records the interest on it: one delivery, since the second needs the first's id. */
+  | { category: 'payment'; method: 'recordSubscriptionInterest'; input: { person: HubPerson; metadata: Record<string, string>; plan: string; source: string; occurredAt: string } }
   | { category: 'email'; method: 'upsertSubscriber'; input: { person: HubPerson; mergeFields: Record<string, string> } }
   | { category: 'email'; method: 'triggerSequence'; input: { email: string; sequence: 'welcome' | 're-engagement' } }
   | { category: 'sms'; method: 'sendMessage'; input: { to: string; body: string } };
@@ -168,8 +168,11 @@ export function plan(category: HubCategory, event: HubEvent, options: RouteOptio
     case 'payment':
       if (event.type !== 'tour_completed' || !event.subscriptionInterest) return [];
       return [
-        { category, method: 'upsertCustomer', input: { person: event.person, metadata } },
-        { category, method: 'recordSubscriptionInterest', input: { plan: event.subscriptionInterest.plan, source: 'tour_completed', occurredAt: event.occurredAt } },
+        {
+          category,
+          method: 'recordSubscriptionInterest',
+          input: { person: event.person, metadata, plan: event.subscriptionInterest.plan, source: 'tour_completed', occurredAt: event.occurredAt },
+        },
       ];
     case 'email':
       if (event.type === 'tour_completed') {

@@ -1,0 +1,134 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { CategoryConnectors } from '../connectors/contracts';
+import { ConnectorError } from '../connectors/errors';
+import type { Db } from '../db/knex';
+import { ensureDelivery, markDead, recordAttempt } from '../db/repositories/deliveries';
+import { findIntegration } from '../db/repositories/integrations';
+import type { HubCategory, PlannedAction } from '../domain/routes';
+import { IntegrationUnavailable, type ConnectorFactory } from './connector-factory';
+
+export interface DeliveryInput {
+  workflowId: string;
+  eventId: string;
+  eventType: string;
+  integrationId: string;
+  idempotencyKey: string;
+  action: PlannedAction;
+}
+
+export interface DeliveryResult {
+  /** What the provider calls the thing it made (activity, event, message id), when it says. */
+  reference: string | null;
+  /** True when an earlier attempt or a replay had already delivered it: nothing was sent now. */
+  alreadyDelivered: boolean;
+}
+
+type Executor = (connector: never, input: never, idempotencyKey: string) => Promise<string | null>;
+
+/** How each planned action maps onto its connector's methods. */
+const EXECUTORS: { [C in HubCategory]: Record<string, (c: CategoryConnectors[C], input: never, key: string) => Promise<string | null>> } = {
+  crm: {
+    logActivity: async (c, input, key) => (await c.logActivity(input, { idempotencyKey: key })).activityId,
+    createTask: async (c, input, key) => (await c.createTask(input, { idempotencyKey: key })).taskId,
+    setCustomFields: async (c, input, key) => {
+      await c.setCustomFields(input, { idempotencyKey: key });
+      return null;
+    },
+    addNote: async (c, input, key) => (await c.addNote(input, { idempotencyKey: key })).noteId,
+  },
+  calendar: {
+    createEvent: async (c, input, key) => (await c.createEvent(input, { idempotencyKey: key })).eventId,
+  },
+  payment: {
+    recordSubscriptionInterest: async (c, input: { person: never; metadata: Record<string, string>; plan: string; source: string; occurredAt: string }, key) => {
+      const { customerId } = await c.upsertCustomer({ person: input.person, metadata: input.metadata }, { idempotencyKey: `${key}:customer` });
+      await c.recordSubscriptionInterest({ customerId, plan: input.plan, source: input.source, occurredAt: input.occurredAt }, { idempotencyKey: key });
+      return customerId;
+    },
+  },
+  email: {
+    upsertSubscriber: async (c, input, key) => (await c.upsertSubscriber(input, { idempotencyKey: key })).subscriberId,
+    triggerSequence: async (c, input, key) => {
+      await c.triggerSequence(input, { idempotencyKey: key });
+      return null;
+    },
+  },
+  sms: {
+    sendMessage: async (c, input, key) => (await c.sendMessage(input, { idempotencyKey: key })).messageId,
+  },
+};
+
+/** The shape of what was asked, for integration_logs: field names only, never values (personal data). */
+function summary(action: PlannedAction): Record<string, unknown> {
+  return { method: `${action.category}.${action.method}`, fields: Object.keys(action.input).sort() };
+}
+
+/**
+ * One provider call of one tour event, run on the provider's task queue. Retry classes come from the
+ * connector's ConnectorError: non-retryable stops at once, retryable honours Retry-After. Every attempt
+ * is an integration_logs row; the delivery row says where it stands.
+ */
+export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFactory }) {
+  return {
+    async deliver(input: DeliveryInput): Promise<DeliveryResult> {
+      const { attempt } = Context.current().info;
+      const integration = await findIntegration(deps.db, input.integrationId);
+      if (!integration) throw ApplicationFailure.nonRetryable('The integration was deleted', 'integration_gone');
+      if (!integration.is_active) throw ApplicationFailure.nonRetryable('The integration is disabled', 'integration_disabled');
+      const delivery = await ensureDelivery(deps.db, {
+        organizationId: integration.organization_id,
+        integrationId: integration.id,
+        eventId: input.eventId,
+        eventType: input.eventType,
+        action: `${input.action.category}.${input.action.method}`,
+        idempotencyKey: input.idempotencyKey,
+        workflowId: input.workflowId,
+        payload: summary(input.action),
+      });
+      if (delivery.status === 'succeeded') return { reference: delivery.provider_reference, alreadyDelivered: true };
+
+      const executor = (EXECUTORS[input.action.category] as Record<string, Executor>)[input.action.method];
+      if (!executor) throw ApplicationFailure.nonRetryable(`No executor for ${input.action.category}.${input.action.method}`, 'unknown_action');
+      const started = performance.now();
+      const base = { delivery, provider: integration.provider, category: integration.type, attempt, requestSummary: summary(input.action) };
+      try {
+        const connector = deps.connectors.forIntegration(integration);
+        const reference = await executor(connector as never, input.action.input as never, input.idempotencyKey);
+        await recordAttempt(deps.db, { ...base, success: true, durationMs: performance.now() - started, providerReference: reference });
+        return { reference, alreadyDelivered: false };
+      } catch (err) {
+        const durationMs = performance.now() - started;
+        if (err instanceof IntegrationUnavailable) {
+          await recordAttempt(deps.db, { ...base, success: false, durationMs, errorClass: err.code, errorMessage: err.message, final: true });
+          throw ApplicationFailure.nonRetryable(err.message, err.code);
+        }
+        if (err instanceof ConnectorError) {
+          await recordAttempt(deps.db, {
+            ...base,
+            success: false,
+            durationMs,
+            errorClass: err.code,
+            errorMessage: err.message,
+            ...(err.status !== undefined ? { httpStatus: err.status } : {}),
+            final: !err.retryable,
+          });
+          throw ApplicationFailure.create({
+            type: err.code,
+            message: err.message,
+            nonRetryable: !err.retryable,
+            details: [err.toJSON()],
+            ...(err.retryable && err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+          });
+        }
+        // Our own failures (the database, a bug): retry, the provider was not necessarily called.
+        throw err;
+      }
+    },
+
+    /** After the workflow's retries ran out: the delivery waits in the dead letter for a replay. */
+    async markDeliveryDead(input: { idempotencyKey: string; error: string }): Promise<void> {
+      await markDead(deps.db, input.idempotencyKey, input.error);
+    },
+  };
+}

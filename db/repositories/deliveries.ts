@@ -1,0 +1,131 @@
+import type { Knex } from 'knex';
+import type { DeliveryGuard } from '../../connectors/contracts';
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead';
+
+export interface DeliveryRow {
+  id: string;
+  organization_id: string;
+  integration_id: string;
+  event_id: string;
+  event_type: string;
+  action: string;
+  idempotency_key: string;
+  workflow_id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_error: string | null;
+  payload: Record<string, unknown>;
+  provider_reference: string | null;
+  created_at: Date;
+  updated_at: Date;
+  delivered_at: Date | null;
+}
+
+export interface DeliveryIdentity {
+  organizationId: string;
+  integrationId: string;
+  eventId: string;
+  eventType: string;
+  action: string;
+  idempotencyKey: string;
+  workflowId: string;
+  payload: Record<string, unknown>;
+}
+
+/** The delivery's row, created on its first attempt; a replay finds the same row by its key. */
+export async function ensureDelivery(db: Knex, d: DeliveryIdentity): Promise<DeliveryRow> {
+  await db('integration_deliveries')
+    .insert({
+      organization_id: d.organizationId,
+      integration_id: d.integrationId,
+      event_id: d.eventId,
+      event_type: d.eventType,
+      action: d.action,
+      idempotency_key: d.idempotencyKey,
+      workflow_id: d.workflowId,
+      payload: JSON.stringify(d.payload),
+    })
+    .onConflict('idempotency_key')
+    .ignore();
+  return db('integration_deliveries').where({ idempotency_key: d.idempotencyKey }).first();
+}
+
+export interface AttemptRecord {
+  delivery: DeliveryRow;
+  provider: string;
+  category: string;
+  attempt: number;
+  success: boolean;
+  durationMs: number;
+  httpStatus?: number;
+  errorClass?: string;
+  errorMessage?: string;
+  /** What was asked, without values that could hold personal data or secrets. */
+  requestSummary: Record<string, unknown>;
+  providerReference?: string | null;
+  /** A failure that will not be retried: the delivery is dead until an operator replays it. */
+  final?: boolean;
+}
+
+/** One integration_logs row per attempt, and the delivery's state after it, in one transaction. */
+export async function recordAttempt(db: Knex, r: AttemptRecord): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('integration_logs').insert({
+      organization_id: r.delivery.organization_id,
+      integration_id: r.delivery.integration_id,
+      delivery_id: r.delivery.id,
+      event_id: r.delivery.event_id,
+      integration_type: r.category,
+      integration_provider: r.provider,
+      action: r.delivery.action,
+      attempt: r.attempt,
+      success: r.success,
+      http_status: r.httpStatus ?? null,
+      error_class: r.errorClass ?? null,
+      error_message: r.errorMessage?.slice(0, 2000) ?? null,
+      request_summary: JSON.stringify(r.requestSummary),
+      processing_duration_ms: Math.max(0, Math.round(r.durationMs)),
+    });
+    await trx('integration_deliveries')
+      .where({ id: r.delivery.id })
+      .update({
+        attempts: trx.raw('greatest(attempts, ?)', [r.attempt]),
+        status: r.success ? 'succeeded' : r.final ? 'dead' : 'failed',
+        last_error: r.success ? null : (r.errorMessage?.slice(0, 2000) ?? null),
+        ...(r.success ? { delivered_at: trx.fn.now(), provider_reference: r.providerReference ?? null } : {}),
+        updated_at: trx.fn.now(),
+      });
+  });
+}
+
+/** Marks a delivery dead after its retries ran out (the workflow calls this; the activity cannot know). */
+export async function markDead(db: Knex, idempotencyKey: string, error: string): Promise<void> {
+  await db('integration_deliveries')
+    .where({ idempotency_key: idempotencyKey })
+    .whereNot({ status: 'succeeded' })
+    .update({ status: 'dead', last_error: error.slice(0, 2000), updated_at: db.fn.now() });
+}
+
+/** A DeliveryGuard backed by the delivery_guards table, for one integration. */
+export function pgDeliveryGuard(db: Knex, integration: { id: string; organization_id: string }): DeliveryGuard {
+  return {
+    async find(key) {
+      const row = await db('delivery_guards').select('state', 'reference').where({ idempotency_key: key }).first();
+      if (!row) return null;
+      return row.state === 'sent' ? { state: 'sent', reference: row.reference } : { state: 'attempted' };
+    },
+    async markAttempted(key) {
+      await db('delivery_guards')
+        .insert({ idempotency_key: key, organization_id: integration.organization_id, integration_id: integration.id, state: 'attempted' })
+        .onConflict('idempotency_key')
+        .ignore();
+    },
+    async markSent(key, reference) {
+      await db('delivery_guards')
+        .insert({ idempotency_key: key, organization_id: integration.organization_id, integration_id: integration.id, state: 'sent', reference })
+        .onConflict('idempotency_key')
+        .merge({ state: 'sent', reference, updated_at: db.fn.now() });
+    },
+  };
+}
