@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import type { ConnectorFactory } from './activities/connector-factory';
+import { createDeliveryActivities } from './activities/deliver';
 import type { Config } from './config';
+import type { Registry } from './connectors/registry';
 import type { Db } from './db/knex';
 
 export interface WorkerDeps {
@@ -25,6 +28,39 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...workflows,
     activities: createActivities({ db: deps.db }),
   });
+}
+
+/** Each provider's calls run on their own task queue, whose rate the server enforces. */
+export function providerTaskQueue(providerId: string): string {
+  return `provider-${providerId}`;
+}
+
+/**
+ * One activity-only worker per provider, on `provider-{id}`, with the server-side rate limit set from the
+ * provider's published limit. Every worker on a queue must set the same rate (the server keeps the last
+ * one it was told), and these activities must never be eagerly dispatched, which would bypass it.
+ */
+export async function createProviderWorkers(deps: {
+  config: Config;
+  db: Db;
+  connection: NativeConnection;
+  registry: Registry;
+  connectors: ConnectorFactory;
+}): Promise<Worker[]> {
+  const activities = createDeliveryActivities({ db: deps.db, connectors: deps.connectors });
+  return Promise.all(
+    [...deps.registry.values()].map((entry) =>
+      Worker.create({
+        connection: deps.connection,
+        namespace: deps.config.temporal.namespace,
+        taskQueue: providerTaskQueue(entry.id),
+        activities,
+        maxTaskQueueActivitiesPerSecond: entry.ratePerSecond,
+        // Provider calls wait on the network, not the CPU; the queue's rate is the real limit.
+        maxConcurrentActivityTaskExecutions: Math.max(4, Math.ceil(entry.ratePerSecond * 2)),
+      }),
+    ),
+  );
 }
 
 let runtimeInstalled = false;

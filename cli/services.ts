@@ -9,7 +9,9 @@ import { createDb, type Db } from '../db/knex';
 import { migrateLatest, setAppRolePassword } from '../db/migrate';
 import { registry } from '../connectors/registry';
 import type { SecretBox } from '../db/secrets';
-import { createWorker, installRuntime } from '../worker';
+import { createConnectorFactory } from '../activities/connector-factory';
+import { pgDeliveryGuard } from '../db/repositories/deliveries';
+import { createProviderWorkers, createWorker, installRuntime } from '../worker';
 import { oauthClients } from './oauth-clients';
 
 /** The pieces `tourhub dev`, `tourhub api` and `tourhub worker` start, each with its own stop. */
@@ -86,6 +88,7 @@ export async function startApi(
 export async function startWorker(
   config: Config,
   logger: Logger,
+  box: SecretBox,
 ): Promise<{ worker: Worker; stop(): Promise<void> }> {
   installRuntime(config.logLevel);
   const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-worker' });
@@ -96,14 +99,30 @@ export async function startWorker(
     connection,
     ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
   });
-  const running = worker.run();
-  running.catch((err) => logger.error({ err }, 'worker stopped with an error'));
-  logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
+  const clients = oauthClients(config);
+  const providers = await createProviderWorkers({
+    config,
+    db,
+    connection,
+    registry,
+    connectors: createConnectorFactory({
+      db,
+      box,
+      registry,
+      timeoutMs: config.connectors.timeoutMs,
+      refreshGrants: Object.fromEntries(Object.entries(clients).map(([id, c]) => [id, c!.refreshGrant])),
+      guardFor: (row) => pgDeliveryGuard(db, row),
+    }),
+  });
+  const all = [worker, ...providers];
+  const running = all.map((w) => w.run());
+  for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+  logger.info({ taskQueue: config.temporal.taskQueue, providerQueues: providers.length }, 'worker polling');
   return {
     worker,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
+      for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.all(running.map((r) => r.catch(() => undefined)));
       await connection.close();
       await db.destroy();
     },

@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     }
 
     if (!argv.includes('--no-worker')) {
-      const worker = await startWorker(config, logger);
+      const worker = await startWorker(config, logger, box);
       shutdown.add('worker', () => worker.stop());
     }
     const api = await startApi(config, logger, jwtSecret, box);

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Config } from '../../config';
+import { TEST_ENV_KEYS } from './constants';
+import { TEST_KEYRING } from './stack';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tourhub.js');
 
@@ -16,6 +18,9 @@ export async function spawnWorker(config: Config, env: Record<string, string>): 
       TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
       TOURHUB_WORKFLOW_BUNDLE: config.temporal.workflowBundle!,
       DATABASE_URL: config.database.url!,
+      // Never the developer's .tourhub keyring: a fresh clone has none.
+      TOURHUB_SECRET_KEYS: TEST_KEYRING,
+      TOURHUB_DATA_DIR: path.join(process.env[TEST_ENV_KEYS.root] ?? '/tmp', 'worker-data'),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
