@@ -1,4 +1,5 @@
 import type { OAuthSession, OAuthTokens } from './contracts';
+import { ConnectorError } from './errors';
 
 export interface OAuthStore {
   /** The integration's current tokens (decrypted). */
@@ -59,4 +60,23 @@ export function createOAuthSession(opts: { store: OAuthStore; refreshGrant: Refr
       return refresh(staleToken);
     },
   };
+}
+
+/**
+ * A token from the session, with token trouble (no refresh token, a refusal) turned into a
+ * non-retryable `unauthorized` ConnectorError; the token endpoint's own ConnectorErrors pass through.
+ */
+export async function sessionToken(provider: string, get: () => Promise<string>): Promise<string> {
+  try {
+    return await get();
+  } catch (err) {
+    if (err instanceof ConnectorError) throw err;
+    throw new ConnectorError({
+      code: 'unauthorized',
+      retryable: false,
+      provider,
+      message: `${provider} credentials could not be refreshed: ${err instanceof Error ? err.message : String(err)}`,
+      cause: err,
+    });
+  }
 }

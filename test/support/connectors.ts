@@ -1,3 +1,4 @@
+import { ConnectorError } from '../../connectors/errors';
 import type { DeliveryGuard, OAuthSession } from '../../connectors/contracts';
 import type { ConnectorContext } from '../../connectors/registry-types';
 
@@ -37,4 +38,14 @@ export function staticOAuth(token = 'access-token-1', refreshed = 'access-token-
 
 export function context<C, S>(credentials: C, settings: S, extra: Partial<ConnectorContext<C, S>> = {}): ConnectorContext<C, S> {
   return { credentials, settings, timeoutMs: 2000, guard: memoryGuard(), now: () => Date.parse('2026-11-23T12:00:00Z'), ...extra };
+}
+
+/** The ConnectorError a call rejects with (failing the test if it resolves or throws anything else). */
+export async function connectorFailure(promise: Promise<unknown>): Promise<ConnectorError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConnectorError);
+  return err as ConnectorError;
 }

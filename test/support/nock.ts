@@ -32,3 +32,20 @@ export function slowReply(ms: number, status = 200, body: unknown = {}) {
 export function connectionReset(): Error {
   return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 }
+
+/**
+ * No real network in this file's tests. With `assertDone`, every interceptor a test sets up must have
+ * been called by the end of that test. (after-env.ts restores nock itself once the file is done.)
+ */
+export function useNock(opts: { assertDone?: boolean } = {}): void {
+  // Loaded here, not imported at the top: the polyfill above must run before nock does.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nock = require('nock') as typeof import('nock');
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => {
+    const done = nock.isDone();
+    nock.cleanAll();
+    if (opts.assertDone) expect(done).toBe(true);
+  });
+  afterAll(() => nock.enableNetConnect());
+}

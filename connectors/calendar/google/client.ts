@@ -1,3 +1,4 @@
+import { sessionToken } from '../../oauth';
 import { google, type Common } from 'googleapis';
 import type { CalendarConnector, CalendarEventInput, OAuthSession, WriteOptions } from '../../contracts';
 import { classify, ConnectorError } from '../../errors';
@@ -60,21 +61,6 @@ function headerRecord(headers: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(headers as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
-/** Token trouble (no refresh token, refresh rejected) as a ConnectorError; the token endpoint's own errors pass through. */
-export async function fromSession(get: () => Promise<string>): Promise<string> {
-  try {
-    return await get();
-  } catch (err) {
-    if (err instanceof ConnectorError) throw err;
-    throw new ConnectorError({
-      code: 'unauthorized',
-      retryable: false,
-      provider: PROVIDER,
-      message: `${PROVIDER} credentials could not be refreshed: ${err instanceof Error ? err.message : String(err)}`,
-      cause: err,
-    });
-  }
-}
 
 /**
  * Google Calendar v3 through the googleapis SDK. Authorization comes from the integration's OAuth
@@ -99,14 +85,14 @@ export function createGoogleCalendarClient(opts: GoogleCalendarClientOptions): C
       throw new ConnectorError({ code: 'misconfigured', retryable: false, provider: PROVIDER, message: `${PROVIDER} needs an OAuth session` });
     }
     const attempt = async (token: string) => (await call({ headers: { authorization: `Bearer ${token}` } })).data;
-    const token = await fromSession(() => session.accessToken());
+    const token = await sessionToken(PROVIDER, () => session.accessToken());
     try {
       return await attempt(token);
     } catch (err) {
       const error = toConnectorError(err, opts.now());
       if (error.status !== 401) throw error;
     }
-    const fresh = await fromSession(() => session.refresh(token));
+    const fresh = await sessionToken(PROVIDER, () => session.refresh(token));
     try {
       return await attempt(fresh);
     } catch (err) {

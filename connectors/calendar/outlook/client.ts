@@ -1,3 +1,4 @@
+import { sessionToken } from '../../oauth';
 import type { CalendarConnector, CalendarEventInput, OAuthSession, WriteOptions } from '../../contracts';
 import { ConnectorError } from '../../errors';
 import { createHttpClient, type HttpRequest } from '../../http';
@@ -35,13 +36,13 @@ export function createOutlookCalendarClient(opts: OutlookCalendarClientOptions):
       baseUrl: opts.baseUrl ?? GRAPH_BASE_URL,
       timeoutMs: opts.timeoutMs,
       headers: async () => {
-        used = await fromSession(() => session.accessToken());
+        used = await sessionToken(PROVIDER, () => session.accessToken());
         return { authorization: `Bearer ${used}` };
       },
       onUnauthorized: async () => {
         if (used === undefined) return false;
         const stale = used;
-        await fromSession(() => session.refresh(stale));
+        await sessionToken(PROVIDER, () => session.refresh(stale));
         return true;
       },
     });
@@ -112,18 +113,3 @@ export function createOutlookCalendarClient(opts: OutlookCalendarClientOptions):
   };
 }
 
-/** Token trouble (no refresh token, refresh refused) as a ConnectorError; the token endpoint's own errors pass through. */
-async function fromSession(get: () => Promise<string>): Promise<string> {
-  try {
-    return await get();
-  } catch (err) {
-    if (err instanceof ConnectorError) throw err;
-    throw new ConnectorError({
-      code: 'unauthorized',
-      retryable: false,
-      provider: PROVIDER,
-      message: `${PROVIDER} credentials could not be refreshed: ${err instanceof Error ? err.message : String(err)}`,
-      cause: err,
-    });
-  }
-}

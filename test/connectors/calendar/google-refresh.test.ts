@@ -1,4 +1,4 @@
-import { slowReply } from '../../support/nock';
+import { slowReply, useNock } from '../../support/nock';
 import nock from 'nock';
 import { googleCalendar } from '../../../connectors/calendar/google';
 import { googleEventId } from '../../../connectors/calendar/google/mapping';
@@ -10,9 +10,7 @@ import { consultation, memoryOAuthStore } from './helpers';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 const now = () => NOW;
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 describe('google calendar with a real OAuth session', () => {
   it('refreshes an expired token once for 10 concurrent creates, all of which use and store the new token', async () => {

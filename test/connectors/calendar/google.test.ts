@@ -1,4 +1,4 @@
-import { connectionReset, slowReply } from '../../support/nock';
+import { connectionReset, slowReply, useNock } from '../../support/nock';
 import nock from 'nock';
 import { googleCalendar } from '../../../connectors/calendar/google';
 import { base32hex, googleEventId, isValidGoogleEventId, toGoogleEvent } from '../../../connectors/calendar/google/mapping';
@@ -27,9 +27,7 @@ const expectedBody = {
   attendees: [{ email: 'ada@example.com', displayName: 'Ada Lovelace' }, { email: 'grace@example.com' }],
 };
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 describe('google calendar mapping', () => {
   it('encodes bytes as lowercase unpadded base32hex (RFC 4648 test vector)', () => {

@@ -1,4 +1,4 @@
-import { connectionReset } from '../../support/nock';
+import { connectionReset, useNock } from '../../support/nock';
 import nock from 'nock';
 import { googleOAuth, microsoftOAuth } from '../../../connectors/calendar/oauth-providers';
 import { ConnectorError } from '../../../connectors/errors';
@@ -8,9 +8,7 @@ const NOW = Date.parse('2026-11-23T12:00:00Z');
 const now = () => NOW;
 const client = { clientId: 'client-123', clientSecret: 'shh-secret', timeoutMs: 2000, now };
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 describe('googleOAuth', () => {
   it('builds the consent URL with offline access, forced consent and the calendar.events scope', () => {

@@ -1,4 +1,4 @@
-import { connectionReset, slowReply } from '../../support/nock';
+import { connectionReset, slowReply, useNock } from '../../support/nock';
 import nock from 'nock';
 import { outlookCalendar } from '../../../connectors/calendar/outlook';
 import { graphTransactionId, localToUtc, toGraphDateTime, toGraphEvent, toGraphEventPatch, uuidV5 } from '../../../connectors/calendar/outlook/mapping';
@@ -31,9 +31,7 @@ const expectedBody = {
   transactionId: TX,
 };
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 describe('outlook calendar mapping', () => {
   it('derives an RFC 4122 version-5 GUID from the key: the same key gives the same transactionId', () => {

@@ -1,3 +1,4 @@
+import { useNock } from '../../support/nock';
 import { createHmac } from 'node:crypto';
 import nock from 'nock';
 import { honeybook, credentialsSchema, settingsSchema } from '../../../connectors/crm/honeybook';
@@ -63,16 +64,7 @@ function expectSigned(seen: { body?: Record<string, unknown>; headers?: Record<s
   expect(seen.headers?.['x-tourhub-signature']).toBe(expectedSignature(JSON.stringify(seen.body)));
 }
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => {
-  nock.enableNetConnect();
-  nock.cleanAll();
-});
-afterEach(() => {
-  const done = nock.isDone();
-  nock.cleanAll();
-  expect(done).toBe(true);
-});
+useNock({ assertDone: true });
 
 describe('HoneyBook connector (signed JSON to a Zapier/Make catch hook)', () => {
   it('upsertContact posts a signed upsertContact envelope and returns the normalised email as the contact id', async () => {

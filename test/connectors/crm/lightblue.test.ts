@@ -1,3 +1,4 @@
+import { useNock } from '../../support/nock';
 import nock from 'nock';
 import { credentialsSchema, lightblue, settingsSchema } from '../../../connectors/crm/lightblue';
 import { rejection } from '../../../connectors/crm/lightblue/client';
@@ -37,16 +38,7 @@ function expectSubmit(key: string, fields: Record<string, string>, reply = '0', 
     .reply(200, reply, { 'content-type': 'text/html; charset=UTF-8' });
 }
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => {
-  nock.enableNetConnect();
-  nock.cleanAll();
-});
-afterEach(() => {
-  const done = nock.isDone();
-  nock.cleanAll();
-  expect(done).toBe(true);
-});
+useNock({ assertDone: true });
 
 describe('Light Blue connector (api.php "contact form" requests into the Inbox)', () => {
   it('upsertContact sends the contact fields and returns the normalised email as the contact id', async () => {

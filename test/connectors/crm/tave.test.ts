@@ -1,3 +1,4 @@
+import { useNock } from '../../support/nock';
 import nock from 'nock';
 import { credentialsSchema, settingsSchema, tave } from '../../../connectors/crm/tave';
 import {
@@ -44,16 +45,7 @@ function api(origin = ORIGIN) {
 
 const collection = (items: unknown[]) => ({ type: 'addressbook-collection', meta: { currentPage: 1, totalPages: 1, totalItems: items.length, rows: 100 }, items });
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => {
-  nock.enableNetConnect();
-  nock.cleanAll();
-});
-afterEach(() => {
-  const done = nock.isDone();
-  nock.cleanAll();
-  expect(done).toBe(true);
-});
+useNock({ assertDone: true });
 
 describe('VSCO Workspace (Táve) connector', () => {
   describe('upsertContact (search by email, then PUT or POST)', () => {

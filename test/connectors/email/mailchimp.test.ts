@@ -1,9 +1,9 @@
+import { useNock } from '../../support/nock';
 import nock from 'nock';
 import { mailchimp } from '../../../connectors/email/mailchimp';
 import { authorization, baseUrlFor, dataCenter, journeyTriggerPath, memberBody, subscriberHash, tagsBody } from '../../../connectors/email/mailchimp/mapping';
 import type { DeliveryGuard } from '../../../connectors/contracts';
-import { ConnectorError } from '../../../connectors/errors';
-import { context, memoryGuard } from '../../support/connectors';
+import { context, memoryGuard, connectorFailure } from '../../support/connectors';
 
 // Request shapes from the Marketing API 3.0 reference:
 // https://mailchimp.com/developer/marketing/api/list-members/add-or-update-list-member/
@@ -30,18 +30,8 @@ function api(base = API, headers: Record<string, string> = {}) {
 }
 const json = { 'content-type': 'application/json' };
 
-async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConnectorError);
-  return err as ConnectorError;
-}
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 describe('mailchimp connector requests', () => {
   it('upsertSubscriber PUTs the member at the md5 of the lower-cased email, with status_if_new only', async () => {
@@ -128,7 +118,7 @@ describe('mailchimp connector requests', () => {
     const guard = memoryGuard();
     const scope = api(API, json).post('/3.0/customer-journeys/journeys/12/steps/34/actions/trigger').reply(503, { title: 'Service Unavailable' }, json);
 
-    const err = await failure(connector({}, { guard }).triggerSequence({ email: 'jane@example.com', sequence: 'welcome' }, { idempotencyKey: 'evt-9' }));
+    const err = await connectorFailure(connector({}, { guard }).triggerSequence({ email: 'jane@example.com', sequence: 'welcome' }, { idempotencyKey: 'evt-9' }));
 
     expect(err).toMatchObject({ code: 'provider_unavailable', retryable: true });
     expect(guard.records.get('evt-9')).toEqual({ state: 'attempted' });
@@ -136,7 +126,7 @@ describe('mailchimp connector requests', () => {
   });
 
   it('triggerSequence for a sequence with no journey configured fails without retrying or calling', async () => {
-    const err = await failure(connector().triggerSequence({ email: 'jane@example.com', sequence: 'birthday' }, { idempotencyKey: 'evt-10' }));
+    const err = await connectorFailure(connector().triggerSequence({ email: 'jane@example.com', sequence: 'birthday' }, { idempotencyKey: 'evt-10' }));
     expect(err).toMatchObject({ code: 'misconfigured', retryable: false, provider: 'mailchimp' });
   });
 
@@ -184,7 +174,7 @@ describe('mailchimp error mapping (a fetch-based provider)', () => {
   it.each(cases)('$name -> $expected.code', async ({ reply, timeoutMs = 2000, expected }) => {
     const scope = reply(api().put(`/3.0/lists/a1b2c3d4e5/members/${JANE}`).query(true));
 
-    const err = await failure(connector({}, { timeoutMs }).upsertSubscriber({ person }, { idempotencyKey: 'evt-err' }));
+    const err = await connectorFailure(connector({}, { timeoutMs }).upsertSubscriber({ person }, { idempotencyKey: 'evt-err' }));
 
     expect(err.provider).toBe('mailchimp');
     expect({ code: err.code, retryable: err.retryable, status: err.status, retryAfterMs: err.retryAfterMs }).toEqual({ status: undefined, retryAfterMs: undefined, ...expected });

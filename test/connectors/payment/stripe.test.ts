@@ -1,3 +1,4 @@
+import { useNock } from '../../support/nock';
 import nock from 'nock';
 import Stripe from 'stripe';
 import { stripe } from '../../../connectors/payment/stripe';
@@ -10,8 +11,7 @@ import {
   subscriptionInterestMetadata,
   toStripeMetadata,
 } from '../../../connectors/payment/stripe/mapping';
-import { ConnectorError } from '../../../connectors/errors';
-import { context } from '../../support/connectors';
+import { context, connectorFailure } from '../../support/connectors';
 
 // Request shapes from https://docs.stripe.com/api/customers (list, create, update) and
 // https://docs.stripe.com/api/idempotent_requests. Bodies are form-encoded, metadata as metadata[key].
@@ -38,18 +38,8 @@ function write(idempotencyKey: string, base = API) {
 const customer = (fields: Record<string, unknown>) => ({ object: 'customer', id: 'cus_1', email: person.email, name: null, phone: null, metadata: {}, ...fields });
 const list = (data: unknown[]) => ({ object: 'list', url: '/v1/customers', has_more: false, data });
 
-async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConnectorError);
-  return err as ConnectorError;
-}
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 describe('stripe connector requests', () => {
   it('upsertCustomer lists by email, then creates the customer with an Idempotency-Key', async () => {
@@ -149,7 +139,7 @@ describe('stripe connector requests', () => {
 
   it('keeps the status of an error answered without a JSON body (a proxy’s 502 page)', async () => {
     const scope = api().get('/v1/customers').query(true).reply(502, '<html>Bad gateway</html>', { 'content-type': 'text/html' });
-    const err = await failure(connector().ping());
+    const err = await connectorFailure(connector().ping());
     expect(err).toMatchObject({ code: 'provider_unavailable', retryable: true, status: 502 });
     expect(scope.isDone()).toBe(true);
   });
@@ -193,7 +183,7 @@ describe('stripe error mapping (the SDK-based provider)', () => {
   it.each(cases)('$name -> $expected.code', async ({ reply, attempts = 1, timeoutMs = 2000, expected }) => {
     const scope = reply(write('evt-err:subscription-interest').post('/v1/customers/cus_1').times(attempts));
 
-    const err = await failure(
+    const err = await connectorFailure(
       connector({}, timeoutMs).recordSubscriptionInterest({ customerId: 'cus_1', plan: 'premium', source: 'tour', occurredAt: '2026-11-23T12:00:00Z' }, { idempotencyKey: 'evt-err' }),
     );
 

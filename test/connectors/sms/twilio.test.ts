@@ -1,9 +1,9 @@
+import { useNock } from '../../support/nock';
 import nock from 'nock';
 import type { DeliveryGuard } from '../../../connectors/contracts';
-import { ConnectorError } from '../../../connectors/errors';
 import { twilio } from '../../../connectors/sms/twilio';
 import { findEarlierSend, messageForm, reconcileQuery, smsStatus, type TwilioMessage } from '../../../connectors/sms/twilio/mapping';
-import { context, memoryGuard } from '../../support/connectors';
+import { context, memoryGuard, connectorFailure } from '../../support/connectors';
 
 // Request shapes from https://www.twilio.com/docs/messaging/api/message-resource (create, fetch, read
 // with To/From/DateSent filters), https://www.twilio.com/docs/iam/api/account (fetch) and
@@ -48,18 +48,8 @@ function message(fields: Partial<TwilioMessage> = {}): TwilioMessage {
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ConnectorError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConnectorError);
-  return err as ConnectorError;
-}
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 describe('twilio connector requests', () => {
   it('sendMessage POSTs To, From, Body and StatusCallback form-encoded and records the sid', async () => {
@@ -149,7 +139,7 @@ describe('twilio connector requests', () => {
     const guard = memoryGuard();
     const scope = api().post(MESSAGES).reply(429, { code: 20429, message: 'Too Many Requests', status: 429 }, json);
 
-    const err = await failure(connector({ guard }).sendMessage({ to: TO, body: BODY }, { idempotencyKey: 'evt-7' }));
+    const err = await connectorFailure(connector({ guard }).sendMessage({ to: TO, body: BODY }, { idempotencyKey: 'evt-7' }));
 
     expect(err).toMatchObject({ code: 'rate_limited', retryable: true });
     expect(guard.records.get('evt-7')).toEqual({ state: 'attempted' });
@@ -207,7 +197,7 @@ describe('twilio error mapping', () => {
   it.each(cases)('$name -> $expected.code', async ({ reply, timeoutMs, expected }) => {
     const scope = reply(api().get(`/2010-04-01/Accounts/${ACCOUNT}/Messages/SM1.json`));
 
-    const err = await failure(connector(timeoutMs ? { timeoutMs } : {}).getDeliveryStatus('SM1'));
+    const err = await connectorFailure(connector(timeoutMs ? { timeoutMs } : {}).getDeliveryStatus('SM1'));
 
     expect(err.provider).toBe('twilio');
     expect({ code: err.code, retryable: err.retryable, status: err.status, retryAfterMs: err.retryAfterMs }).toEqual({ status: undefined, retryAfterMs: undefined, ...expected });
