@@ -1,3 +1,5 @@
+import type { HubPerson } from '../domain/routes';
+
 /**
  * One interface per category. A connector gets its settings, credentials, an HTTP client with a
  * timeout and an idempotency key per write; it never reads the environment, the database or the clock.
@@ -10,15 +12,7 @@ export interface WriteOptions {
 }
 
 /** The person a tour event is about, as the CRM, email and payment providers need them. */
-export interface Person {
-  email: string;
-  firstName?: string;
-  lastName?: string;
-  phone?: string;
-  /** Our user id, stored on the provider's record where it has a place for it. */
-  externalId?: string;
-  weddingDate?: string;
-}
+export type Person = HubPerson;
 
 export type TaskPriority = 'low' | 'normal' | 'high';
 

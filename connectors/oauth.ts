@@ -1,5 +1,17 @@
+import { z } from 'zod';
 import type { OAuthSession, OAuthTokens } from './contracts';
 import { ConnectorError } from './errors';
+
+/** What an OAuth provider's consent stores (encrypted) as an integration's credentials. */
+export const oauthTokensSchema = z
+  .object({
+    accessToken: z.string().min(1),
+    refreshToken: z.string().min(1).optional(),
+    /** Epoch milliseconds. */
+    expiresAt: z.number().int().positive().optional(),
+    scope: z.string().optional(),
+  })
+  .strict();
 
 export interface OAuthStore {
   /** The integration's current tokens (decrypted). */

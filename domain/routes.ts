@@ -14,6 +14,7 @@ export interface HubPerson {
   firstName?: string;
   lastName?: string;
   phone?: string;
+  /** Our user id, stored on the provider's record where it has a place for it. */
   externalId?: string;
   weddingDate?: string;
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TEST_ENV_KEYS } from '../support/constants';
 import { freePort } from '../support/ports';
+import { untilOutput } from '../support/worker-process';
 
 /**
  * Runs `tourhub dev` as a user would (its own embedded Postgres and Temporal dev server, in a fresh
@@ -29,25 +30,8 @@ function walkthroughScript(): string {
 
 async function startDev(): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, [bin, 'dev'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tourhub dev did not start in 120 s:\n${output}`)), 120_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('tourhub is running')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`tourhub dev exited with ${code}:\n${output}`));
-    });
-  });
-  child.removeAllListeners('exit');
-  return { child, output: () => output };
+  const output = await untilOutput(child, 'tourhub is running', 120_000);
+  return { child, output };
 }
 
 function stopDev(child: ChildProcess): Promise<number | null> {

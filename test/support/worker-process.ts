@@ -25,28 +25,36 @@ export async function spawnWorker(config: Config, env: Record<string, string>): 
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker polling')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before polling:\n${output}`));
-    });
-  });
-  child.removeAllListeners('exit');
-  // Keep draining its output so a chatty worker never blocks on a full pipe.
-  child.stdout!.resume();
-  child.stderr!.resume();
+  // Its data listeners keep draining the pipes, so a chatty worker never blocks.
+  await untilOutput(child, 'worker polling', 60_000);
   return child;
+}
+
+/**
+ * Waits until a child process prints `marker` (on stdout or stderr); rejects with everything it printed
+ * if it exits first or `timeoutMs` passes. Returns a reader of all output so far.
+ */
+export async function untilOutput(child: ChildProcess, marker: string, timeoutMs: number): Promise<() => string> {
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${marker}" within ${timeoutMs / 1000} s:\n${output}`)), timeoutMs);
+    const check = () => {
+      if (!output.includes(marker)) return;
+      clearTimeout(timer);
+      child.removeListener('exit', onExit);
+      resolve();
+    };
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before "${marker}":\n${output}`));
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    child.once('exit', onExit);
+  });
+  return () => output;
 }
 
 export function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {

@@ -1,17 +1,10 @@
 import { z } from 'zod';
+import { oauthTokensSchema } from '../../oauth';
 import type { ProviderEntry } from '../../registry-types';
 import { createOutlookCalendarClient, PROVIDER } from './client';
 
 /** What the OAuth callback stores (encrypted) for the integration; the session reads and refreshes it. */
-export const outlookCalendarCredentials = z
-  .object({
-    accessToken: z.string().min(1),
-    refreshToken: z.string().min(1).optional(),
-    /** Epoch milliseconds. */
-    expiresAt: z.number().int().positive().optional(),
-    scope: z.string().optional(),
-  })
-  .strict();
+export const outlookCalendarCredentials = oauthTokensSchema;
 
 export const outlookCalendarSettings = z
   .object({
