@@ -6,11 +6,14 @@ import { createDeliveryActivities } from './activities/deliver';
 import type { Config } from './config';
 import type { Registry } from './connectors/registry';
 import type { Db } from './db/knex';
+import type { SecretBox } from './db/secrets';
+import { providerTaskQueue } from './workflows/task-queues';
 
 export interface WorkerDeps {
   config: Config;
   /** Owner connection: the worker writes progress for every organisation. */
   db: Db;
+  box: SecretBox;
   connection: NativeConnection;
   /** A prebuilt bundle (tests, images); without one the worker bundles workflows/ at start-up. */
   workflowBundle?: { codePath: string } | { code: string };
@@ -26,14 +29,11 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
     ...workflows,
-    activities: createActivities({ db: deps.db }),
+    activities: createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
   });
 }
 
-/** Each provider's calls run on their own task queue, whose rate the server enforces. */
-export function providerTaskQueue(providerId: string): string {
-  return `provider-${providerId}`;
-}
+export { providerTaskQueue };
 
 /**
  * One activity-only worker per provider, on `provider-{id}`, with the server-side rate limit set from the
@@ -47,7 +47,11 @@ export async function createProviderWorkers(deps: {
   registry: Registry;
   connectors: ConnectorFactory;
 }): Promise<Worker[]> {
-  const activities = createDeliveryActivities({ db: deps.db, connectors: deps.connectors });
+  const activities = createDeliveryActivities({
+    db: deps.db,
+    connectors: deps.connectors,
+    health: { degradedBelow: deps.config.hub.degradedBelow, minAttempts: deps.config.hub.degradedMinAttempts },
+  });
   return Promise.all(
     [...deps.registry.values()].map((entry) =>
       Worker.create({

@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CategoryConnectors } from '../connectors/contracts';
 import { ConnectorError } from '../connectors/errors';
 import type { Db } from '../db/knex';
-import { ensureDelivery, markDead, recordAttempt } from '../db/repositories/deliveries';
+import { ensureDelivery, recordAttempt } from '../db/repositories/deliveries';
+import { assessHealth, type HealthThresholds } from '../db/repositories/health';
 import { findIntegration } from '../db/repositories/integrations';
 import type { HubCategory, PlannedAction } from '../domain/routes';
 import { IntegrationUnavailable, type ConnectorFactory } from './connector-factory';
@@ -69,7 +70,16 @@ function summary(action: PlannedAction): Record<string, unknown> {
  * connector's ConnectorError: non-retryable stops at once, retryable honours Retry-After. Every attempt
  * is an integration_logs row; the delivery row says where it stands.
  */
-export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFactory }) {
+export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFactory; health: HealthThresholds }) {
+  /** Judging health costs a query: only after a failure, or a success of an integration marked degraded. */
+  const judge = async (integration: Parameters<typeof assessHealth>[1] & { health: string }, success: boolean) => {
+    if (success && integration.health !== 'degraded') return;
+    try {
+      await assessHealth(deps.db, integration, deps.health);
+    } catch {
+      // Health is advisory: never fail (and so repeat) a provider call because the judgement failed.
+    }
+  };
   return {
     async deliver(input: DeliveryInput): Promise<DeliveryResult> {
       const { attempt } = Context.current().info;
@@ -96,6 +106,7 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
         const connector = deps.connectors.forIntegration(integration);
         const reference = await executor(connector as never, input.action.input as never, input.idempotencyKey);
         await recordAttempt(deps.db, { ...base, success: true, durationMs: performance.now() - started, providerReference: reference });
+        await judge(integration, true);
         return { reference, alreadyDelivered: false };
       } catch (err) {
         const durationMs = performance.now() - started;
@@ -113,6 +124,7 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
             ...(err.status !== undefined ? { httpStatus: err.status } : {}),
             final: !err.retryable,
           });
+          await judge(integration, false);
           throw ApplicationFailure.create({
             type: err.code,
             message: err.message,
@@ -126,9 +138,5 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
       }
     },
 
-    /** After the workflow's retries ran out: the delivery waits in the dead letter for a replay. */
-    async markDeliveryDead(input: { idempotencyKey: string; error: string }): Promise<void> {
-      await markDead(deps.db, input.idempotencyKey, input.error);
-    },
   };
 }

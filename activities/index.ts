@@ -1,11 +1,24 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { HubConfig } from '../config';
 import type { Db } from '../db/knex';
+import { actionAad, findDelivery, insertPlanned, markDead } from '../db/repositories/deliveries';
+import { assessHealth } from '../db/repositories/health';
+import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
+import { loadHubContext } from '../db/repositories/organizations';
 import { findProgressFor, rowToState, saveTransition, type RecordedEvent } from '../db/repositories/progress';
 import { loadTourShape } from '../db/repositories/tours';
+import type { SecretBox } from '../db/secrets';
+import type { FollowUpSettings } from '../domain/follow-ups';
+import { idempotencyKey, plan, routeOptions, type HubCategory, type HubEvent, type HubEventType, type PlannedAction } from '../domain/routes';
 import type { TourShape, TourState } from '../domain/tour-state';
+import type { DeliveryInput } from './deliver';
 
 export interface ActivityDeps {
   /** Owner connection: the worker writes on behalf of every organisation, after the API checked access. */
   db: Db;
+  /** Seals each planned call in its delivery row (it names a person), for a later replay. */
+  box: SecretBox;
+  hub: HubConfig;
 }
 
 export interface LoadTourInput {
@@ -14,9 +27,16 @@ export interface LoadTourInput {
   tourId: string;
 }
 
+/** How this tour's deliveries retry and when its timers fire: the worker's config, read at load. */
+export interface HubSettings extends FollowUpSettings {
+  retry: HubConfig['retry'];
+}
+
 export interface LoadTourResult {
   shape: TourShape | null;
   progress: TourState | null;
+  /** Absent from histories recorded before the hub (they never read it). */
+  hub?: HubSettings;
 }
 
 export interface PersistTransitionInput {
@@ -25,19 +45,161 @@ export interface PersistTransitionInput {
   events: RecordedEvent[];
 }
 
+/** What the workflow knows of one hub event; planning adds who it is about and where it goes. */
+export interface HubEventDraft {
+  eventId: string;
+  type: HubEventType;
+  occurredAt: string;
+  feedback?: HubEvent['feedback'];
+  subscriptionInterest?: HubEvent['subscriptionInterest'];
+  checkIn?: HubEvent['checkIn'];
+}
+
+export interface PlanDeliveriesInput {
+  workflowId: string;
+  orgId: string;
+  userId: string;
+  tourId: string;
+  tourName: string;
+  progressId: string;
+  events: HubEventDraft[];
+}
+
+/** One provider call to make, and what the workflow needs to run it on the right queue. */
+export interface PlannedDelivery extends DeliveryInput {
+  provider: string;
+  category: HubCategory;
+}
+
+export interface ReplayPlan {
+  delivery: PlannedDelivery;
+  retry: HubConfig['retry'];
+}
+
+/** Why a replay cannot run: non-retryable, so the replay workflow fails at once with this type. */
+const refuse = (type: 'delivery_not_found' | 'delivery_not_replayable' | 'integration_gone', message: string) =>
+  ApplicationFailure.nonRetryable(message, type);
+
 /** Closures over the worker's dependencies, built once in worker.ts. Workflows see only the type. */
 export function createActivities(deps: ActivityDeps) {
+  const thresholds = { degradedBelow: deps.hub.degradedBelow, minAttempts: deps.hub.degradedMinAttempts };
   return {
     /** Reads the definition and any stored progress, so a re-created workflow resumes from Postgres. */
     async loadTour(input: LoadTourInput): Promise<LoadTourResult> {
       const shape = await loadTourShape(deps.db, input.orgId, input.tourId);
       const row = shape ? await findProgressFor(deps.db, input) : undefined;
-      return { shape, progress: row ? rowToState(row) : null };
+      const tour = shape ? await deps.db('tour_definitions').select('inactivity_timeout_minutes').where({ id: input.tourId }).first() : undefined;
+      const minutes: number | null = tour?.inactivity_timeout_minutes ?? null;
+      return {
+        shape,
+        progress: row ? rowToState(row) : null,
+        hub: {
+          retry: deps.hub.retry,
+          abandonAfterMs: minutes !== null ? minutes * 60_000 : deps.hub.abandonAfterMs,
+          reengageAfterMs: deps.hub.reengageAfterMs,
+          checkInAfterMs: deps.hub.checkInAfterMs,
+          checkInLeadMs: deps.hub.checkInLeadMs,
+        },
+      };
     },
 
     /** Idempotent: the same version twice is a no-op, and analytics events are keyed by version. */
     async persistTransition(input: PersistTransitionInput): Promise<{ written: boolean }> {
       return saveTransition(deps.db, input);
+    },
+
+    /**
+     * Turns tour events into provider calls: one per route of each active integration, in event order,
+     * each with its idempotency key. Writes every one as a pending delivery (its call sealed), so health
+     * sees a backlog and an operator can replay any of them. Idempotent: keys derive from the events.
+     */
+    async planDeliveries(input: PlanDeliveriesInput): Promise<PlannedDelivery[]> {
+      const [context, integrations] = await Promise.all([
+        loadHubContext(deps.db, input.orgId, input.userId),
+        listActiveIntegrations(deps.db, input.orgId),
+      ]);
+      if (!context.person || integrations.length === 0) return [];
+      const resumeUrl = deps.hub.resumeUrl.replace('{tourId}', encodeURIComponent(input.tourId));
+      const planned: PlannedDelivery[] = [];
+      for (const draft of input.events) {
+        const event: HubEvent = {
+          ...draft,
+          orgId: input.orgId,
+          userId: input.userId,
+          tourId: input.tourId,
+          tourName: input.tourName,
+          progressId: input.progressId,
+          person: context.person,
+          ...(draft.type === 'tour_abandoned' || draft.type === 're_engagement_due' ? { resumeUrl } : {}),
+        };
+        for (const integration of integrations) {
+          const category = integration.type as HubCategory;
+          const actions: PlannedAction[] = plan(category, event, routeOptions(integration.settings, context.timeZone));
+          actions.forEach((action, index) => {
+            planned.push({
+              workflowId: input.workflowId,
+              eventId: event.eventId,
+              eventType: event.type,
+              integrationId: integration.id,
+              idempotencyKey: idempotencyKey(event.eventId, integration.id, action.method, index),
+              action,
+              provider: integration.provider,
+              category,
+            });
+          });
+        }
+      }
+      const orgOf = new Map(integrations.map((i) => [i.id, i.organization_id]));
+      await insertPlanned(
+        deps.db,
+        planned.map((p) => ({
+          organizationId: orgOf.get(p.integrationId)!,
+          integrationId: p.integrationId,
+          eventId: p.eventId,
+          eventType: p.eventType,
+          action: `${p.action.category}.${p.action.method}`,
+          idempotencyKey: p.idempotencyKey,
+          workflowId: p.workflowId,
+          payload: { method: `${p.action.category}.${p.action.method}`, fields: Object.keys(p.action.input).sort() },
+          sealedAction: deps.box.seal(p.action, actionAad(p.idempotencyKey)),
+        })),
+      );
+      return planned;
+    },
+
+    /**
+     * After the workflow's retries ran out (or a non-retryable error): the delivery waits in the dead
+     * letter for a replay, and the integration's health is judged again.
+     */
+    async markDeliveryDead(input: { idempotencyKey: string; integrationId: string; error: string }): Promise<void> {
+      await markDead(deps.db, input.idempotencyKey, input.error);
+      const integration = await findIntegration(deps.db, input.integrationId);
+      if (integration) await assessHealth(deps.db, integration, thresholds);
+    },
+
+    /** A dead (or stuck) delivery's planned call, opened from its row, to send again under the same key. */
+    async loadReplay(input: { deliveryId: string }): Promise<ReplayPlan> {
+      const row = await findDelivery(deps.db, input.deliveryId);
+      if (!row) throw refuse('delivery_not_found', `No delivery ${input.deliveryId}`);
+      if (row.status === 'succeeded' || !row.sealed_action) {
+        throw refuse('delivery_not_replayable', row.status === 'succeeded' ? 'Already delivered' : 'This delivery predates sealed actions');
+      }
+      const integration = await findIntegration(deps.db, row.integration_id);
+      if (!integration) throw refuse('integration_gone', 'The integration was deleted');
+      const action = deps.box.open<PlannedAction>(row.sealed_action as never, actionAad(row.idempotency_key));
+      return {
+        delivery: {
+          workflowId: row.workflow_id,
+          eventId: row.event_id,
+          eventType: row.event_type,
+          integrationId: row.integration_id,
+          idempotencyKey: row.idempotency_key,
+          action,
+          provider: integration.provider,
+          category: integration.type as HubCategory,
+        },
+        retry: deps.hub.retry,
+      };
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   type StartTourArgs,
   type TourUpdateResult,
 } from '../workflows/tour-lifecycle';
+import { replayDelivery, replayWorkflowId } from '../workflows/delivery-replay';
 import { TourId, TourOrgId, TourUserId, tourWorkflowId } from '../workflows/search-attributes';
 
 export interface TourKey {
@@ -135,4 +136,29 @@ function grpcStatus(err: unknown): number | undefined {
 export async function connectTemporal(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address });
   return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+/** What replaying dead deliveries asks of Temporal (the API's replay routes and `tourhub replay`). */
+export interface DeliveryReplays {
+  /**
+   * Starts the replay of one delivery, or joins the one already running for it (a double click sends
+   * nothing twice). Returns at once; the replay's outcome lands in the delivery's row.
+   */
+  replay(deliveryId: string, summary: string): Promise<{ workflowId: string; runId: string }>;
+}
+
+export function createDeliveryReplays(client: Client, config: Config): DeliveryReplays {
+  return {
+    async replay(deliveryId, summary) {
+      const handle = await client.workflow.start(replayDelivery, {
+        workflowId: replayWorkflowId(deliveryId),
+        taskQueue: config.temporal.taskQueue,
+        args: [{ deliveryId }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        staticSummary: summary,
+      });
+      return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+    },
+  };
 }

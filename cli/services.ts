@@ -96,6 +96,7 @@ export async function startWorker(
   const worker = await createWorker({
     config,
     db,
+    box,
     connection,
     ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
   });

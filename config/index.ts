@@ -14,6 +14,38 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `250ms`, `30s`, `15m`, `24h`, `7d` (or bare milliseconds) -> milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
+      if (!m) {
+        ctx.addIssue({ code: 'custom', message: 'a duration such as 250ms, 30s, 15m, 24h or 7d' });
+        return z.NEVER;
+      }
+      return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);
+    });
+const durationList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const parts = v.split(',').map((p) => p.trim()).filter(Boolean);
+      const out: number[] = [];
+      for (const p of parts) {
+        const parsed = duration('0').safeParse(p);
+        if (!parsed.success || parsed.data <= 0) {
+          ctx.addIssue({ code: 'custom', message: 'comma-separated durations such as 1d,7d,14d,30d' });
+          return z.NEVER;
+        }
+        out.push(parsed.data);
+      }
+      return out;
+    });
+
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\/.+/, 'a postgres:// or postgresql:// connection URL');
@@ -58,6 +90,21 @@ export const envSchema = z
 
     TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000),
     TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: z.coerce.number().int().min(10).max(1500).default(500),
+
+    // The hub: how deliveries retry, when timers fire, and when an integration counts as degraded.
+    HUB_RETRY_INITIAL_INTERVAL: duration('1s'),
+    HUB_RETRY_BACKOFF: z.coerce.number().min(1).max(10).default(2),
+    HUB_RETRY_MAX_INTERVAL: duration('10m'),
+    HUB_RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(25),
+    HUB_RETRY_MAX_TIME: duration('24h'),
+    HUB_ABANDON_AFTER: duration('7d'),
+    HUB_REENGAGE_AFTER: duration('24h'),
+    HUB_CHECK_IN_AFTER: durationList('1d,7d,14d,30d'),
+    HUB_CHECK_IN_LEAD: duration('1d'),
+    HUB_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.95),
+    HUB_DEGRADED_MIN_ATTEMPTS: positiveInt(10),
+    /** Where a couple resumes a tour: `{tourId}` is replaced. Default: PUBLIC_URL/tours/{tourId}. */
+    HUB_RESUME_URL: optionalString,
   })
   .superRefine((env, ctx) => {
     if (env.TOURHUB_ENV === 'production') {
@@ -119,6 +166,7 @@ export interface Config {
   };
   jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string; audience: string; secretFile: string };
   tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number };
+  hub: HubConfig;
   secrets: {
     /** `kid:base64key,...`; unset in development means a keyring generated into the data folder. */
     keyring: string | undefined;
@@ -132,6 +180,18 @@ export interface Config {
     google: { clientId: string | undefined; clientSecret: string | undefined };
     microsoft: { clientId: string | undefined; clientSecret: string | undefined; tenant: string };
   };
+}
+
+export interface HubConfig {
+  retry: { initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumAttempts: number; maximumTimeMs: number };
+  abandonAfterMs: number;
+  reengageAfterMs: number;
+  checkInAfterMs: number[];
+  checkInLeadMs: number;
+  /** Success rate over the last hour below which an integration is degraded (with enough attempts). */
+  degradedBelow: number;
+  degradedMinAttempts: number;
+  resumeUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -166,6 +226,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const env = parsed.data;
   const dataDir = path.resolve(env.TOURHUB_DATA_DIR);
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
   const appPassword = env.DATABASE_APP_PASSWORD ?? (env.TOURHUB_ENV === 'production' ? '' : 'tourhub_app');
   if (env.TOURHUB_ENV === 'production' && !env.DATABASE_APP_URL && !env.DATABASE_APP_PASSWORD) {
     throw new ConfigError([
@@ -210,7 +271,23 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       activeKeyId: env.TOURHUB_ACTIVE_SECRET_KEY,
       keyringFile: path.join(dataDir, 'secret-keys'),
     },
-    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    hub: {
+      retry: {
+        initialIntervalMs: env.HUB_RETRY_INITIAL_INTERVAL,
+        backoffCoefficient: env.HUB_RETRY_BACKOFF,
+        maximumIntervalMs: env.HUB_RETRY_MAX_INTERVAL,
+        maximumAttempts: env.HUB_RETRY_MAX_ATTEMPTS,
+        maximumTimeMs: env.HUB_RETRY_MAX_TIME,
+      },
+      abandonAfterMs: env.HUB_ABANDON_AFTER,
+      reengageAfterMs: env.HUB_REENGAGE_AFTER,
+      checkInAfterMs: env.HUB_CHECK_IN_AFTER,
+      checkInLeadMs: env.HUB_CHECK_IN_LEAD,
+      degradedBelow: env.HUB_DEGRADED_BELOW,
+      degradedMinAttempts: env.HUB_DEGRADED_MIN_ATTEMPTS,
+      resumeUrl: env.HUB_RESUME_URL ?? `${publicUrl}/tours/{tourId}`,
+    },
+    publicUrl,
     connectors: {
       timeoutMs: env.CONNECTOR_TIMEOUT_MS,
       google: { clientId: env.GOOGLE_OAUTH_CLIENT_ID, clientSecret: env.GOOGLE_OAUTH_CLIENT_SECRET },

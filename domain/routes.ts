@@ -4,7 +4,11 @@
  * organisation's time zone, never from a clock.
  */
 
-export const HUB_EVENT_TYPES = ['tour_started', 'tour_completed', 'tour_abandoned', 'feedback_submitted'] as const;
+/**
+ * The four transitions seed 001 routes, plus the two the workflow's timers raise: the re-engagement
+ * email 24 hours after abandonment, and each check-in of the series booked after completion.
+ */
+export const HUB_EVENT_TYPES = ['tour_started', 'tour_completed', 'tour_abandoned', 'feedback_submitted', 're_engagement_due', 'check_in_due'] as const;
 export type HubEventType = (typeof HUB_EVENT_TYPES)[number];
 
 export type HubCategory = 'crm' | 'calendar' | 'payment' | 'email' | 'sms';
@@ -37,6 +41,8 @@ export interface HubEvent {
   resumeUrl?: string;
   /** Set when the completion says the couple is interested in a paid plan. */
   subscriptionInterest?: { plan: string };
+  /** check_in_due only: which check-in of the series, and when it takes place (ISO). */
+  checkIn?: { number: number; of: number; at: string };
 }
 
 /** Per-integration options, with seed 001's defaults. */
@@ -49,6 +55,9 @@ export interface RouteOptions {
   consultationDaysAfter: number;
   consultationHour: number;
   consultationMinutes: number;
+  /** Check-ins are booked at this local hour on their day, for checkInMinutes. */
+  checkInHour: number;
+  checkInMinutes: number;
   smsWelcomeEnabled: boolean;
   /** Our field names -> the CRM's custom field names. */
   fieldMapping: Record<string, string>;
@@ -61,6 +70,8 @@ export const DEFAULT_ROUTE_OPTIONS: Omit<RouteOptions, 'timeZone'> = {
   consultationDaysAfter: 3,
   consultationHour: 14,
   consultationMinutes: 60,
+  checkInHour: 10,
+  checkInMinutes: 30,
   smsWelcomeEnabled: false,
   fieldMapping: {},
 };
@@ -148,9 +159,30 @@ export function plan(category: HubCategory, event: HubEvent, options: RouteOptio
           ];
           return [{ category, method: 'addNote', input: { person: event.person, body: lines.join('\n') } }];
         }
+        case 'check_in_due': {
+          if (!event.checkIn) return [];
+          const { number, of, at } = event.checkIn;
+          return [{ category, method: 'createTask', input: { person: event.person, title: `Check-in ${number} of ${of} with ${who}`, description: `${who} completed "${event.tourName}". Check in on how planning is going.`, dueDate: localDate(at, options.timeZone), priority: 'normal' } }];
+        }
       }
       return [];
     case 'calendar': {
+      if (event.type === 'check_in_due' && event.checkIn) {
+        const { number, of, at } = event.checkIn;
+        const day = localDate(at, options.timeZone);
+        return [{
+          category,
+          method: 'createEvent',
+          input: {
+            summary: `Check-in ${number} of ${of} with ${who}`,
+            description: `Check-in with ${who} after completing "${event.tourName}".`,
+            start: wallClock(day, options.checkInHour),
+            end: wallClock(day, options.checkInHour, options.checkInMinutes),
+            timeZone: options.timeZone,
+            attendees: [{ email: event.person.email, ...(who !== event.person.email ? { name: who } : {}) }],
+          },
+        }];
+      }
       if (event.type !== 'tour_completed') return [];
       const day = addDays(today, options.consultationDaysAfter);
       return [{
@@ -182,7 +214,9 @@ export function plan(category: HubCategory, event: HubEvent, options: RouteOptio
           { category, method: 'triggerSequence', input: { email: event.person.email, sequence: 'welcome' } },
         ];
       }
-      if (event.type === 'tour_abandoned') {
+      // Abandonment itself only reaches the CRM; the email waits for the workflow's re-engagement timer,
+      // which a resumed tour cancels.
+      if (event.type === 're_engagement_due') {
         return [
           { category, method: 'upsertSubscriber', input: { person: event.person, mergeFields: event.resumeUrl ? { resumeUrl: event.resumeUrl } : {} } },
           { category, method: 'triggerSequence', input: { email: event.person.email, sequence: 're-engagement' } },
@@ -198,4 +232,40 @@ export function plan(category: HubCategory, event: HubEvent, options: RouteOptio
 /** The key a provider sees for one planned call: stable across retries, replays and workers. */
 export function idempotencyKey(eventId: string, integrationId: string, method: string, index: number): string {
   return `${eventId}:${integrationId}:${index}:${method}`;
+}
+
+/** An integration's stored settings, as far as routing reads them (snake_case, as the API takes them). */
+export interface StoredRouteSettings {
+  enabled_events?: readonly string[];
+  field_mapping?: Record<string, string>;
+  time_zone?: string;
+  routes?: {
+    follow_up_task_days?: number;
+    abandoned_task_days?: number;
+    consultation_days_after?: number;
+    consultation_hour?: number;
+    consultation_minutes?: number;
+    check_in_hour?: number;
+    check_in_minutes?: number;
+    sms_welcome_enabled?: boolean;
+  };
+}
+
+/** The options one integration routes with: its overrides over seed 001's defaults. */
+export function routeOptions(settings: StoredRouteSettings, orgTimeZone: string): RouteOptions {
+  const r = settings.routes ?? {};
+  const d = DEFAULT_ROUTE_OPTIONS;
+  return {
+    enabledEvents: settings.enabled_events ?? d.enabledEvents,
+    timeZone: settings.time_zone ?? orgTimeZone,
+    followUpTaskDays: r.follow_up_task_days ?? d.followUpTaskDays,
+    abandonedTaskDays: r.abandoned_task_days ?? d.abandonedTaskDays,
+    consultationDaysAfter: r.consultation_days_after ?? d.consultationDaysAfter,
+    consultationHour: r.consultation_hour ?? d.consultationHour,
+    consultationMinutes: r.consultation_minutes ?? d.consultationMinutes,
+    checkInHour: r.check_in_hour ?? d.checkInHour,
+    checkInMinutes: r.check_in_minutes ?? d.checkInMinutes,
+    smsWelcomeEnabled: r.sms_welcome_enabled ?? d.smsWelcomeEnabled,
+    fieldMapping: settings.field_mapping ?? d.fieldMapping,
+  };
 }

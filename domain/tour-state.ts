@@ -73,6 +73,8 @@ export interface AdvanceCommand {
   feedback?: Feedback;
   /** The version the client last saw; a stale one is refused so two devices cannot overwrite each other. */
   expectedVersion?: number;
+  /** The couple said they want a paid plan; the payment integration records it if this completes the tour. */
+  subscriptionInterest?: { plan: string };
 }
 
 export type TourCommand = StartCommand | AdvanceCommand;

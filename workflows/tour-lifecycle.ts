@@ -1,7 +1,9 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   continueAsNew,
   defineQuery,
   defineUpdate,
@@ -15,8 +17,10 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities, HubEventDraft, HubSettings, PlannedDelivery } from '../activities';
 import type { RecordedEvent } from '../db/repositories/progress';
+import { nextDue, reschedule, stillApplies, type FollowUp } from '../domain/follow-ups';
+import { HUB_EVENT_TYPES, type HubEventType } from '../domain/routes';
 import {
   apply,
   initialState,
@@ -28,6 +32,7 @@ import {
   type TourShape,
   type TourState,
 } from '../domain/tour-state';
+import { deathReason, deliverySummary, runDelivery } from './deliveries';
 import { TourStatus, TourStepIndex } from './search-attributes';
 
 export interface TourWorkflowInput {
@@ -37,7 +42,26 @@ export interface TourWorkflowInput {
   /** Continue-as-new after this many accepted updates, well before the server's 2000-update limit. */
   continueAsNewAfterUpdates?: number;
   /** Set only by continue-as-new: the state and frozen definition carried into the new run. */
-  carried?: { state: TourState; shape: TourShape };
+  carried?: { state: TourState; shape: TourShape; hub?: HubCarried };
+}
+
+/** A delivery that ran out of retries, as the workflow's details list it. */
+export interface DeadDelivery {
+  idempotencyKey: string;
+  summary: string;
+  reason: string;
+}
+
+/** What the hub carries across continue-as-new: nothing planned, booked or owed is dropped. */
+export interface HubCarried {
+  settings: HubSettings;
+  followUps: FollowUp[];
+  /** Events not yet planned into deliveries. */
+  unplanned: HubEventDraft[];
+  /** Deliveries not yet finished, in order per integration (an in-flight one is sent again, same key). */
+  pending: PlannedDelivery[];
+  delivered: number;
+  dead: DeadDelivery[];
 }
 
 export interface TourUpdateResult {
@@ -66,14 +90,41 @@ export const tourStateQuery = defineQuery<TourState | null>('tourState');
  */
 export const PROJECTION_BY_CALLER_PATCH = 'projection-by-caller-v2';
 const FLUSH_AFTER = '30 seconds';
+const FLUSH_AFTER_MS = 30_000;
+
+/**
+ * Runs started after this patch also drive the hub: each tour event becomes deliveries (FIFO per
+ * integration, on the providers' queues), and timers fire abandonment, re-engagement and check-ins.
+ * Settled tours stay open while anything is booked or owed.
+ */
+export const HUB_PATCH = 'hub-deliveries-v3';
+
+/** Used only if loadTour predates hub settings (it never does in a v3 run); mirrors config defaults. */
+const DAY = 86_400_000;
+const FALLBACK_HUB_SETTINGS: HubSettings = {
+  retry: { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 600_000, maximumAttempts: 25, maximumTimeMs: DAY },
+  abandonAfterMs: 7 * DAY,
+  reengageAfterMs: DAY,
+  checkInAfterMs: [DAY, 7 * DAY, 14 * DAY, 30 * DAY],
+  checkInLeadMs: DAY,
+};
+const ROUTED: readonly string[] = HUB_EVENT_TYPES;
+/** How many dead deliveries the details keep; the full list is GET /api/integrations/deliveries. */
+const DEAD_SHOWN = 20;
 
 /** Failure type for a tour whose definition is gone (deleted, or never in this organisation). */
 export const TOUR_NOT_FOUND = 'tour_not_found';
 
-const { loadTour, persistTransition } = proxyLocalActivities<Activities>({
+const { loadTour, persistTransition, planDeliveries } = proxyLocalActivities<Activities>({
   // Persisting progress inside the update is the fast path (no task-queue round trip).
   startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '50 ms', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 6 },
+});
+
+const { markDeliveryDead } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  // A dead letter that is not recorded would be lost from the operators' view: keep trying.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 /**
@@ -85,6 +136,22 @@ const { loadTour, persistTransition } = proxyLocalActivities<Activities>({
 export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState | null> {
   const info = workflowInfo();
   const projectionByCaller = patched(PROJECTION_BY_CALLER_PATCH);
+  const hubOn = patched(HUB_PATCH);
+  const carriedHub = input.carried?.hub;
+  let hubSettings: HubSettings = carriedHub?.settings ?? FALLBACK_HUB_SETTINGS;
+  let followUps: FollowUp[] = carriedHub?.followUps ?? [];
+  let unplanned: HubEventDraft[] = carriedHub?.unplanned ?? [];
+  const lanes = new Map<string, PlannedDelivery[]>();
+  for (const d of carriedHub?.pending ?? []) laneOf(d.integrationId).push(d);
+  const running = new Set<string>();
+  let delivered = carriedHub?.delivered ?? 0;
+  const dead: DeadDelivery[] = carriedHub?.dead ?? [];
+  /** Set by handlers, timers and delivery lanes: the main loop has something to look at. */
+  let dirty = false;
+  /** When the unflushed events must reach Postgres at the latest (v3: one deadline per burst). */
+  let flushBy: number | undefined;
+  /** Rolling over: lanes finish their current call and start no other. */
+  let draining = false;
   /** Events accepted since the last flush (projection-by-caller runs only). */
   let unflushed: RecordedEvent[] = [];
   /** What the search attributes say now, so they are upserted only when they would change. */
@@ -111,10 +178,12 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
     check(command);
     // Validate and apply synchronously, with no await between: concurrent updates are serialised here,
     // so of two updates carrying the same expected version exactly one is accepted.
-    const transition = apply(state!, shape!, command, new Date().toISOString());
+    const before = state!;
+    const transition = apply(before, shape!, command, new Date().toISOString());
     if (transition.noop) return { state: state!, noop: true, ...(projectionByCaller ? { events: [] } : {}) };
     state = transition.state;
     acceptedUpdates++;
+    if (hubOn) onTransition(before, transition.events, command);
     const interaction = command.kind === 'advance' ? command.interactionTimeMs : undefined;
     if (projectionByCaller) {
       const version = state.version;
@@ -157,6 +226,7 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
 
   if (shape === undefined) {
     const loaded = await loadTour({ orgId: input.orgId, userId: input.userId, tourId: input.tourId });
+    if (loaded.hub) hubSettings = loaded.hub;
     shape = loaded.shape;
     state = loaded.shape
       ? (loaded.progress ?? initialState({ progressId: uuid4(), orgId: input.orgId, userId: input.userId }, loaded.shape))
@@ -164,10 +234,84 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
     persistedVersion = state?.version ?? 0;
   }
   if (state) showState(state);
+  // A tour picked up mid-way (re-created from Postgres) gets the timers its status calls for.
+  if (hubOn && state && !carriedHub) followUps = reschedule([], null, state, hubSettings, Date.now());
 
   const behind = () => state !== null && state.version > persistedVersion;
   const settled = () => state === null || isSettled(state.status);
   const rollover = () => acceptedUpdates >= limit || workflowInfo().continueAsNewSuggested;
+
+  if (hubOn) {
+    for (const id of lanes.keys()) kick(id);
+    const alarm = new Alarm();
+    for (;;) {
+      dirty = false;
+      if (unplanned.length > 0 && !draining) {
+        const batch = unplanned;
+        unplanned = [];
+        try {
+          enqueue(
+            await planDeliveries({
+              workflowId: info.workflowId,
+              orgId: input.orgId,
+              userId: input.userId,
+              tourId: input.tourId,
+              tourName: shape?.name ?? '',
+              progressId: state!.progressId,
+              events: batch,
+            }),
+          );
+        } catch (err) {
+          // Postgres is down: the events stay owed, planned on the next pass.
+          log.warn('Deliveries not yet planned; will retry', { error: String(err) });
+          unplanned = [...batch, ...unplanned];
+          await sleep('10 seconds');
+        }
+        continue;
+      }
+      const now = Date.now();
+      if (!draining && followUps.some((f) => f.dueAt <= now)) {
+        const due = followUps.filter((f) => f.dueAt <= now);
+        followUps = followUps.filter((f) => f.dueAt > now);
+        for (const f of due) fire(f, now);
+        continue;
+      }
+      if (behind() && (settled() || rollover() || (flushBy !== undefined && flushBy <= now))) {
+        await condition(allHandlersFinished);
+        const batch = unflushed;
+        const snapshot = state!;
+        unflushed = [];
+        try {
+          await persistTransition({ workflowId: info.workflowId, state: snapshot, events: batch });
+          persistedVersion = Math.max(persistedVersion, snapshot.version);
+          flushBy = behind() ? Date.now() + FLUSH_AFTER_MS : undefined;
+          if (shown?.step !== state!.currentStepIndex || shown?.status !== state!.status) showState(state!);
+        } catch {
+          unflushed = [...batch, ...unflushed];
+          flushBy = Date.now() + 10_000;
+        }
+        continue;
+      }
+      if (rollover()) {
+        draining = true;
+        // Let the calls in flight finish (bounded: a provider retrying for hours must not hold the
+        // history open); whatever is left is carried and sent again under the same keys.
+        await condition(() => running.size === 0, '1 minute');
+        await condition(allHandlersFinished);
+        if (behind()) continue; // the flush above runs first; unplanned events are carried as they are
+        return continueAsNew<typeof tourLifecycle>({ ...input, carried: { state: state!, shape: shape!, hub: carry() } });
+      }
+      if (settled() && followUps.length === 0 && unplanned.length === 0 && lanes.size === 0 && running.size === 0 && !behind()) {
+        await condition(allHandlersFinished);
+        if (settled() && !behind() && unplanned.length === 0) return state;
+        continue;
+      }
+      const wakeAt = [nextDue(followUps), behind() ? flushBy : undefined].filter((t): t is number => t !== undefined);
+      if (wakeAt.length > 0) alarm.ringBy(Math.min(...wakeAt));
+      await condition(() => dirty || alarm.rang || rollover());
+      alarm.rang = false;
+    }
+  }
 
   if (projectionByCaller) {
     for (;;) {
@@ -212,6 +356,130 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
     if (rollover()) return continueAsNew<typeof tourLifecycle>({ ...input, carried: { state: state!, shape: shape! } });
   }
 
+  function laneOf(integrationId: string): PlannedDelivery[] {
+    let lane = lanes.get(integrationId);
+    if (!lane) lanes.set(integrationId, (lane = []));
+    return lane;
+  }
+
+  /** The hub's side of a transition: its routed events, and the timers its new status calls for. */
+  function onTransition(before: TourState, events: { type: string }[], command: TourCommand): void {
+    const after = state!;
+    const occurredAt = after.lastInteractionAt ?? new Date().toISOString();
+    events.forEach((e, index) => {
+      if (!ROUTED.includes(e.type)) return;
+      const type = e.type as HubEventType;
+      unplanned.push({
+        // The version is durable across re-creations of this workflow id, so the id never repeats.
+        eventId: `${info.workflowId}:${after.version}.${index}`,
+        type,
+        occurredAt,
+        ...(type === 'tour_completed' || type === 'feedback_submitted' ? { feedback: after.feedback } : {}),
+        ...(type === 'tour_completed' && command.kind === 'advance' && command.subscriptionInterest
+          ? { subscriptionInterest: command.subscriptionInterest }
+          : {}),
+      });
+    });
+    followUps = reschedule(followUps, before, after, hubSettings, Date.now());
+    flushBy ??= Date.now() + FLUSH_AFTER_MS;
+    dirty = true;
+  }
+
+  /** A timer came due: act if the tour is still where it was when the timer was booked. */
+  function fire(f: FollowUp, now: number): void {
+    if (!state || !stillApplies(f, state, hubSettings.abandonAfterMs, now)) return;
+    const at = new Date(now).toISOString();
+    switch (f.kind) {
+      case 'abandon': {
+        const command: TourCommand = { kind: 'advance', action: 'abandon_tour' };
+        if (validate(state, shape!, command)) return;
+        const before = state;
+        const transition = apply(before, shape!, command, at);
+        state = transition.state;
+        unflushed.push(...transition.events.map((e, index) => ({ ...e, version: state!.version, index, occurredAt: at })));
+        onTransition(before, transition.events, command);
+        showState(state);
+        return;
+      }
+      case 're_engagement':
+        unplanned.push({ eventId: `${info.workflowId}:${f.version}.re-engagement`, type: 're_engagement_due', occurredAt: at });
+        return;
+      case 'check_in':
+        unplanned.push({
+          eventId: `${info.workflowId}:${f.version}.check-in-${f.number}`,
+          type: 'check_in_due',
+          occurredAt: at,
+          checkIn: { number: f.number, of: f.of, at: new Date(f.slotAt).toISOString() },
+        });
+        return;
+    }
+  }
+
+  function enqueue(planned: PlannedDelivery[]): void {
+    for (const d of planned) laneOf(d.integrationId).push(d);
+    for (const id of new Set(planned.map((d) => d.integrationId))) kick(id);
+    if (state) setCurrentDetails(details(state));
+  }
+
+  /** One lane per integration: its deliveries go one at a time, in order, so a CRM never sees completion before start. */
+  function kick(integrationId: string): void {
+    if (running.has(integrationId) || draining) return;
+    running.add(integrationId);
+    void (async () => {
+      const lane = laneOf(integrationId);
+      while (lane.length > 0 && !draining) {
+        await deliverOne(lane[0]!);
+        lane.shift();
+        if (state) setCurrentDetails(details(state));
+      }
+      if (lane.length === 0) lanes.delete(integrationId);
+    })().finally(() => {
+      running.delete(integrationId);
+      dirty = true;
+    });
+  }
+
+  async function deliverOne(d: PlannedDelivery): Promise<void> {
+    try {
+      await runDelivery(d, hubSettings.retry);
+      delivered++;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // Dead: recorded for a replay, and out of the way of the deliveries behind it.
+      const reason = deathReason(err);
+      dead.push({ idempotencyKey: d.idempotencyKey, summary: deliverySummary(d), reason });
+      if (dead.length > DEAD_SHOWN) dead.splice(0, dead.length - DEAD_SHOWN);
+      try {
+        await markDeliveryDead({ idempotencyKey: d.idempotencyKey, integrationId: d.integrationId, error: reason });
+      } catch (markErr) {
+        if (isCancellation(markErr)) throw markErr;
+        log.error('Could not record a dead delivery', { idempotencyKey: d.idempotencyKey, error: String(markErr) });
+      }
+    }
+  }
+
+  function carry(): HubCarried {
+    return { settings: hubSettings, followUps, unplanned, pending: [...lanes.values()].flat(), delivered, dead };
+  }
+
+  function details(s: TourState): string {
+    const base = stateDetails(s);
+    if (!hubOn) return base;
+    const pending = [...lanes.values()].flat();
+    const lines = [
+      base,
+      '',
+      `**Deliveries:** ${delivered} delivered, ${pending.length} pending, ${dead.length} dead`,
+      ...pending.slice(0, 10).map((d, i) => `- ${i === 0 || !running.has(d.integrationId) ? 'pending' : 'queued'}: ${deliverySummary(d)}`),
+      ...dead.slice(-10).map((d) => `- **dead**: ${d.summary}: ${d.reason}`),
+      ...followUps
+        .slice()
+        .sort((a, b) => a.dueAt - b.dueAt)
+        .map((f) => `- timer: ${f.kind === 'check_in' ? `check-in ${f.number} of ${f.of}` : f.kind.replace('_', '-')} at ${new Date(f.dueAt).toISOString()}`),
+    ];
+    return lines.join('\n');
+  }
+
   function showState(s: TourState): void {
     upsertSearchAttributes([
       { key: TourStatus, value: s.status },
@@ -222,7 +490,7 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
   }
 }
 
-function details(state: TourState): string {
+function stateDetails(state: TourState): string {
   return (
     [
       `**Status:** ${state.status}`,
@@ -233,4 +501,34 @@ function details(state: TourState): string {
       `**Progress id:** ${state.progressId}`,
     ].join('\n')
   );
+}
+
+/**
+ * One timer for the main loop, set to ring no later than the earliest deadline. A later deadline keeps
+ * the running timer (ringing early only makes the loop look again); an earlier one replaces it. So a
+ * burst of steps costs one timer, not one per step.
+ */
+class Alarm {
+  rang = false;
+  private at: number | undefined;
+  private scope: CancellationScope | undefined;
+
+  ringBy(at: number): void {
+    if (this.at !== undefined && this.at <= at) return;
+    this.scope?.cancel();
+    const scope = new CancellationScope();
+    this.scope = scope;
+    this.at = at;
+    scope
+      .run(() => sleep(Math.max(1, at - Date.now())))
+      .then(
+        () => {
+          if (this.scope !== scope) return;
+          this.rang = true;
+          this.at = undefined;
+          this.scope = undefined;
+        },
+        () => undefined,
+      );
+  }
 }

@@ -16,6 +16,8 @@ export interface DeliveryRow {
   attempts: number;
   last_error: string | null;
   payload: Record<string, unknown>;
+  /** The planned call, sealed: it names a person. Opened only for a replay. */
+  sealed_action: unknown;
   provider_reference: string | null;
   created_at: Date;
   updated_at: Date;
@@ -31,6 +33,39 @@ export interface DeliveryIdentity {
   idempotencyKey: string;
   workflowId: string;
   payload: Record<string, unknown>;
+}
+
+/** The AAD that binds a sealed action to its delivery: copied into another row, it will not open. */
+export function actionAad(idempotencyKey: string): string {
+  return `integration_deliveries:${idempotencyKey}`;
+}
+
+/**
+ * Rows for freshly planned deliveries, pending before their first attempt (so health sees a provider
+ * whose queue nobody polls). A key that exists already keeps its row: planning twice changes nothing.
+ */
+export async function insertPlanned(db: Knex, rows: (DeliveryIdentity & { sealedAction: unknown })[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db('integration_deliveries')
+    .insert(
+      rows.map((d) => ({
+        organization_id: d.organizationId,
+        integration_id: d.integrationId,
+        event_id: d.eventId,
+        event_type: d.eventType,
+        action: d.action,
+        idempotency_key: d.idempotencyKey,
+        workflow_id: d.workflowId,
+        payload: JSON.stringify(d.payload),
+        sealed_action: JSON.stringify(d.sealedAction),
+      })),
+    )
+    .onConflict('idempotency_key')
+    .ignore();
+}
+
+export async function findDelivery(db: Knex, id: string): Promise<DeliveryRow | undefined> {
+  return db('integration_deliveries').where({ id }).first();
 }
 
 /** The delivery's row, created on its first attempt; a replay finds the same row by its key. */

@@ -10,6 +10,19 @@ export interface IntegrationSettings {
   enabled_events: string[];
   /** IANA zone for due dates and bookings; defaults to the organisation's. */
   time_zone?: string;
+  /** Overrides of the seed's route defaults (days, hours, SMS welcome), snake_case as the API takes them. */
+  routes?: RouteSettings;
+}
+
+export interface RouteSettings {
+  follow_up_task_days?: number;
+  abandoned_task_days?: number;
+  consultation_days_after?: number;
+  consultation_hour?: number;
+  consultation_minutes?: number;
+  check_in_hour?: number;
+  check_in_minutes?: number;
+  sms_welcome_enabled?: boolean;
 }
 
 export interface IntegrationRow {
@@ -35,6 +48,11 @@ export function credentialsAad(row: { id: string; organization_id: string }): st
 
 export async function listIntegrations(db: Knex): Promise<IntegrationRow[]> {
   return db('organization_integrations').select(COLUMNS).orderBy([{ column: 'type' }, { column: 'provider' }]);
+}
+
+/** The organisation's enabled integrations, in a stable order (the order deliveries are planned in). */
+export async function listActiveIntegrations(db: Knex, orgId: string): Promise<IntegrationRow[]> {
+  return db('organization_integrations').select(COLUMNS).where({ organization_id: orgId, is_active: true }).orderBy([{ column: 'type' }, { column: 'provider' }, { column: 'id' }]);
 }
 
 export async function findIntegration(db: Knex, id: string): Promise<IntegrationRow | undefined> {

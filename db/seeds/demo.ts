@@ -47,12 +47,13 @@ export async function seedDemo(db: Knex): Promise<typeof DEMO> {
       .merge(['slug', 'name', 'time_zone']);
     await trx('organization_members')
       .insert([
-        { organization_id: DEMO.orgId, user_id: DEMO.adminUserId, role: 'admin', display_name: 'Demo Planner' },
-        { organization_id: DEMO.orgId, user_id: DEMO.coupleUserId, role: 'member', display_name: 'Demo Couple' },
-        { organization_id: DEMO.orgId, user_id: DEMO.vendorUserId, role: 'member', display_name: 'Demo Photographer' },
+        // `.test` addresses: reserved, so a demo delivery can never reach a real inbox.
+        { organization_id: DEMO.orgId, user_id: DEMO.adminUserId, role: 'admin', display_name: 'Demo Planner', email: 'planner@demo.tourhub.test' },
+        { organization_id: DEMO.orgId, user_id: DEMO.coupleUserId, role: 'member', display_name: 'Ava Reed', email: 'couple@demo.tourhub.test', phone: '+15005550006' },
+        { organization_id: DEMO.orgId, user_id: DEMO.vendorUserId, role: 'member', display_name: 'Demo Photographer', email: 'photographer@demo.tourhub.test' },
       ])
       .onConflict(['organization_id', 'user_id'])
-      .merge(['role', 'display_name']);
+      .merge(['role', 'display_name', 'email', 'phone']);
     await upsertTour(trx, {
       id: DEMO.coupleTourId,
       tour_key: 'couple-welcome',

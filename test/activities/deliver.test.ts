@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { z } from 'zod';
 import { createConnectorFactory } from '../../activities/connector-factory';
+import { createActivities } from '../../activities';
 import { createDeliveryActivities, type DeliveryInput } from '../../activities/deliver';
 import type { CrmConnector } from '../../connectors/contracts';
 import { ConnectorError } from '../../connectors/errors';
@@ -13,7 +14,7 @@ import { pgDeliveryGuard } from '../../db/repositories/deliveries';
 import { insertIntegration } from '../../db/repositories/integrations';
 import { TEST_ENV_KEYS } from '../support/constants';
 import { createOrg } from '../support/fixtures';
-import { testSecretBox } from '../support/stack';
+import { testConfig, testSecretBox } from '../support/stack';
 
 // A CRM that records what it was sent and fails on demand, guarding its notes like a provider without keys.
 const sent: { method: string; key: string }[] = [];
@@ -47,6 +48,7 @@ const fakeCrm: ProviderEntry = {
 const box = testSecretBox();
 let db: Db;
 let activities: ReturnType<typeof createDeliveryActivities>;
+let tourActivities: ReturnType<typeof createActivities>;
 
 beforeAll(() => {
   db = createDb(process.env[TEST_ENV_KEYS.pgUrl]!, { poolMax: 4 });
@@ -58,7 +60,8 @@ beforeAll(() => {
     refreshGrants: {},
     guardFor: (row) => pgDeliveryGuard(db, row),
   });
-  activities = createDeliveryActivities({ db, connectors });
+  activities = createDeliveryActivities({ db, connectors, health: { degradedBelow: 0.95, minAttempts: 10 } });
+  tourActivities = createActivities({ db, box, hub: testConfig().hub });
 });
 
 afterAll(async () => {
@@ -165,7 +168,7 @@ describe('the deliver activity', () => {
     const i = input(integrationId);
     failWith = new ConnectorError({ code: 'provider_unavailable', retryable: true, provider: 'fake-crm', status: 503, message: 'down' });
     await run(i).catch(() => undefined);
-    await activities.markDeliveryDead({ idempotencyKey: i.idempotencyKey, error: 'retries exhausted' });
+    await tourActivities.markDeliveryDead({ idempotencyKey: i.idempotencyKey, integrationId, error: 'retries exhausted' });
     expect(await db('integration_deliveries').where({ idempotency_key: i.idempotencyKey }).first()).toMatchObject({ status: 'dead', last_error: 'retries exhausted' });
   });
 });

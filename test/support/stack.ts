@@ -121,6 +121,7 @@ export async function startStack(
       const worker = await createWorker({
         config,
         db: ownerDb,
+        box: opts.box ?? testSecretBox(),
         connection: nativeConnection,
         workflowBundle: { codePath: config.temporal.workflowBundle! },
       });

@@ -65,14 +65,27 @@ describe('hub routes (seed 001 defaults)', () => {
     ]);
   });
 
-  it('email starts the welcome sequence on completion, and re-engagement with a resume link on abandonment', () => {
+  it('email starts the welcome sequence on completion, and re-engagement with a resume link when its timer fires', () => {
     expect(plan('email', event(), options()).map((a) => [a.method, a.method === 'triggerSequence' ? a.input.sequence : null])).toEqual([
       ['upsertSubscriber', null],
       ['triggerSequence', 'welcome'],
     ]);
-    const abandoned = plan('email', event({ type: 'tour_abandoned', resumeUrl: 'https://app.example/tours/t' }), options());
+    // Abandonment itself sends nothing: the re-engagement timer (cancelled by a resume) does.
+    expect(plan('email', event({ type: 'tour_abandoned' }), options())).toEqual([]);
+    const abandoned = plan('email', event({ type: 're_engagement_due', resumeUrl: 'https://app.example/tours/t' }), options());
     expect(abandoned[0]).toMatchObject({ input: { mergeFields: { resumeUrl: 'https://app.example/tours/t' } } });
     expect(abandoned[1]).toMatchObject({ input: { sequence: 're-engagement' } });
+  });
+
+  it('each check-in of the series is a CRM task and a 30-minute calendar slot at 10:00 on its day', () => {
+    const checkIn = event({ type: 'check_in_due', checkIn: { number: 2, of: 4, at: '2026-11-30T03:00:00.000Z' } });
+    expect(plan('crm', checkIn, options())).toEqual([
+      expect.objectContaining({ method: 'createTask', input: expect.objectContaining({ title: 'Check-in 2 of 4 with Ava Reed', dueDate: '2026-11-29' }) }),
+    ]);
+    expect(plan('calendar', checkIn, options())).toEqual([
+      expect.objectContaining({ method: 'createEvent', input: expect.objectContaining({ start: '2026-11-29T10:00:00', end: '2026-11-29T10:30:00', timeZone: 'America/New_York' }) }),
+    ]);
+    expect(plan('email', checkIn, options())).toEqual([]);
   });
 
   it('SMS sends a welcome on completion only when enabled and a phone is known', () => {

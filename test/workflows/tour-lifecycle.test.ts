@@ -60,6 +60,17 @@ async function historyEvents(workflowId: string): Promise<string[]> {
   return (history.events ?? []).map((e) => String(e.eventType));
 }
 
+/** The history's length once the workflow has stopped adding to it (the main loop went idle). */
+async function settledHistoryLength(workflowId: string): Promise<number> {
+  let last = -1;
+  for (;;) {
+    const length = (await historyEvents(workflowId)).length;
+    if (length === last) return length;
+    last = length;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
 describe('tour lifecycle workflow', () => {
   it('rejects an invalid move in the validator without failing a workflow task or writing history', async () => {
     const s = shape();
@@ -68,12 +79,17 @@ describe('tour lifecycle workflow', () => {
       const k = key(s);
       await tours.start(k, {}, 'test');
       const id = tourWorkflowId(k.orgId, k.userId, k.tourId);
-      const before = (await historyEvents(id)).length;
+      // The start's own follow-up work (planning its tour_started deliveries) lands just after it.
+      const before = await settledHistoryLength(id);
       await expect(tours.advance(k, { action: 'previous_step' }, 'test')).rejects.toMatchObject({ code: 'no_previous_step' });
       await expect(tours.advance(k, { action: 'skip_step' }, 'test')).rejects.toMatchObject({ code: 'step_not_skippable' });
       await expect(tours.advance(k, { action: 'next_step', stepIndex: 9 }, 'test')).rejects.toBeInstanceOf(TourRejection);
       const events = await historyEvents(id);
-      expect(events.length).toBe(before);
+      // Nothing of the rejections is recorded. (The server may persist one empty workflow task, when a
+      // rejected update's speculative task follows a task that ran a local activity: no commands in it.)
+      const WORKFLOW_TASK = ['5', '6', '7']; // scheduled, started, completed
+      expect(events.slice(before).filter((e) => !WORKFLOW_TASK.includes(e))).toEqual([]);
+      expect(events.length - before).toBeLessThanOrEqual(3);
       expect(events.filter((e) => e.includes('WORKFLOW_TASK_FAILED'))).toEqual([]);
       const next = await tours.advance(k, { action: 'next_step' }, 'test');
       expect(next.state).toMatchObject({ currentStepIndex: 1, version: 2 });

@@ -1,0 +1,30 @@
+import type { Knex } from 'knex';
+import type { HubPerson } from '../../domain/routes';
+
+export interface HubContext {
+  timeZone: string;
+  /** Null when the member has no email: no provider can match a contact without one. */
+  person: HubPerson | null;
+}
+
+/** Who a tour event is about, and the organisation's time zone for due dates. Owner connection. */
+export async function loadHubContext(db: Knex, orgId: string, userId: string): Promise<HubContext> {
+  const [org, member] = await Promise.all([
+    db('organizations').select('time_zone').where({ id: orgId }).first(),
+    db('organization_members').select('email', 'display_name', 'phone').where({ organization_id: orgId, user_id: userId }).first(),
+  ]);
+  const timeZone: string = org?.time_zone ?? 'UTC';
+  if (!member?.email) return { timeZone, person: null };
+  // Display names are free text: the first word is the best guess at a first name, the rest the last.
+  const [first, ...rest] = String(member.display_name ?? '').trim().split(/\s+/).filter(Boolean);
+  return {
+    timeZone,
+    person: {
+      email: member.email,
+      externalId: userId,
+      ...(first ? { firstName: first } : {}),
+      ...(rest.length ? { lastName: rest.join(' ') } : {}),
+      ...(member.phone ? { phone: member.phone } : {}),
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * How a workflow runs one planned provider call: on the provider's own task queue, with the configured
+ * retry policy and a summary the Temporal UI shows on the activity. Shared by the tour workflow and the
+ * operator's replay, so both send the same call the same way.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import type { HubSettings, PlannedDelivery } from '../activities';
+import type { createDeliveryActivities, DeliveryResult } from '../activities/deliver';
+import { providerTaskQueue } from './task-queues';
+
+type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
+
+/** "honeybook: crm.createTask for tour_completed": what an operator reads in the event history. */
+export function deliverySummary(d: PlannedDelivery): string {
+  return `${d.provider}: ${d.action.category}.${d.action.method} for ${d.eventType}`;
+}
+
+export function runDelivery(d: PlannedDelivery, retry: HubSettings['retry']): Promise<DeliveryResult> {
+  const { deliver } = proxyActivities<DeliveryActivities>({
+    taskQueue: providerTaskQueue(d.provider),
+    // One attempt: the connector's own timeout (10 s by default) plus our two database writes.
+    startToCloseTimeout: '1 minute',
+    // The whole delivery, retries included: past this it is dead and waits for a replay.
+    scheduleToCloseTimeout: retry.maximumTimeMs,
+    retry: {
+      initialInterval: retry.initialIntervalMs,
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumInterval: retry.maximumIntervalMs,
+      maximumAttempts: retry.maximumAttempts,
+    },
+    summary: deliverySummary(d),
+  });
+  return deliver({
+    workflowId: d.workflowId,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    integrationId: d.integrationId,
+    idempotencyKey: d.idempotencyKey,
+    action: d.action,
+  });
+}
+
+/** Why a delivery died, in one line for the dead letter: the provider's error, or the time limit. */
+export function deathReason(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'error'}: ${cause.message}`;
+  if (cause instanceof TimeoutFailure) return "ran out of time (HUB_RETRY_MAX_TIME) while retrying";
+  return cause instanceof Error ? cause.message : String(cause);
+}
