@@ -31,6 +31,10 @@ describe('config', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ TOURHUB_ENV: 'staging' }, 'TOURHUB_ENV'],
     [{ TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: '5000' }, 'TOUR_CONTINUE_AS_NEW_AFTER_UPDATES'],
+    [{ HUB_RETRY_MAX_TIME: 'a while' }, 'HUB_RETRY_MAX_TIME'],
+    [{ HUB_ABANDON_AFTER: '7 weeks' }, 'HUB_ABANDON_AFTER'],
+    [{ HUB_CHECK_IN_AFTER: '1d,soon' }, 'HUB_CHECK_IN_AFTER'],
+    [{ HUB_DEGRADED_BELOW: '1.5' }, 'HUB_DEGRADED_BELOW'],
   ])('names the variable and what it expects: %j', (env, variable) => {
     const found = problems(env as Record<string, string>);
     expect(found.map((p) => p.variable)).toContain(variable);
@@ -52,6 +56,20 @@ describe('config', () => {
   it('derives the API\'s non-owner connection from the owner URL', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://owner:secret@db.internal:5432/tourhub', DATABASE_APP_PASSWORD: 'p@ss' });
     expect(appDatabaseUrl(config)).toBe('postgres://tourhub_app:p%40ss@db.internal:5432/tourhub');
+  });
+
+  it('takes the hub\'s durations in readable units, with the seed\'s defaults', () => {
+    const { hub } = loadConfig({});
+    expect(hub).toMatchObject({
+      abandonAfterMs: 7 * 86_400_000,
+      reengageAfterMs: 86_400_000,
+      checkInAfterMs: [1, 7, 14, 30].map((d) => d * 86_400_000),
+      retry: { initialIntervalMs: 1000, maximumTimeMs: 86_400_000, maximumAttempts: 25 },
+      degradedBelow: 0.95,
+      resumeUrl: 'http://localhost:3000/tours/{tourId}',
+    });
+    const short = loadConfig({ HUB_ABANDON_AFTER: '1500ms', HUB_CHECK_IN_AFTER: '1s, 2.5s', HUB_RETRY_INITIAL_INTERVAL: '100' }).hub;
+    expect([short.abandonAfterMs, short.checkInAfterMs, short.retry.initialIntervalMs]).toEqual([1500, [1000, 2500], 100]);
   });
 
   it('treats an explicit TEMPORAL_ADDRESS as an external server', () => {
