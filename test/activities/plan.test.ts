@@ -1,0 +1,121 @@
+import crypto from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import { createDb, type Db } from '../../db/knex';
+import { actionAad } from '../../db/repositories/deliveries';
+import { insertIntegration } from '../../db/repositories/integrations';
+import { TEST_ENV_KEYS } from '../support/constants';
+import { createOrg, type OrgFixture } from '../support/fixtures';
+import { testConfig, testSecretBox } from '../support/stack';
+
+const box = testSecretBox();
+let db: Db;
+let activities: ReturnType<typeof createActivities>;
+
+beforeAll(() => {
+  db = createDb(process.env[TEST_ENV_KEYS.pgUrl]!, { poolMax: 4 });
+  activities = createActivities({ db, box, hub: testConfig({ HUB_RESUME_URL: 'https://app.example/tours/{tourId}/resume' }).hub });
+});
+
+afterAll(async () => {
+  await db.destroy();
+});
+
+async function integrate(org: OrgFixture, type: string, provider: string, settings: Record<string, unknown> = {}, isActive = true): Promise<string> {
+  const id = crypto.randomUUID();
+  await insertIntegration(db, box, {
+    id,
+    organizationId: org.orgId,
+    type,
+    provider,
+    settings: { provider: {}, field_mapping: {}, enabled_events: [], ...settings },
+    credentials: { apiKey: 'k' },
+    isActive,
+  });
+  return id;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function run<F extends (...args: any[]) => Promise<unknown>>(fn: F, ...args: Parameters<F>): ReturnType<F> {
+  return new MockActivityEnvironment().run(fn, ...args) as ReturnType<F>;
+}
+
+describe('planning deliveries', () => {
+  it('plans each active integration\'s routes for the member, in the organisation\'s time zone, as sealed pending rows', async () => {
+    const org = await createOrg(db);
+    await db('organizations').where({ id: org.orgId }).update({ time_zone: 'America/New_York' });
+    await db('organization_members').where({ organization_id: org.orgId, user_id: org.memberId }).update({ email: 'ava@example.com', display_name: 'Ava Reed' });
+    const crm = await integrate(org, 'crm', 'tave', { routes: { follow_up_task_days: 10 } });
+    const email = await integrate(org, 'email', 'mailchimp');
+    await integrate(org, 'calendar', 'google-calendar', {}, false); // disabled: nothing planned
+    const workflowId = `tour:${org.orgId}:${org.memberId}:${org.tourId}`;
+    const input = {
+      workflowId,
+      orgId: org.orgId,
+      userId: org.memberId,
+      tourId: org.tourId,
+      tourName: 'Welcome',
+      progressId: crypto.randomUUID(),
+      events: [
+        { eventId: `${workflowId}:7.0`, type: 'tour_completed' as const, occurredAt: '2026-11-23T03:00:00.000Z' },
+        { eventId: `${workflowId}:9.0`, type: 're_engagement_due' as const, occurredAt: '2026-11-24T03:00:00.000Z' },
+      ],
+    };
+    const planned = await run(activities.planDeliveries, input);
+    expect(planned.map((p) => `${p.eventType}:${p.provider}:${p.action.method}`)).toEqual([
+      'tour_completed:tave:logActivity',
+      'tour_completed:tave:createTask',
+      'tour_completed:mailchimp:upsertSubscriber',
+      'tour_completed:mailchimp:triggerSequence',
+      're_engagement_due:mailchimp:upsertSubscriber',
+      're_engagement_due:mailchimp:triggerSequence',
+    ]);
+    // The route override and the organisation's zone (03:00 UTC is the 22nd in New York).
+    expect(planned[1]!.action.input).toMatchObject({ dueDate: '2026-12-02', person: { email: 'ava@example.com', firstName: 'Ava', lastName: 'Reed' } });
+    expect(planned[4]!.action.input).toMatchObject({ mergeFields: { resumeUrl: `https://app.example/tours/${org.tourId}/resume` } });
+    expect(planned[0]!.idempotencyKey).toBe(`${workflowId}:7.0:${crm}:0:logActivity`);
+
+    const rows = await db('integration_deliveries').whereIn('integration_id', [crm, email]).orderBy('created_at');
+    expect(rows).toHaveLength(6);
+    expect(rows.every((r) => r.status === 'pending' && r.attempts === 0)).toBe(true);
+    // The row holds only field names in the clear; the call itself is sealed to its key.
+    const row = rows.find((r) => r.idempotency_key === planned[1]!.idempotencyKey)!;
+    expect(JSON.stringify(row.payload)).not.toContain('ava@example.com');
+    expect(JSON.stringify(row.sealed_action)).not.toContain('ava@example.com');
+    expect(box.open(row.sealed_action, actionAad(row.idempotency_key))).toEqual(planned[1]!.action);
+    expect(() => box.open(row.sealed_action, actionAad(planned[0]!.idempotencyKey))).toThrow();
+
+    // Planning again (a retried local activity) changes nothing.
+    await run(activities.planDeliveries, input);
+    const counted = await db('integration_deliveries').whereIn('integration_id', [crm, email]).count({ n: '*' });
+    expect(Number(counted[0]?.n)).toBe(6);
+
+    // A replay opens the same call under the same key.
+    const replay = await run(activities.loadReplay, { deliveryId: row.id });
+    expect(replay.delivery).toMatchObject({ idempotencyKey: row.idempotency_key, provider: 'tave', action: planned[1]!.action });
+    await db('integration_deliveries').where({ id: row.id }).update({ status: 'succeeded' });
+    await expect(run(activities.loadReplay, { deliveryId: row.id })).rejects.toMatchObject({ type: 'delivery_not_replayable', nonRetryable: true });
+    await expect(run(activities.loadReplay, { deliveryId: crypto.randomUUID() })).rejects.toMatchObject({ type: 'delivery_not_found' });
+  });
+
+  it('plans nothing for a member without an email, or an organisation without integrations', async () => {
+    const org = await createOrg(db);
+    await integrate(org, 'crm', 'tave');
+    const input = {
+      workflowId: 'w', orgId: org.orgId, userId: org.memberId, tourId: org.tourId, tourName: 'Welcome', progressId: crypto.randomUUID(),
+      events: [{ eventId: 'w:1.0', type: 'tour_started' as const, occurredAt: '2026-11-23T03:00:00.000Z' }],
+    };
+    expect(await run(activities.planDeliveries, input)).toEqual([]);
+    const bare = await createOrg(db);
+    await db('organization_members').where({ organization_id: bare.orgId, user_id: bare.memberId }).update({ email: 'x@example.com' });
+    expect(await run(activities.planDeliveries, { ...input, orgId: bare.orgId, userId: bare.memberId })).toEqual([]);
+  });
+
+  it('gives each tour its own inactivity period, or the configured default', async () => {
+    const org = await createOrg(db);
+    const key = { orgId: org.orgId, userId: org.memberId, tourId: org.tourId };
+    expect((await run(activities.loadTour, key)).hub?.abandonAfterMs).toBe(7 * 86_400_000);
+    await db('tour_definitions').where({ id: org.tourId }).update({ inactivity_timeout_minutes: 90 });
+    expect((await run(activities.loadTour, key)).hub?.abandonAfterMs).toBe(90 * 60_000);
+  });
+});
