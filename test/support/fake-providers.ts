@@ -1,0 +1,1161 @@
+/**
+ * Loopback fakes of the providers the hub calls, for end-to-end tests and benchmarks (no jest here).
+ *
+ * Each fake is a node:http server on 127.0.0.1 (port 0) that answers the requests our connectors make
+ * (connectors/<category>/<vendor>/client.ts, and the vendor references their nock tests cite) with the
+ * vendor's JSON shapes, and behaves like the vendor where it matters for exactly-once delivery:
+ *
+ * | fake | identity of a write (what the provider dedupes or would duplicate on) | a repeat |
+ * | --- | --- | --- |
+ * | honeybook | `X-Tourhub-Idempotency-Key` (the Zap dedupes on `idempotency_key`, README step 4) | deduplicated |
+ * | tave | contact: `contact:<email>`; note: `note:<contactId>:<sha256(contentHtml)>` (no key) | note: a second note |
+ * | google-calendar | the client-chosen event id (`body.id`) | 409 duplicate |
+ * | outlook-calendar | `transactionId` | the event already made |
+ * | mailchimp | member: `member:<list>:<hash>` (PUT upsert); trigger: `journey:<j>/<s>:<email>` | upsert; journey admits once (configurable) |
+ * | stripe | `Idempotency-Key` | replayed answer (`Idempotent-Replayed: true`); other parameters: 400 |
+ * | twilio | `<To>|<From or MessagingServiceSid>|<Body>` (no key) | a second message |
+ *
+ * Every request is recorded with that identity (`key`), the time it arrived and the time it was answered,
+ * and whether the client went away first (`aborted`: a worker killed mid-call). The effect of a write is
+ * applied when the request arrives, before any latency, as a real provider would: a call in flight when
+ * its caller dies has happened. `duplicates()` lists identities whose effect happened more than once,
+ * i.e. what a couple or planner would see twice; `countsByKey()` counts the write requests that reached
+ * the provider, including repeats it absorbed.
+ *
+ * Faults: `down(ms?)` answers 503 to everything until `up()` (or for `ms`), `failNext(n, status)` fails the
+ * next n requests, `setLatency(ms)` holds every answer back. Faulted requests are recorded as `fault` and
+ * have no effect.
+ */
+import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import { verifySignature } from '../../connectors/crm/honeybook/signature';
+import { insertIntegration } from '../../db/repositories/integrations';
+import type { SecretBox } from '../../db/secrets';
+
+export type FakeProviderId = 'honeybook' | 'tave' | 'google-calendar' | 'outlook-calendar' | 'mailchimp' | 'stripe' | 'twilio';
+export const FAKE_PROVIDER_IDS: readonly FakeProviderId[] = ['honeybook', 'tave', 'google-calendar', 'outlook-calendar', 'mailchimp', 'stripe', 'twilio'];
+
+/**
+ * What a request did at the provider:
+ * - `applied`: a write whose effect happened now (a new note, event, message, customer, trigger);
+ * - `reapplied`: an idempotent write again (an upsert, a PUT of the same fields): no new thing;
+ * - `deduplicated`: the provider recognised the identity and did nothing (Stripe replay, Google 409);
+ * - `rejected`: refused on its merits (validation, a bad signature, Stripe key reuse with other params);
+ * - `fault`: an injected failure (down, failNext); `unauthorized`, `not_found`; `read`: no write.
+ */
+export type CallOutcome = 'applied' | 'reapplied' | 'deduplicated' | 'rejected' | 'fault' | 'unauthorized' | 'not_found' | 'read';
+
+export interface RecordedCall {
+  seq: number;
+  provider: FakeProviderId;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  /** JSON or form body as parsed (form `a[b]=c` nests, as Stripe sends metadata). */
+  body: unknown;
+  kind: 'write' | 'read';
+  /** The provider-visible identity of a write (see the table above); undefined for reads. */
+  key: string | undefined;
+  outcome: CallOutcome;
+  status: number;
+  /** Epoch ms. */
+  receivedAt: number;
+  respondedAt: number | undefined;
+  /** The client closed the connection before the answer was written. */
+  aborted: boolean;
+}
+
+/** How an integration is created for this fake: `POST /api/integrations` body parts, or (oauth2) a direct insert. */
+export interface FakeIntegration {
+  provider: FakeProviderId;
+  category: 'crm' | 'calendar' | 'payment' | 'email' | 'sms';
+  /** oauth2 integrations cannot be POSTed (their tokens come from a consent screen): see connectFakeIntegrations. */
+  auth: 'api-key' | 'oauth2' | 'webhook-secret';
+  credentials: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  /** Route overrides the integrations API does not take yet (stored in settings.routes), e.g. the SMS welcome. */
+  routes?: Record<string, unknown>;
+}
+
+export interface FakeProvider {
+  readonly id: FakeProviderId;
+  /** The base URL (after start()). */
+  readonly url: string;
+  /** Credentials and settings pointing a real integration at this fake. */
+  readonly integration: FakeIntegration;
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Every request so far, in arrival order (copies). */
+  calls(): RecordedCall[];
+  /** Write requests that reached the provider (not faulted), per identity. */
+  countsByKey(): Map<string, number>;
+  /** Identities whose effect happened, and how often (an `applied` outcome each). */
+  effects(): Map<string, number>;
+  /** Identities whose effect happened more than once, with their calls: what someone would see twice. */
+  duplicates(): { key: string; calls: RecordedCall[] }[];
+  /** Requests received and not yet answered (and whose client is still there). */
+  inFlight(): RecordedCall[];
+  /** Resolves once `predicate(this)` holds (checked on every request and every 50 ms); rejects after timeoutMs. */
+  waitFor(predicate: (fake: FakeProvider) => boolean, timeoutMs: number, what?: string): Promise<void>;
+  /** 503 to every request until up(), or for `ms`. */
+  down(ms?: number): void;
+  up(): void;
+  /** The next `n` requests get `status` (no effect), with Retry-After when given. */
+  failNext(n: number, status?: number, opts?: { retryAfterSeconds?: number }): void;
+  /** Every answer waits this long (after the effect). */
+  setLatency(ms: number): void;
+  /** Forgets recorded calls (not the provider's state: contacts, events, keys stay, as they would). */
+  clearCalls(): void;
+  /** One line: requests by outcome, in flight, duplicates. */
+  summary(): string;
+}
+
+export interface FakeOptions {
+  latencyMs?: number;
+  /** Mailchimp only: a Customer Journey that lets a contact in once (README's advice), default true. */
+  journeyAdmitsOnce?: boolean;
+  /** Tave only: the contact custom fields the studio has defined (name and token). */
+  taveCustomFields?: { name: string; token: string }[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The server core, shared by every fake.
+
+interface FakeRequest {
+  method: string;
+  path: string;
+  /** The route pattern's groups, URI-decoded. */
+  params: string[];
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  raw: string;
+  body: unknown;
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  outcome: CallOutcome;
+}
+
+interface Route {
+  method: string;
+  path: RegExp;
+  kind: 'write' | 'read';
+  key?: (req: FakeRequest) => string | undefined;
+  handle: (req: FakeRequest, key: string | undefined) => Reply;
+}
+
+interface ProviderSpec {
+  id: FakeProviderId;
+  routes: Route[];
+  /** A 401 reply when the request's credentials are wrong. */
+  authorize?: (req: FakeRequest) => Reply | undefined;
+  /** The vendor's error body for an injected failure. */
+  errorBody: (status: number) => unknown;
+  integration: (url: string) => FakeIntegration;
+}
+
+const json = (status: number, body: unknown, outcome: CallOutcome, headers: Record<string, string> = {}): Reply => ({ status, body, outcome, headers });
+
+/** `a=1&m[k]=v` -> { a: '1', m: { k: 'v' } } (one level of brackets, all Stripe sends here). */
+function parseForm(raw: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    const m = /^([^[]+)\[([^\]]*)\]$/.exec(k);
+    if (m) {
+      const inner = (out[m[1]!] ??= {}) as Record<string, unknown>;
+      inner[m[2]!] = v;
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+function parseBody(raw: string, contentType: string | undefined): unknown {
+  if (!raw) return undefined;
+  if (contentType?.includes('json')) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
+  if (contentType?.includes('x-www-form-urlencoded')) return parseForm(raw);
+  return raw;
+}
+
+function createFake(spec: ProviderSpec, opts: FakeOptions): FakeProvider {
+  const log: RecordedCall[] = [];
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  let seq = 0;
+  let latencyMs = opts.latencyMs ?? 0;
+  let downUntil = 0;
+  const failures: { status: number; retryAfterSeconds?: number }[] = [];
+  let server: http.Server | undefined;
+  let baseUrl: string | undefined;
+  let integration: FakeIntegration | undefined;
+
+  const changed = () => events.emit('change');
+
+  async function onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = req.method ?? 'GET';
+    let route: Route | undefined;
+    let params: string[] = [];
+    for (const r of spec.routes) {
+      if (r.method !== method) continue;
+      const m = r.path.exec(url.pathname);
+      if (m) {
+        route = r;
+        params = m.slice(1).map((p) => decodeURIComponent(p));
+        break;
+      }
+    }
+    const request: FakeRequest = { method, path: url.pathname, params, query: url.searchParams, headers: req.headers, raw, body: parseBody(raw, req.headers['content-type']) };
+    const call: RecordedCall = {
+      seq: ++seq,
+      provider: spec.id,
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)])),
+      body: request.body,
+      kind: route?.kind ?? 'read',
+      key: undefined,
+      outcome: 'read',
+      status: 0,
+      receivedAt,
+      respondedAt: undefined,
+      aborted: false,
+    };
+    log.push(call);
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        call.aborted = true;
+        changed();
+      }
+    });
+
+    let reply: Reply;
+    try {
+      call.key = route?.key?.(request);
+    } catch {
+      call.key = undefined;
+    }
+    const failure = receivedAt < downUntil ? { status: 503 } : failures.shift();
+    if (failure) {
+      reply = {
+        status: failure.status,
+        body: spec.errorBody(failure.status),
+        outcome: 'fault',
+        headers: failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {},
+      };
+    } else if (!route) {
+      reply = json(404, spec.errorBody(404), 'not_found');
+    } else {
+      reply = spec.authorize?.(request) ?? route.handle(request, call.key);
+    }
+    call.outcome = reply.outcome;
+    call.status = reply.status;
+    changed();
+
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    if (res.destroyed || call.aborted) return;
+    const headers: Record<string, string> = { ...reply.headers };
+    let payload: string | undefined;
+    if (reply.body !== undefined && reply.status !== 204) {
+      payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      headers['content-type'] ??= typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
+    }
+    res.writeHead(reply.status, headers);
+    res.end(payload, () => {
+      call.respondedAt = Date.now();
+      changed();
+    });
+  }
+
+  const fake: FakeProvider = {
+    id: spec.id,
+    get url() {
+      if (!baseUrl) throw new Error(`fake ${spec.id} is not started`);
+      return baseUrl;
+    },
+    get integration() {
+      integration ??= spec.integration(fake.url);
+      return integration;
+    },
+    async start() {
+      if (server) return;
+      server = http.createServer((req, res) => {
+        onRequest(req, res).catch((err: unknown) => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(err));
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(0, '127.0.0.1', () => resolve());
+      });
+      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    async close() {
+      const s = server;
+      server = undefined;
+      if (!s) return;
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+    calls: () => log.map((c) => ({ ...c })),
+    countsByKey() {
+      const counts = new Map<string, number>();
+      for (const c of log) if (c.kind === 'write' && c.key !== undefined && c.outcome !== 'fault') counts.set(c.key, (counts.get(c.key) ?? 0) + 1);
+      return counts;
+    },
+    effects() {
+      const counts = new Map<string, number>();
+      for (const c of log) if (c.outcome === 'applied' && c.key !== undefined) counts.set(c.key, (counts.get(c.key) ?? 0) + 1);
+      return counts;
+    },
+    duplicates() {
+      return [...fake.effects()].filter(([, n]) => n > 1).map(([key]) => ({ key, calls: log.filter((c) => c.key === key) }));
+    },
+    inFlight: () => log.filter((c) => c.respondedAt === undefined && !c.aborted).map((c) => ({ ...c })),
+    waitFor(predicate, timeoutMs, what = 'condition') {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          let ok = false;
+          try {
+            ok = predicate(fake);
+          } catch (err) {
+            done();
+            reject(err instanceof Error ? err : new Error(String(err)));
+            return;
+          }
+          if (ok) {
+            done();
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`fake ${spec.id}: no "${what}" within ${timeoutMs} ms (${fake.summary()})`));
+        }, timeoutMs);
+        const poll = setInterval(check, 50);
+        const done = () => {
+          clearTimeout(timer);
+          clearInterval(poll);
+          events.removeListener('change', check);
+        };
+        events.on('change', check);
+        check();
+      });
+    },
+    down(ms) {
+      downUntil = ms === undefined ? Number.POSITIVE_INFINITY : Date.now() + ms;
+    },
+    up() {
+      downUntil = 0;
+    },
+    failNext(n, status = 503, o = {}) {
+      for (let i = 0; i < n; i++) failures.push({ status, ...(o.retryAfterSeconds !== undefined ? { retryAfterSeconds: o.retryAfterSeconds } : {}) });
+    },
+    setLatency(ms) {
+      latencyMs = ms;
+    },
+    clearCalls() {
+      log.length = 0;
+    },
+    summary() {
+      const byOutcome = new Map<string, number>();
+      for (const c of log) byOutcome.set(c.outcome, (byOutcome.get(c.outcome) ?? 0) + 1);
+      const outcomes = [...byOutcome].map(([o, n]) => `${o} ${n}`).join(', ') || 'no requests';
+      return `${spec.id}: ${outcomes}; in flight ${fake.inFlight().length}; aborted ${log.filter((c) => c.aborted).length}; duplicates ${fake.duplicates().length}`;
+    },
+  };
+  return fake;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Small helpers for the vendors' shapes.
+
+const hex = (bytes: number) => crypto.randomBytes(bytes).toString('hex');
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
+const lower = (s: unknown) => String(s ?? '').trim().toLowerCase();
+const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+/** A lowercase ULID-looking id, as VSCO Workspace uses. */
+const ulid = () => Array.from(crypto.randomBytes(26), (b) => CROCKFORD[b % 32]).join('');
+const alnum = (n: number) => Array.from(crypto.randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
+/** Twilio's dates: RFC 2822 with a numeric zone. */
+const rfc2822 = (ms: number) => new Date(ms).toUTCString().replace('GMT', '+0000');
+const bearer = (req: FakeRequest) => /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+const basic = (req: FakeRequest): [string, string] | undefined => {
+  const m = /^Basic (.+)$/.exec(String(req.headers.authorization ?? ''));
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i < 0 ? undefined : [decoded.slice(0, i), decoded.slice(i + 1)];
+};
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+
+// ---------------------------------------------------------------------------------------------------
+// HoneyBook: a Zapier catch hook whose Zap verifies the signature and drops repeated idempotency keys.
+
+function honeybookSpec(): ProviderSpec {
+  const signingSecret = `whsec_${hex(24)}`;
+  const hookPath = '/hooks/catch/1234567/tourhub0fake/';
+  const seen = new Map<string, unknown>();
+  const zapier = () => ({ attempt: crypto.randomUUID(), id: crypto.randomUUID(), request_id: crypto.randomUUID(), status: 'success' });
+  return {
+    id: 'honeybook',
+    errorBody: (status) => ({ status: 'error', message: status === 404 ? 'Hook not found.' : 'Service Unavailable' }),
+    integration: (url) => ({
+      provider: 'honeybook',
+      category: 'crm',
+      auth: 'webhook-secret',
+      credentials: { hookUrl: `https://hooks.zapier.com${hookPath}`, signingSecret },
+      settings: { baseUrl: url },
+    }),
+    routes: [
+      {
+        method: 'POST',
+        path: new RegExp(`^${hookPath}?$`),
+        kind: 'write',
+        key: (req) => (req.headers['x-tourhub-idempotency-key'] as string | undefined) ?? (obj(req.body).idempotency_key as string | undefined),
+        handle(req, key) {
+          // Zapier answers every post to a live hook; what follows is the Zap's own verification and dedupe.
+          const envelope = obj(req.body);
+          const signed = verifySignature(signingSecret, req.headers['x-tourhub-signature'] as string | undefined, req.raw, Math.floor(Date.now() / 1000));
+          if (!signed || !key || envelope.idempotency_key !== key) return json(200, zapier(), 'rejected');
+          if (envelope.event === 'ping') return json(200, zapier(), 'read');
+          if (seen.has(key)) return json(200, zapier(), 'deduplicated');
+          seen.set(key, envelope);
+          return json(200, zapier(), 'applied');
+        },
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tave / VSCO Workspace API v2: address book, custom fields, notes.
+
+function taveSpec(opts: FakeOptions): ProviderSpec {
+  const apiKey = `tave_${hex(16)}`;
+  const contacts = new Map<string, Record<string, unknown>>();
+  const notes = new Map<string, Record<string, unknown>>();
+  const fields = (opts.taveCustomFields ?? [
+    { name: 'Tour completed at', token: 'tour_completed_at' },
+    { name: 'Tour name', token: 'tour_name' },
+    { name: 'Tour rating', token: 'tour_rating' },
+  ]).map((f) => ({ id: ulid(), name: f.name, token: f.token, canApplyTo: 'contact', kind: 'text', hidden: false }));
+  const problem = (status: number, title: string, detail?: string) => ({ type: 'unknown', title, status, ...(detail ? { detail } : {}) });
+  const collection = (type: string, items: unknown[]) => ({ type, meta: { currentPage: 1, totalPages: 1, totalItems: items.length, rows: 100 }, items });
+  const P = '^/api/v2';
+  return {
+    id: 'tave',
+    errorBody: (status) => problem(status, status === 404 ? 'Not Found' : 'Service Unavailable'),
+    integration: (url) => ({ provider: 'tave', category: 'crm', auth: 'api-key', credentials: { apiKey }, settings: { baseUrl: `${url}/api/v2` } }),
+    authorize: (req) => (req.headers['x-api-key'] === apiKey ? undefined : json(401, problem(401, 'Unauthorized', 'API key is missing or invalid'), 'unauthorized')),
+    routes: [
+      {
+        method: 'GET',
+        path: new RegExp(`${P}/address-book$`),
+        kind: 'read',
+        handle(req) {
+          const wanted = lower(req.query.get('email'));
+          const matches = [...contacts.values()].filter((c) => !wanted || lower(c.email).includes(wanted));
+          matches.sort((a, b) => Number(lower(b.email) === wanted) - Number(lower(a.email) === wanted));
+          return json(200, collection('addressbook-collection', matches), 'read');
+        },
+      },
+      {
+        method: 'POST',
+        path: new RegExp(`${P}/address-book$`),
+        kind: 'write',
+        key: (req) => `contact:${lower(obj(req.body).email)}`,
+        handle(req) {
+          const body = obj(req.body);
+          if (body.kind !== 'person' || typeof body.email !== 'string') return json(422, problem(422, 'Unprocessable Entity', 'kind and email are required'), 'rejected');
+          const now = new Date().toISOString();
+          const contact = { ...body, id: ulid(), created: now, modified: now };
+          contacts.set(contact.id, contact);
+          return json(201, contact, 'applied');
+        },
+      },
+      {
+        method: 'PUT',
+        path: new RegExp(`${P}/address-book/([^/]+)$`),
+        kind: 'write',
+        key: (req) => {
+          const existing = contacts.get(req.params[0]!);
+          return `contact:${lower(existing?.email ?? obj(req.body).email)}`;
+        },
+        handle(req) {
+          const existing = contacts.get(req.params[0]!);
+          if (!existing) return json(404, problem(404, 'Not Found'), 'not_found');
+          const updated = { ...existing, ...obj(req.body), id: existing.id, modified: new Date().toISOString() };
+          contacts.set(existing.id as string, updated);
+          return json(200, updated, 'reapplied');
+        },
+      },
+      {
+        method: 'GET',
+        path: new RegExp(`${P}/custom-field$`),
+        kind: 'read',
+        handle: () => json(200, collection('customfield-collection', fields), 'read'),
+      },
+      {
+        method: 'POST',
+        path: new RegExp(`${P}/note$`),
+        kind: 'write',
+        // Notes have no key: the same text on the same contact twice is a duplicate the studio sees.
+        key: (req) => `note:${String(obj(req.body).contactId)}:${sha256(String(obj(req.body).contentHtml ?? ''))}`,
+        handle(req) {
+          const body = obj(req.body);
+          if (!contacts.has(String(body.contactId))) return json(422, problem(422, 'Unprocessable Entity', 'contactId does not exist'), 'rejected');
+          const note = { id: ulid(), contactId: body.contactId, contentHtml: body.contentHtml, date: body.date ?? new Date().toISOString().slice(0, 10), created: new Date().toISOString() };
+          notes.set(note.id, note);
+          return json(201, note, 'applied');
+        },
+      },
+      { method: 'GET', path: new RegExp(`${P}/studio/me$`), kind: 'read', handle: () => json(200, { id: '01fakestudio', name: 'Fake Studio' }, 'read') },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Google Calendar v3: client-chosen event ids, 409 on a repeat.
+
+function googleSpec(): ProviderSpec {
+  const accessToken = `ya29.fake-${hex(16)}`;
+  const events = new Map<string, Record<string, unknown>>();
+  const error = (code: number, message: string, reason: string) => ({ error: { code, message, errors: [{ domain: 'global', reason, message }] } });
+  const E = '^/calendar/v3/calendars/([^/]+)/events';
+  return {
+    id: 'google-calendar',
+    errorBody: (status) => error(status, status === 404 ? 'Not Found' : 'The service is currently unavailable.', status === 404 ? 'notFound' : 'backendError'),
+    integration: (url) => ({
+      provider: 'google-calendar',
+      category: 'calendar',
+      auth: 'oauth2',
+      credentials: { accessToken, refreshToken: `1//fake-${hex(8)}`, expiresAt: Date.now() + 365 * 86_400_000, scope: 'https://www.googleapis.com/auth/calendar.events' },
+      settings: { calendarId: 'primary', sendUpdates: 'none', baseUrl: url },
+    }),
+    authorize: (req) =>
+      bearer(req) === accessToken
+        ? undefined
+        : json(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', errors: [{ reason: 'authError' }], status: 'UNAUTHENTICATED' } }, 'unauthorized'),
+    routes: [
+      {
+        method: 'POST',
+        path: new RegExp(`${E}$`),
+        kind: 'write',
+        key: (req) => obj(req.body).id as string | undefined,
+        handle(req, key) {
+          const body = obj(req.body);
+          if (key !== undefined && !/^[a-v0-9]{5,1024}$/.test(key)) return json(400, error(400, 'Invalid resource id value.', 'invalid'), 'rejected');
+          if (key !== undefined && events.has(key)) return json(409, error(409, 'The requested identifier already exists.', 'duplicate'), 'deduplicated');
+          const id = key ?? hex(13);
+          const now = new Date().toISOString();
+          const event = {
+            kind: 'calendar#event',
+            etag: `"${Date.now()}"`,
+            id,
+            status: 'confirmed',
+            htmlLink: `https://www.google.com/calendar/event?eid=${Buffer.from(id).toString('base64url')}`,
+            created: now,
+            updated: now,
+            ...body,
+            attendees: Array.isArray(body.attendees) ? body.attendees.map((a) => ({ ...obj(a), responseStatus: 'needsAction' })) : [],
+            creator: { email: 'planner@example.com', self: true },
+            organizer: { email: 'planner@example.com', self: true },
+            iCalUID: `${id}@google.com`,
+            sequence: 0,
+            reminders: { useDefault: true },
+            eventType: 'default',
+            calendarId: req.params[0],
+          };
+          events.set(id, event);
+          return json(200, event, 'applied');
+        },
+      },
+      {
+        method: 'GET',
+        path: new RegExp(`${E}/([^/]+)$`),
+        kind: 'read',
+        handle(req) {
+          const event = events.get(req.params[1]!);
+          return event ? json(200, event, 'read') : json(404, error(404, 'Not Found', 'notFound'), 'not_found');
+        },
+      },
+      {
+        method: 'PUT',
+        path: new RegExp(`${E}/([^/]+)$`),
+        kind: 'write',
+        key: (req) => req.params[1],
+        handle(req) {
+          const existing = events.get(req.params[1]!);
+          if (!existing) return json(404, error(404, 'Not Found', 'notFound'), 'not_found');
+          const updated = { ...existing, ...obj(req.body), id: existing.id, updated: new Date().toISOString(), sequence: Number(existing.sequence) + 1 };
+          events.set(existing.id as string, updated);
+          return json(200, updated, 'reapplied');
+        },
+      },
+      {
+        method: 'DELETE',
+        path: new RegExp(`${E}/([^/]+)$`),
+        kind: 'write',
+        key: (req) => req.params[1],
+        handle(req) {
+          const existing = events.get(req.params[1]!);
+          if (!existing) return json(404, error(404, 'Not Found', 'notFound'), 'not_found');
+          if (existing.status === 'cancelled') return json(410, error(410, 'Resource has been deleted', 'deleted'), 'deduplicated');
+          existing.status = 'cancelled';
+          return { status: 204, outcome: 'reapplied' };
+        },
+      },
+      {
+        method: 'GET',
+        path: new RegExp(`${E}$`),
+        kind: 'read',
+        handle: () => json(200, { kind: 'calendar#events', summary: 'primary', items: [...events.values()].slice(0, 1) }, 'read'),
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Outlook calendars through Microsoft Graph v1.0: transactionId dedupes a repeated POST.
+
+function outlookSpec(): ProviderSpec {
+  const accessToken = `eyJ0eXAiOiJKV1QiLCJub25jZSI6ImZha2UifQ.fake-${hex(16)}`;
+  const events = new Map<string, Record<string, unknown>>();
+  const byTransaction = new Map<string, string>();
+  const error = (code: string, message: string) => ({ error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': crypto.randomUUID() } } });
+  const V = '^/v1.0/me';
+  const create = (req: FakeRequest, key: string | undefined): Reply => {
+    const existingId = key !== undefined ? byTransaction.get(key) : undefined;
+    if (existingId) return json(201, events.get(existingId), 'deduplicated');
+    const body = obj(req.body);
+    const id = `AAMkAD${Buffer.from(crypto.randomBytes(60)).toString('base64url')}`;
+    const now = new Date().toISOString();
+    const event = {
+      '@odata.context': "https://graph.microsoft.com/v1.0/$metadata#users('me')/events/$entity",
+      '@odata.etag': `W/"${hex(8)}"`,
+      id,
+      createdDateTime: now,
+      lastModifiedDateTime: now,
+      iCalUId: `040000008200E00074C5B7101A82E008${hex(16).toUpperCase()}`,
+      isCancelled: false,
+      webLink: `https://outlook.office365.com/owa/?itemid=${encodeURIComponent(id)}&exvsurl=1&path=/calendar/item`,
+      ...body,
+      attendees: Array.isArray(body.attendees) ? body.attendees.map((a) => ({ ...obj(a), status: { response: 'none', time: '0001-01-01T00:00:00Z' } })) : [],
+      organizer: { emailAddress: { name: 'Planner', address: 'planner@example.com' } },
+    };
+    events.set(id, event);
+    if (key !== undefined) byTransaction.set(key, id);
+    return json(201, event, 'applied');
+  };
+  return {
+    id: 'outlook-calendar',
+    errorBody: (status) => error(status === 404 ? 'ErrorItemNotFound' : 'ServiceNotAvailable', status === 404 ? 'The specified object was not found in the store.' : 'The service is temporarily unavailable.'),
+    integration: (url) => ({
+      provider: 'outlook-calendar',
+      category: 'calendar',
+      auth: 'oauth2',
+      credentials: { accessToken, refreshToken: `0.fake-${hex(8)}`, expiresAt: Date.now() + 365 * 86_400_000 },
+      settings: { baseUrl: `${url}/v1.0` },
+    }),
+    authorize: (req) => (bearer(req) === accessToken ? undefined : json(401, error('InvalidAuthenticationToken', 'Access token validation failure.'), 'unauthorized')),
+    routes: [
+      { method: 'POST', path: new RegExp(`${V}/events$`), kind: 'write', key: (req) => obj(req.body).transactionId as string | undefined, handle: create },
+      { method: 'POST', path: new RegExp(`${V}/calendars/([^/]+)/events$`), kind: 'write', key: (req) => obj(req.body).transactionId as string | undefined, handle: create },
+      {
+        method: 'PATCH',
+        path: new RegExp(`${V}/events/([^/]+)$`),
+        kind: 'write',
+        key: (req) => events.get(req.params[0]!)?.transactionId as string | undefined,
+        handle(req) {
+          const existing = events.get(req.params[0]!);
+          if (!existing) return json(404, error('ErrorItemNotFound', 'The specified object was not found in the store.'), 'not_found');
+          Object.assign(existing, obj(req.body), { lastModifiedDateTime: new Date().toISOString() });
+          return json(200, existing, 'reapplied');
+        },
+      },
+      {
+        method: 'POST',
+        path: new RegExp(`${V}/events/([^/]+)/cancel$`),
+        kind: 'write',
+        key: (req) => events.get(req.params[0]!)?.transactionId as string | undefined,
+        handle(req) {
+          const existing = events.get(req.params[0]!);
+          if (!existing) return json(404, error('ErrorItemNotFound', 'The specified object was not found in the store.'), 'not_found');
+          existing.isCancelled = true;
+          return { status: 202, outcome: 'reapplied' };
+        },
+      },
+      {
+        method: 'DELETE',
+        path: new RegExp(`${V}/events/([^/]+)$`),
+        kind: 'write',
+        key: (req) => events.get(req.params[0]!)?.transactionId as string | undefined,
+        handle(req) {
+          if (!events.delete(req.params[0]!)) return json(404, error('ErrorItemNotFound', 'The specified object was not found in the store.'), 'not_found');
+          return { status: 204, outcome: 'reapplied' };
+        },
+      },
+      { method: 'GET', path: new RegExp(`${V}/calendars$`), kind: 'read', handle: () => json(200, { value: [{ id: 'AAMkADcalendar' }] }, 'read') },
+      { method: 'GET', path: new RegExp(`${V}/calendars/([^/]+)$`), kind: 'read', handle: (req) => json(200, { id: req.params[0] }, 'read') },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Mailchimp Marketing API 3.0: members by subscriber hash, tags, Customer Journey triggers.
+
+function mailchimpSpec(opts: FakeOptions): ProviderSpec {
+  const apiKey = `${hex(16)}-us6`;
+  const listId = 'a1b2c3d4e5';
+  const sequences = { welcome: { journeyId: 101, stepId: 201 }, 're-engagement': { journeyId: 102, stepId: 202 } };
+  const members = new Map<string, Record<string, unknown>>();
+  const entered = new Set<string>();
+  const admitsOnce = opts.journeyAdmitsOnce ?? true;
+  const problem = (status: number, title: string, detail: string) => ({
+    type: 'https://mailchimp.com/developer/marketing/docs/errors/',
+    title,
+    status,
+    detail,
+    instance: crypto.randomUUID(),
+  });
+  const reply = (status: number, body: unknown, outcome: CallOutcome) => json(status, body, outcome, { 'content-type': status >= 400 ? 'application/problem+json; charset=utf-8' : 'application/json; charset=utf-8' });
+  const L = '^/3.0/lists/([^/]+)';
+  return {
+    id: 'mailchimp',
+    errorBody: (status) => problem(status, status === 404 ? 'Resource Not Found' : 'Service Unavailable', status === 404 ? 'The requested resource could not be found.' : 'Please try again later.'),
+    integration: (url) => ({
+      provider: 'mailchimp',
+      category: 'email',
+      auth: 'api-key',
+      credentials: { apiKey },
+      settings: { listId, sequences, baseUrl: `${url}/3.0` },
+    }),
+    authorize: (req) => (basic(req)?.[1] === apiKey ? undefined : reply(401, problem(401, 'API Key Invalid', 'Your API key may be invalid, or you have attempted to access the wrong datacenter.'), 'unauthorized')),
+    routes: [
+      {
+        method: 'PUT',
+        path: new RegExp(`${L}/members/([0-9a-f]{32})$`),
+        kind: 'write',
+        key: (req) => `member:${req.params[0]}:${req.params[1]}`,
+        handle(req) {
+          const [list, hash] = req.params as [string, string];
+          if (list !== listId) return reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'), 'not_found');
+          const body = obj(req.body);
+          if (md5(lower(body.email_address)) !== hash) return reply(400, problem(400, 'Invalid Resource', 'The subscriber hash does not match the email address.'), 'rejected');
+          const existing = members.get(hash);
+          const now = new Date().toISOString();
+          const member = {
+            id: hash,
+            email_address: String(body.email_address).trim(),
+            unique_email_id: existing?.unique_email_id ?? hex(5),
+            contact_id: existing?.contact_id ?? hex(16),
+            web_id: existing?.web_id ?? Number.parseInt(hex(3), 16),
+            email_type: 'html',
+            status: existing?.status ?? body.status_if_new ?? 'subscribed',
+            merge_fields: { ...obj(existing?.merge_fields), ...obj(body.merge_fields) },
+            list_id: listId,
+            timestamp_signup: existing?.timestamp_signup ?? now,
+            last_changed: now,
+            tags: existing?.tags ?? [],
+          };
+          members.set(hash, member);
+          return reply(200, member, existing ? 'reapplied' : 'applied');
+        },
+      },
+      {
+        method: 'POST',
+        path: new RegExp(`${L}/members/([0-9a-f]{32})/tags$`),
+        kind: 'write',
+        key: (req) => `tags:${req.params[0]}:${req.params[1]}`,
+        handle(req) {
+          const member = members.get(req.params[1]!);
+          if (req.params[0] !== listId || !member) return reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'), 'not_found');
+          const tags = new Set(member.tags as string[]);
+          for (const t of (obj(req.body).tags as { name: string; status: string }[] | undefined) ?? []) {
+            if (t.status === 'active') tags.add(t.name);
+            else tags.delete(t.name);
+          }
+          member.tags = [...tags];
+          return { status: 204, outcome: 'reapplied' };
+        },
+      },
+      {
+        method: 'POST',
+        path: /^\/3\.0\/customer-journeys\/journeys\/([^/]+)\/steps\/([^/]+)\/actions\/trigger$/,
+        kind: 'write',
+        key: (req) => `journey:${req.params[0]}/${req.params[1]}:${lower(obj(req.body).email_address)}`,
+        handle(req, key) {
+          const known = Object.values(sequences).some((s) => String(s.journeyId) === req.params[0] && String(s.stepId) === req.params[1]);
+          if (!known) return reply(404, problem(404, 'Resource Not Found', 'The requested journey step could not be found.'), 'not_found');
+          if (!members.has(md5(lower(obj(req.body).email_address)))) {
+            return reply(400, problem(400, 'Bad Request', 'The contact is not in the journey\'s audience.'), 'rejected');
+          }
+          if (entered.has(key!) && admitsOnce) return { status: 204, outcome: 'deduplicated' };
+          entered.add(key!);
+          return { status: 204, outcome: 'applied' };
+        },
+      },
+      {
+        method: 'GET',
+        path: new RegExp(`${L}$`),
+        kind: 'read',
+        handle: (req) =>
+          req.params[0] === listId
+            ? reply(200, { id: listId, web_id: 1, name: 'Fake couples', stats: { member_count: members.size } }, 'read')
+            : reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'), 'not_found'),
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Stripe: customers, Idempotency-Key replay with a parameter check.
+
+function stripeSpec(): ProviderSpec {
+  const secretKey = `sk_test_fake${hex(12)}`;
+  const customers = new Map<string, Record<string, unknown>>();
+  const keys = new Map<string, { fingerprint: string; status: number; body: unknown }>();
+  const error = (type: string, message: string, extra: Record<string, unknown> = {}) => ({ error: { type, message, ...extra } });
+  const idempotent = (req: FakeRequest, key: string | undefined, write: () => Reply): Reply => {
+    const fingerprint = `${req.method} ${req.path} ${req.raw}`;
+    if (key !== undefined) {
+      const prior = keys.get(key);
+      if (prior && prior.fingerprint !== fingerprint) {
+        return json(400, error('idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`), 'rejected');
+      }
+      if (prior) return json(prior.status, prior.body, 'deduplicated', { 'idempotent-replayed': 'true', 'idempotency-key': key });
+    }
+    const reply = write();
+    if (key !== undefined && reply.status < 500) keys.set(key, { fingerprint, status: reply.status, body: reply.body });
+    return { ...reply, headers: { ...reply.headers, ...(key !== undefined ? { 'idempotency-key': key } : {}) } };
+  };
+  const merge = (metadata: unknown, into: Record<string, unknown>) => {
+    const out = { ...into };
+    for (const [k, v] of Object.entries(obj(metadata))) {
+      if (v === '') delete out[k];
+      else out[k] = v;
+    }
+    return out;
+  };
+  return {
+    id: 'stripe',
+    errorBody: (status) => error('api_error', status === 404 ? 'Unrecognized request URL.' : 'Stripe is temporarily unavailable.'),
+    integration: (url) => ({ provider: 'stripe', category: 'payment', auth: 'api-key', credentials: { secretKey }, settings: { baseUrl: url } }),
+    authorize: (req) =>
+      bearer(req) === secretKey ? undefined : json(401, error('invalid_request_error', `Invalid API Key provided: ${String(bearer(req) ?? '').slice(0, 8)}****`), 'unauthorized'),
+    routes: [
+      {
+        method: 'GET',
+        path: /^\/v1\/customers$/,
+        kind: 'read',
+        handle(req) {
+          const email = req.query.get('email');
+          const limit = Number(req.query.get('limit') ?? 10);
+          const data = [...customers.values()].filter((c) => email === null || c.email === email).sort((a, b) => Number(b.created) - Number(a.created));
+          return json(200, { object: 'list', url: '/v1/customers', has_more: data.length > limit, data: data.slice(0, limit) }, 'read');
+        },
+      },
+      {
+        method: 'POST',
+        path: /^\/v1\/customers$/,
+        kind: 'write',
+        key: (req) => req.headers['idempotency-key'] as string | undefined,
+        handle: (req, key) =>
+          idempotent(req, key, () => {
+            const body = obj(req.body);
+            const customer = {
+              id: `cus_${alnum(14)}`,
+              object: 'customer',
+              address: null,
+              balance: 0,
+              created: Math.floor(Date.now() / 1000),
+              currency: null,
+              default_source: null,
+              delinquent: false,
+              description: null,
+              email: body.email ?? null,
+              invoice_prefix: alnum(8).toUpperCase(),
+              invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+              livemode: false,
+              metadata: merge(body.metadata, {}),
+              name: body.name ?? null,
+              phone: body.phone ?? null,
+              preferred_locales: [],
+              shipping: null,
+              tax_exempt: 'none',
+              test_clock: null,
+            };
+            customers.set(customer.id, customer);
+            return json(200, customer, 'applied');
+          }),
+      },
+      {
+        method: 'POST',
+        path: /^\/v1\/customers\/([^/]+)$/,
+        kind: 'write',
+        key: (req) => req.headers['idempotency-key'] as string | undefined,
+        handle: (req, key) =>
+          idempotent(req, key, () => {
+            const existing = customers.get(req.params[0]!);
+            if (!existing) return json(404, error('invalid_request_error', `No such customer: '${req.params[0]}'`, { code: 'resource_missing', param: 'id' }), 'not_found');
+            const body = obj(req.body);
+            const updated = { ...existing, ...body, metadata: merge(body.metadata, obj(existing.metadata)) };
+            customers.set(existing.id as string, updated);
+            return json(200, updated, 'applied');
+          }),
+      },
+      {
+        method: 'GET',
+        path: /^\/v1\/customers\/([^/]+)$/,
+        kind: 'read',
+        handle(req) {
+          const c = customers.get(req.params[0]!);
+          return c ? json(200, c, 'read') : json(404, error('invalid_request_error', `No such customer: '${req.params[0]}'`, { code: 'resource_missing', param: 'id' }), 'not_found');
+        },
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Twilio Programmable Messaging (2010-04-01): no idempotency key; a repeat is a second text.
+
+function twilioSpec(): ProviderSpec {
+  const accountSid = `AC${hex(16)}`;
+  const authToken = hex(16);
+  const from = '+15005550006';
+  const messages: Record<string, unknown>[] = [];
+  const error = (status: number, code: number, message: string) => ({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+  const A = '^/2010-04-01/Accounts/([^/]+)';
+  const notFound = () => json(404, error(404, 20404, 'The requested resource was not found'), 'not_found');
+  return {
+    id: 'twilio',
+    errorBody: (status) => (status === 404 ? error(404, 20404, 'The requested resource was not found') : error(status, 20500, 'Internal Server Error')),
+    integration: (url) => ({
+      provider: 'twilio',
+      category: 'sms',
+      auth: 'api-key',
+      credentials: { accountSid, authToken },
+      settings: { from, baseUrl: url },
+      routes: { sms_welcome_enabled: true },
+    }),
+    authorize(req) {
+      const [user, password] = basic(req) ?? [];
+      return user === accountSid && password === authToken ? undefined : json(401, error(401, 20003, 'Authenticate'), 'unauthorized');
+    },
+    routes: [
+      {
+        method: 'POST',
+        path: new RegExp(`${A}/Messages\\.json$`),
+        kind: 'write',
+        key: (req) => {
+          const b = obj(req.body);
+          return `${String(b.To)}|${String(b.From ?? b.MessagingServiceSid)}|${String(b.Body)}`;
+        },
+        handle(req) {
+          if (req.params[0] !== accountSid) return notFound();
+          const b = obj(req.body);
+          if (typeof b.To !== 'string' || !/^\+[1-9]\d{6,14}$/.test(b.To)) return json(400, error(400, 21211, `The 'To' number ${String(b.To)} is not a valid phone number.`), 'rejected');
+          if (typeof b.Body !== 'string' || b.Body === '') return json(400, error(400, 21602, 'Message body is required.'), 'rejected');
+          const now = Date.now();
+          const sid = `SM${hex(16)}`;
+          const message = {
+            account_sid: accountSid,
+            api_version: '2010-04-01',
+            body: b.Body,
+            date_created: rfc2822(now),
+            date_sent: null as string | null,
+            date_updated: rfc2822(now),
+            direction: 'outbound-api',
+            error_code: null,
+            error_message: null,
+            from: (b.From as string | undefined) ?? null,
+            messaging_service_sid: (b.MessagingServiceSid as string | undefined) ?? null,
+            num_media: '0',
+            num_segments: '1',
+            price: null,
+            price_unit: 'USD',
+            sid,
+            status: 'queued',
+            subresource_uris: { media: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}/Media.json` },
+            to: b.To,
+            uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
+          };
+          // Answered as queued; by the next read it has gone out (a sender without a backlog).
+          messages.unshift({ ...message, status: 'sent', date_sent: rfc2822(now) });
+          return json(201, message, 'applied');
+        },
+      },
+      {
+        method: 'GET',
+        path: new RegExp(`${A}/Messages\\.json$`),
+        kind: 'read',
+        handle(req) {
+          if (req.params[0] !== accountSid) return notFound();
+          const to = req.query.get('To');
+          const sender = req.query.get('From');
+          const after = req.query.get('DateSent>');
+          const pageSize = Number(req.query.get('PageSize') ?? 50);
+          const day = (rfc: unknown) => (typeof rfc === 'string' ? new Date(Date.parse(rfc)).toISOString().slice(0, 10) : undefined);
+          const found = messages.filter((m) => (!to || m.to === to) && (!sender || m.from === sender) && (!after || (day(m.date_sent) ?? '') >= after));
+          const uri = `/2010-04-01/Accounts/${accountSid}/Messages.json?PageSize=${pageSize}&Page=0`;
+          return json(200, { messages: found.slice(0, pageSize), end: Math.min(found.length, pageSize) - 1, first_page_uri: uri, next_page_uri: null, page: 0, page_size: pageSize, previous_page_uri: null, start: 0, uri }, 'read');
+        },
+      },
+      {
+        method: 'GET',
+        path: new RegExp(`${A}/Messages/([^/]+)\\.json$`),
+        kind: 'read',
+        handle(req) {
+          const m = req.params[0] === accountSid ? messages.find((x) => x.sid === req.params[1]) : undefined;
+          return m ? json(200, m, 'read') : notFound();
+        },
+      },
+      {
+        method: 'GET',
+        path: new RegExp(`${A}\\.json$`),
+        kind: 'read',
+        handle: (req) => (req.params[0] === accountSid ? json(200, { sid: accountSid, friendly_name: 'Fake account', status: 'active', type: 'Full' }, 'read') : notFound()),
+      },
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const SPECS: Record<FakeProviderId, (opts: FakeOptions) => ProviderSpec> = {
+  honeybook: honeybookSpec,
+  tave: taveSpec,
+  'google-calendar': googleSpec,
+  'outlook-calendar': outlookSpec,
+  mailchimp: mailchimpSpec,
+  stripe: stripeSpec,
+  twilio: twilioSpec,
+};
+
+/** One fake, not yet started. */
+export function createFakeProvider(id: FakeProviderId, opts: FakeOptions = {}): FakeProvider {
+  return createFake(SPECS[id](opts), opts);
+}
+
+export interface FakeProviders {
+  /** By provider id (the registry's ids). */
+  byId: Partial<Record<FakeProviderId, FakeProvider>>;
+  list: FakeProvider[];
+  get(id: FakeProviderId): FakeProvider;
+  /** Every fake's calls, merged in arrival order. */
+  calls(): RecordedCall[];
+  inFlight(): RecordedCall[];
+  summary(): string;
+  close(): Promise<void>;
+}
+
+/** Starts the fakes (all of them unless `only` says which); each has `.integration` with credentials and settings. */
+export async function startFakeProviders(opts: FakeOptions & { only?: FakeProviderId[] } = {}): Promise<FakeProviders> {
+  const ids = opts.only ?? [...FAKE_PROVIDER_IDS];
+  const list = ids.map((id) => createFakeProvider(id, opts));
+  try {
+    await Promise.all(list.map((f) => f.start()));
+  } catch (err) {
+    await Promise.all(list.map((f) => f.close()));
+    throw err;
+  }
+  const byId = Object.fromEntries(list.map((f) => [f.id, f])) as Partial<Record<FakeProviderId, FakeProvider>>;
+  return {
+    byId,
+    list,
+    get(id) {
+      const f = byId[id];
+      if (!f) throw new Error(`fake ${id} was not started`);
+      return f;
+    },
+    calls: () => list.flatMap((f) => f.calls()).sort((a, b) => a.receivedAt - b.receivedAt || a.seq - b.seq),
+    inFlight: () => list.flatMap((f) => f.inFlight()),
+    summary: () => list.map((f) => f.summary()).join('\n'),
+    close: async () => {
+      await Promise.all(list.map((f) => f.close()));
+    },
+  };
+}
+
+/**
+ * Creates one integration per fake in an organisation: through `POST /api/integrations` (admin token)
+ * for key and webhook providers, and straight into the table for OAuth providers, whose tokens the API
+ * only takes from a consent screen (the worker then needs GOOGLE_/MICROSOFT_OAUTH_CLIENT_ID and _SECRET
+ * set, to any value: the fake's tokens never expire, so no refresh is made). Route overrides the API does
+ * not take (`routes`, e.g. Twilio's SMS welcome) are written into the row's settings. Returns the ids.
+ */
+export async function connectFakeIntegrations(opts: {
+  apiUrl: string;
+  adminToken: string;
+  orgId: string;
+  /** Owner connection (OAuth rows and route overrides bypass the API). */
+  db: Knex;
+  /** The keyring the API and worker use, to seal OAuth credentials. */
+  box: SecretBox;
+  fakes: FakeProvider[];
+  /** Extra body fields per provider (`field_mapping`, `enabled_events`, `time_zone`). */
+  extra?: Partial<Record<FakeProviderId, Record<string, unknown>>>;
+}): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const fake of opts.fakes) {
+    const spec = fake.integration;
+    const extra = opts.extra?.[spec.provider] ?? {};
+    let id: string;
+    if (spec.auth === 'oauth2') {
+      id = crypto.randomUUID();
+      await insertIntegration(opts.db, opts.box, {
+        id,
+        organizationId: opts.orgId,
+        type: spec.category,
+        provider: spec.provider,
+        settings: {
+          provider: spec.settings,
+          field_mapping: (extra.field_mapping as Record<string, string> | undefined) ?? {},
+          enabled_events: (extra.enabled_events as string[] | undefined) ?? [],
+          ...(typeof extra.time_zone === 'string' ? { time_zone: extra.time_zone } : {}),
+        },
+        credentials: spec.credentials,
+        isActive: true,
+      });
+    } else {
+      const res = await fetch(`${opts.apiUrl}/api/integrations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ provider: spec.provider, credentials: spec.credentials, settings: spec.settings, ...extra }),
+      });
+      const body = (await res.json()) as { integration?: { id: string } };
+      if (res.status !== 201 || !body.integration) throw new Error(`POST /api/integrations ${spec.provider}: ${res.status} ${JSON.stringify(body)}`);
+      id = body.integration.id;
+    }
+    if (spec.routes) {
+      await opts.db('organization_integrations')
+        .where({ id })
+        .update({ settings: opts.db.raw(`jsonb_set(settings, '{routes}', CAST(? AS jsonb))`, [JSON.stringify(spec.routes)]) });
+    }
+    ids[spec.provider] = id;
+  }
+  return ids;
+}
