@@ -234,8 +234,12 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
     persistedVersion = state?.version ?? 0;
   }
   if (state) showState(state);
-  // A tour picked up mid-way (re-created from Postgres) gets the timers its status calls for.
-  if (hubOn && state && !carriedHub) followUps = reschedule([], null, state, hubSettings, Date.now());
+  // A run re-created from Postgres books only the abandonment of an active tour: re-engagement and
+  // check-ins belonged to the run that made that transition. The deadline gets a minute's grace, so the
+  // move that re-created the run (waiting just behind this code) lands before any overdue abandonment.
+  if (hubOn && state && !carriedHub && state.status === 'in_progress') {
+    followUps = reschedule([], null, state, hubSettings, Date.now()).map((f) => ({ ...f, dueAt: Math.max(f.dueAt, Date.now() + 60_000) }));
+  }
 
   const behind = () => state !== null && state.version > persistedVersion;
   const settled = () => state === null || isSettled(state.status);
