@@ -47,21 +47,22 @@ export function actionAad(idempotencyKey: string): string {
 export async function insertPlanned(db: Knex, rows: (DeliveryIdentity & { sealedAction: unknown })[]): Promise<void> {
   if (rows.length === 0) return;
   await db('integration_deliveries')
-    .insert(
-      rows.map((d) => ({
-        organization_id: d.organizationId,
-        integration_id: d.integrationId,
-        event_id: d.eventId,
-        event_type: d.eventType,
-        action: d.action,
-        idempotency_key: d.idempotencyKey,
-        workflow_id: d.workflowId,
-        payload: JSON.stringify(d.payload),
-        sealed_action: JSON.stringify(d.sealedAction),
-      })),
-    )
+    .insert(rows.map((d) => ({ ...identityColumns(d), sealed_action: JSON.stringify(d.sealedAction) })))
     .onConflict('idempotency_key')
     .ignore();
+}
+
+function identityColumns(d: DeliveryIdentity) {
+  return {
+    organization_id: d.organizationId,
+    integration_id: d.integrationId,
+    event_id: d.eventId,
+    event_type: d.eventType,
+    action: d.action,
+    idempotency_key: d.idempotencyKey,
+    workflow_id: d.workflowId,
+    payload: JSON.stringify(d.payload),
+  };
 }
 
 export async function findDelivery(db: Knex, id: string): Promise<DeliveryRow | undefined> {
@@ -71,16 +72,7 @@ export async function findDelivery(db: Knex, id: string): Promise<DeliveryRow | 
 /** The delivery's row, created on its first attempt; a replay finds the same row by its key. */
 export async function ensureDelivery(db: Knex, d: DeliveryIdentity): Promise<DeliveryRow> {
   await db('integration_deliveries')
-    .insert({
-      organization_id: d.organizationId,
-      integration_id: d.integrationId,
-      event_id: d.eventId,
-      event_type: d.eventType,
-      action: d.action,
-      idempotency_key: d.idempotencyKey,
-      workflow_id: d.workflowId,
-      payload: JSON.stringify(d.payload),
-    })
+    .insert(identityColumns(d))
     .onConflict('idempotency_key')
     .ignore();
   return db('integration_deliveries').where({ idempotency_key: d.idempotencyKey }).first();
@@ -163,4 +155,92 @@ export function pgDeliveryGuard(db: Knex, integration: { id: string; organizatio
         .merge({ state: 'sent', reference, updated_at: db.fn.now() });
     },
   };
+}
+
+/** A delivery as the dead-letter listing shows it: no payload, no sealed call, only what and where. */
+export interface DeliveryListItem {
+  id: string;
+  integration_id: string;
+  provider: string;
+  event_id: string;
+  event_type: string;
+  action: string;
+  idempotency_key: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  delivered_at: Date | null;
+  workflow_id: string;
+  /** created_at to the microsecond, UTC, as text: a JS Date would drop the microseconds the keyset needs. */
+  position: string;
+}
+
+export interface DeliveryListFilter {
+  status?: DeliveryStatus;
+  integrationId?: string;
+  eventType?: string;
+  limit: number;
+  /** Rows strictly older than this (created_at, id), for the next page. */
+  after?: { createdAt: string; id: string };
+}
+
+/** Newest first, keyset-paginated on (created_at, id). `db` is a tenant transaction: RLS keeps it to the org's admins. */
+export async function listDeliveries(db: Knex, f: DeliveryListFilter): Promise<DeliveryListItem[]> {
+  const q = db('integration_deliveries as d')
+    .join('organization_integrations as i', 'i.id', 'd.integration_id')
+    .select(
+      'd.id', 'd.integration_id', 'i.provider', 'd.event_id', 'd.event_type', 'd.action', 'd.idempotency_key', 'd.status',
+      'd.attempts', 'd.last_error', 'd.created_at', 'd.updated_at', 'd.delivered_at', 'd.workflow_id',
+      db.raw(`to_char(d.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position`),
+    )
+    .orderBy([{ column: 'd.created_at', order: 'desc' }, { column: 'd.id', order: 'desc' }])
+    .limit(f.limit);
+  if (f.status) q.where('d.status', f.status);
+  if (f.integrationId) q.where('d.integration_id', f.integrationId);
+  if (f.eventType) q.where('d.event_type', f.eventType);
+  if (f.after) q.whereRaw('(d.created_at, d.id) < (?::timestamptz, ?::uuid)', [f.after.createdAt, f.after.id]);
+  return q;
+}
+
+/** What deciding on a replay needs to know about a delivery and its integration (never the sealed call). */
+export interface ReplayCandidate {
+  id: string;
+  integration_id: string;
+  provider: string;
+  event_type: string;
+  action: string;
+  status: DeliveryStatus;
+  /** False for rows planned before calls were sealed: there is nothing to re-send. */
+  has_sealed_action: boolean;
+  integration_active: boolean;
+}
+
+const candidateColumns = (db: Knex) => [
+  'd.id', 'd.integration_id', 'i.provider', 'd.event_type', 'd.action', 'd.status',
+  db.raw('(d.sealed_action is not null) as has_sealed_action'),
+  'i.is_active as integration_active',
+];
+
+export async function findReplayCandidate(db: Knex, deliveryId: string): Promise<ReplayCandidate | undefined> {
+  return db('integration_deliveries as d')
+    .join('organization_integrations as i', 'i.id', 'd.integration_id')
+    .select(candidateColumns(db))
+    .where('d.id', deliveryId)
+    .first();
+}
+
+/** One integration's dead deliveries, oldest first (the order they were meant to arrive in), and how many there are. */
+export async function listDeadCandidates(db: Knex, integrationId: string, limit: number): Promise<{ rows: ReplayCandidate[]; total: number }> {
+  const [rows, [count]] = await Promise.all([
+    db('integration_deliveries as d')
+      .join('organization_integrations as i', 'i.id', 'd.integration_id')
+      .select(candidateColumns(db))
+      .where({ 'd.integration_id': integrationId, 'd.status': 'dead' })
+      .orderBy([{ column: 'd.created_at', order: 'asc' }, { column: 'd.id', order: 'asc' }])
+      .limit(limit),
+    db('integration_deliveries').where({ integration_id: integrationId, status: 'dead' }).count<{ n: string }[]>({ n: '*' }),
+  ]);
+  return { rows, total: Number(count!.n) };
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { StoredRouteSettings } from '../../domain/routes';
 import { isSealed, type SealedSecret, type SecretBox } from '../secrets';
 
 export interface IntegrationSettings {
@@ -14,16 +15,8 @@ export interface IntegrationSettings {
   routes?: RouteSettings;
 }
 
-export interface RouteSettings {
-  follow_up_task_days?: number;
-  abandoned_task_days?: number;
-  consultation_days_after?: number;
-  consultation_hour?: number;
-  consultation_minutes?: number;
-  check_in_hour?: number;
-  check_in_minutes?: number;
-  sms_welcome_enabled?: boolean;
-}
+/** Overrides of the seed's route defaults; the shape domain/routes.ts reads. */
+export type RouteSettings = NonNullable<StoredRouteSettings['routes']>;
 
 export interface IntegrationRow {
   id: string;

@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { HubSettings } from '../../activities';
 import type { DeliveryInput, DeliveryResult } from '../../activities/deliver';
 import { createTourWorkflows, type TourWorkflows } from '../../api/temporal';
@@ -13,7 +12,8 @@ import { tourWorkflowId } from '../../workflows/search-attributes';
 import { providerTaskQueue } from '../../workflows/task-queues';
 import { tourStateQuery } from '../../workflows/tour-lifecycle';
 import { fakeActivities, type FakeIntegration } from '../support/fake-activities';
-import { quietRuntime, testConfig } from '../support/stack';
+import { testConfig } from '../support/stack';
+import { useTemporal } from '../support/temporal';
 
 /** One call a fake provider received: which delivery, which attempt, and what it answered. */
 interface Received {
@@ -29,22 +29,7 @@ interface Received {
 
 type Behaviour = (input: DeliveryInput, attempt: number) => void | Promise<void>;
 
-let connection: Connection;
-let nativeConnection: NativeConnection;
-let client: Client;
-
-beforeAll(async () => {
-  quietRuntime();
-  const config = testConfig();
-  connection = await Connection.connect({ address: config.temporal.address });
-  nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  client = new Client({ connection });
-});
-
-afterAll(async () => {
-  await nativeConnection.close();
-  await connection.close();
-});
+const temporal = useTemporal();
 
 const shape = (steps = 3): TourShape => ({
   tourId: crypto.randomUUID(),
@@ -94,10 +79,10 @@ async function withHub<T>(
   const behaviours = new Map<string, Behaviour>();
   const providers = [...new Set(opts.integrations.map((i) => i.provider))];
   const workers = await Promise.all([
-    Worker.create({ connection: nativeConnection, taskQueue: config.temporal.taskQueue, workflowBundle: { codePath: config.temporal.workflowBundle! }, activities: fake.activities }),
+    Worker.create({ connection: temporal.native, taskQueue: config.temporal.taskQueue, workflowBundle: { codePath: config.temporal.workflowBundle! }, activities: fake.activities }),
     ...providers.map((provider) =>
       Worker.create({
-        connection: nativeConnection,
+        connection: temporal.native,
         taskQueue: providerTaskQueue(provider),
         activities: {
           async deliver(input: DeliveryInput): Promise<DeliveryResult> {
@@ -115,7 +100,7 @@ async function withHub<T>(
   const running = workers.map((w) => w.run());
   try {
     return await fn({
-      tours: createTourWorkflows(client, config),
+      tours: createTourWorkflows(temporal.client, config),
       received,
       delivered: (provider) => received.filter((r) => r.ok && (provider === undefined || r.provider === provider)),
       behave: (provider, b) => (b ? behaviours.set(provider, b) : behaviours.delete(provider)),
@@ -155,7 +140,7 @@ describe('the hub in the tour workflow', () => {
 
       // Operators: each provider call is an activity whose summary names provider and action, and the
       // workflow's details list what was delivered.
-      const handle = client.workflow.getHandle(workflowId);
+      const handle = temporal.client.workflow.getHandle(workflowId);
       const history = await handle.fetchHistory();
       const summaries = (history.events ?? [])
         .filter((e) => e.activityTaskScheduledEventAttributes)
@@ -234,14 +219,14 @@ describe('the hub in the tour workflow', () => {
       await eventually(() => hub.fake.deadMarks.length === 1, 10_000, 'the dead letter');
       expect(hub.fake.deadMarks[0]).toMatchObject({ idempotencyKey: upserts[0]!.key, error: expect.stringContaining('invalid_request') });
 
-      const handle = client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
+      const handle = temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
       // The dead delivery shows in the workflow's details for operators.
       const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
       expect(meta.currentDetails).toContain('**dead**');
 
       // The provider is fixed; an operator replays the dead delivery.
       hub.behave(email!.provider, undefined);
-      const replay = await client.workflow.execute(replayDelivery, {
+      const replay = await temporal.client.workflow.execute(replayDelivery, {
         taskQueue: hub.taskQueue,
         workflowId: `delivery-replay:${crypto.randomUUID()}`,
         args: [{ deliveryId: upserts[0]!.key }],
@@ -263,7 +248,7 @@ describe('the hub in the tour workflow', () => {
       await hub.tours.start(k, {}, 'test');
       const stepAt = Date.now();
       await hub.tours.advance(k, { action: 'next_step' }, 'test');
-      const handle = client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
+      const handle = temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
       const task = await eventually(() => hub.delivered(crm!.provider).find((r) => r.eventType === 'tour_abandoned'), 15_000, 'the abandonment task');
       expect(task.at - stepAt).toBeGreaterThanOrEqual(1_400);
       expect(task.input.action.input).toMatchObject({ priority: 'high' });
@@ -290,7 +275,7 @@ describe('the hub in the tour workflow', () => {
       await hub.tours.start(k, {}, 'test'); // resume
       await new Promise((r) => setTimeout(r, 3_000));
       expect(hub.received.filter((r) => r.eventType === 're_engagement_due')).toEqual([]);
-      const handle = client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
+      const handle = temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
       expect(await handle.query(tourStateQuery)).toMatchObject({ status: 'in_progress' });
       const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
       expect(meta.currentDetails).toContain('timer: abandon');
@@ -314,7 +299,7 @@ describe('the hub in the tour workflow', () => {
       expect(checkIns.map((r) => (r.input.action.input as { summary: string }).summary)).toEqual([1, 2, 3, 4].map((n) => `Check-in ${n} of 4 with Ava Reed`));
       checkIns.forEach((r, i) => expect(r.at - completedAt).toBeGreaterThanOrEqual(hubSettings.checkInAfterMs[i]! - 100));
       await eventually(() => hub.delivered(crm!.provider).filter((r) => r.eventType === 'check_in_due').length === 4, 5_000, 'four CRM check-in tasks');
-      const handle = client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
+      const handle = temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
       expect(await handle.result()).toMatchObject({ status: 'completed' });
     });
 
@@ -327,7 +312,7 @@ describe('the hub in the tour workflow', () => {
       await hub.tours.start(k2, { restart: true }, 'test');
       await new Promise((r) => setTimeout(r, 4_000));
       expect(hub.delivered().filter((r) => r.eventType === 'check_in_due')).toHaveLength(1);
-      expect(await client.workflow.getHandle(tourWorkflowId(k2.orgId, k2.userId, k2.tourId)).query(tourStateQuery)).toMatchObject({ status: 'in_progress' });
+      expect(await temporal.client.workflow.getHandle(tourWorkflowId(k2.orgId, k2.userId, k2.tourId)).query(tourStateQuery)).toMatchObject({ status: 'in_progress' });
     });
   }, 60_000);
 
@@ -339,7 +324,7 @@ describe('the hub in the tour workflow', () => {
       hub.behave(crm!.provider, () => new Promise((r) => setTimeout(r, 300)));
       const k = keyOf(s);
       const config = testConfig({ TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: '10' });
-      const tours = createTourWorkflows(client, { ...config, temporal: { ...config.temporal, taskQueue: hub.taskQueue } });
+      const tours = createTourWorkflows(temporal.client, { ...config, temporal: { ...config.temporal, taskQueue: hub.taskQueue } });
       await tours.start(k, {}, 'test');
       for (let i = 0; i < 12; i++) await tours.advance(k, { action: 'next_step' }, 'test');
       await tours.advance(k, { action: 'abandon_tour' }, 'test');
@@ -355,8 +340,8 @@ describe('the hub in the tour workflow', () => {
       expect(new Set(keys).size).toBe(4);
       // Visibility lags a little behind the runs themselves.
       let runs = 0;
-      await eventually(() => runs >= 2 || (void client.workflow.count(`WorkflowId = '${workflowId}'`).then((c) => (runs = c.count)), false), 10_000, 'a second run');
-      const state = await client.workflow.getHandle(workflowId).query(tourStateQuery);
+      await eventually(() => runs >= 2 || (void temporal.client.workflow.count(`WorkflowId = '${workflowId}'`).then((c) => (runs = c.count)), false), 10_000, 'a second run');
+      const state = await temporal.client.workflow.getHandle(workflowId).query(tourStateQuery);
       expect(state).toMatchObject({ status: 'completed' });
     });
   }, 60_000);

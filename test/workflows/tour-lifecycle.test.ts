@@ -1,16 +1,16 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createTourWorkflows, TourRejection, type TourWorkflows } from '../../api/temporal';
 import type { Config } from '../../config';
 import type { TourShape } from '../../domain/tour-state';
 import { tourStateQuery } from '../../workflows/tour-lifecycle';
 import { tourWorkflowId } from '../../workflows/search-attributes';
 import { fakeActivities } from '../support/fake-activities';
-import { quietRuntime, testConfig } from '../support/stack';
+import { testConfig } from '../support/stack';
+import { useTemporal } from '../support/temporal';
 
 const shape = (steps = 4): TourShape => ({
   tourId: crypto.randomUUID(),
@@ -18,22 +18,7 @@ const shape = (steps = 4): TourShape => ({
   steps: Array.from({ length: steps }, (_, i) => ({ key: `s${i}`, skippable: i !== 0 })),
 });
 
-let connection: Connection;
-let nativeConnection: NativeConnection;
-let client: Client;
-
-beforeAll(async () => {
-  quietRuntime();
-  const config = testConfig();
-  connection = await Connection.connect({ address: config.temporal.address });
-  nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
-  client = new Client({ connection });
-});
-
-afterAll(async () => {
-  await nativeConnection.close();
-  await connection.close();
-});
+const temporal = useTemporal();
 
 /** Runs `fn` with a worker on a fresh task queue whose activities are the given fakes. */
 async function withWorker<T>(
@@ -43,12 +28,12 @@ async function withWorker<T>(
 ): Promise<T> {
   const config = testConfig(overrides);
   const worker = await Worker.create({
-    connection: nativeConnection,
+    connection: temporal.native,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: { codePath: config.temporal.workflowBundle! },
     activities: fake.activities,
   });
-  return worker.runUntil(fn(createTourWorkflows(client, config), config));
+  return worker.runUntil(fn(createTourWorkflows(temporal.client, config), config));
 }
 
 function key(s: TourShape) {
@@ -56,7 +41,7 @@ function key(s: TourShape) {
 }
 
 async function historyEvents(workflowId: string): Promise<string[]> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? []).map((e) => String(e.eventType));
 }
 
@@ -109,7 +94,7 @@ describe('tour lifecycle workflow', () => {
       expect(moved.events!.map((e) => e.type)).toEqual(['step_completed', 'step_viewed']);
       expect(done.events!.map((e) => [e.type, e.version])).toEqual([['tour_completed', 3], ['feedback_submitted', 3]]);
 
-      const handle = client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
+      const handle = temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
       // Nobody is mid-tour any more, so the run flushes and ends with the final state.
       expect(await handle.result()).toMatchObject({ status: 'completed', version: 3 });
       expect(fake.stored()).toMatchObject({ status: 'completed', version: 3 });
@@ -148,7 +133,7 @@ describe('tour lifecycle workflow', () => {
       fake.failNext(7);
       const done = await tours.advance(k, { action: 'complete_tour' }, 'test');
       expect(done.state.version).toBe(3);
-      const handle = client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
+      const handle = temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
       expect(await handle.result()).toMatchObject({ status: 'completed', version: 3 });
       expect(fake.stored()).toMatchObject({ version: 3, status: 'completed' });
       const versions = new Set(fake.writes.flatMap((w) => w.events.map((e) => e.version)));
@@ -188,10 +173,10 @@ describe('tour lifecycle workflow', () => {
         const k = key(s);
         await tours.start(k, {}, 'test');
         for (let i = 0; i < 25; i++) await tours.advance(k, { action: 'next_step' }, 'test');
-        const handle = client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
+        const handle = temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
         const state = await handle.query(tourStateQuery);
         expect(state).toMatchObject({ currentStepIndex: 25, version: 26 });
-        const runs = await client.workflow.count(`WorkflowId = '${handle.workflowId}'`);
+        const runs = await temporal.client.workflow.count(`WorkflowId = '${handle.workflowId}'`);
         expect(runs.count).toBeGreaterThanOrEqual(3); // 26 updates at 10 per run
         await tours.advance(k, { action: 'complete_tour' }, 'test');
         expect(await handle.result()).toMatchObject({ status: 'completed', version: 27 });
