@@ -437,10 +437,15 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
         if (state) setCurrentDetails(details(state));
       }
       if (lane.length === 0) lanes.delete(integrationId);
-    })().finally(() => {
-      running.delete(integrationId);
-      dirty = true;
-    });
+    })()
+      .catch((err) => {
+        // Only a cancellation of the whole workflow gets here (deliverOne keeps everything else).
+        if (!isCancellation(err)) log.error('Delivery lane stopped', { integrationId, error: String(err) });
+      })
+      .finally(() => {
+        running.delete(integrationId);
+        dirty = true;
+      });
   }
 
   async function deliverOne(d: PlannedDelivery): Promise<void> {
