@@ -97,6 +97,8 @@ export const envSchema = z
     HUB_RETRY_MAX_INTERVAL: duration('10m'),
     HUB_RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(25),
     HUB_RETRY_MAX_TIME: duration('24h'),
+    /** One attempt's limit; unset: three connector timeouts (Stripe makes up to three calls) plus 5 s. */
+    HUB_ATTEMPT_TIMEOUT: duration('0'),
     HUB_ABANDON_AFTER: duration('7d'),
     HUB_REENGAGE_AFTER: duration('24h'),
     HUB_CHECK_IN_AFTER: durationList('1d,7d,14d,30d'),
@@ -183,7 +185,15 @@ export interface Config {
 }
 
 export interface HubConfig {
-  retry: { initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumAttempts: number; maximumTimeMs: number };
+  retry: {
+    initialIntervalMs: number;
+    backoffCoefficient: number;
+    maximumIntervalMs: number;
+    maximumAttempts: number;
+    maximumTimeMs: number;
+    /** How long one attempt may run: a worker that died mid-call is noticed after this. */
+    attemptTimeoutMs: number;
+  };
   abandonAfterMs: number;
   reengageAfterMs: number;
   checkInAfterMs: number[];
@@ -278,6 +288,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         maximumIntervalMs: env.HUB_RETRY_MAX_INTERVAL,
         maximumAttempts: env.HUB_RETRY_MAX_ATTEMPTS,
         maximumTimeMs: env.HUB_RETRY_MAX_TIME,
+        attemptTimeoutMs: env.HUB_ATTEMPT_TIMEOUT || 3 * env.CONNECTOR_TIMEOUT_MS + 5_000,
       },
       abandonAfterMs: env.HUB_ABANDON_AFTER,
       reengageAfterMs: env.HUB_REENGAGE_AFTER,

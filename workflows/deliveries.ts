@@ -18,8 +18,9 @@ export function deliverySummary(d: PlannedDelivery): string {
 export function runDelivery(d: PlannedDelivery, retry: HubSettings['retry']): Promise<DeliveryResult> {
   const { deliver } = proxyActivities<DeliveryActivities>({
     taskQueue: providerTaskQueue(d.provider),
-    // One attempt: the connector's own timeout (10 s by default) plus our two database writes.
-    startToCloseTimeout: '1 minute',
+    // One attempt: the connector's own timeouts plus our database writes. It is also how long a call
+    // in flight on a worker that died waits before it is retried elsewhere.
+    startToCloseTimeout: retry.attemptTimeoutMs,
     // The whole delivery, retries included: past this it is dead and waits for a replay.
     scheduleToCloseTimeout: retry.maximumTimeMs,
     retry: {

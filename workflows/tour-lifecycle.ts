@@ -102,7 +102,7 @@ export const HUB_PATCH = 'hub-deliveries-v3';
 /** Used only if loadTour predates hub settings (it never does in a v3 run); mirrors config defaults. */
 const DAY = 86_400_000;
 const FALLBACK_HUB_SETTINGS: HubSettings = {
-  retry: { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 600_000, maximumAttempts: 25, maximumTimeMs: DAY },
+  retry: { initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 600_000, maximumAttempts: 25, maximumTimeMs: DAY, attemptTimeoutMs: 35_000 },
   abandonAfterMs: 7 * DAY,
   reengageAfterMs: DAY,
   checkInAfterMs: [DAY, 7 * DAY, 14 * DAY, 30 * DAY],

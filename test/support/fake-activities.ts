@@ -16,7 +16,7 @@ export const FAKE_PERSON: HubPerson = { email: 'ava@example.com', firstName: 'Av
 
 /** Settings for tests: timers of seconds, retries of milliseconds. Override per test. */
 export const FAST_HUB: HubSettings = {
-  retry: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 400, maximumAttempts: 6, maximumTimeMs: 60_000 },
+  retry: { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 400, maximumAttempts: 6, maximumTimeMs: 60_000, attemptTimeoutMs: 10_000 },
   abandonAfterMs: 3_600_000,
   reengageAfterMs: 3_600_000,
   checkInAfterMs: [],
