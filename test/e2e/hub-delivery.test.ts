@@ -41,7 +41,7 @@ const WORKER_ENV = {
   HUB_RETRY_BACKOFF: '2',
   HUB_RETRY_MAX_INTERVAL: '1s',
   HUB_RETRY_MAX_ATTEMPTS: '100',
-  CONNECTOR_TIMEOUT_MS: '5000',
+  CONNECTOR_TIMEOUT_MS: '2000', // and so HUB_ATTEMPT_TIMEOUT 11 s: how long a call cut off by the SIGKILL waits
   // Google is an OAuth provider: the worker builds its session only when a client is configured. The
   // fake's token never expires, so this client is never called.
   GOOGLE_OAUTH_CLIENT_ID: 'fake-client-id',
