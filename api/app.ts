@@ -6,9 +6,10 @@ import { authenticate, type TokenVerifier } from './middleware/auth';
 import { errorHandler, unknownRoute } from './middleware/errors';
 import { createHealthRouter } from './routes/health';
 import { createIntegrationsRouter, type IntegrationsRouterDeps } from './routes/integrations';
+import { createNotificationsRouter } from './routes/notifications';
 import { createToursRouter } from './routes/tours';
 import { createProgressCache } from './progress-cache';
-import type { TourWorkflows } from './temporal';
+import type { DeliveryReplays, TourWorkflows } from './temporal';
 
 export interface AppDeps {
   /** Non-owner connection (RLS applies). */
@@ -16,7 +17,9 @@ export interface AppDeps {
   tours: TourWorkflows;
   verifier: TokenVerifier;
   logger: Logger;
-  integrations: Omit<IntegrationsRouterDeps, 'db'>;
+  /** Starts replays of dead deliveries: the integrations API's replay routes. */
+  replays: DeliveryReplays;
+  integrations: Omit<IntegrationsRouterDeps, 'db' | 'replays'>;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -36,12 +39,13 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(createHealthRouter(deps));
   app.use(express.json({ limit: '64kb', strict: true }));
-  const integrations = createIntegrationsRouter({ ...deps.integrations, db: deps.db });
+  const integrations = createIntegrationsRouter({ ...deps.integrations, db: deps.db, replays: deps.replays });
   // OAuth providers redirect browsers here without our bearer token; the signed state authenticates.
   app.use('/api/integrations', integrations.oauthCallback);
   app.use('/api', authenticate(deps.verifier));
   app.use('/api/tours', createToursRouter({ ...deps, cache: createProgressCache() }));
   app.use('/api/integrations', integrations.router);
+  app.use('/api/notifications', createNotificationsRouter(deps));
   app.use(unknownRoute);
   app.use(errorHandler(deps.logger));
   return app;

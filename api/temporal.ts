@@ -150,15 +150,20 @@ export interface DeliveryReplays {
 export function createDeliveryReplays(client: Client, config: Config): DeliveryReplays {
   return {
     async replay(deliveryId, summary) {
-      const handle = await client.workflow.start(replayDelivery, {
-        workflowId: replayWorkflowId(deliveryId),
-        taskQueue: config.temporal.taskQueue,
-        args: [{ deliveryId }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        staticSummary: summary,
-      });
-      return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+      try {
+        const handle = await client.workflow.start(replayDelivery, {
+          workflowId: replayWorkflowId(deliveryId),
+          taskQueue: config.temporal.taskQueue,
+          args: [{ deliveryId }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          staticSummary: summary,
+        });
+        return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+      } catch (err) {
+        // An unreachable server is a 503 temporal_unavailable for the API, and a plain message for the CLI.
+        throw translate(err);
+      }
     },
   };
 }

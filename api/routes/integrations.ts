@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { Router } from 'express';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import { createConnectorFactory, IntegrationUnavailable } from '../../activities/connector-factory';
 import type { OAuthTokens } from '../../connectors/contracts';
@@ -16,20 +17,30 @@ import {
   updateIntegration,
   type IntegrationRow,
   type IntegrationSettings,
+  type RouteSettings,
 } from '../../db/repositories/integrations';
+import { listDeliveries, type DeliveryListItem } from '../../db/repositories/deliveries';
+import { healthStats, listIntegrationHealth } from '../../db/repositories/health';
 import type { SecretBox } from '../../db/secrets';
 import { withTenant } from '../../db/tenant';
+import { routeOptions } from '../../domain/routes';
 import { requireAdmin } from '../middleware/auth';
 import { ApiError, notFound, parse, requireJsonBody } from '../middleware/errors';
 import { signOAuthState, verifyOAuthState } from '../oauth-state';
+import { REPLAY_BATCH_LIMIT, selectDeliveryReplay, selectIntegrationReplays, startReplays } from '../replays';
 import {
   createIntegrationBody,
+  deliveryParams,
   integrationParams,
+  listDeliveriesQuery,
   oauthCallbackQuery,
   oauthParams,
   oauthStartQuery,
+  replayIntegrationBody,
   updateIntegrationBody,
+  type RouteSettingsBody,
 } from '../schemas/integrations';
+import type { DeliveryReplays } from '../temporal';
 
 /** What the routes need from an OAuth provider (Google, Microsoft); built from config in cli/services.ts. */
 export interface OAuthClient {
@@ -47,7 +58,12 @@ export interface IntegrationsRouterDeps {
   oauthClients: Partial<Record<string, OAuthClient>>;
   publicUrl: string;
   connectorTimeoutMs: number;
+  /** Starts replays of dead deliveries (Temporal); a fake in route tests. */
+  replays: DeliveryReplays;
 }
+
+/** The seed's delivery target: an integration meets it when at least 95% of the last day's attempts succeeded. */
+export const SUCCESS_RATE_TARGET = 0.95;
 
 const refuseWrite = async (): Promise<never> => {
   throw new Error('a connection test never writes');
@@ -59,13 +75,31 @@ function mask(value: unknown): string {
   return typeof value === 'string' && value.length >= 12 ? `••••${value.slice(-4)}` : '••••';
 }
 
-function present(row: IntegrationRow, box: SecretBox, entry: ProviderEntry | undefined) {
+/** The organisation's zone: due dates and bookings fall in it unless the integration sets its own. */
+async function orgTimeZone(trx: Knex, orgId: string): Promise<string> {
+  const org = await trx('organizations').select('time_zone').where({ id: orgId }).first();
+  return org?.time_zone ?? 'UTC';
+}
+
+/** Stored overrides with `patch` applied: a value sets an override, null drops it (back to the default). */
+function mergeRoutes(stored: RouteSettings | undefined, patch: RouteSettingsBody | undefined): RouteSettings | undefined {
+  if (!patch) return stored;
+  const merged: Record<string, unknown> = { ...stored };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else if (value !== undefined) merged[key] = value;
+  }
+  return Object.keys(merged).length > 0 ? (merged as RouteSettings) : undefined;
+}
+
+function present(row: IntegrationRow, box: SecretBox, entry: ProviderEntry | undefined, timeZone: string) {
   let credentials: Record<string, string> = {};
   try {
     credentials = Object.fromEntries(Object.entries(openCredentials(box, row)).map(([k, v]) => [k, mask(v)]));
   } catch {
     credentials = { error: 'credentials cannot be decrypted with the current keyring' };
   }
+  const effective = routeOptions(row.settings, timeZone);
   return {
     id: row.id,
     provider: row.provider,
@@ -77,6 +111,19 @@ function present(row: IntegrationRow, box: SecretBox, entry: ProviderEntry | und
     field_mapping: row.settings.field_mapping ?? {},
     enabled_events: row.settings.enabled_events ?? [],
     time_zone: row.settings.time_zone ?? null,
+    /** What the routes will do: the overrides below over seed 001's defaults. */
+    routes: {
+      follow_up_task_days: effective.followUpTaskDays,
+      abandoned_task_days: effective.abandonedTaskDays,
+      consultation_days_after: effective.consultationDaysAfter,
+      consultation_hour: effective.consultationHour,
+      consultation_minutes: effective.consultationMinutes,
+      check_in_hour: effective.checkInHour,
+      check_in_minutes: effective.checkInMinutes,
+      sms_welcome_enabled: effective.smsWelcomeEnabled,
+      time_zone: effective.timeZone,
+    },
+    route_overrides: row.settings.routes ?? {},
     credentials,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -123,8 +170,66 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
   });
 
   router.get('/', async (req, res) => {
-    const rows = await withTenant(deps.db, req.auth!, (trx) => listIntegrations(trx));
-    res.json({ integrations: rows.map((r) => present(r, deps.box, deps.registry.get(r.provider))), total: rows.length });
+    const auth = req.auth!;
+    const { rows, timeZone } = await withTenant(deps.db, auth, async (trx) => ({ rows: await listIntegrations(trx), timeZone: await orgTimeZone(trx, auth.orgId) }));
+    res.json({ integrations: rows.map((r) => present(r, deps.box, deps.registry.get(r.provider), timeZone)), total: rows.length });
+  });
+
+  // Registered before '/:id' so "deliveries" and "health" are never read as integration ids.
+  router.get('/deliveries', async (req, res) => {
+    const query = parse(listDeliveriesQuery, req.query, 'query');
+    const rows = await withTenant(deps.db, req.auth!, (trx) =>
+      listDeliveries(trx, {
+        limit: query.limit + 1,
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.integration_id ? { integrationId: query.integration_id } : {}),
+        ...(query.event_type ? { eventType: query.event_type } : {}),
+        ...(query.cursor ? { after: query.cursor } : {}),
+      }),
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    res.json({
+      deliveries: page.map(presentDelivery),
+      next_cursor: rows.length > query.limit && last ? Buffer.from(JSON.stringify({ t: last.position, i: last.id })).toString('base64url') : null,
+    });
+  });
+
+  router.post('/deliveries/:id/replay', async (req, res) => {
+    const { id } = parse(deliveryParams, req.params, 'path');
+    const candidate = await withTenant(deps.db, req.auth!, (trx) => selectDeliveryReplay(trx, id));
+    const { started } = await startReplays(deps.replays, [candidate]);
+    res.status(202).json({ replay: { delivery_id: started[0]!.delivery_id, workflow_id: started[0]!.workflow_id } });
+  });
+
+  router.get('/health', async (req, res) => {
+    const { rows, stats } = await withTenant(deps.db, req.auth!, async (trx) => {
+      const found = await listIntegrationHealth(trx);
+      return { rows: found, stats: await healthStats(trx, found.map((r) => r.id)) };
+    });
+    res.json({
+      target: { success_rate_last_day: SUCCESS_RATE_TARGET },
+      integrations: rows.map((r) => {
+        const s = stats.get(r.id)!;
+        return {
+          id: r.id,
+          provider: r.provider,
+          type: r.type,
+          health: r.health,
+          health_changed_at: r.health_changed_at,
+          success_rate_last_hour: s.lastHour.successRate,
+          success_rate_last_day: s.lastDay.successRate,
+          p95_ms_last_hour: roundMs(s.lastHour.p95Ms),
+          p95_ms_last_day: roundMs(s.lastDay.p95Ms),
+          attempts_last_hour: s.lastHour.attempts,
+          attempts_last_day: s.lastDay.attempts,
+          dead: s.dead,
+          pending: s.pending,
+          oldest_pending_at: s.oldestPendingAt,
+          meets_target: s.lastDay.successRate === null ? null : s.lastDay.successRate >= SUCCESS_RATE_TARGET,
+        };
+      }),
+    });
   });
 
   router.post('/', requireJsonBody, async (req, res) => {
@@ -138,9 +243,10 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
     const credentials = checkAgainst(entry.credentialsSchema, body.credentials, 'invalid_credentials');
     const providerSettings = checkAgainst(entry.settingsSchema, body.settings ?? {}, 'invalid_settings');
     const auth = req.auth!;
-    const row = await withTenant(deps.db, auth, async (trx) => {
+    const routes = mergeRoutes(undefined, body.routes);
+    const { row, timeZone } = await withTenant(deps.db, auth, async (trx) => {
       try {
-        return await insertIntegration(trx, deps.box, {
+        const inserted = await insertIntegration(trx, deps.box, {
           id: crypto.randomUUID(),
           organizationId: auth.orgId,
           type: entry.category,
@@ -150,10 +256,12 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
             field_mapping: body.field_mapping ?? {},
             enabled_events: body.enabled_events ?? [],
             ...(body.time_zone ? { time_zone: body.time_zone } : {}),
+            ...(routes ? { routes } : {}),
           },
           credentials,
           isActive: body.is_active ?? true,
         });
+        return { row: inserted, timeZone: await orgTimeZone(trx, auth.orgId) };
       } catch (err) {
         if ((err as { code?: string }).code === '23505') {
           throw new ApiError(409, 'integration_exists', `This organisation already has a ${entry.displayName} integration`);
@@ -161,20 +269,22 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
         throw err;
       }
     });
-    res.status(201).json({ integration: present(row, deps.box, entry) });
+    res.status(201).json({ integration: present(row, deps.box, entry, timeZone) });
   });
 
   router.get('/:id', async (req, res) => {
     const { id } = parse(integrationParams, req.params, 'path');
-    const row = await withTenant(deps.db, req.auth!, (trx) => findIntegration(trx, id));
+    const auth = req.auth!;
+    const { row, timeZone } = await withTenant(deps.db, auth, async (trx) => ({ row: await findIntegration(trx, id), timeZone: await orgTimeZone(trx, auth.orgId) }));
     if (!row) throw notFound('Integration', { integration_id: id });
-    res.json({ integration: present(row, deps.box, deps.registry.get(row.provider)) });
+    res.json({ integration: present(row, deps.box, deps.registry.get(row.provider), timeZone) });
   });
 
   router.patch('/:id', requireJsonBody, async (req, res) => {
     const { id } = parse(integrationParams, req.params, 'path');
     const body = parse(updateIntegrationBody, req.body ?? {}, 'body');
-    const updated = await withTenant(deps.db, req.auth!, async (trx) => {
+    const auth = req.auth!;
+    const { updated, timeZone } = await withTenant(deps.db, auth, async (trx) => {
       const row = await findIntegration(trx, id);
       if (!row) throw notFound('Integration', { integration_id: id });
       const entry = providerOr422(row.provider);
@@ -189,23 +299,50 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
         enabled_events: body.enabled_events ?? row.settings.enabled_events ?? [],
         ...((body.time_zone ?? row.settings.time_zone) ? { time_zone: body.time_zone ?? row.settings.time_zone } : {}),
       };
-      return updateIntegration(trx, deps.box, row, {
+      const routes = mergeRoutes(row.settings.routes, body.routes);
+      if (routes) settings.routes = routes;
+      const saved = await updateIntegration(trx, deps.box, row, {
         settings,
         ...(body.credentials ? { credentials: checkAgainst(entry.credentialsSchema, body.credentials, 'invalid_credentials') } : {}),
         ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
       });
+      return { updated: saved, timeZone: await orgTimeZone(trx, auth.orgId) };
     });
-    res.json({ integration: present(updated, deps.box, deps.registry.get(updated.provider)) });
+    res.json({ integration: present(updated, deps.box, deps.registry.get(updated.provider), timeZone) });
   });
 
   router.post('/:id/disable', async (req, res) => {
     const { id } = parse(integrationParams, req.params, 'path');
-    const updated = await withTenant(deps.db, req.auth!, async (trx) => {
+    const auth = req.auth!;
+    const { updated, timeZone } = await withTenant(deps.db, auth, async (trx) => {
       const row = await findIntegration(trx, id);
       if (!row) throw notFound('Integration', { integration_id: id });
-      return updateIntegration(trx, deps.box, row, { isActive: false });
+      return { updated: await updateIntegration(trx, deps.box, row, { isActive: false }), timeZone: await orgTimeZone(trx, auth.orgId) };
     });
-    res.json({ integration: present(updated, deps.box, deps.registry.get(updated.provider)) });
+    res.json({ integration: present(updated, deps.box, deps.registry.get(updated.provider), timeZone) });
+  });
+
+  router.post('/:id/replay', requireJsonBody, async (req, res) => {
+    const { id } = parse(integrationParams, req.params, 'path');
+    parse(replayIntegrationBody, req.body ?? {}, 'body');
+    const selection = await withTenant(deps.db, req.auth!, (trx) => selectIntegrationReplays(trx, id, REPLAY_BATCH_LIMIT));
+    const { started, failed } = await startReplays(deps.replays, selection.candidates);
+    const left = selection.deadTotal - selection.candidates.length - selection.notReplayable.length;
+    res.status(202).json({
+      integration_id: id,
+      status: 'dead',
+      replays: started.map((r) => ({ delivery_id: r.delivery_id, workflow_id: r.workflow_id })),
+      count: started.length,
+      limit: REPLAY_BATCH_LIMIT,
+      dead_total: selection.deadTotal,
+      remaining: left,
+      not_replayable: selection.notReplayable,
+      failed,
+      message:
+        left > 0
+          ? `Started ${started.length} replays, the oldest first; at most ${REPLAY_BATCH_LIMIT} start per call, so ${left} dead deliveries remain: call again once these have run`
+          : `Started ${started.length} replays (at most ${REPLAY_BATCH_LIMIT} per call)`,
+    });
   });
 
   router.delete('/:id', async (req, res) => {
@@ -291,11 +428,12 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
     }
     const credentials = checkAgainst(entry.credentialsSchema, tokens, 'invalid_credentials');
     const tenant = { orgId: state.orgId, userId: state.userId, role: 'admin' as const };
-    const { row, created } = await withTenant(deps.db, tenant, async (trx) => {
+    const { row, created, timeZone } = await withTenant(deps.db, tenant, async (trx) => {
+      const timeZone = await orgTimeZone(trx, state.orgId);
       const existing = await trx('organization_integrations').select('id').where({ type: entry.category, provider: entry.id }).first();
       if (existing) {
         const current = (await findIntegration(trx, existing.id))!;
-        return { row: await updateIntegration(trx, deps.box, current, { credentials, isActive: true }), created: false };
+        return { row: await updateIntegration(trx, deps.box, current, { credentials, isActive: true }), created: false, timeZone };
       }
       return {
         row: await insertIntegration(trx, deps.box, {
@@ -308,10 +446,33 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
           isActive: true,
         }),
         created: true,
+        timeZone,
       };
     });
-    res.status(created ? 201 : 200).json({ integration: present(row, deps.box, entry) });
+    res.status(created ? 201 : 200).json({ integration: present(row, deps.box, entry, timeZone) });
   });
 
   return { router, oauthCallback };
+}
+
+const roundMs = (ms: number | null) => (ms === null ? null : Math.round(ms));
+
+/** The listing's shape: what and where, never the payload or the sealed call (they name a person). */
+function presentDelivery(d: DeliveryListItem) {
+  return {
+    id: d.id,
+    integration_id: d.integration_id,
+    provider: d.provider,
+    event_id: d.event_id,
+    event_type: d.event_type,
+    action: d.action,
+    idempotency_key: d.idempotency_key,
+    status: d.status,
+    attempts: d.attempts,
+    last_error: d.last_error,
+    created_at: d.created_at,
+    updated_at: d.updated_at,
+    delivered_at: d.delivered_at,
+    workflow_id: d.workflow_id,
+  };
 }

@@ -240,7 +240,7 @@ export async function listDeadCandidates(db: Knex, integrationId: string, limit:
       .where({ 'd.integration_id': integrationId, 'd.status': 'dead' })
       .orderBy([{ column: 'd.created_at', order: 'asc' }, { column: 'd.id', order: 'asc' }])
       .limit(limit),
-    db('integration_deliveries').where({ integration_id: integrationId, status: 'dead' }).count<{ n: string }[]>({ n: '*' }),
+    db('integration_deliveries').where({ integration_id: integrationId, status: 'dead' }).count<{ n: number | string }[]>({ n: '*' }),
   ]);
   return { rows, total: Number(count!.n) };
 }

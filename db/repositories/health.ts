@@ -110,3 +110,18 @@ export async function assessHealth(db: Knex, integration: { id: string; organiza
     return { to, stats };
   });
 }
+
+/** An integration as the health report names it. `db` may be a tenant transaction. */
+export interface IntegrationHealthRow {
+  id: string;
+  provider: string;
+  type: string;
+  health: 'healthy' | 'degraded' | 'disabled';
+  health_changed_at: Date | null;
+}
+
+export async function listIntegrationHealth(db: Knex): Promise<IntegrationHealthRow[]> {
+  return db('organization_integrations')
+    .select('id', 'provider', 'type', 'health', 'health_changed_at')
+    .orderBy([{ column: 'type' }, { column: 'provider' }, { column: 'id' }]);
+}

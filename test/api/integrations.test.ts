@@ -145,6 +145,89 @@ describe('integrations API', () => {
     expectError(await createFake(admin, { enabled_events: ['tour_exploded'] }), 400, 'validation_error');
   });
 
+  it('accepts every routable event in enabled_events and refuses the step events that are never routed', async () => {
+    const fresh = await createOrg(stack.ownerDb);
+    const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    const all = ['tour_started', 'tour_completed', 'tour_abandoned', 'feedback_submitted', 're_engagement_due', 'check_in_due'];
+    const created = await createFake(token, { enabled_events: all });
+    expect(created.status).toBe(201);
+    expect(created.body.integration.enabled_events).toEqual(all);
+    for (const never of ['step_completed', 'step_skipped']) {
+      const res = await createFake(token, { enabled_events: ['tour_completed', never] });
+      expectError(res, 400, 'validation_error');
+      expect(res.body.error.details.issues[0].path).toBe('enabled_events.1');
+    }
+  });
+
+  describe('routes', () => {
+    const DEFAULTS = {
+      follow_up_task_days: 7,
+      abandoned_task_days: 2,
+      consultation_days_after: 3,
+      consultation_hour: 14,
+      consultation_minutes: 60,
+      check_in_hour: 10,
+      check_in_minutes: 30,
+      sms_welcome_enabled: false,
+    };
+
+    async function freshAdmin(timeZone?: string) {
+      const fresh = await createOrg(stack.ownerDb);
+      if (timeZone) await stack.ownerDb('organizations').where({ id: fresh.orgId }).update({ time_zone: timeZone });
+      return tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    }
+
+    it('shows seed 001\'s defaults in the organisation\'s zone when nothing is overridden', async () => {
+      const token = await freshAdmin('Europe/Lisbon');
+      const created = await createFake(token, { time_zone: undefined });
+      expect(created.body.integration.routes).toEqual({ ...DEFAULTS, time_zone: 'Europe/Lisbon' });
+      expect(created.body.integration.route_overrides).toEqual({});
+    });
+
+    it('stores overrides on create, merges them on PATCH (null goes back to the default) and shows the effective routes', async () => {
+      const token = await freshAdmin();
+      const created = await createFake(token, { routes: { follow_up_task_days: 3, sms_welcome_enabled: true, consultation_minutes: 90 } });
+      expect(created.status).toBe(201);
+      const id = created.body.integration.id;
+      expect(created.body.integration.routes).toEqual({ ...DEFAULTS, follow_up_task_days: 3, sms_welcome_enabled: true, consultation_minutes: 90, time_zone: 'America/New_York' });
+      expect(created.body.integration.route_overrides).toEqual({ follow_up_task_days: 3, sms_welcome_enabled: true, consultation_minutes: 90 });
+
+      const patched = await api()
+        .patch(`/api/integrations/${id}`)
+        .set('Authorization', `Bearer ${token}`)
+        .send({ routes: { follow_up_task_days: null, consultation_hour: 9 } });
+      expect(patched.status).toBe(200);
+      expect(patched.body.integration.routes).toEqual({ ...DEFAULTS, consultation_hour: 9, sms_welcome_enabled: true, consultation_minutes: 90, time_zone: 'America/New_York' });
+      expect(patched.body.integration.route_overrides).toEqual({ consultation_hour: 9, sms_welcome_enabled: true, consultation_minutes: 90 });
+
+      // Another field's PATCH leaves the routes alone; the read shows the same.
+      await api().patch(`/api/integrations/${id}`).set('Authorization', `Bearer ${token}`).send({ field_mapping: { tour_name: 'cf_tour' } }).expect(200);
+      const read = await api().get(`/api/integrations/${id}`).set('Authorization', `Bearer ${token}`);
+      expect(read.body.integration.route_overrides).toEqual({ consultation_hour: 9, sms_welcome_enabled: true, consultation_minutes: 90 });
+      const stored = await stack.ownerDb('organization_integrations').where({ id }).first('settings');
+      expect(stored.settings.routes).toEqual({ consultation_hour: 9, sms_welcome_enabled: true, consultation_minutes: 90 });
+    });
+
+    const bad: [string, Record<string, unknown>][] = [
+      ['days above 365', { follow_up_task_days: 366 }],
+      ['negative days', { abandoned_task_days: -1 }],
+      ['fractional days', { consultation_days_after: 1.5 }],
+      ['hour 24', { consultation_hour: 24 }],
+      ['minutes below 5', { consultation_minutes: 4 }],
+      ['minutes above 480', { check_in_minutes: 481 }],
+      ['a string boolean', { sms_welcome_enabled: 'yes' }],
+      ['an unknown field', { reminder_days: 1 }],
+    ];
+    it.each(bad)('refuses %s with 400 on create and PATCH', async (_name, routes) => {
+      const token = await freshAdmin();
+      const res = await createFake(token, { routes });
+      expectError(res, 400, 'validation_error');
+      expect(res.body.error.details.issues[0].path).toMatch(/^routes/);
+      const id = (await createFake(token)).body.integration.id;
+      expectError(await api().patch(`/api/integrations/${id}`).set('Authorization', `Bearer ${token}`).send({ routes }), 400, 'validation_error');
+    });
+  });
+
   it('refuses a non-admin with 403 and keeps other organisations\' integrations out of reach', async () => {
     const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
     expectError(await createFake(member), 403, 'admin_required');

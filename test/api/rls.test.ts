@@ -126,4 +126,16 @@ describe('row-level security', () => {
     const outsider = await withTenant(stack.appDb, as(orgB, 'admin'), (trx) => trx('organization_integrations').where({ id: integration.id }));
     expect([member.length, admin.length, outsider.length]).toEqual([0, 1, 0]);
   });
+
+  it('shows outbound events only to their organisation\'s admins, and lets the API write none', async () => {
+    const [event] = await stack.ownerDb('outbound_events')
+      .insert({ organization_id: orgA.orgId, event_type: 'integration.degraded', payload: JSON.stringify({ provider: 'tave' }) })
+      .returning('id');
+    const seenBy = (tenant: Tenant) => withTenant(stack.appDb, tenant, (trx) => trx('outbound_events').where({ id: event.id }));
+    const [member, admin, outsider] = await Promise.all([seenBy(as(orgA, 'member')), seenBy(as(orgA, 'admin')), seenBy(as(orgB, 'admin'))]);
+    expect([member.length, admin.length, outsider.length]).toEqual([0, 1, 0]);
+    await expect(
+      withTenant(stack.appDb, as(orgA, 'admin'), (trx) => trx('outbound_events').insert({ organization_id: orgA.orgId, event_type: 'integration.recovered' })),
+    ).rejects.toThrow(/permission denied/);
+  });
 });

@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
 import { createTokenVerifier, signToken } from '../../api/middleware/auth';
-import { createTourWorkflows, type TourWorkflows } from '../../api/temporal';
+import { createDeliveryReplays, createTourWorkflows, type DeliveryReplays, type TourWorkflows } from '../../api/temporal';
 import { appDatabaseUrl, loadConfig, type Config } from '../../config';
 import { createDb, type Db } from '../../db/knex';
 import type { OAuthClient } from '../../api/routes/integrations';
@@ -63,6 +63,8 @@ export interface Stack {
   appDb: Db;
   client: Client;
   tours: TourWorkflows;
+  /** What the API's replay routes start replays with: the real one unless the suite passed its own. */
+  replays: DeliveryReplays;
   worker: Worker | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -83,7 +85,14 @@ export function quietRuntime(): void {
 
 /** The real API and (optionally) an in-process worker against the shared servers; close() releases all. */
 export async function startStack(
-  opts: { worker?: boolean; config?: Record<string, string>; box?: SecretBox; registry?: Registry; oauthClients?: Partial<Record<string, OAuthClient>> } = {},
+  opts: {
+    worker?: boolean;
+    config?: Record<string, string>;
+    box?: SecretBox;
+    registry?: Registry;
+    oauthClients?: Partial<Record<string, OAuthClient>>;
+    replays?: DeliveryReplays;
+  } = {},
 ): Promise<Stack> {
   const config = testConfig(opts.config);
   const ownerDb = createDb(config.database.url!, { poolMax: 5 });
@@ -91,9 +100,11 @@ export async function startStack(
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const tours = createTourWorkflows(client, config);
+  const replays = opts.replays ?? createDeliveryReplays(client, config);
   const app = createApp({
     db: appDb,
     tours,
+    replays,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }),
     logger: pino({ level: 'silent' }),
     integrations: {
@@ -114,6 +125,7 @@ export async function startStack(
     appDb,
     client,
     tours,
+    replays,
     worker: undefined,
     async startWorker() {
       quietRuntime();
