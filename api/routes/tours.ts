@@ -17,7 +17,7 @@ import { tourWorkflowId } from '../../workflows/search-attributes';
 import { TOUR_NOT_FOUND, type AdvanceTourArgs, type TourUpdateResult } from '../../workflows/tour-lifecycle';
 import { ApiError, notFound, parse, requireJsonBody } from '../middleware/errors';
 import type { ProgressCache } from '../progress-cache';
-import { idParams, listToursQuery, progressParams, startTourBody, updateProgressBody } from '../schemas/tours';
+import { COMPLETING_ACTIONS, idParams, listToursQuery, progressParams, startTourBody, updateProgressBody } from '../schemas/tours';
 import { TourRejection, type TourWorkflows } from '../temporal';
 import { currentStep, presentProgress, presentStep, presentTour, remainingSeconds } from '../views';
 
@@ -123,6 +123,12 @@ export function createToursRouter(deps: ToursRouterDeps): Router {
   router.put('/progress/:progressId', requireJsonBody, async (req, res) => {
     const { progressId } = parse(progressParams, req.params, 'path');
     const body = parse(updateProgressBody, req.body ?? {}, 'body');
+    if (body.subscription_interest && !(COMPLETING_ACTIONS as readonly string[]).includes(body.action)) {
+      throw new ApiError(422, 'subscription_interest_without_completion', 'A subscription interest comes with the move that completes the tour (complete_tour or next_step)', {
+        action: body.action,
+        allowed_actions: COMPLETING_ACTIONS,
+      });
+    }
     const auth = req.auth!;
     const { known, row, steps } = await lookUpProgress(auth, progressId);
     if (known.userId !== auth.userId) {
@@ -135,6 +141,7 @@ export function createToursRouter(deps: ToursRouterDeps): Router {
       ...(body.step_key !== undefined ? { stepKey: body.step_key } : {}),
       ...(body.interaction_time_ms !== undefined ? { interactionTimeMs: body.interaction_time_ms } : {}),
       ...(body.expected_version !== undefined ? { expectedVersion: body.expected_version } : {}),
+      ...(body.subscription_interest ? { subscriptionInterest: { plan: body.subscription_interest.plan } } : {}),
       ...(body.user_feedback
         ? {
             feedback: {

@@ -48,6 +48,11 @@ export const updateProgressBody = z.strictObject({
     .optional(),
   /** The progress version the client last saw; a stale one gets 409 with the current progress. */
   expected_version: z.number().int().min(0).optional(),
+  /** The couple wants a paid plan: the payment integration records it when this move completes the tour. */
+  subscription_interest: z.strictObject({ plan: z.string().trim().min(1).max(50) }).optional(),
 });
+
+/** The moves that can complete a tour, and so the only ones that may carry a subscription interest. */
+export const COMPLETING_ACTIONS = ['complete_tour', 'next_step'] as const;
 
 export type UpdateProgressBody = z.infer<typeof updateProgressBody>;

@@ -4,7 +4,9 @@ import pino from 'pino';
 import { createApp } from '../../api/app';
 import { createTokenVerifier } from '../../api/middleware/auth';
 import { registry } from '../../connectors/registry';
+import type { TourWorkflows } from '../../api/temporal';
 import { tourWorkflowId } from '../../workflows/search-attributes';
+import type { AdvanceTourArgs } from '../../workflows/tour-lifecycle';
 import { TEST_JWT_SECRET } from '../support/constants';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
 
@@ -174,6 +176,11 @@ describe('tours API', () => {
       ['a step index that is not the current step', (r) => r.send({ action: 'next_step', step_index: 0 }), 409, 'step_mismatch'],
       ['an unknown step key', (r) => r.send({ action: 'next_step', step_key: 'nope' }), 422, 'unknown_step_key'],
       ['a stale expected version', (r) => r.send({ action: 'next_step', expected_version: 1 }), 409, 'version_conflict'],
+      ['a subscription interest on a skip', (r) => r.send({ action: 'skip_step', subscription_interest: { plan: 'premium' } }), 422, 'subscription_interest_without_completion'],
+      ['a subscription interest on an abandonment', (r) => r.send({ action: 'abandon_tour', subscription_interest: { plan: 'premium' } }), 422, 'subscription_interest_without_completion'],
+      ['an empty subscription plan', (r) => r.send({ action: 'complete_tour', subscription_interest: { plan: ' ' } }), 400, 'validation_error'],
+      ['a subscription plan of 51 characters', (r) => r.send({ action: 'complete_tour', subscription_interest: { plan: 'p'.repeat(51) } }), 400, 'validation_error'],
+      ['an unknown field in the subscription interest', (r) => r.send({ action: 'complete_tour', subscription_interest: { plan: 'premium', price: 10 } }), 400, 'validation_error'],
     ];
 
     it.each(cases)('%s', async (_name, send, status, code) => {
@@ -292,6 +299,7 @@ describe('tours API', () => {
     const other = createApp({
       db: stack.appDb,
       tours: stack.tours,
+      replays: stack.replays,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
       logger: pino({ level: 'silent' }),
       integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000 },
@@ -305,6 +313,34 @@ describe('tours API', () => {
     const next = await put(progressId, token, { action: 'next_step' });
     expect(next.status).toBe(200);
     expect(next.body.progress).toMatchObject({ status: 'in_progress', current_step_index: 1 });
+  });
+
+  it('passes a subscription interest on the completing move to the tour workflow', async () => {
+    const sent: AdvanceTourArgs[] = [];
+    const recording: TourWorkflows = {
+      ...stack.tours,
+      advance(key, args, summary, opts) {
+        sent.push(args);
+        return stack.tours.advance(key, args, summary, opts);
+      },
+    };
+    const app = createApp({
+      db: stack.appDb,
+      tours: recording,
+      replays: stack.replays,
+      verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
+      logger: pino({ level: 'silent' }),
+      integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000 },
+    });
+    const org = await createOrg(stack.ownerDb, { steps: 2 });
+    const token = await memberToken(org);
+    const progressId = await startTour(org, token);
+    const move = (body: object) => request(app).put(`/api/tours/progress/${progressId}`).set('Authorization', `Bearer ${token}`).send(body);
+    await move({ action: 'next_step' }).expect(200);
+    const done = await move({ action: 'next_step', subscription_interest: { plan: 'premium' } });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ tour_completed: true, progress: { status: 'completed' } });
+    expect(sent.map((a) => a.subscriptionInterest)).toEqual([undefined, { plan: 'premium' }]);
   });
 
   it('serves health and readiness without a token', async () => {
