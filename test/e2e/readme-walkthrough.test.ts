@@ -96,7 +96,8 @@ describe('the README walkthrough on a fresh `tourhub dev`', () => {
     expect(run.stdout).toContain('"tour_completed":true');
     expect(run.stdout).toContain('"celebration_trigger":true');
     expect(run.stdout).toContain('"code":"tour_already_finished"');
-    expect(run.stdout).toMatch(/Completed\s+tour:0e0d0000-0000-4000-8000-000000000001:c0000000-0000-4000-8000-000000000001:d0000000-0000-4000-8000-000000000001/);
+    // The tour is completed; its run stays Running while the check-in series is booked.
+    expect(run.stdout).toMatch(/Running\s+tour:0e0d0000-0000-4000-8000-000000000001:c0000000-0000-4000-8000-000000000001:d0000000-0000-4000-8000-000000000001/);
 
     // Ctrl-C stops every child: the API, Postgres and Temporal ports all close.
     expect(await stopDev(dev)).toBe(0);
