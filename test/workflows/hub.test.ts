@@ -6,7 +6,7 @@ import type { HubSettings } from '../../activities';
 import type { DeliveryInput, DeliveryResult } from '../../activities/deliver';
 import { createTourWorkflows, type TourWorkflows } from '../../api/temporal';
 import type { HubCategory } from '../../domain/routes';
-import type { TourShape } from '../../domain/tour-state';
+import type { TourShape, TourState } from '../../domain/tour-state';
 import { replayDelivery } from '../../workflows/delivery-replay';
 import { tourWorkflowId } from '../../workflows/search-attributes';
 import { providerTaskQueue } from '../../workflows/task-queues';
@@ -70,11 +70,11 @@ interface Hub {
  * whose `deliver` records every attempt and behaves as the test says (fail, go down, reject).
  */
 async function withHub<T>(
-  opts: { shape: TourShape; integrations: FakeIntegration[]; hub?: Partial<HubSettings> },
+  opts: { shape: TourShape; integrations: FakeIntegration[]; hub?: Partial<HubSettings>; stored?: TourState },
   fn: (hub: Hub) => Promise<T>,
 ): Promise<T> {
   const config = testConfig();
-  const fake = fakeActivities(opts.shape, { integrations: opts.integrations, ...(opts.hub ? { hub: opts.hub } : {}) });
+  const fake = fakeActivities(opts.shape, { integrations: opts.integrations, ...(opts.hub ? { hub: opts.hub } : {}), ...(opts.stored ? { stored: opts.stored } : {}) });
   const received: Received[] = [];
   const behaviours = new Map<string, Behaviour>();
   const providers = [...new Set(opts.integrations.map((i) => i.provider))];
@@ -343,6 +343,31 @@ describe('the hub in the tour workflow', () => {
       await eventually(() => runs >= 2 || (void temporal.client.workflow.count(`WorkflowId = '${workflowId}'`).then((c) => (runs = c.count)), false), 10_000, 'a second run');
       const state = await temporal.client.workflow.getHandle(workflowId).query(tourStateQuery);
       expect(state).toMatchObject({ status: 'completed' });
+    });
+  }, 60_000);
+
+  it('re-created from Postgres, a run does not re-book an old completion\'s check-ins, nor abandon the tour under the move that woke it', async () => {
+    const s = shape(3);
+    const [crm] = integrations(['crm']);
+    const k = keyOf(s);
+    const longAgo = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const stored = (status: 'completed' | 'in_progress'): TourState => ({
+      progressId: crypto.randomUUID(), orgId: k.orgId, userId: k.userId, tourId: s.tourId, status, currentStepIndex: status === 'completed' ? 2 : 1,
+      completedSteps: status === 'completed' ? [0, 1, 2] : [0], skippedSteps: [], totalSteps: 3, version: 5, startedAt: longAgo,
+      completedAt: status === 'completed' ? longAgo : null, lastInteractionAt: longAgo, totalTimeMs: 0, feedback: {}, deviceType: null, viewportSize: null,
+    });
+    // Check-ins of 1 s: were an old completion's series re-booked, all four would fire at once.
+    await withHub({ shape: s, integrations: [crm!], stored: stored('completed'), hub: { checkInAfterMs: [1_000, 2_000, 3_000, 4_000], checkInLeadMs: 0 } }, async (hub) => {
+      const restarted = await hub.tours.start(k, { restart: true }, 'test');
+      expect(restarted.state).toMatchObject({ status: 'in_progress', version: 6 });
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(hub.received.filter((r) => r.eventType === 'check_in_due')).toEqual([]);
+    });
+    // An active tour idle for 40 days (longer than its inactivity period): the move that re-creates its run lands.
+    const k2 = { ...k, userId: crypto.randomUUID() };
+    await withHub({ shape: s, integrations: [crm!], stored: { ...stored('in_progress'), userId: k2.userId }, hub: { abandonAfterMs: 7 * 86_400_000 } }, async (hub) => {
+      const moved = await hub.tours.advance(k2, { action: 'next_step' }, 'test');
+      expect(moved.state).toMatchObject({ status: 'in_progress', currentStepIndex: 2, version: 6 });
     });
   }, 60_000);
 });
