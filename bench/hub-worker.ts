@@ -1,0 +1,80 @@
+/**
+ * The worker process of bench/hub.ts (not a tool of its own): what `tourhub worker` runs (the tour
+ * worker from worker.ts createWorker, one rate-limited provider worker per registry entry from
+ * createProviderWorkers, wired as cli/services.ts startWorker wires them), plus the bare hub workflow's
+ * worker. Configured by the environment the benchmark sets (the usual config variables, with prebuilt
+ * workflow bundles), and two variables of its own:
+ *   BENCH_HUB_PROVIDER_RATE   when set, every provider queue's rate (activities/s) instead of the
+ *                             registry's published one: the benchmark's "raised rates" rows
+ *   BENCH_HUB_BARE_BUNDLE     the bundled bench/bare-hub-workflow.ts, served on BENCH_HUB_BARE_QUEUE
+ * Prints "hub worker polling" once every worker runs; SIGINT or SIGTERM stops them and exits.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createConnectorFactory } from '../activities/connector-factory';
+import { oauthClients } from '../cli/oauth-clients';
+import { loadConfig, ownerDatabaseUrl } from '../config';
+import { createRegistry, registry as productRegistry } from '../connectors/registry';
+import { createDb } from '../db/knex';
+import { pgDeliveryGuard } from '../db/repositories/deliveries';
+import { resolveSecretBox } from '../cli/runtime';
+import { createProviderWorkers, createWorker, installRuntime } from '../worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const rate = process.env.BENCH_HUB_PROVIDER_RATE ? Number(process.env.BENCH_HUB_PROVIDER_RATE) : undefined;
+  if (rate !== undefined && !(rate > 0)) throw new Error(`BENCH_HUB_PROVIDER_RATE must be a positive number, got ${process.env.BENCH_HUB_PROVIDER_RATE}`);
+  const bareBundle = process.env.BENCH_HUB_BARE_BUNDLE;
+  const bareQueue = process.env.BENCH_HUB_BARE_QUEUE ?? 'bench-bare-hub';
+  if (!config.temporal.workflowBundle || !bareBundle) throw new Error('TOURHUB_WORKFLOW_BUNDLE and BENCH_HUB_BARE_BUNDLE must be set (bench/hub.ts sets them)');
+
+  installRuntime(config.logLevel);
+  const box = resolveSecretBox(config, { create: false });
+  const registry = rate === undefined ? productRegistry : createRegistry([...productRegistry.values()].map((e) => ({ ...e, ratePerSecond: rate })));
+  const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-bench-worker' });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const tourWorker = await createWorker({ config, db, box, connection, workflowBundle: { codePath: config.temporal.workflowBundle } });
+  const clients = oauthClients(config);
+  const providers = await createProviderWorkers({
+    config,
+    db,
+    connection,
+    registry,
+    connectors: createConnectorFactory({
+      db,
+      box,
+      registry,
+      timeoutMs: config.connectors.timeoutMs,
+      refreshGrants: Object.fromEntries(Object.entries(clients).map(([id, c]) => [id, c!.refreshGrant])),
+      guardFor: (row) => pgDeliveryGuard(db, row),
+    }),
+  });
+  const bare = await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: bareQueue, workflowBundle: { codePath: bareBundle } });
+  const all = [tourWorker, ...providers, bare];
+  const running = all.map((w) => w.run());
+  let failed = false;
+  for (const r of running) {
+    r.catch((err: unknown) => {
+      failed = true;
+      process.stderr.write(`a worker stopped with an error: ${(err as Error).stack ?? String(err)}\n`);
+    });
+  }
+  const rates = [...registry.values()].map((e) => `${e.id}=${e.ratePerSecond}/s`).join(' ');
+  process.stdout.write(`hub worker polling (${providers.length} provider queues: ${rates})\n`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.all(running.map((r) => r.catch(() => undefined)));
+      await connection.close();
+      await db.destroy();
+      process.exit(failed ? 1 : 0);
+    })());
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench hub worker could not start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
