@@ -25,6 +25,9 @@ export interface DeliveryResult {
   alreadyDelivered: boolean;
 }
 
+/** Must stay well under the heartbeat timeout the workflows set (workflows/deliveries.ts, 10 s). */
+const HEARTBEAT_EVERY_MS = 3_000;
+
 type Executor = (connector: never, input: never, idempotencyKey: string) => Promise<string | null>;
 
 /** How each planned action maps onto its connector's methods. */
@@ -82,61 +85,73 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
   };
   return {
     async deliver(input: DeliveryInput): Promise<DeliveryResult> {
-      const { attempt } = Context.current().info;
-      const integration = await findIntegration(deps.db, input.integrationId);
-      if (!integration) throw ApplicationFailure.nonRetryable('The integration was deleted', 'integration_gone');
-      if (!integration.is_active) throw ApplicationFailure.nonRetryable('The integration is disabled', 'integration_disabled');
-      const delivery = await ensureDelivery(deps.db, {
-        organizationId: integration.organization_id,
-        integrationId: integration.id,
-        eventId: input.eventId,
-        eventType: input.eventType,
-        action: `${input.action.category}.${input.action.method}`,
-        idempotencyKey: input.idempotencyKey,
-        workflowId: input.workflowId,
-        payload: summary(input.action),
-      });
-      if (delivery.status === 'succeeded') return { reference: delivery.provider_reference, alreadyDelivered: true };
-
-      const executor = (EXECUTORS[input.action.category] as Record<string, Executor>)[input.action.method];
-      if (!executor) throw ApplicationFailure.nonRetryable(`No executor for ${input.action.category}.${input.action.method}`, 'unknown_action');
-      const started = performance.now();
-      const base = { delivery, provider: integration.provider, category: integration.type, attempt, requestSummary: summary(input.action) };
+      const context = Context.current();
+      // Alive signals while a slow call runs: an attempt whose worker died (or which the server lost
+      // under load) is retried after the heartbeat timeout, not the whole attempt timeout. A call that
+      // finishes within the interval sends none.
+      const alive = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
-        const connector = deps.connectors.forIntegration(integration);
-        const reference = await executor(connector as never, input.action.input as never, input.idempotencyKey);
-        await recordAttempt(deps.db, { ...base, success: true, durationMs: performance.now() - started, providerReference: reference });
-        await judge(integration, true);
-        return { reference, alreadyDelivered: false };
-      } catch (err) {
-        const durationMs = performance.now() - started;
-        if (err instanceof IntegrationUnavailable) {
-          await recordAttempt(deps.db, { ...base, success: false, durationMs, errorClass: err.code, errorMessage: err.message, final: true });
-          throw ApplicationFailure.nonRetryable(err.message, err.code);
-        }
-        if (err instanceof ConnectorError) {
-          await recordAttempt(deps.db, {
-            ...base,
-            success: false,
-            durationMs,
-            errorClass: err.code,
-            errorMessage: err.message,
-            ...(err.status !== undefined ? { httpStatus: err.status } : {}),
-            final: !err.retryable,
-          });
-          await judge(integration, false);
-          throw ApplicationFailure.create({
-            type: err.code,
-            message: err.message,
-            nonRetryable: !err.retryable,
-            details: [err.toJSON()],
-            ...(err.retryable && err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
-          });
-        }
-        // Our own failures (the database, a bug): retry, the provider was not necessarily called.
-        throw err;
+        return await deliverOnce(input, context.info.attempt);
+      } finally {
+        clearInterval(alive);
       }
     },
-
   };
+
+  async function deliverOnce(input: DeliveryInput, attempt: number): Promise<DeliveryResult> {
+    const integration = await findIntegration(deps.db, input.integrationId);
+    if (!integration) throw ApplicationFailure.nonRetryable('The integration was deleted', 'integration_gone');
+    if (!integration.is_active) throw ApplicationFailure.nonRetryable('The integration is disabled', 'integration_disabled');
+    const delivery = await ensureDelivery(deps.db, {
+      organizationId: integration.organization_id,
+      integrationId: integration.id,
+      eventId: input.eventId,
+      eventType: input.eventType,
+      action: `${input.action.category}.${input.action.method}`,
+      idempotencyKey: input.idempotencyKey,
+      workflowId: input.workflowId,
+      payload: summary(input.action),
+    });
+    if (delivery.status === 'succeeded') return { reference: delivery.provider_reference, alreadyDelivered: true };
+
+    const executor = (EXECUTORS[input.action.category] as Record<string, Executor>)[input.action.method];
+    if (!executor) throw ApplicationFailure.nonRetryable(`No executor for ${input.action.category}.${input.action.method}`, 'unknown_action');
+    const started = performance.now();
+    const base = { delivery, provider: integration.provider, category: integration.type, attempt, requestSummary: summary(input.action) };
+    try {
+      const connector = deps.connectors.forIntegration(integration);
+      const reference = await executor(connector as never, input.action.input as never, input.idempotencyKey);
+      await recordAttempt(deps.db, { ...base, success: true, durationMs: performance.now() - started, providerReference: reference });
+      await judge(integration, true);
+      return { reference, alreadyDelivered: false };
+    } catch (err) {
+      const durationMs = performance.now() - started;
+      if (err instanceof IntegrationUnavailable) {
+        await recordAttempt(deps.db, { ...base, success: false, durationMs, errorClass: err.code, errorMessage: err.message, final: true });
+        throw ApplicationFailure.nonRetryable(err.message, err.code);
+      }
+      if (err instanceof ConnectorError) {
+        await recordAttempt(deps.db, {
+          ...base,
+          success: false,
+          durationMs,
+          errorClass: err.code,
+          errorMessage: err.message,
+          ...(err.status !== undefined ? { httpStatus: err.status } : {}),
+          final: !err.retryable,
+        });
+        await judge(integration, false);
+        throw ApplicationFailure.create({
+          type: err.code,
+          message: err.message,
+          nonRetryable: !err.retryable,
+          details: [err.toJSON()],
+          ...(err.retryable && err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+        });
+      }
+      // Our own failures (the database, a bug): retry, the provider was not necessarily called.
+      throw err;
+    }
+  }
 }
+

@@ -21,6 +21,8 @@ export function runDelivery(d: PlannedDelivery, retry: HubSettings['retry']): Pr
     // One attempt: the connector's own timeouts plus our database writes. It is also how long a call
     // in flight on a worker that died waits before it is retried elsewhere.
     startToCloseTimeout: retry.attemptTimeoutMs,
+    // A slow call heartbeats (activities/deliver.ts): an attempt lost with its worker is retried after this.
+    heartbeatTimeout: '10 seconds',
     // The whole delivery, retries included: past this it is dead and waits for a replay.
     scheduleToCloseTimeout: retry.maximumTimeMs,
     retry: {

@@ -71,6 +71,10 @@ export async function findDelivery(db: Knex, id: string): Promise<DeliveryRow | 
 
 /** The delivery's row, created on its first attempt; a replay finds the same row by its key. */
 export async function ensureDelivery(db: Knex, d: DeliveryIdentity): Promise<DeliveryRow> {
+  // Planning wrote the row already (the common case): one read. Otherwise (a delivery from before
+  // planned rows, or a test calling the activity directly) create it.
+  const planned = await db('integration_deliveries').where({ idempotency_key: d.idempotencyKey }).first();
+  if (planned) return planned;
   await db('integration_deliveries')
     .insert(identityColumns(d))
     .onConflict('idempotency_key')

@@ -19,6 +19,7 @@ import { testConfig, testSecretBox } from '../support/stack';
 // A CRM that records what it was sent and fails on demand, guarding its notes like a provider without keys.
 const sent: { method: string; key: string }[] = [];
 let failWith: ConnectorError | undefined;
+let built = 0;
 const fakeCrm: ProviderEntry = {
   id: 'fake-crm',
   category: 'crm',
@@ -28,8 +29,9 @@ const fakeCrm: ProviderEntry = {
   settingsSchema: z.strictObject({}),
   ratePerSecond: 5,
   docsUrl: 'https://example.invalid',
-  create: (ctx) =>
-    ({
+  create: (ctx) => {
+    built++;
+    return {
       async logActivity(_input, { idempotencyKey }) {
         if (failWith) throw failWith;
         sent.push({ method: 'logActivity', key: idempotencyKey });
@@ -42,7 +44,8 @@ const fakeCrm: ProviderEntry = {
         });
         return { noteId: ref ?? null };
       },
-    }) as Partial<CrmConnector> as CrmConnector,
+    } as Partial<CrmConnector> as CrmConnector;
+  },
 };
 
 const box = testSecretBox();
@@ -170,5 +173,16 @@ describe('the deliver activity', () => {
     await run(i).catch(() => undefined);
     await tourActivities.markDeliveryDead({ idempotencyKey: i.idempotencyKey, integrationId, error: 'retries exhausted' });
     expect(await db('integration_deliveries').where({ idempotency_key: i.idempotencyKey }).first()).toMatchObject({ status: 'dead', last_error: 'retries exhausted' });
+  });
+
+  it('builds an integration\'s connector once, and again only after the integration changed', async () => {
+    const { integrationId } = await integration();
+    const before = built;
+    await run(input(integrationId));
+    await run(input(integrationId));
+    expect(built - before).toBe(1);
+    await db('organization_integrations').where({ id: integrationId }).update({ updated_at: db.fn.now() });
+    await run(input(integrationId));
+    expect(built - before).toBe(2);
   });
 });
