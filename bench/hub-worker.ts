@@ -1,7 +1,7 @@
 /**
  * The worker process of bench/hub.ts (not a tool of its own): what `tourhub worker` runs (the tour
  * worker from worker.ts createWorker, one rate-limited provider worker per registry entry from
- * createProviderWorkers, wired as cli/services.ts startWorker wires them), plus the bare hub workflow's
+ * cli/services.ts startProviderWorkers), plus the bare hub workflow's
  * worker. Configured by the environment the benchmark sets (the usual config variables, with prebuilt
  * workflow bundles), and two variables of its own:
  *   BENCH_HUB_PROVIDER_RATE   when set, every provider queue's rate (activities/s) instead of the
@@ -10,14 +10,12 @@
  * Prints "hub worker polling" once every worker runs; SIGINT or SIGTERM stops them and exits.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createConnectorFactory } from '../activities/connector-factory';
-import { oauthClients } from '../cli/oauth-clients';
 import { loadConfig, ownerDatabaseUrl } from '../config';
 import { createRegistry, registry as productRegistry } from '../connectors/registry';
 import { createDb } from '../db/knex';
-import { pgDeliveryGuard } from '../db/repositories/deliveries';
 import { resolveSecretBox } from '../cli/runtime';
-import { createProviderWorkers, createWorker, installRuntime } from '../worker';
+import { startProviderWorkers } from '../cli/services';
+import { createWorker, installRuntime } from '../worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -33,21 +31,7 @@ async function main(): Promise<void> {
   const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-bench-worker' });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const tourWorker = await createWorker({ config, db, box, connection, workflowBundle: { codePath: config.temporal.workflowBundle } });
-  const clients = oauthClients(config);
-  const providers = await createProviderWorkers({
-    config,
-    db,
-    connection,
-    registry,
-    connectors: createConnectorFactory({
-      db,
-      box,
-      registry,
-      timeoutMs: config.connectors.timeoutMs,
-      refreshGrants: Object.fromEntries(Object.entries(clients).map(([id, c]) => [id, c!.refreshGrant])),
-      guardFor: (row) => pgDeliveryGuard(db, row),
-    }),
-  });
+  const providers = await startProviderWorkers({ config, db, box, connection, providers: registry });
   const bare = await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: bareQueue, workflowBundle: { codePath: bareBundle } });
   const all = [tourWorker, ...providers, bare];
   const running = all.map((w) => w.run());

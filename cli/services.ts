@@ -7,7 +7,7 @@ import { connectTemporal, createDeliveryReplays, createTourWorkflows } from '../
 import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
 import { migrateLatest, setAppRolePassword } from '../db/migrate';
-import { registry } from '../connectors/registry';
+import { registry, type Registry } from '../connectors/registry';
 import type { SecretBox } from '../db/secrets';
 import { createConnectorFactory } from '../activities/connector-factory';
 import { pgDeliveryGuard } from '../db/repositories/deliveries';
@@ -86,6 +86,31 @@ export async function startApi(
   };
 }
 
+/**
+ * The provider queues' workers as `tourhub worker` runs them: connectors built from the integration
+ * rows with the configured OAuth clients, and Postgres delivery guards. `providers` replaces the
+ * registry (benchmarks raise its rates).
+ */
+export function startProviderWorkers(deps: { config: Config; db: Db; box: SecretBox; connection: NativeConnection; providers?: Registry }): Promise<Worker[]> {
+  const { config, db, box, connection } = deps;
+  const providers = deps.providers ?? registry;
+  const clients = oauthClients(config);
+  return createProviderWorkers({
+    config,
+    db,
+    connection,
+    registry: providers,
+    connectors: createConnectorFactory({
+      db,
+      box,
+      registry: providers,
+      timeoutMs: config.connectors.timeoutMs,
+      refreshGrants: Object.fromEntries(Object.entries(clients).map(([id, c]) => [id, c!.refreshGrant])),
+      guardFor: (row) => pgDeliveryGuard(db, row),
+    }),
+  });
+}
+
 export async function startWorker(
   config: Config,
   logger: Logger,
@@ -101,21 +126,7 @@ export async function startWorker(
     connection,
     ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
   });
-  const clients = oauthClients(config);
-  const providers = await createProviderWorkers({
-    config,
-    db,
-    connection,
-    registry,
-    connectors: createConnectorFactory({
-      db,
-      box,
-      registry,
-      timeoutMs: config.connectors.timeoutMs,
-      refreshGrants: Object.fromEntries(Object.entries(clients).map(([id, c]) => [id, c!.refreshGrant])),
-      guardFor: (row) => pgDeliveryGuard(db, row),
-    }),
-  });
+  const providers = await startProviderWorkers({ config, db, box, connection });
   const all = [worker, ...providers];
   const running = all.map((w) => w.run());
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));
