@@ -20,7 +20,6 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -29,7 +28,6 @@ import { createActivities, type HubEventDraft, type PlannedDelivery } from '../a
 import { signToken } from '../api/middleware/auth';
 import { updateProgressBody } from '../api/schemas/tours';
 import { resolveSecretBox } from '../cli/runtime';
-import { findTemporalCli } from '../cli/temporal-cli';
 import { embeddedDatabaseUrl, envSchema, loadConfig, type Config } from '../config';
 import { googleEventId } from '../connectors/calendar/google/mapping';
 import { subscriberHash } from '../connectors/email/mailchimp/mapping';
@@ -45,7 +43,8 @@ import { tourWorkflowId } from '../workflows/search-attributes';
 import { advanceTourUpdate } from '../workflows/tour-lifecycle';
 import { bareHubWorkflow } from './bare-hub-workflow';
 import { median, ratio, summarize, type LatencySummary } from './lib/stats';
-import { commandOutput, fmt, freePorts, initClockTicks, log, REPO_ROOT, sleep, spawnManaged, startDevStack, startTemporal, table, treeCpuMs, type Managed } from './lib/stack';
+import { intOption, isStopping, STACK_OPTIONS, stackOptions, type StackOptions, loadAverage, machineFacts, machineLine, runBench, saveResults, startPrivateTemporal, type Machine } from './lib/harness';
+import { fmt, log, sleep, spawnManaged, startDevStack, table, treeCpuMs, type Managed } from './lib/stack';
 
 const BARE_TASK_QUEUE = 'bench-bare-hub';
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -85,19 +84,14 @@ Measures the hub's deliveries at loopback fakes of the providers on a private st
   --no-save              do not write bench/results/hub-<timestamp>.json
 Tuning variables passed through to the API and the worker when set: ${TUNING_VARIABLES.join(', ')}.`;
 
-interface Options {
+interface Options extends StackOptions {
   latencyTours: number;
   raisedRate: number;
   fanoutTours: number;
   rounds: number;
   phaseTimeoutS: number;
   skipDefaultRates: boolean;
-  temporalMemory: boolean;
-  keepData: boolean;
-  save: boolean;
 }
-
-class UsageError extends Error {}
 
 function parseOptions(argv: string[]): Options | undefined {
   const { values } = parseArgs({
@@ -109,35 +103,21 @@ function parseOptions(argv: string[]): Options | undefined {
       rounds: { type: 'string', default: '3' },
       'phase-timeout': { type: 'string', default: '180' },
       'skip-default-rates': { type: 'boolean', default: false },
-      'temporal-memory': { type: 'boolean', default: false },
-      'keep-data': { type: 'boolean', default: false },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...STACK_OPTIONS,
     },
     strict: true,
   });
   if (values.help) return undefined;
-  const int = (name: string, raw: string, min: number, max: number) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-    return n;
-  };
   return {
-    latencyTours: int('latency-tours', values['latency-tours'], 1, 1000),
-    raisedRate: int('raised-rate', values['raised-rate'], 1, 100_000),
-    fanoutTours: int('fanout-tours', values['fanout-tours'], 1, 1000),
-    rounds: int('rounds', values.rounds, 0, 50),
-    phaseTimeoutS: int('phase-timeout', values['phase-timeout'], 10, 3600),
+    latencyTours: intOption('latency-tours', values['latency-tours'], 1, 1000),
+    raisedRate: intOption('raised-rate', values['raised-rate'], 1, 100_000),
+    fanoutTours: intOption('fanout-tours', values['fanout-tours'], 1, 1000),
+    rounds: intOption('rounds', values.rounds, 0, 50),
+    phaseTimeoutS: intOption('phase-timeout', values['phase-timeout'], 10, 3600),
     skipDefaultRates: values['skip-default-rates'],
-    temporalMemory: values['temporal-memory'],
-    keepData: values['keep-data'],
-    save: !values['no-save'],
+    ...stackOptions(values),
   };
 }
-
-/** Set by the first SIGINT/SIGTERM: no new phase starts, then everything is shut down in order. */
-let stopping = false;
-const isStopping = () => stopping;
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
@@ -175,7 +155,7 @@ async function startWorkerProcess(env: NodeJS.ProcessEnv, dataDir: string, rate:
       return { managed, rate };
     }
     const exited = managed.exited();
-    if (exited || Date.now() > readyBy || stopping) {
+    if (exited || Date.now() > readyBy || isStopping()) {
       await managed.stop('SIGTERM', 10_000);
       throw new Error(`the bench worker ${exited ? `exited (${exited.signal ?? `code ${exited.code}`})` : 'was not ready within 120 s'}. Output:\n${out.slice(-4000)}`);
     }
@@ -293,10 +273,10 @@ async function waitForDeliveries(db: Db, workflowIds: string[], eventTypes: stri
     const dead = by.dead ?? 0;
     if (done >= expected && total === done) return { ok: true, why: `${done} delivered`, rows: await deliveryRows(db, workflowIds, eventTypes) };
     if (dead > 0) return { ok: false, why: `${dead} dead`, rows: await deliveryRows(db, workflowIds, eventTypes) };
-    if (Date.now() > until || stopping) {
+    if (Date.now() > until || isStopping()) {
       return {
         ok: false,
-        why: `${stopping ? 'interrupted' : `timed out after ${timeoutMs / 1000} s`}: ${total} of ${expected} planned, ${JSON.stringify(by)}`,
+        why: `${isStopping() ? 'interrupted' : `timed out after ${timeoutMs / 1000} s`}: ${total} of ${expected} planned, ${JSON.stringify(by)}`,
         rows: await deliveryRows(db, workflowIds, eventTypes),
       };
     }
@@ -783,7 +763,7 @@ async function explainRetries(client: Client, workflowIds: string[]): Promise<st
 function report(
   latency: LatencyResult[],
   fanout: { full: FanoutResult; bare: FanoutResult }[],
-  machine: Record<string, unknown>,
+  machine: Machine,
   opts: Options,
   fakes: FakeProviders,
   retryCauses: string[],
@@ -920,74 +900,21 @@ function report(
   }
   out.push(`fakes: ${fakes.list.map((f) => f.summary()).join(' | ')}`);
   out.push('');
-  out.push(
-    `machine: ${String(machine.cpus)} cores (${String(machine.cpuModel)}), ${String(machine.memGb)} GB, node ${String(machine.node)}, ` +
-      `load average ${String(machine.loadBefore)} before / ${String(machine.loadAfter)} after, Temporal dev server ${String(machine.temporalStore)}`,
-  );
+  out.push(machineLine(machine));
   return { text: out.join('\n'), summary, problems, notes };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Main
 
-async function main(argv: string[]): Promise<number> {
-  let opts: Options | undefined;
-  try {
-    opts = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const startedAt = new Date();
-  const cleanups: { name: string; fn: () => Promise<unknown> }[] = [];
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const { name, fn } of cleanups.reverse()) {
-        const t = Date.now();
-        try {
-          await fn();
-          log(`stopped ${name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
-        } catch (err) {
-          log(`error while stopping ${name}: ${(err as Error).message}`);
-        }
-      }
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (!stopping) {
-        stopping = true;
-        log(`${signal}: stopping after the phase in progress gives up (send it again to stop at once)`);
-        return;
-      }
-      log(`${signal} again: stopping everything now`);
-      void cleanup().then(() => process.exit(130));
-    });
-  }
-
-  try {
-    await initClockTicks();
+runBench<Options>({
+  usage: USAGE,
+  parse: parseOptions,
+  onFirstSignal: 'stopping after the phase in progress gives up',
+  run: async (opts, cleanups, startedAt) => {
     const baseConfig = loadConfig();
     const jwtDefaults = loadConfig({});
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tourhub-bench-hub-'));
-    fs.chmodSync(dataDir, 0o755);
-    cleanups.push({
-      name: 'data folder',
-      fn: async () => {
-        if (opts.keepData) log(`kept the data folder ${dataDir}`);
-        else fs.rmSync(dataDir, { recursive: true, force: true });
-      },
-    });
-    const [temporalPort, apiPort, pgPort] = (await freePorts(3)) as [number, number, number];
-    log(`data in ${dataDir}; Temporal on ${temporalPort}, API on ${apiPort}, Postgres on ${pgPort}`);
-    const binary = await findTemporalCli({ cliPath: baseConfig.temporal.cliPath, toolsDir: path.join(REPO_ROOT, '.tools'), log });
-    const { address, server } = await startTemporal(binary, temporalPort, opts.temporalMemory ? undefined : path.join(dataDir, 'temporal.db'), dataDir, isStopping);
-    cleanups.push({ name: 'Temporal dev server', fn: () => server.stop('SIGTERM', 10_000) });
-    log(`Temporal dev server ready on ${address}`);
+    const { dataDir, apiPort, pgPort, binary, address, server } = await startPrivateTemporal('tourhub-bench-hub-', opts, baseConfig.temporal.cliPath, cleanups);
 
     log('starting tourhub dev --no-worker and bundling the workflows...');
     const silent = { info: () => undefined, warn: () => undefined, error: (m: string) => log(`bundle: ${m}`), debug: () => undefined, trace: () => undefined, log: () => undefined };
@@ -997,7 +924,7 @@ async function main(argv: string[]): Promise<number> {
     ]);
     bundles.catch(() => undefined);
     const stack = await startDevStack({ dataDir, apiPort, pgPort, temporalAddress: address, args: ['--no-worker'], passThrough: TUNING_VARIABLES, env: HUB_ENV, isStopping });
-    cleanups.push({ name: 'tourhub dev', fn: () => stack.process.stop('SIGINT', 60_000) });
+    cleanups.push('tourhub dev', () => stack.process.stop('SIGINT', 60_000));
     log(`tourhub dev ready at ${stack.apiUrl}`);
     const [tourBundle, bareBundle] = await bundles;
     const tourBundlePath = path.join(dataDir, 'workflow-bundle.js');
@@ -1027,14 +954,14 @@ async function main(argv: string[]): Promise<number> {
     const config = loadConfig(workerEnv as Record<string, string>);
 
     const fakes = await startFakeProviders({ only: [...LATENCY_PROVIDERS, ...FANOUT_EXTRA_PROVIDERS] });
-    cleanups.push({ name: 'fake providers', fn: () => fakes.close() });
+    cleanups.push('fake providers', () => fakes.close());
     const db = createDb(embeddedDatabaseUrl(config), { poolMax: 4, applicationName: 'tourhub-bench' });
-    cleanups.push({ name: 'bench database pool', fn: () => db.destroy() });
+    cleanups.push('bench database pool', () => db.destroy());
     const box = resolveSecretBox(config, { create: false });
     const secret = fs.readFileSync(path.join(dataDir, 'jwt-secret'), 'utf8').trim();
     const jwt = { secret, issuer: jwtDefaults.jwt.issuer, audience: jwtDefaults.jwt.audience };
     const connection = await Connection.connect({ address });
-    cleanups.push({ name: 'Temporal client', fn: () => connection.close() });
+    cleanups.push('Temporal client', () => connection.close());
     const client = new Client({ connection, namespace: 'default' });
 
     let workerN = 0;
@@ -1044,7 +971,7 @@ async function main(argv: string[]): Promise<number> {
       if (worker) await worker.managed.stop('SIGINT', 30_000);
       worker = await startWorkerProcess(workerEnv, dataDir, rate, ++workerN);
     };
-    cleanups.push({ name: 'bench worker', fn: async () => worker?.managed.stop('SIGINT', 30_000) });
+    cleanups.push('bench worker', async () => worker?.managed.stop('SIGINT', 30_000));
 
     const org = (await db('organizations').select('time_zone').where({ id: DEMO.orgId }).first()) as { time_zone: string };
     const adminToken = await signToken(jwt, { orgId: DEMO.orgId, userId: DEMO.adminUserId, role: 'admin' }, 3600 * 4);
@@ -1074,99 +1001,57 @@ async function main(argv: string[]): Promise<number> {
       },
     };
 
-    const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+    const loadBefore = loadAverage();
     await connect(LATENCY_PROVIDERS);
     await activeIntegrations(ctx);
     const defaultRates = LATENCY_PROVIDERS.map((id) => `${id} ${registry.get(id)!.ratePerSecond}/s`).join(', ');
     const latency: LatencyResult[] = [];
-    if (!opts.skipDefaultRates && !stopping) {
+    if (!opts.skipDefaultRates && !isStopping()) {
       await useWorker(undefined);
       latency.push(await latencyPhase(ctx, 'latency, registry rates', `registry (${defaultRates})`));
     }
-    if (!stopping) {
+    if (!isStopping()) {
       await useWorker(opts.raisedRate);
       latency.push(await latencyPhase(ctx, 'latency, raised rates', `all raised to ${opts.raisedRate}/s (bench only)`));
     }
 
     const fanout: { full: FanoutResult; bare: FanoutResult }[] = [];
-    if (opts.rounds > 0 && !stopping) {
+    if (opts.rounds > 0 && !isStopping()) {
       await connect(FANOUT_EXTRA_PROVIDERS);
       await activeIntegrations(ctx);
       await useWorker(opts.raisedRate);
-      for (let round = 1; round <= opts.rounds && !stopping; round++) {
+      for (let round = 1; round <= opts.rounds && !isStopping(); round++) {
         log(`fan-out round ${round}/${opts.rounds}: full then bare, ${opts.fanoutTours} completions each`);
         const full = await fanoutFull(ctx, round);
-        if (stopping) break;
+        if (isStopping()) break;
         const bare = await fanoutBare(ctx, round);
         fanout.push({ full, bare });
       }
     }
-    if (stopping) {
+    if (isStopping()) {
       log('interrupted; no report');
       return 130;
     }
 
-    const machine = {
-      cpus: os.availableParallelism(),
-      cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
-      memGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      platform: `${os.platform()} ${os.release()}`,
-      loadBefore,
-      loadAfter: os.loadavg().map((l) => l.toFixed(2)).join(' '),
-      temporalStore: opts.temporalMemory ? 'in memory' : 'SQLite file (WAL, synchronous=NORMAL)',
-      temporalCli: (await commandOutput(binary, ['--version'])) ?? binary,
-      gitCommit: await commandOutput('git', ['rev-parse', '--short', 'HEAD']),
-      gitDirty: ((await commandOutput('git', ['status', '--porcelain'])) ?? '') !== '',
-    };
+    const machine = await machineFacts({ loadBefore, binary, temporalMemory: opts.temporalMemory });
     const retried = [...latency.map((l) => l.check), ...fanout.flatMap((r) => [r.full.check, r.bare.check])].flatMap((c) => c.retriedWorkflows);
     const retryCauses = await explainRetries(client, retried);
     const { text, summary, problems, notes } = report(latency, fanout, machine, opts, fakes, retryCauses);
     process.stdout.write(`${text}\n`);
     if (opts.save) {
-      const dir = path.join(__dirname, 'results');
-      fs.mkdirSync(dir, { recursive: true });
-      const file = path.join(dir, `hub-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
       const strip = (c: Check) => ({ ...c, lost: c.lost.slice(0, 20), doubled: c.doubled.slice(0, 20), retried: c.retried.slice(0, 20) });
-      fs.writeFileSync(
-        file,
-        `${JSON.stringify(
-          {
-            startedAt: startedAt.toISOString(),
-            finishedAt: new Date().toISOString(),
-            options: opts,
-            hubEnv: HUB_ENV,
-            fullPathVia: API_TAKES_INTEREST ? 'PUT' : 'advanceTour update',
-            machine,
-            summary,
-            problems,
-            notes,
-            latency: latency.map((l) => ({ ...l, check: strip(l.check) })),
-            fanout: fanout.map((r) => ({ full: { ...r.full, check: strip(r.full.check) }, bare: { ...r.bare, check: strip(r.bare.check) } })),
-          },
-          null,
-          2,
-        )}\n`,
-      );
-      process.stdout.write(`saved ${path.relative(process.cwd(), file)}\n`);
+      saveResults('hub', startedAt, {
+        options: opts,
+        hubEnv: HUB_ENV,
+        fullPathVia: API_TAKES_INTEREST ? 'PUT' : 'advanceTour update',
+        machine,
+        summary,
+        problems,
+        notes,
+        latency: latency.map((l) => ({ ...l, check: strip(l.check) })),
+        fanout: fanout.map((r) => ({ full: { ...r.full, check: strip(r.full.check) }, bare: { ...r.bare, check: strip(r.bare.check) } })),
+      });
     }
     return 0;
-  } catch (err) {
-    log(`the benchmark could not run: ${(err as Error).stack ?? String(err)}`);
-    return 1;
-  } finally {
-    log('stopping...');
-    await cleanup();
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    log(`done (exit code ${code})`);
-    process.exitCode = code;
   },
-  (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+});

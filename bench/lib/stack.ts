@@ -1,7 +1,8 @@
 /**
  * What the benchmarks share: a private Temporal dev server and a private `tourhub dev` on free loopback
  * ports, each in its own process group with its output in a log file, plus small helpers (logging, CPU
- * time from /proc, tables). Used by bench/progress.ts and bench/hub.ts; see bench/README.md.
+ * time from /proc, tables). Used by bench/progress.ts and bench/hub.ts, whose frame (options, signals,
+ * cleanups, results) is bench/lib/harness.ts; see bench/README.md.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
