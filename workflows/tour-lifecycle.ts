@@ -282,18 +282,8 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
       }
       if (behind() && (settled() || rollover() || (flushBy !== undefined && flushBy <= now))) {
         await condition(allHandlersFinished);
-        const batch = unflushed;
-        const snapshot = state!;
-        unflushed = [];
-        try {
-          await persistTransition({ workflowId: info.workflowId, state: snapshot, events: batch });
-          persistedVersion = Math.max(persistedVersion, snapshot.version);
-          flushBy = behind() ? Date.now() + FLUSH_AFTER_MS : undefined;
-          if (shown?.step !== state!.currentStepIndex || shown?.status !== state!.status) showState(state!);
-        } catch {
-          unflushed = [...batch, ...unflushed];
-          flushBy = Date.now() + 10_000;
-        }
+        if (!(await flush())) flushBy = Date.now() + 10_000; // Postgres is down: try again shortly
+        else flushBy = behind() ? Date.now() + FLUSH_AFTER_MS : undefined; // moves accepted during the write
         continue;
       }
       if (rollover()) {
@@ -324,17 +314,7 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
       if (behind() && !settled() && !rollover()) await condition(() => settled() || rollover(), FLUSH_AFTER);
       await condition(allHandlersFinished);
       if (behind()) {
-        const batch = unflushed;
-        const snapshot = state!;
-        unflushed = [];
-        try {
-          await persistTransition({ workflowId: info.workflowId, state: snapshot, events: batch });
-          persistedVersion = Math.max(persistedVersion, snapshot.version);
-          if (shown?.step !== state!.currentStepIndex || shown?.status !== state!.status) showState(state!);
-        } catch {
-          unflushed = [...batch, ...unflushed];
-          await sleep('10 seconds');
-        }
+        if (!(await flush())) await sleep('10 seconds');
         continue;
       }
       if (settled()) return state;
@@ -358,6 +338,25 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
     }
     if (settled()) return state;
     if (rollover()) return continueAsNew<typeof tourLifecycle>({ ...input, carried: { state: state!, shape: shape! } });
+  }
+
+  /**
+   * Writes what was accepted since the last flush (projection-by-caller runs). On failure the events
+   * go back in front of any newer ones, for the caller to try again later.
+   */
+  async function flush(): Promise<boolean> {
+    const batch = unflushed;
+    const snapshot = state!;
+    unflushed = [];
+    try {
+      await persistTransition({ workflowId: info.workflowId, state: snapshot, events: batch });
+      persistedVersion = Math.max(persistedVersion, snapshot.version);
+      if (shown?.step !== state!.currentStepIndex || shown?.status !== state!.status) showState(state!);
+      return true;
+    } catch {
+      unflushed = [...batch, ...unflushed];
+      return false;
+    }
   }
 
   function laneOf(integrationId: string): PlannedDelivery[] {
