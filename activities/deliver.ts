@@ -64,7 +64,7 @@ const EXECUTORS: { [C in HubCategory]: Record<string, (c: CategoryConnectors[C],
 };
 
 /** The shape of what was asked, for integration_logs: field names only, never values (personal data). */
-function summary(action: PlannedAction): Record<string, unknown> {
+export function requestSummary(action: PlannedAction): Record<string, unknown> {
   return { method: `${action.category}.${action.method}`, fields: Object.keys(action.input).sort() };
 }
 
@@ -102,6 +102,7 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
     const integration = await findIntegration(deps.db, input.integrationId);
     if (!integration) throw ApplicationFailure.nonRetryable('The integration was deleted', 'integration_gone');
     if (!integration.is_active) throw ApplicationFailure.nonRetryable('The integration is disabled', 'integration_disabled');
+    const asked = requestSummary(input.action);
     const delivery = await ensureDelivery(deps.db, {
       organizationId: integration.organization_id,
       integrationId: integration.id,
@@ -110,14 +111,14 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
       action: `${input.action.category}.${input.action.method}`,
       idempotencyKey: input.idempotencyKey,
       workflowId: input.workflowId,
-      payload: summary(input.action),
+      payload: asked,
     });
     if (delivery.status === 'succeeded') return { reference: delivery.provider_reference, alreadyDelivered: true };
 
     const executor = (EXECUTORS[input.action.category] as Record<string, Executor>)[input.action.method];
     if (!executor) throw ApplicationFailure.nonRetryable(`No executor for ${input.action.category}.${input.action.method}`, 'unknown_action');
     const started = performance.now();
-    const base = { delivery, provider: integration.provider, category: integration.type, attempt, requestSummary: summary(input.action) };
+    const base = { delivery, provider: integration.provider, category: integration.type, attempt, requestSummary: asked };
     try {
       const connector = deps.connectors.forIntegration(integration);
       const reference = await executor(connector as never, input.action.input as never, input.idempotencyKey);

@@ -6,12 +6,12 @@ import { assessHealth } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
 import { loadHubContext } from '../db/repositories/organizations';
 import { findProgressFor, rowToState, saveTransition, type RecordedEvent } from '../db/repositories/progress';
-import { loadTourShape } from '../db/repositories/tours';
+import { loadTourForWorkflow } from '../db/repositories/tours';
 import type { SecretBox } from '../db/secrets';
 import type { FollowUpSettings } from '../domain/follow-ups';
 import { idempotencyKey, plan, routeOptions, type HubCategory, type HubEvent, type HubEventType, type PlannedAction } from '../domain/routes';
 import type { TourShape, TourState } from '../domain/tour-state';
-import type { DeliveryInput } from './deliver';
+import { requestSummary, type DeliveryInput } from './deliver';
 
 export interface ActivityDeps {
   /** Owner connection: the worker writes on behalf of every organisation, after the API checked access. */
@@ -86,12 +86,11 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** Reads the definition and any stored progress, so a re-created workflow resumes from Postgres. */
     async loadTour(input: LoadTourInput): Promise<LoadTourResult> {
-      const shape = await loadTourShape(deps.db, input.orgId, input.tourId);
-      const row = shape ? await findProgressFor(deps.db, input) : undefined;
-      const tour = shape ? await deps.db('tour_definitions').select('inactivity_timeout_minutes').where({ id: input.tourId }).first() : undefined;
-      const minutes: number | null = tour?.inactivity_timeout_minutes ?? null;
+      const tour = await loadTourForWorkflow(deps.db, input.orgId, input.tourId);
+      const row = tour ? await findProgressFor(deps.db, input) : undefined;
+      const minutes = tour?.inactivityTimeoutMinutes ?? null;
       return {
-        shape,
+        shape: tour?.shape ?? null,
         progress: row ? rowToState(row) : null,
         hub: {
           retry: deps.hub.retry,
@@ -160,7 +159,7 @@ export function createActivities(deps: ActivityDeps) {
           action: `${p.action.category}.${p.action.method}`,
           idempotencyKey: p.idempotencyKey,
           workflowId: p.workflowId,
-          payload: { method: `${p.action.category}.${p.action.method}`, fields: Object.keys(p.action.input).sort() },
+          payload: requestSummary(p.action),
           sealedAction: deps.box.seal(p.action, actionAad(p.idempotencyKey)),
         })),
       );

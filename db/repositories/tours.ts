@@ -99,13 +99,20 @@ export async function listSteps(db: Knex, tourId: string): Promise<StepRow[]> {
   return db('tour_steps').select(STEP_COLUMNS).where({ tour_id: tourId }).orderBy('step_order');
 }
 
-/** What the workflow needs from a definition, read with the owner connection by the worker. */
-export async function loadTourShape(db: Knex, orgId: string, tourId: string): Promise<TourShape | null> {
+/**
+ * What the workflow needs from a definition, read with the owner connection by the worker: its shape,
+ * and its own inactivity period (null: the configured default).
+ */
+export async function loadTourForWorkflow(
+  db: Knex,
+  orgId: string,
+  tourId: string,
+): Promise<{ shape: TourShape; inactivityTimeoutMinutes: number | null } | null> {
   const tour = await db('tour_definitions')
-    .select('id', 'name', 'is_active')
+    .select('id', 'name', 'is_active', 'inactivity_timeout_minutes')
     .where({ id: tourId, organization_id: orgId })
     .first();
   if (!tour) return null;
   const steps = await db('tour_steps').select('step_key', 'skip_enabled').where({ tour_id: tourId }).orderBy('step_order');
-  return shapeOf(tour.id, tour.name, steps);
+  return { shape: shapeOf(tour.id, tour.name, steps), inactivityTimeoutMinutes: tour.inactivity_timeout_minutes ?? null };
 }
