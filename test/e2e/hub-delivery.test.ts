@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { signToken } from '../../api/middleware/auth';
@@ -12,7 +11,7 @@ import { createDb, type Db } from '../../db/knex';
 import { DEMO } from '../../db/seeds/demo';
 import { TEST_ENV_KEYS, TEST_JWT_SECRET } from '../support/constants';
 import { connectFakeIntegrations, startFakeProviders, type FakeProviderId, type FakeProviders } from '../support/fake-providers';
-import { freePort } from '../support/ports';
+import { privateDevStack } from '../support/dev-stack';
 import { TEST_KEYRING, testSecretBox } from '../support/stack';
 import { killed, spawnWorker, untilOutput } from '../support/worker-process';
 
@@ -106,26 +105,13 @@ function stopDev(child: ChildProcess): Promise<void> {
 beforeAll(async () => {
   const started = Date.now();
   fakes = await startFakeProviders({ only: PROVIDERS });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tourhub-hub-e2e-'));
-  fs.chmodSync(dataDir, 0o755); // the embedded Postgres runs as its own user when we are root
-  const ports = { api: await freePort(), pg: await freePort(), temporal: await freePort(), ui: await freePort() };
+  const stack = await privateDevStack('tourhub-hub-e2e-');
+  dataDir = stack.dataDir;
+  const { ports } = stack;
   const bundle = process.env[TEST_ENV_KEYS.workflowBundle]!;
   dev = spawn(process.execPath, [bin, 'dev', '--no-worker'], {
     cwd: repo,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TOURHUB_DATA_DIR: dataDir,
-      PORT: String(ports.api),
-      EMBEDDED_PG_PORT: String(ports.pg),
-      TEMPORAL_DEV_PORT: String(ports.temporal),
-      TEMPORAL_UI_PORT: String(ports.ui),
-      TOURHUB_WORKFLOW_BUNDLE: bundle,
-      JWT_SECRET: TEST_JWT_SECRET,
-      TOURHUB_SECRET_KEYS: TEST_KEYRING,
-      LOG_LEVEL: 'warn',
-      ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
-    },
+    env: { ...stack.env, JWT_SECRET: TEST_JWT_SECRET, TOURHUB_SECRET_KEYS: TEST_KEYRING },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await untilOutput(dev, 'tourhub is running', 90_000);

@@ -1,10 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { TEST_ENV_KEYS } from '../support/constants';
-import { freePort } from '../support/ports';
+import { privateDevStack, type DevStackPorts } from '../support/dev-stack';
 import { untilOutput } from '../support/worker-process';
 
 /**
@@ -18,7 +16,7 @@ const bin = path.join(repo, 'bin', 'tourhub.js');
 
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
-let ports: { api: number; pg: number; temporal: number; ui: number };
+let ports: DevStackPorts;
 let dev: ChildProcess | undefined;
 
 function walkthroughScript(): string {
@@ -59,21 +57,7 @@ function bash(script: string): { status: number | null; stdout: string; stderr: 
 }
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tourhub-walkthrough-'));
-  fs.chmodSync(dataDir, 0o755); // the embedded Postgres runs as its own user when we are root
-  ports = { api: await freePort(), pg: await freePort(), temporal: await freePort(), ui: await freePort() };
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    TOURHUB_DATA_DIR: dataDir,
-    PORT: String(ports.api),
-    EMBEDDED_PG_PORT: String(ports.pg),
-    TEMPORAL_DEV_PORT: String(ports.temporal),
-    TEMPORAL_UI_PORT: String(ports.ui),
-    TOURHUB_WORKFLOW_BUNDLE: process.env[TEST_ENV_KEYS.workflowBundle],
-    LOG_LEVEL: 'warn',
-    ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
-  };
+  ({ dataDir, ports, env } = await privateDevStack('tourhub-walkthrough-'));
 });
 
 afterAll(async () => {
