@@ -82,12 +82,13 @@ function binariesDir(): string {
 /**
  * As root, Postgres runs as the "postgres" user, which must be able to walk down to its binaries and
  * its data folder. A clone inside a private folder (mktemp -d, /root) blocks it with EACCES; each
- * blocking folder gets traverse permission for others (o+x: enter, not list), and says so.
+ * blocking folder above them gets traverse permission for others (o+x: enter, not list), and says so.
  */
 export function letPostgresUserReach(targets: string[], log: ((line: string) => void) | undefined): void {
   for (const target of targets) {
     const chain: string[] = [];
-    for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    // The target itself is left alone: Postgres refuses a data folder with more than 0700/0750.
+    for (let dir = path.dirname(path.resolve(target)); ; dir = path.dirname(dir)) {
       chain.push(dir);
       if (path.dirname(dir) === dir) break;
     }

@@ -21,6 +21,11 @@ describe('embedded Postgres as root', () => {
       // Already reachable: nothing more to change or say.
       letPostgresUserReach([inner], (l) => lines.push(l));
       expect(lines).toHaveLength(2);
+      // A target itself keeps its mode (Postgres refuses a data folder open to others).
+      const data = path.join(outer, 'clone', 'data');
+      fs.mkdirSync(data, { mode: 0o700 });
+      letPostgresUserReach([data], (l) => lines.push(l));
+      expect(fs.statSync(data).mode & 0o777).toBe(0o700);
     } finally {
       fs.rmSync(outer, { recursive: true, force: true });
     }
