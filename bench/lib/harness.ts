@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findTemporalCli } from '../../cli/temporal-cli';
-import { commandOutput, freePorts, initClockTicks, log, REPO_ROOT, startTemporal, type Managed } from './stack';
+import { findTemporalCli, startDevServer, type DevServer } from '../../cli/temporal';
+import { commandOutput, freePorts, initClockTicks, log, REPO_ROOT } from './stack';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -149,7 +149,7 @@ export interface PrivateTemporal {
   /** The Temporal CLI binary. */
   binary: string;
   address: string;
-  server: Managed;
+  server: DevServer;
 }
 
 /**
@@ -172,10 +172,20 @@ export async function startPrivateTemporal(
   const [temporalPort, apiPort, pgPort] = (await freePorts(3)) as [number, number, number];
   log(`data in ${dataDir}; Temporal on ${temporalPort}, API on ${apiPort}, Postgres on ${pgPort}`);
   const binary = await findTemporalCli({ cliPath, toolsDir: path.join(REPO_ROOT, '.tools'), log });
-  const { address, server } = await startTemporal(binary, temporalPort, o.temporalMemory ? undefined : path.join(dataDir, 'temporal.db'), dataDir, isStopping);
-  cleanups.push('Temporal dev server', () => server.stop('SIGTERM', 10_000));
-  log(`Temporal dev server ready on ${address}`);
-  return { dataDir, apiPort, pgPort, binary, address, server };
+  // The arguments `tourhub dev` uses, headless; in its own process group, so a Ctrl-C reaches only us and
+  // Temporal is stopped last, after the stack whose worker's shutdown needs it.
+  const server = await startDevServer({
+    binary,
+    port: temporalPort,
+    headless: true,
+    ...(o.temporalMemory ? {} : { dbFile: path.join(dataDir, 'temporal.db') }),
+    detached: true,
+    logFile: path.join(dataDir, 'temporal.log'),
+    isCancelled: isStopping,
+    log,
+  });
+  cleanups.push('Temporal dev server', () => server.stop(10_000));
+  return { dataDir, apiPort, pgPort, binary, address: server.address, server };
 }
 
 // ---------------------------------------------------------------------------------------------

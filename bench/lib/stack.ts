@@ -1,7 +1,7 @@
 /**
- * What the benchmarks share: a private Temporal dev server and a private `tourhub dev` on free loopback
- * ports, each in its own process group with its output in a log file, plus small helpers (logging, CPU
- * time from /proc, tables). Used by bench/progress.ts and bench/hub.ts, whose frame (options, signals,
+ * What the benchmarks share: a private `tourhub dev` on free loopback ports, in its own process group with
+ * its output in a log file, plus small helpers (logging, CPU time from /proc, tables). The private Temporal
+ * dev server is cli/temporal/dev-server.ts's, started by bench/lib/harness.ts. Used by bench/progress.ts and bench/hub.ts, whose frame (options, signals,
  * cleanups, results) is bench/lib/harness.ts; see bench/README.md.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -9,9 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
 import { envSchema } from '../../config';
-import { devServerArgs, TOUR_SEARCH_ATTRIBUTES } from '../../cli/temporal-cli';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** How long `tourhub dev` may take to answer /readyz (first start bundles the workflows). */
@@ -112,7 +110,7 @@ export async function initClockTicks(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The private stack: Temporal dev server + `tourhub dev`
+// The private stack: `tourhub dev`
 
 /**
  * A server we spawn in its own process group, so a Ctrl-C in the terminal reaches only this process:
@@ -182,67 +180,6 @@ export function spawnManaged(name: string, file: string, args: string[], opts: {
       await new Promise<void>((r) => logFile.end(() => r()));
     },
   };
-}
-
-export function tcpAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.removeAllListeners();
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-/**
- * `temporal server start-dev` with the arguments `tourhub dev` uses (devServerArgs), headless, ready once
- * the tour search attributes are visible. Like startDevServer in cli/temporal-cli.ts, but in its own
- * process group (see Managed).
- */
-export async function startTemporal(
-  binary: string,
-  port: number,
-  dbFile: string | undefined,
-  dataDir: string,
-  isStopping: () => boolean = () => false,
-): Promise<{ address: string; server: Managed }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('TEMPORAL_')) env[key] = value;
-  const args = devServerArgs({ port, headless: true, ...(dbFile ? { dbFile } : {}) });
-  log(`starting ${binary} ${args.join(' ')}`);
-  const server = spawnManaged('the Temporal dev server', binary, args, { env, logFile: path.join(dataDir, 'temporal.log') });
-  const address = `127.0.0.1:${port}`;
-  const readyBy = Date.now() + 60_000;
-  const fail = async (why: string) => {
-    await server.stop('SIGTERM', 5000);
-    return new Error(`The Temporal dev server on ${address} ${why}. Last output:\n${server.output().slice(-4000)}`);
-  };
-  let connection: Connection | undefined;
-  try {
-    for (;;) {
-      if (isStopping()) throw await fail('was interrupted while starting');
-      const exited = server.exited();
-      if (exited) throw await fail(`exited (${exited.signal ?? `code ${exited.code}`}) while starting`);
-      if (Date.now() > readyBy) throw await fail('was not ready within 60 s');
-      try {
-        if (await tcpAccepts(port)) {
-          connection ??= await Connection.connect({ address, connectTimeout: 2000 });
-          const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-          if (TOUR_SEARCH_ATTRIBUTES.every((sa) => customAttributes && sa.name in customAttributes)) break;
-        }
-      } catch {
-        // still starting
-      }
-      await sleep(250);
-    }
-  } finally {
-    await connection?.close();
-  }
-  return { address, server };
 }
 
 export interface DevStack {

@@ -4,7 +4,7 @@ import { EMBEDDED_PG, ownerDatabaseUrl, type Config } from '../../config';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { createDb } from '../../db/knex';
 import { DEMO, seedDemo } from '../../db/seeds/demo';
-import { findTemporalCli, startDevServer } from '../temporal-cli';
+import { findTemporalCli, startDevServer } from '../temporal';
 import { createLogger, loadConfigOrExit, onShutdown, resolveJwtSecret, resolveSecretBox } from '../runtime';
 import { migrate, startApi, startWorker } from '../services';
 import { repoRoot } from './temporal-path';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadConfig } from '../../config';
-import { findTemporalCli, findTemporalTestServer } from '../temporal-cli';
+import { findTemporalCli, findTemporalTestServer } from '../temporal';
 
 const USAGE = `Usage: tourhub temporal-path [--test-server]
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { findTemporalCli, startDevServer } from '../../cli/temporal-cli';
+import { findTemporalCli, startDevServer } from '../../cli/temporal';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { createDb } from '../../db/knex';
 import { migrateLatest, setAppRolePassword } from '../../db/migrate';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { envSchema, loadConfig } from '../../config';
-import { TOUR_SEARCH_ATTRIBUTES } from '../../cli/temporal-cli';
+import { TOUR_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so this checks what would break it silently:

@@ -1,13 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  TOUR_SEARCH_ATTRIBUTES,
-  devServerArgs,
-  findTemporalCli,
-  findTemporalTestServer,
-  parseSearchAttributeList,
-} from '../../cli/temporal-cli';
+import { devServerArgs, findTemporalCli, findTemporalTestServer, parseSearchAttributeList } from '../../cli/temporal';
+import { TOUR_SEARCH_ATTRIBUTES, TourId, TourOrgId, TourStatus, TourStepIndex, TourUserId } from '../../workflows/search-attributes';
 
 /**
  * Everything here runs offline: the PATH is injected, pip and go are fake shell scripts (or missing),
@@ -331,6 +326,11 @@ describe('dev server arguments', () => {
       'TourStatus:Keyword',
       'TourStepIndex:Int',
     ]);
+  });
+
+  it('registers each search attribute key the workflow upserts, with the type of its key', () => {
+    const keys = [TourOrgId, TourId, TourUserId, TourStatus, TourStepIndex];
+    expect(TOUR_SEARCH_ATTRIBUTES.map((s) => ({ name: s.name, type: s.type.toUpperCase() }))).toEqual(keys.map((k) => ({ name: k.name, type: k.type })));
   });
 
   it('parses the JSON of `temporal operator search-attribute list`', () => {

@@ -15,7 +15,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import type { DeliveryInput, DeliveryResult } from '../../../activities/deliver';
 import { createTourWorkflows } from '../../../api/temporal';
-import { findTemporalCli, startDevServer } from '../../../cli/temporal-cli';
+import { findTemporalCli, startDevServer } from '../../../cli/temporal';
 import { loadConfig } from '../../../config';
 import { tourWorkflowId } from '../../../workflows/search-attributes';
 import { providerTaskQueue } from '../../../workflows/task-queues';
