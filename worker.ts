@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import type { ConnectorFactory } from './activities/connector-factory';
 import { createDeliveryActivities } from './activities/deliver';
@@ -69,11 +70,37 @@ export async function createProviderWorkers(deps: {
 
 let runtimeInstalled = false;
 
+/**
+ * What the SDK says that is expected here rather than a problem: the provider workers run activities only,
+ * so each says it polls no workflow tasks. Only on provider queues: on the tour queue it would be a fault.
+ */
+function expected(entry: LogEntry): boolean {
+  const taskQueue = entry.meta?.taskQueue;
+  return (
+    entry.message === 'No workflows registered, not polling for workflow tasks' &&
+    typeof taskQueue === 'string' &&
+    taskQueue.startsWith(providerTaskQueue(''))
+  );
+}
+
+const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+
+/**
+ * The SDK's and the Rust core's log lines, at `level` and above, as lines of our own logger (so they are
+ * JSON or readable like the rest), without the expected ones.
+ */
+export function temporalLogger(logger: Logger, level: LogLevel): DefaultLogger {
+  const sdk = logger.child({ component: 'temporal-sdk' });
+  return new DefaultLogger(level, (entry) => {
+    if (!expected(entry)) sdk[PINO_LEVEL[entry.level]](entry.meta ?? {}, entry.message);
+  });
+}
+
 /** Quiet the Rust core's own logs unless asked; our pino logs say what matters. */
-export function installRuntime(logLevel: Config['logLevel']): void {
+export function installRuntime(logger: Logger, logLevel: Config['logLevel']): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = logLevel === 'debug' || logLevel === 'trace' ? 'DEBUG' : 'WARN';
   // Signals are ours: cli/runtime.ts stops the API, the worker, Temporal and Postgres in order.
-  Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
+  Runtime.install({ logger: temporalLogger(logger, level), shutdownSignals: [] });
 }

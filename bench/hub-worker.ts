@@ -13,7 +13,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig, ownerDatabaseUrl } from '../config';
 import { createRegistry, registry as productRegistry } from '../connectors/registry';
 import { createDb } from '../db/knex';
-import { resolveSecretBox } from '../cli/runtime';
+import { createLogger, resolveSecretBox } from '../cli/runtime';
 import { startProviderWorkers } from '../cli/services';
 import { createWorker, installRuntime } from '../worker';
 
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const bareQueue = process.env.BENCH_HUB_BARE_QUEUE ?? 'bench-bare-hub';
   if (!config.temporal.workflowBundle || !bareBundle) throw new Error('TOURHUB_WORKFLOW_BUNDLE and BENCH_HUB_BARE_BUNDLE must be set (bench/hub.ts sets them)');
 
-  installRuntime(config.logLevel);
+  installRuntime(createLogger(config, 'bench-hub-worker'), config.logLevel);
   const box = resolveSecretBox(config, { create: false });
   const registry = rate === undefined ? productRegistry : createRegistry([...productRegistry.values()].map((e) => ({ ...e, ratePerSecond: rate })));
   const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-bench-worker' });

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { createSecretBox, generateKeyEntry, parseKeyring, type SecretBox } from '../db/secrets';
 
@@ -18,13 +19,34 @@ export function loadConfigOrExit(): Config {
   }
 }
 
-export function createLogger(config: Config, name: string): Logger {
-  return pino({
-    name,
-    level: config.logLevel,
-    // Belt and braces: whatever a log line carries, credentials never reach the output.
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.secret', '*.credentials', '*.token'], censor: '[redacted]' },
-  });
+/**
+ * JSON lines for log shippers; for a person at a terminal (LOG_FORMAT=auto and stdout a TTY, or
+ * LOG_FORMAT=pretty) one short coloured line per event. `out` replaces stdout (tests).
+ */
+export function createLogger(config: Config, name: string, out: { stream?: NodeJS.WritableStream; isTTY?: boolean } = {}): Logger {
+  const stream = out.stream ?? process.stdout;
+  const isTTY = out.isTTY ?? process.stdout.isTTY === true;
+  const readable = config.logFormat === 'pretty' || (config.logFormat === 'auto' && isTTY);
+  const destination: DestinationStream = readable
+    ? pretty({
+        destination: stream,
+        // Synchronous, so the lines written just before process.exit (a failed start) are not lost.
+        sync: true,
+        colorize: isTTY,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        singleLine: true,
+      })
+    : (stream as DestinationStream);
+  return pino(
+    {
+      name,
+      level: config.logLevel,
+      // Belt and braces: whatever a log line carries, credentials never reach the output.
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.secret', '*.credentials', '*.token'], censor: '[redacted]' },
+    },
+    destination,
+  );
 }
 
 /**

@@ -116,7 +116,7 @@ export async function startWorker(
   logger: Logger,
   box: SecretBox,
 ): Promise<{ worker: Worker; stop(): Promise<void> }> {
-  installRuntime(config.logLevel);
+  installRuntime(logger, config.logLevel);
   const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-worker' });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createWorker({

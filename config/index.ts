@@ -54,6 +54,7 @@ export const envSchema = z
   .object({
     TOURHUB_ENV: z.enum(['development', 'test', 'production']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: port(3000),
     TOURHUB_DATA_DIR: z.string().min(1).default('.tourhub'),
@@ -139,6 +140,8 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config {
   env: Env['TOURHUB_ENV'];
   logLevel: Env['LOG_LEVEL'];
+  /** `auto`: readable lines when stdout is a terminal, JSON otherwise. */
+  logFormat: Env['LOG_FORMAT'];
   http: { host: string; port: number };
   dataDir: string;
   database: {
@@ -246,6 +249,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     env: env.TOURHUB_ENV,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     http: { host: env.HOST, port: env.PORT },
     dataDir,
     database: {
