@@ -50,64 +50,116 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\/.+/, 'a postgres:// or postgresql:// connection URL');
 
+/**
+ * What docs/configuration.md says about a variable: its meaning, and the default as a person should read it
+ * when the schema's own default is not the whole story (derived from another variable, or a generated
+ * file). `npm run docs:config` writes the table from these; test/unit/config-docs.test.ts fails when the
+ * table and the schema differ.
+ */
+export type VariableDoc = { description: string; shownDefault?: string };
+const doc = (description: string, shownDefault?: string): VariableDoc => (shownDefault === undefined ? { description } : { description, shownDefault });
+
 export const envSchema = z
   .object({
-    TOURHUB_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    PORT: port(3000),
-    TOURHUB_DATA_DIR: z.string().min(1).default('.tourhub'),
+    TOURHUB_ENV: z
+      .enum(['development', 'test', 'production'])
+      .default('development')
+      .meta(
+        doc(
+          '`production` requires `JWT_SECRET` or `JWT_JWKS_URL`, `TOURHUB_SECRET_KEYS`, `DATABASE_URL`, and `DATABASE_APP_URL` or `DATABASE_APP_PASSWORD`; otherwise a JWT secret and a keyring are generated into the data folder',
+        ),
+      ),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .meta(doc("pino level; tokens and credentials are redacted. `debug` and `trace` also pass on the Temporal SDK's debug lines (otherwise its warnings and errors)")),
+    LOG_FORMAT: z
+      .enum(['auto', 'json', 'pretty'])
+      .default('auto')
+      .meta(doc('`auto`: one readable line per event when stdout is a terminal, JSON lines otherwise; `json` or `pretty` force either')),
+    HOST: z.string().min(1).default('127.0.0.1').meta(doc('API listener address (`0.0.0.0` in a container)')),
+    PORT: port(3000).meta(doc('API listener port')),
+    TOURHUB_DATA_DIR: z
+      .string()
+      .min(1)
+      .default('.tourhub')
+      .meta(doc("the embedded Postgres (`postgres/`), the dev server's SQLite file (`temporal.db`), and outside production the generated `jwt-secret` and `secret-keys`")),
 
-    DATABASE_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
-    DATABASE_APP_URL: postgresUrl.optional().or(z.literal('').transform(() => undefined)),
-    DATABASE_APP_PASSWORD: optionalString,
-    DATABASE_POOL_MAX: positiveInt(10),
-    EMBEDDED_PG_PORT: port(54329),
+    DATABASE_URL: postgresUrl
+      .optional()
+      .or(z.literal('').transform(() => undefined))
+      .meta(doc('owner connection (migrations, the worker, the CLI); unset: the embedded Postgres in the data folder, which `tourhub dev` starts', 'embedded')),
+    DATABASE_APP_URL: postgresUrl
+      .optional()
+      .or(z.literal('').transform(() => undefined))
+      .meta(doc("the API's connection as the non-owner role `tourhub_app`, so row-level security applies to every request", '`DATABASE_URL` as `tourhub_app`')),
+    DATABASE_APP_PASSWORD: optionalString.meta(
+      doc('password of `tourhub_app` when `DATABASE_APP_URL` is unset; `tourhub migrate` (and `tourhub dev`) set it on the role', '`tourhub_app` outside production'),
+    ),
+    DATABASE_POOL_MAX: positiveInt(10).meta(doc("connections in the API's pool and in the worker's")),
+    EMBEDDED_PG_PORT: port(54329).meta(doc('port of the embedded Postgres')),
 
-    TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').optional(),
-    TEMPORAL_DEV_PORT: port(7233),
-    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TEMPORAL_TASK_QUEUE: z.string().min(1).default('tours'),
-    TEMPORAL_UI_PORT: port(8233),
-    TEMPORAL_CLI_PATH: optionalString,
-    TEMPORAL_TEST_SERVER_PATH: optionalString,
-    TOURHUB_WORKFLOW_BUNDLE: optionalString,
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d+$/, 'host:port')
+      .optional()
+      .meta(doc('a Temporal frontend; setting it makes `tourhub dev` use that server instead of starting one', '`127.0.0.1:$TEMPORAL_DEV_PORT`')),
+    TEMPORAL_DEV_PORT: port(7233).meta(doc('where `tourhub dev` starts the Temporal dev server')),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default').meta(doc("the tours' namespace; `tourhub dev` creates it on its dev server")),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('tours').meta(doc('task queue of the tour and replay workflows (providers have their own, `provider-{id}`)')),
+    TEMPORAL_UI_PORT: port(8233).meta(doc("the dev server's Web UI")),
+    TEMPORAL_CLI_PATH: optionalString.meta(doc('a `temporal` binary to use instead of finding or installing one; it must work, there is no fallback')),
+    TEMPORAL_TEST_SERVER_PATH: optionalString.meta(doc('a time-skipping test server binary (`tourhub temporal-path --test-server`)')),
+    TOURHUB_WORKFLOW_BUNDLE: optionalString.meta(doc('a prebuilt workflow bundle; unset: the worker bundles `workflows/` when it starts')),
 
-    JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
-    JWT_JWKS_URL: z.string().url().optional(),
-    JWT_ISSUER: z.string().min(1).default('tourhub'),
-    JWT_AUDIENCE: z.string().min(1).default('tourhub-api'),
+    JWT_SECRET: z
+      .string()
+      .min(32, 'at least 32 characters')
+      .optional()
+      .meta(doc('HS256 secret, at least 32 characters', 'generated into `$TOURHUB_DATA_DIR/jwt-secret` outside production')),
+    JWT_JWKS_URL: z.string().url().optional().meta(doc("an identity provider's JWKS (RS/ES keys) instead of a shared secret")),
+    JWT_ISSUER: z.string().min(1).default('tourhub').meta(doc('required `iss` of tokens')),
+    JWT_AUDIENCE: z.string().min(1).default('tourhub-api').meta(doc('required `aud` of tokens')),
 
-    TOURHUB_SECRET_KEYS: optionalString,
-    TOURHUB_ACTIVE_SECRET_KEY: optionalString,
-    PUBLIC_URL: z.string().url().optional(),
-    CONNECTOR_TIMEOUT_MS: positiveInt(10_000),
-    GOOGLE_OAUTH_CLIENT_ID: optionalString,
-    GOOGLE_OAUTH_CLIENT_SECRET: optionalString,
-    MICROSOFT_OAUTH_CLIENT_ID: optionalString,
-    MICROSOFT_OAUTH_CLIENT_SECRET: optionalString,
-    MICROSOFT_OAUTH_TENANT: z.string().min(1).default('common'),
+    TOURHUB_SECRET_KEYS: optionalString.meta(
+      doc('comma-separated `kid:base64(32 bytes)` keys that encrypt provider credentials (AES-256-GCM)', 'generated into `$TOURHUB_DATA_DIR/secret-keys` outside production'),
+    ),
+    TOURHUB_ACTIVE_SECRET_KEY: optionalString.meta(doc('the key id new secrets are sealed with', 'the last key listed')),
+    PUBLIC_URL: z.string().url().optional().meta(doc('where browsers reach the API: OAuth redirect URIs are built from it', '`http://localhost:$PORT`')),
+    CONNECTOR_TIMEOUT_MS: positiveInt(10_000).meta(doc('timeout of every provider call')),
+    GOOGLE_OAUTH_CLIENT_ID: optionalString.meta(doc('Google Calendar consent (with the secret)')),
+    GOOGLE_OAUTH_CLIENT_SECRET: optionalString.meta(doc('Google Calendar consent (with the id)')),
+    MICROSOFT_OAUTH_CLIENT_ID: optionalString.meta(doc('Outlook consent (with the secret)')),
+    MICROSOFT_OAUTH_CLIENT_SECRET: optionalString.meta(doc('Outlook consent (with the id)')),
+    MICROSOFT_OAUTH_TENANT: z.string().min(1).default('common').meta(doc('Microsoft identity platform tenant of the Outlook consent')),
 
-    TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000),
-    TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: z.coerce.number().int().min(10).max(1500).default(500),
+    TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000).meta(doc("how long the API waits for the workflow's answer to a move (then 503 `tour_timeout`)")),
+    TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(1500)
+      .default(500)
+      .meta(doc("accepted moves per workflow run, 10 to 1500 (the server's limit is 2000 updates)")),
 
     // The hub: how deliveries retry, when timers fire, and when an integration counts as degraded.
-    HUB_RETRY_INITIAL_INTERVAL: duration('1s'),
-    HUB_RETRY_BACKOFF: z.coerce.number().min(1).max(10).default(2),
-    HUB_RETRY_MAX_INTERVAL: duration('10m'),
-    HUB_RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(25),
-    HUB_RETRY_MAX_TIME: duration('24h'),
+    HUB_RETRY_INITIAL_INTERVAL: duration('1s').meta(doc("a delivery's first retry interval")),
+    HUB_RETRY_BACKOFF: z.coerce.number().min(1).max(10).default(2).meta(doc('retry backoff coefficient, 1 to 10')),
+    HUB_RETRY_MAX_INTERVAL: duration('10m').meta(doc('the longest interval between retries')),
+    HUB_RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(25).meta(doc('attempts before a delivery is dead, 1 to 1000')),
+    HUB_RETRY_MAX_TIME: duration('24h').meta(doc("a delivery's whole time, retries included, after which it is dead")),
     /** One attempt's limit; unset: three connector timeouts (Stripe makes up to three calls) plus 5 s. */
-    HUB_ATTEMPT_TIMEOUT: duration('0'),
-    HUB_ABANDON_AFTER: duration('7d'),
-    HUB_REENGAGE_AFTER: duration('24h'),
-    HUB_CHECK_IN_AFTER: durationList('1d,7d,14d,30d'),
-    HUB_CHECK_IN_LEAD: duration('1d'),
-    HUB_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.95),
-    HUB_DEGRADED_MIN_ATTEMPTS: positiveInt(10),
+    HUB_ATTEMPT_TIMEOUT: duration('0').meta(
+      doc("one attempt's limit (start to close); an attempt lost with its worker is retried sooner, after the 10 s heartbeat timeout", '3 × `CONNECTOR_TIMEOUT_MS` + 5 s'),
+    ),
+    HUB_ABANDON_AFTER: duration('7d').meta(doc("inactivity after which the workflow abandons a tour (a tour's `inactivity_timeout_minutes` wins)")),
+    HUB_REENGAGE_AFTER: duration('24h').meta(doc('from abandonment to the re-engagement email, unless the couple resumed')),
+    HUB_CHECK_IN_AFTER: durationList('1d,7d,14d,30d').meta(doc('check-in slots after completion')),
+    HUB_CHECK_IN_LEAD: duration('1d').meta(doc('how long before its slot each check-in is sent, so the invitation arrives in time')),
+    HUB_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.95).meta(doc('last-hour success rate (0 to 1) below which an integration is degraded')),
+    HUB_DEGRADED_MIN_ATTEMPTS: positiveInt(10).meta(doc('last-hour attempts needed before an integration can be judged degraded')),
     /** Where a couple resumes a tour: `{tourId}` is replaced. Default: PUBLIC_URL/tours/{tourId}. */
-    HUB_RESUME_URL: optionalString,
+    HUB_RESUME_URL: optionalString.meta(doc("the resume link of abandonment and re-engagement emails; `{tourId}` is replaced", '`$PUBLIC_URL/tours/{tourId}`')),
   })
   .superRefine((env, ctx) => {
     if (env.TOURHUB_ENV === 'production') {
@@ -212,7 +264,7 @@ export class ConfigError extends Error {
     super(
       'Invalid configuration:\n' +
         problems.map((p) => `  ${p.variable}: ${p.expected}`).join('\n') +
-        '\nSet these variables (see README "Configuration") and start again.',
+        '\nSet these variables (see docs/configuration.md) and start again.',
     );
     this.name = 'ConfigError';
   }
