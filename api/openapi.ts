@@ -108,7 +108,15 @@ function errorResponse(status: number, codes: ErrorCode[]): unknown {
 
 function successResponse(spec: ResponseSpec, component: string | undefined): unknown {
   if ('json' in spec) return { description: spec.description, content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } } };
-  if ('redirect' in spec) return { description: spec.description, headers: { Location: { description: 'Where to go', schema: { type: 'string', format: 'uri' } } } };
+  if ('redirect' in spec) {
+    // Express says where in the body too, for a client that does not follow redirects.
+    const note = { schema: { type: 'string' }, example: 'Found. Redirecting to https://…' };
+    return {
+      description: spec.description,
+      headers: { Location: { description: 'Where to go', schema: { type: 'string', format: 'uri' } } },
+      content: { 'text/plain': note, 'text/html': note },
+    };
+  }
   if ('content' in spec) return { description: spec.description, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
   return { description: spec.description };
 }
@@ -187,7 +195,9 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
 
   const paths: OpenApiDocument['paths'] = {};
   for (const op of operations) (paths[op.path] ??= {})[op.method] = op.build();
-  const tags = [...new Set(groups.flatMap((g) => g.endpoints.map((e) => e.tag)))];
+  // In the order opts.tags gives them (the reference shows them so), then any it does not describe.
+  const used = new Set(groups.flatMap((g) => g.endpoints.map((e) => e.tag)));
+  const tags = [...new Set([...Object.keys(opts.tags ?? {}).filter((t) => used.has(t)), ...used])];
   return {
     openapi: '3.1.0',
     info: { title: 'tourhub API', version: opts.version, description: DESCRIPTION },

@@ -16,13 +16,13 @@ export const ROUTE_GROUPS = {
 
 export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROUPS.public, ...ROUTE_GROUPS.authenticated];
 
-/** Descriptions of the reference's tags. */
+/** The reference's tags, in the order it shows them. */
 export const TAGS: Record<string, string> = {
-  Health: 'Liveness and readiness probes (no token)',
-  Reference: 'This document and the page that renders it (no token)',
   Tours: "Product tours and the caller's progress through them",
   Integrations: "The organisation's integrations with CRM, calendar, payment, email and SMS providers (admins)",
-  Deliveries: 'What the hub sent to each integration, and replays of dead deliveries (admins)',
   OAuth: 'Connecting Google Calendar and Outlook through their consent screens',
+  Deliveries: 'What the hub sent to each integration, and replays of dead deliveries (admins)',
   Notifications: "Events for the organisation's admins (admins)",
+  Health: 'Liveness and readiness probes (no token)',
+  Reference: 'This document and the page that renders it (no token)',
 };

@@ -4,7 +4,7 @@ import { endpoint } from '../../endpoint';
 
 /** Swagger UI's files come from the swagger-ui-dist package: the page loads nothing from another host. */
 const SWAGGER_UI = path.dirname(require.resolve('swagger-ui-dist/package.json'));
-const ASSETS = { 'swagger-ui.css': 'text/css', 'swagger-ui-bundle.js': 'text/javascript', 'init.js': 'text/javascript' } as const;
+const ASSETS = { 'swagger-ui.css': 'text/css', 'swagger-ui-bundle.js': 'text/javascript', 'favicon-32x32.png': 'image/png', 'init.js': 'text/javascript' } as const;
 const ASSET_NAMES = Object.keys(ASSETS) as (keyof typeof ASSETS)[];
 
 const PAGE = `<!doctype html>
@@ -13,6 +13,7 @@ const PAGE = `<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>tourhub API reference</title>
+  <link rel="icon" type="image/png" href="/api/docs/assets/favicon-32x32.png">
   <link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
 </head>
 <body>
@@ -51,10 +52,10 @@ export const docsAsset = endpoint({
   method: 'get',
   path: '/api/docs/assets/{file}',
   tag: 'Reference',
-  summary: "The reference page's script and stylesheet",
+  summary: "The reference page's script, stylesheet and icon",
   access: 'public',
   params: z.strictObject({ file: z.enum(ASSET_NAMES) }),
-  responses: { 200: { description: 'The file', content: ['text/css', 'text/javascript'] } },
+  responses: { 200: { description: 'The file', content: ['text/css', 'text/javascript', 'image/png'] } },
   errors: [],
 }).handle(async ({ params }) => {
   if (params.file === 'init.js') return { status: 200, text: INIT, type: ASSETS[params.file] };
