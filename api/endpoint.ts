@@ -57,7 +57,7 @@ export interface EndpointInput<P, Q, B, A extends Access> {
   auth: A extends 'public' ? undefined : Tenant;
 }
 
-/** Parsed<unknown> is `undefined`; the router's view of an input, before any endpoint's types apply. */
+/** A schema's parsed value, undefined where there is no schema; unknown in the router, which serves any endpoint. */
 type Parsed<T> = unknown extends T ? unknown : T extends z.ZodType ? z.output<T> : undefined;
 
 /** Everything about an endpoint but its handler: what the document is built from. */
@@ -115,7 +115,7 @@ export function endpoint<
 }
 
 /** Express's form of an OpenAPI path: `{id}` becomes `:id`. */
-export function expressPath(path: string): string {
+function expressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isFinished, TOUR_ACTIONS } from '../../../domain/tour-state';
+import { isFinished, TOUR_ACTIONS, TRANSITION_ERROR_CODES } from '../../../domain/tour-state';
+import { WORKFLOW_SERVICE_ERROR_CODES } from '../../../services/temporal';
 import { endpoint, refused } from '../../endpoint';
 import { ProgressParams } from './get-progress';
 import { currentStep, presentProgress, ProgressView, StepView, withCurrentProgress } from './views';
@@ -44,24 +45,7 @@ export const advanceProgress = endpoint({
       }),
     },
   },
-  errors: [
-    'not_found',
-    'not_your_progress',
-    'subscription_interest_without_completion',
-    'tour_not_started',
-    'tour_already_finished',
-    'version_conflict',
-    'step_mismatch',
-    'step_index_out_of_range',
-    'unknown_step_key',
-    'no_previous_step',
-    'step_not_skippable',
-    'invalid_feedback',
-    'tour_has_no_steps',
-    'temporal_unavailable',
-    'tour_timeout',
-    'tour_busy',
-  ],
+  errors: ['not_found', 'not_your_progress', 'subscription_interest_without_completion', ...TRANSITION_ERROR_CODES, ...WORKFLOW_SERVICE_ERROR_CODES],
 }).handle(async ({ params, body, auth }, { tours }) => {
   const moved = await tours.advance(auth, params.progressId, {
     action: body.action,
