@@ -15,6 +15,7 @@ import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/
 import type { DeliveryReplays, TourWorkflows } from '../services/temporal';
 import { createTourService } from '../services/tours';
 import type { TokenVerifier } from './middleware/auth';
+import type { OpenApiDocument } from './openapi';
 
 export interface AppDeps {
   /** Non-owner connection (RLS applies). */
@@ -36,7 +37,7 @@ export interface AppDeps {
 }
 
 /** What endpoint handlers call: the services, built once per app from its dependencies. */
-export function createApiContext(deps: AppDeps, openapi: () => object) {
+export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) {
   const { db } = deps;
   const scoped = (auth: Tenant): ReplayDeps => ({ scope: (fn) => withTenant(db, auth, fn), replays: deps.replays });
   return {
