@@ -21,6 +21,20 @@ const workflowSandbox = {
   ],
 };
 
+/**
+ * Services sit between the workflows and their two callers, the API and the CLI: they return refusals
+ * with codes, and each caller maps them (to HTTP statuses, to text). Importing api/ or cli/ would pull
+ * one caller's concerns into the other's path.
+ */
+const serviceLayer = {
+  patterns: [
+    {
+      group: ['**/api', '**/api/**', '**/cli', '**/cli/**'],
+      message: 'Services are shared by the API and the CLI: return a refusal and let each caller map it; import neither.',
+    },
+  ],
+};
+
 module.exports = tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.tourhub/**', '.tools/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -37,8 +51,13 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': ['error', workflowSandbox] },
   },
   {
+    files: ['services/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', serviceLayer] },
+  },
+  {
     files: ['**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
 module.exports.workflowSandbox = workflowSandbox;
+module.exports.serviceLayer = serviceLayer;

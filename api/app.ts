@@ -1,28 +1,25 @@
-import express, { type Express } from 'express';
-import type { Logger } from 'pino';
+import express, { Router, type Express } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Db } from '../db/knex';
-import { authenticate, type TokenVerifier } from './middleware/auth';
+import { version } from '../package.json';
+import { createApiContext, type ApiContext, type AppDeps } from './context';
+import { mountEndpoint } from './endpoint';
+import { authenticate, requireAdmin } from './middleware/auth';
 import { errorHandler, unknownRoute } from './middleware/errors';
-import { createHealthRouter } from './routes/health';
-import { createIntegrationsRouter, type IntegrationsRouterDeps } from './routes/integrations';
-import { createNotificationsRouter } from './routes/notifications';
-import { createToursRouter } from './routes/tours';
-import { createProgressCache } from './progress-cache';
-import type { DeliveryReplays, TourWorkflows } from './temporal';
+import { buildOpenApiDocument, type OpenApiDocument, type RouteGroup } from './openapi';
+import { ALL_ROUTE_GROUPS, ROUTE_GROUPS, TAGS } from './routes';
 
-export interface AppDeps {
-  /** Non-owner connection (RLS applies). */
-  db: Db;
-  tours: TourWorkflows;
-  verifier: TokenVerifier;
-  logger: Logger;
-  /** Starts replays of dead deliveries: the integrations API's replay routes. */
-  replays: DeliveryReplays;
-  integrations: Omit<IntegrationsRouterDeps, 'db' | 'replays'>;
+export type { AppDeps } from './context';
+
+let document: OpenApiDocument | undefined;
+
+/** The OpenAPI document of every route, built once from the endpoint declarations. */
+export function openApiDocument(): OpenApiDocument {
+  document ??= buildOpenApiDocument(ALL_ROUTE_GROUPS, { version, tags: TAGS });
+  return document;
 }
 
 export function createApp(deps: AppDeps): Express {
+  const ctx = createApiContext(deps, openApiDocument);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -37,16 +34,25 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use(createHealthRouter(deps));
+  for (const group of ROUTE_GROUPS.beforeBodyParser) mountGroup(app, group, ctx);
   app.use(express.json({ limit: '64kb', strict: true }));
-  const integrations = createIntegrationsRouter({ ...deps.integrations, db: deps.db, replays: deps.replays });
-  // OAuth providers redirect browsers here without our bearer token; the signed state authenticates.
-  app.use('/api/integrations', integrations.oauthCallback);
+  for (const group of ROUTE_GROUPS.public) mountGroup(app, group, ctx);
   app.use('/api', authenticate(deps.verifier));
-  app.use('/api/tours', createToursRouter({ ...deps, cache: createProgressCache() }));
-  app.use('/api/integrations', integrations.router);
-  app.use('/api/notifications', createNotificationsRouter(deps));
+  for (const group of ROUTE_GROUPS.authenticated) mountGroup(app, group, ctx);
   app.use(unknownRoute);
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/** One router per group; an admin group refuses members before any route (an unknown path included). */
+function mountGroup(app: Express, group: RouteGroup, ctx: ApiContext): void {
+  const router = Router();
+  if (group.access === 'admin') router.use(requireAdmin());
+  for (const e of group.endpoints) {
+    // The document says who may call each endpoint; the group's mount is what enforces it.
+    if (e.access !== group.access) throw new Error(`${e.operationId} is declared ${e.access} but mounted with the ${group.access} routes`);
+    mountEndpoint(router, e, ctx, group.prefix);
+  }
+  if (group.prefix) app.use(group.prefix, router);
+  else app.use(router);
 }

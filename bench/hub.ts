@@ -26,7 +26,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities, type HubEventDraft, type PlannedDelivery } from '../activities';
 import { signToken } from '../api/middleware/auth';
-import { updateProgressBody } from '../api/schemas/tours';
+import { AdvanceProgressBody } from '../api/routes/tours/advance-progress';
 import { resolveSecretBox } from '../cli/runtime';
 import { embeddedDatabaseUrl, envSchema, loadConfig, type Config } from '../config';
 import { googleEventId } from '../connectors/calendar/google/mapping';
@@ -586,7 +586,7 @@ interface FanoutResult {
 }
 
 /** How the full path completes a tour: the API when it takes subscription interest, else the workflow update the API would send. */
-const API_TAKES_INTEREST = 'subscription_interest' in updateProgressBody.shape;
+const API_TAKES_INTEREST = 'subscription_interest' in AdvanceProgressBody.shape;
 
 async function fanoutFull(ctx: Ctx, round: number): Promise<FanoutResult> {
   const n = ctx.opts.fanoutTours;

@@ -1,6 +1,6 @@
-import type { OAuthClient } from '../api/routes/integrations';
 import type { Config } from '../config';
 import { googleOAuth, microsoftOAuth, type OAuthProvider } from '../connectors/calendar/oauth-providers';
+import type { OAuthClient } from '../connectors/oauth';
 import { googleCalendar } from '../connectors/calendar/google';
 import { outlookCalendar } from '../connectors/calendar/outlook';
 

@@ -3,7 +3,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { createTokenVerifier } from '../api/middleware/auth';
-import { connectTemporal, createDeliveryReplays, createTourWorkflows } from '../api/temporal';
+import { connectTemporal, createDeliveryReplays, createTourWorkflows } from '../services/temporal';
 import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
 import { migrateLatest, setAppRolePassword } from '../db/migrate';

@@ -26,6 +26,17 @@ export interface OAuthStore {
 /** Exchanges a refresh token at the provider's token endpoint (Google, Microsoft identity platform). */
 export type RefreshGrant = (refreshToken: string) => Promise<OAuthTokens>;
 
+/**
+ * One configured OAuth provider (Google, Microsoft) as the consent flow and the connectors use it: the
+ * consent URL, the code exchange of the callback, and the refresh grant. Built from config in
+ * cli/oauth-clients.ts; a provider without a client id and secret has none and cannot be connected.
+ */
+export interface OAuthClient {
+  authorizeUrl(opts: { state: string; redirectUri: string }): string;
+  exchangeCode(opts: { code: string; redirectUri: string }): Promise<OAuthTokens>;
+  refreshGrant: RefreshGrant;
+}
+
 // Refresh a minute early, so a token never expires between our check and the provider's.
 const EXPIRY_SKEW_MS = 60_000;
 

@@ -16,3 +16,8 @@ export function createDb(url: string, opts: { poolMax?: number; applicationName?
     acquireConnectionTimeout: 10_000,
   });
 }
+
+/** The cheapest round trip: readiness checks call it to learn whether Postgres answers. */
+export async function ping(db: Db): Promise<void> {
+  await db.raw('select 1');
+}

@@ -79,31 +79,20 @@ export interface AdvanceCommand {
 
 export type TourCommand = StartCommand | AdvanceCommand;
 
-/** Rejections carry a stable code; the API maps codes to HTTP statuses (see TRANSITION_ERROR_STATUS). */
-export type TransitionErrorCode =
-  | 'tour_not_started'
-  | 'tour_already_finished'
-  | 'version_conflict'
-  | 'step_mismatch'
-  | 'step_index_out_of_range'
-  | 'unknown_step_key'
-  | 'no_previous_step'
-  | 'step_not_skippable'
-  | 'invalid_feedback'
-  | 'tour_has_no_steps';
-
-export const TRANSITION_ERROR_STATUS: Record<TransitionErrorCode, 409 | 422> = {
-  tour_not_started: 409,
-  tour_already_finished: 409,
-  version_conflict: 409,
-  step_mismatch: 409,
-  step_index_out_of_range: 422,
-  unknown_step_key: 422,
-  no_previous_step: 422,
-  step_not_skippable: 422,
-  invalid_feedback: 422,
-  tour_has_no_steps: 422,
-};
+/** Why a transition is refused: stable codes that callers show or map (the API to HTTP statuses in api/error-codes.ts). */
+export const TRANSITION_ERROR_CODES = [
+  'tour_not_started',
+  'tour_already_finished',
+  'version_conflict',
+  'step_mismatch',
+  'step_index_out_of_range',
+  'unknown_step_key',
+  'no_previous_step',
+  'step_not_skippable',
+  'invalid_feedback',
+  'tour_has_no_steps',
+] as const;
+export type TransitionErrorCode = (typeof TRANSITION_ERROR_CODES)[number];
 
 export interface TransitionError {
   code: TransitionErrorCode;

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Tenant } from '../../db/tenant';
-import { ApiError } from './errors';
+import { apiError } from './errors';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -43,15 +43,15 @@ export function createTokenVerifier(opts: AuthOptions): TokenVerifier {
             : await jwtVerify(token, key, { issuer: opts.issuer, audience: opts.audience });
         payload = verified.payload;
       } catch (err) {
-        if (err instanceof joseErrors.JWTExpired) throw new ApiError(401, 'token_expired', 'Your token has expired; sign in again');
-        if (err instanceof joseErrors.JWKSTimeout) throw new ApiError(503, 'auth_unavailable', 'Could not reach the identity provider');
-        throw new ApiError(401, 'invalid_token', 'Token is not valid for this API', {
+        if (err instanceof joseErrors.JWTExpired) throw apiError('token_expired', 'Your token has expired; sign in again');
+        if (err instanceof joseErrors.JWKSTimeout) throw apiError('auth_unavailable', 'Could not reach the identity provider');
+        throw apiError('invalid_token', 'Token is not valid for this API', {
           reason: err instanceof joseErrors.JOSEError ? err.code : 'unparseable',
         });
       }
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) {
-        throw new ApiError(401, 'invalid_token', 'Token lacks the org, sub or role claims this API needs', {
+        throw apiError('invalid_token', 'Token lacks the org, sub or role claims this API needs', {
           claims: claims.error.issues.map((i) => i.path.join('.')),
         });
       }
@@ -68,9 +68,9 @@ function requireSecret(secret: string | undefined): string {
 export function authenticate(verifier: TokenVerifier): RequestHandler {
   return async (req, _res, next) => {
     const header = req.headers.authorization;
-    if (!header) throw new ApiError(401, 'missing_token', 'Send a bearer token in the Authorization header');
+    if (!header) throw apiError('missing_token', 'Send a bearer token in the Authorization header');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new ApiError(401, 'invalid_token', 'Authorization header must be "Bearer <token>"');
+    if (!match) throw apiError('invalid_token', 'Authorization header must be "Bearer <token>"');
     req.auth = await verifier.verify(match[1]!);
     next();
   };
@@ -78,7 +78,7 @@ export function authenticate(verifier: TokenVerifier): RequestHandler {
 
 export function requireAdmin(): RequestHandler {
   return (req, _res, next) => {
-    if (req.auth?.role !== 'admin') throw new ApiError(403, 'admin_required', 'Only organisation admins can do this');
+    if (req.auth?.role !== 'admin') throw apiError('admin_required', 'Only organisation admins can do this');
     next();
   };
 }

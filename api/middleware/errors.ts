@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { statusOf, type ErrorCode } from '../error-codes';
 
 /** A failure meant for the client: a stable snake_case code, a message for people, details as data. */
 export class ApiError extends Error {
@@ -14,11 +15,13 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, details: Record<string, unknown> = {}) =>
-  new ApiError(404, 'not_found', `${what} not found`, details);
+/** An error for the envelope, its status from the table in api/error-codes.ts. */
+export function apiError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): ApiError {
+  return new ApiError(statusOf(code), code, message, details);
+}
 
 export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): ApiError {
-  return new ApiError(400, 'validation_error', `Invalid request ${where}`, {
+  return apiError('validation_error', `Invalid request ${where}`, {
     issues: error.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message })),
   });
 }
@@ -30,17 +33,17 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'bo
 }
 
 export const unknownRoute: RequestHandler = (req, _res, next) => {
-  next(new ApiError(404, 'route_not_found', `No route for ${req.method} ${req.path}`));
+  next(apiError('route_not_found', `No route for ${req.method} ${req.path}`));
 };
 
 /** The only place that writes the error envelope `{"error": {"code", "message", "details"}}`. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const apiError = toApiError(err);
-    if (apiError.status >= 500) logger.error({ err, path: req.path, method: req.method }, 'request failed');
-    if (apiError.status === 429 || apiError.status === 503) res.setHeader('Retry-After', '1');
-    res.status(apiError.status).json({
-      error: { code: apiError.code, message: apiError.message, details: apiError.details },
+    const error = toApiError(err);
+    if (error.status >= 500) logger.error({ err, path: req.path, method: req.method }, 'request failed');
+    if (error.status === 429 || error.status === 503) res.setHeader('Retry-After', '1');
+    res.status(error.status).json({
+      error: { code: error.code, message: error.message, details: error.details },
     });
   };
 }
@@ -49,24 +52,24 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const e = err as { type?: string; status?: number; expose?: boolean; limit?: number };
   // body-parser's errors: keep their status, give them our codes.
-  if (e?.type === 'entity.parse.failed') return new ApiError(400, 'malformed_json', 'Request body is not valid JSON');
+  if (e?.type === 'entity.parse.failed') return apiError('malformed_json', 'Request body is not valid JSON');
   if (e?.type === 'entity.too.large') {
-    return new ApiError(413, 'payload_too_large', 'Request body is too large', { limit_bytes: e.limit });
+    return apiError('payload_too_large', 'Request body is too large', { limit_bytes: e.limit });
   }
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
-    return new ApiError(415, 'unsupported_encoding', 'Request body encoding is not supported');
+    return apiError('unsupported_encoding', 'Request body encoding is not supported');
   }
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
     return new ApiError(e.status, 'bad_request', String((err as Error).message));
   }
-  return new ApiError(500, 'internal_error', 'Something went wrong on our side; nothing you sent was lost');
+  return apiError('internal_error', 'Something went wrong on our side; nothing you sent was lost');
 }
 
 /** Bodies must be JSON: a form or text body would otherwise arrive as an empty object and be misread. */
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (hasBody && !req.is('application/json')) {
-    next(new ApiError(415, 'unsupported_media_type', 'Send the body as application/json', {
+    next(apiError('unsupported_media_type', 'Send the body as application/json', {
       content_type: req.headers['content-type'] ?? null,
     }));
     return;

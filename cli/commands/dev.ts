@@ -90,6 +90,7 @@ function printBanner(config: Config, apiUrl: string, uiUrl: string | undefined):
     '',
     'tourhub is running',
     `  API           ${apiUrl}   (health: ${apiUrl}/readyz)`,
+    `  API reference ${apiUrl}/api/docs   (OpenAPI: ${apiUrl}/api/openapi.json)`,
     `  Temporal UI   ${uiUrl ?? `(external Temporal at ${config.temporal.address})`}`,
     `  Data folder   ${config.database.url ? '(external DATABASE_URL)' : config.dataDir}`,
     '',

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { ApiError } from '../../api/middleware/errors';
-import { REPLAY_BATCH_LIMIT, selectDeliveryReplay, selectIntegrationReplays, startReplays } from '../../api/replays';
-import { connectTemporal, createDeliveryReplays, type DeliveryReplays } from '../../api/temporal';
 import { ownerDatabaseUrl } from '../../config';
 import { createDb } from '../../db/knex';
+import { REPLAY_BATCH_LIMIT, replayDelivery, replayIntegration, type FailedReplay, type StartedReplay } from '../../services/replays';
+import type { Refusal } from '../../services/result';
+import { connectTemporal, createDeliveryReplays, WORKFLOW_SERVICE_ERROR_CODES, type DeliveryReplays } from '../../services/temporal';
 import { loadConfigOrExit } from '../runtime';
 
 export const USAGE = `Usage: tourhub replay --delivery <delivery id>
@@ -62,44 +62,39 @@ export interface ReplayIo {
 }
 
 /**
- * Selects with the owner connection (an operator sees every organisation) and starts the replays: one
- * line per replay started, then a total. 0 when everything asked for started, 1 otherwise.
+ * Replays with the owner connection (an operator sees every organisation): one line per replay
+ * started, then a total. 0 when everything asked for started, 1 otherwise (a refusal is printed as
+ * its message and code).
  */
 export async function replay(deps: { db: Knex; replays: DeliveryReplays } & ReplayIo, args: Exclude<ReplayArgs, { kind: 'help' }>): Promise<number> {
-  let selection;
-  try {
-    selection =
-      args.kind === 'delivery'
-        ? { candidates: [await selectDeliveryReplay(deps.db, args.deliveryId)], deadTotal: undefined, notReplayable: [] as string[] }
-        : await selectIntegrationReplays(deps.db, args.integrationId, REPLAY_BATCH_LIMIT);
-  } catch (err) {
-    if (err instanceof ApiError) {
-      deps.err(`${err.message} (${err.code})`);
-      return 1;
-    }
-    throw err;
+  const service = { scope: <T>(fn: (db: Knex) => Promise<T>) => fn(deps.db), replays: deps.replays };
+  let outcome: { started: StartedReplay[]; failed: FailedReplay[]; notReplayable: string[]; remaining?: number };
+  if (args.kind === 'delivery') {
+    const result = await replayDelivery(service, args.deliveryId);
+    if (!result.ok) return refused(deps, result.refusal);
+    outcome = { started: [result.value], failed: [], notReplayable: [] };
+  } else {
+    const result = await replayIntegration(service, args.integrationId, REPLAY_BATCH_LIMIT);
+    if (!result.ok) return refused(deps, result.refusal);
+    outcome = result.value;
   }
-  let result;
-  try {
-    result = await startReplays(deps.replays, selection.candidates);
-  } catch (err) {
-    if (err instanceof ApiError) {
-      deps.err(`${err.message} (${err.code}); nothing was started`);
-      return 1;
-    }
-    throw err;
-  }
-  for (const r of result.started) {
+  for (const r of outcome.started) {
     deps.out(`started  delivery ${r.delivery_id}  ${r.provider} ${r.action} for ${r.event_type}  workflow ${r.workflow_id}`);
   }
-  for (const f of result.failed) deps.err(`failed   delivery ${f.delivery_id}: ${f.error}`);
-  for (const id of selection.notReplayable) deps.err(`skipped  delivery ${id}: planned before calls were kept for replay`);
-  deps.out(`${result.started.length} ${result.started.length === 1 ? 'replay' : 'replays'} started`);
-  if (selection.deadTotal !== undefined) {
-    const left = selection.deadTotal - selection.candidates.length - selection.notReplayable.length;
-    if (left > 0) deps.out(`${left} more dead deliveries: at most ${REPLAY_BATCH_LIMIT} start per run; run again once these have finished`);
+  for (const f of outcome.failed) deps.err(`failed   delivery ${f.delivery_id}: ${f.error}`);
+  for (const id of outcome.notReplayable) deps.err(`skipped  delivery ${id}: planned before calls were kept for replay`);
+  deps.out(`${outcome.started.length} ${outcome.started.length === 1 ? 'replay' : 'replays'} started`);
+  if (outcome.remaining !== undefined && outcome.remaining > 0) {
+    deps.out(`${outcome.remaining} more dead deliveries: at most ${REPLAY_BATCH_LIMIT} start per run; run again once these have finished`);
   }
-  return result.failed.length > 0 ? 1 : 0;
+  return outcome.failed.length > 0 ? 1 : 0;
+}
+
+function refused(io: ReplayIo, refusal: Refusal): number {
+  // Temporal's refusals come after the selection was accepted: say that nothing went out, so the operator retries.
+  const unavailable = (WORKFLOW_SERVICE_ERROR_CODES as readonly string[]).includes(refusal.code);
+  io.err(`${refusal.message} (${refusal.code})${unavailable ? '; nothing was started' : ''}`);
+  return 1;
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -52,6 +52,11 @@ export async function findIntegration(db: Knex, id: string): Promise<Integration
   return db('organization_integrations').select(COLUMNS).where({ id }).first();
 }
 
+/** An organisation's integration of one provider (one at most per organisation); in a tenant transaction, the caller's. */
+export async function findIntegrationByProvider(db: Knex, key: { type: string; provider: string }): Promise<IntegrationRow | undefined> {
+  return db('organization_integrations').select(COLUMNS).where({ type: key.type, provider: key.provider }).first();
+}
+
 export async function insertIntegration(
   db: Knex,
   box: SecretBox,

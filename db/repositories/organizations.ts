@@ -7,13 +7,18 @@ export interface HubContext {
   person: HubPerson | null;
 }
 
+/** The organisation's zone: due dates and bookings fall in it unless an integration sets its own. */
+export async function findOrgTimeZone(db: Knex, orgId: string): Promise<string> {
+  const org = await db('organizations').select('time_zone').where({ id: orgId }).first();
+  return org?.time_zone ?? 'UTC';
+}
+
 /** Who a tour event is about, and the organisation's time zone for due dates. Owner connection. */
 export async function loadHubContext(db: Knex, orgId: string, userId: string): Promise<HubContext> {
-  const [org, member] = await Promise.all([
-    db('organizations').select('time_zone').where({ id: orgId }).first(),
+  const [timeZone, member] = await Promise.all([
+    findOrgTimeZone(db, orgId),
     db('organization_members').select('email', 'display_name', 'phone').where({ organization_id: orgId, user_id: userId }).first(),
   ]);
-  const timeZone: string = org?.time_zone ?? 'UTC';
   if (!member?.email) return { timeZone, person: null };
   // Display names are free text: the first word is the best guess at a first name, the rest the last.
   const [first, ...rest] = String(member.display_name ?? '').trim().split(/\s+/).filter(Boolean);

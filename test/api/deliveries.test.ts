@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import request from 'supertest';
 import { ApiError } from '../../api/middleware/errors';
-import type { DeliveryReplays } from '../../api/temporal';
+import type { DeliveryReplays } from '../../services/temporal';
 import { replayWorkflowId } from '../../workflows/delivery-replay';
 import { createOrg, type OrgFixture } from '../support/fixtures';
 import { insertTestDelivery, insertTestIntegration } from '../support/hub-rows';

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { z } from 'zod';
-import type { OAuthClient } from '../../api/routes/integrations';
+import type { OAuthClient } from '../../connectors/oauth';
 import type { CrmConnector } from '../../connectors/contracts';
 import { ConnectorError } from '../../connectors/errors';
 import { createRegistry, type ProviderEntry } from '../../connectors/registry';

@@ -3,7 +3,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import request from 'supertest';
 import { z } from 'zod';
 import { createConnectorFactory } from '../../activities/connector-factory';
-import { createDeliveryReplays } from '../../api/temporal';
+import { createDeliveryReplays } from '../../services/temporal';
 import { replay } from '../../cli/commands/replay';
 import type { CrmConnector } from '../../connectors/contracts';
 import { createRegistry, type ProviderEntry } from '../../connectors/registry';

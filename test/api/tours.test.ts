@@ -4,7 +4,7 @@ import pino from 'pino';
 import { createApp } from '../../api/app';
 import { createTokenVerifier } from '../../api/middleware/auth';
 import { registry } from '../../connectors/registry';
-import type { TourWorkflows } from '../../api/temporal';
+import type { TourWorkflows } from '../../services/temporal';
 import { tourWorkflowId } from '../../workflows/search-attributes';
 import type { AdvanceTourArgs } from '../../workflows/tour-lifecycle';
 import { TEST_JWT_SECRET } from '../support/constants';

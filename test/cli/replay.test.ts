@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import type { DeliveryReplays } from '../../api/temporal';
+import type { DeliveryReplays } from '../../services/temporal';
 import { parseReplayArgs, replay, type ReplayArgs } from '../../cli/commands/replay';
 import { createDb, type Db } from '../../db/knex';
 import { replayWorkflowId } from '../../workflows/delivery-replay';

@@ -1,3 +1,8 @@
+import { installResponseCheck } from './openapi-check';
+
+// Every supertest request of every suite is checked against the OpenAPI document.
+installResponseCheck();
+
 /**
  * Runs in every test file. Each file gets its own copy of nock (jest's module registry is per file),
  * but the HTTP and fetch patches nock installs are process-wide: a file that leaves them active makes

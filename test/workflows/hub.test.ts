@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import type { HubSettings } from '../../activities';
 import type { DeliveryInput, DeliveryResult } from '../../activities/deliver';
-import { createTourWorkflows, type TourWorkflows } from '../../api/temporal';
+import { createTourWorkflows, type TourWorkflows } from '../../services/temporal';
 import type { HubCategory } from '../../domain/routes';
 import type { TourShape, TourState } from '../../domain/tour-state';
 import { replayDelivery } from '../../workflows/delivery-replay';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { createTourWorkflows, TourRejection, type TourWorkflows } from '../../api/temporal';
+import { createTourWorkflows, TourRejection, type TourWorkflows } from '../../services/temporal';
 import type { Config } from '../../config';
 import type { TourShape } from '../../domain/tour-state';
 import { tourStateQuery } from '../../workflows/tour-lifecycle';

@@ -14,7 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import type { DeliveryInput, DeliveryResult } from '../../../activities/deliver';
-import { createTourWorkflows } from '../../../api/temporal';
+import { createTourWorkflows } from '../../../services/temporal';
 import { findTemporalCli, startDevServer } from '../../../cli/temporal';
 import { loadConfig } from '../../../config';
 import { tourWorkflowId } from '../../../workflows/search-attributes';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { createTourWorkflows } from '../../../api/temporal';
+import { createTourWorkflows } from '../../../services/temporal';
 import { loadConfig } from '../../../config';
 import { DEMO } from '../../../db/seeds/demo';
 import { tourWorkflowId } from '../../../workflows/search-attributes';

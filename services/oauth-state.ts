@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { ApiError } from './middleware/errors';
+import { ok, refuse, type Result } from './result';
 
 const PURPOSE = 'oauth-state';
 const TTL_SECONDS = 10 * 60;
@@ -25,18 +25,16 @@ export async function signOAuthState(key: Uint8Array, state: OAuthState, now = D
     .sign(key);
 }
 
-export async function verifyOAuthState(key: Uint8Array, token: string, provider: string): Promise<OAuthState> {
+export async function verifyOAuthState(key: Uint8Array, token: string, provider: string): Promise<Result<OAuthState, 'invalid_oauth_state'>> {
+  let payload;
   try {
-    const { payload } = await jwtVerify(token, key, { audience: PURPOSE, algorithms: ['HS256'] });
-    if (payload.provider !== provider || typeof payload.org !== 'string' || typeof payload.sub !== 'string') {
-      throw new ApiError(400, 'invalid_oauth_state', 'This consent was started for another provider');
-    }
-    return { orgId: payload.org, userId: payload.sub, provider };
+    ({ payload } = await jwtVerify(token, key, { audience: PURPOSE, algorithms: ['HS256'] }));
   } catch (err) {
-    if (err instanceof ApiError) throw err;
-    if (err instanceof joseErrors.JWTExpired) {
-      throw new ApiError(400, 'invalid_oauth_state', 'This consent link has expired; start connecting again');
-    }
-    throw new ApiError(400, 'invalid_oauth_state', 'The OAuth state is not one we issued');
+    if (err instanceof joseErrors.JWTExpired) return refuse('invalid_oauth_state', 'This consent link has expired; start connecting again');
+    return refuse('invalid_oauth_state', 'The OAuth state is not one we issued');
   }
+  if (payload.provider !== provider || typeof payload.org !== 'string' || typeof payload.sub !== 'string') {
+    return refuse('invalid_oauth_state', 'This consent was started for another provider');
+  }
+  return ok({ orgId: payload.org, userId: payload.sub, provider });
 }

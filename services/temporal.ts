@@ -8,7 +8,6 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { Config } from '../config';
-import { ApiError } from './middleware/errors';
 import {
   advanceTourUpdate,
   startTourUpdate,
@@ -26,7 +25,7 @@ export interface TourKey {
   tourId: string;
 }
 
-/** What the API asks of Temporal; an interface so route tests can see exactly what was sent. */
+/** What the tour service asks of Temporal; an interface so API tests can see exactly what was sent. */
 export interface TourWorkflows {
   start(key: TourKey, args: StartTourArgs, summary: string): Promise<TourUpdateResult>;
   /**
@@ -36,6 +35,23 @@ export interface TourWorkflows {
   advance(key: TourKey, args: AdvanceTourArgs, summary: string, opts?: { running?: boolean }): Promise<TourUpdateResult>;
   ping(): Promise<void>;
 }
+
+/**
+ * Temporal could not take the request: the cluster is unreachable, the tour did not answer in time, or
+ * too many updates are in flight on it. Services turn it into a refusal with this code; it says nothing
+ * about HTTP (the API maps the codes to 503 and 429, the CLI prints the message).
+ */
+export class WorkflowServiceError extends Error {
+  constructor(
+    public readonly code: WorkflowServiceErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const WORKFLOW_SERVICE_ERROR_CODES = ['temporal_unavailable', 'tour_timeout', 'tour_busy'] as const;
+export type WorkflowServiceErrorCode = (typeof WORKFLOW_SERVICE_ERROR_CODES)[number];
 
 /** A rejection from the workflow's validator or handler, carrying the domain's code and the state it saw. */
 export class TourRejection extends Error {
@@ -112,15 +128,15 @@ function translate(err: unknown): unknown {
     return new TourRejection(cause.type, cause.message, details ?? {}, state ?? null);
   }
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return new ApiError(503, 'tour_timeout', 'The tour did not answer in time; try again', {});
+    return new WorkflowServiceError('tour_timeout', 'The tour did not answer in time; try again');
   }
   const grpcCode = grpcStatus(err);
   // RESOURCE_EXHAUSTED: too many updates in flight on this one tour (history.maxInFlightUpdates).
   if (grpcCode === status.RESOURCE_EXHAUSTED) {
-    return new ApiError(429, 'tour_busy', 'Too many changes to this tour at once; retry shortly', {});
+    return new WorkflowServiceError('tour_busy', 'Too many changes to this tour at once; retry shortly');
   }
   if (grpcCode === status.UNAVAILABLE || grpcCode === status.DEADLINE_EXCEEDED) {
-    return new ApiError(503, 'temporal_unavailable', 'The workflow service is unavailable; retry shortly', {});
+    return new WorkflowServiceError('temporal_unavailable', 'The workflow service is unavailable; retry shortly');
   }
   return err;
 }
@@ -161,7 +177,7 @@ export function createDeliveryReplays(client: Client, config: Config): DeliveryR
         });
         return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
       } catch (err) {
-        // An unreachable server is a 503 temporal_unavailable for the API, and a plain message for the CLI.
+        // An unreachable server is a WorkflowServiceError: the replay service refuses with its code.
         throw translate(err);
       }
     },

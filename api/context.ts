@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import type { OAuthClient } from '../connectors/oauth';
+import type { Registry } from '../connectors/registry';
+import type { Db } from '../db/knex';
+import { listDeliveries, type DeliveryListFilter } from '../db/repositories/deliveries';
+import { listOutboundEvents } from '../db/repositories/outbound-events';
+import type { SecretBox } from '../db/secrets';
+import { withTenant, type Tenant } from '../db/tenant';
+import { integrationHealth } from '../services/integration-health';
+import { createIntegrationService } from '../services/integrations';
+import { createOAuthService } from '../services/oauth';
+import { createProgressCache } from '../services/progress-cache';
+import { readiness } from '../services/readiness';
+import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/replays';
+import type { DeliveryReplays, TourWorkflows } from '../services/temporal';
+import { createTourService } from '../services/tours';
+import type { TokenVerifier } from './middleware/auth';
+import type { OpenApiDocument } from './openapi';
+
+export interface AppDeps {
+  /** Non-owner connection (RLS applies). */
+  db: Db;
+  tours: TourWorkflows;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** Starts replays of dead deliveries: the integrations API's replay routes. */
+  replays: DeliveryReplays;
+  integrations: {
+    box: SecretBox;
+    registry: Registry;
+    /** Configured OAuth clients by provider id; a provider missing here cannot be connected. */
+    oauthClients: Partial<Record<string, OAuthClient>>;
+    /** This API's address as browsers reach it: OAuth callbacks come back to it. */
+    publicUrl: string;
+    connectorTimeoutMs: number;
+  };
+}
+
+/** What endpoint handlers call: the services, built once per app from its dependencies. */
+export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) {
+  const { db } = deps;
+  const scoped = (auth: Tenant): ReplayDeps => ({ scope: (fn) => withTenant(db, auth, fn), replays: deps.replays });
+  return {
+    tours: createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() }),
+    integrations: createIntegrationService({ db, ...deps.integrations }),
+    oauth: createOAuthService({ db, ...deps.integrations }),
+    replays: {
+      delivery: (auth: Tenant, deliveryId: string) => replayDelivery(scoped(auth), deliveryId),
+      integration: (auth: Tenant, integrationId: string) => replayIntegration(scoped(auth), integrationId),
+    },
+    integrationHealth: (auth: Tenant) => integrationHealth(db, auth),
+    /** Newest first, keyset-paginated; RLS keeps them to the organisation's admins. */
+    deliveries: (auth: Tenant, filter: DeliveryListFilter) => withTenant(db, auth, (trx) => listDeliveries(trx, filter)),
+    /** What the organisation's admins should hear about, newest first (RLS keeps it to them). */
+    notifications: (auth: Tenant, limit: number) => withTenant(db, auth, (trx) => listOutboundEvents(trx, limit)),
+    readiness: () => readiness({ db, tours: deps.tours }),
+    /** The OpenAPI document, built from the endpoints once. */
+    openapi,
+  };
+}
+
+export type ApiContext = ReturnType<typeof createApiContext>;

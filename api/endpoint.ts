@@ -1,0 +1,163 @@
+/**
+ * One endpoint, declared once: method, path, who may call it, strict zod schemas for its parameters,
+ * query and body, its responses, the refusals it can answer with, and a thin handler. Express mounts it
+ * (mountEndpoint) and the OpenAPI document is built from the same declaration (api/openapi.ts), so the
+ * reference cannot drift from what the server does.
+ */
+import type { RequestHandler, Response, Router } from 'express';
+import type { z } from 'zod';
+import type { Tenant } from '../db/tenant';
+import type { Refusal } from '../services/result';
+import type { ApiContext } from './context';
+import type { ErrorCode } from './error-codes';
+import { apiError, parse, requireJsonBody } from './middleware/errors';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/**
+ * Who may call: `public` needs no token (health, the reference, and the OAuth callback, whose signed
+ * state is its proof), `member` a bearer token of any role, `admin` a token with the admin role.
+ */
+export type Access = 'public' | 'member' | 'admin';
+
+export type ResponseSpec =
+  /** A JSON body of this schema. */
+  | { description: string; json: z.ZodType }
+  /** A redirect: the Location header says where. */
+  | { description: string; redirect: true }
+  /** A body that is not JSON (a page, a stylesheet), in one of these media types. */
+  | { description: string; content: readonly string[] }
+  /** No body. */
+  | { description: string };
+
+type ReplyFor<S extends number, R> = R extends { json: infer J extends z.ZodType }
+  ? { status: S; body: z.input<J> }
+  : R extends { redirect: true }
+    ? { status: S; redirect: string }
+    : R extends { content: readonly string[] }
+      ? { status: S; file: string } | { status: S; text: string; type: string }
+      : { status: S };
+
+/** What a handler answers: one of its declared responses, typed by status. */
+export type Reply<Rs> = { [S in keyof Rs & number]: ReplyFor<S, Rs[S]> }[keyof Rs & number];
+
+/** A service's refusal, answered as the error envelope with the status api/error-codes.ts gives its code. */
+export interface Refused<Code extends string> {
+  refused: Refusal<Code>;
+}
+
+export function refused<Code extends string>(refusal: Refusal<Code>): Refused<Code> {
+  return { refused: refusal };
+}
+
+export interface EndpointInput<P, Q, B, A extends Access> {
+  params: Parsed<P>;
+  query: Parsed<Q>;
+  body: Parsed<B>;
+  auth: A extends 'public' ? undefined : Tenant;
+}
+
+/** A schema's parsed value, undefined where there is no schema; unknown in the router, which serves any endpoint. */
+type Parsed<T> = unknown extends T ? unknown : T extends z.ZodType ? z.output<T> : undefined;
+
+/** Everything about an endpoint but its handler: what the document is built from. */
+export interface EndpointSpec<A extends Access, P, Q, B, Rs, E extends readonly ErrorCode[]> {
+  /** Unique, camelCase: the OpenAPI operationId. */
+  operationId: string;
+  method: Method;
+  /** OpenAPI style, `{name}` for a path parameter: `/api/tours/{id}/start`. */
+  path: string;
+  /** The reference groups operations by tag (the resource). */
+  tag: string;
+  summary: string;
+  description?: string;
+  access: A;
+  /** Parsed in this order; a failure is 400 validation_error. An endpoint without `query` ignores the query string. */
+  params?: P;
+  query?: Q;
+  /** Only endpoints with a body schema read the body, and they take only application/json. */
+  body?: B;
+  responses: Rs;
+  /**
+   * The refusals the handler can answer with. The compiler holds the handler to this list; the document
+   * adds the ones of the middleware (token, admin role, unreadable body, validation).
+   */
+  errors: E;
+}
+
+export type Handler<A extends Access, P, Q, B, Rs, E extends readonly ErrorCode[]> = (
+  input: EndpointInput<P, Q, B, A>,
+  ctx: ApiContext,
+) => Promise<Reply<Rs> | Refused<E[number]>>;
+
+/** An endpoint with its types erased, as the router and the document builder see it. */
+export interface Endpoint extends EndpointSpec<Access, z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, Record<number, ResponseSpec>, readonly ErrorCode[]> {
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  handler(input: EndpointInput<unknown, unknown, unknown, Access>, ctx: ApiContext): Promise<unknown>;
+}
+
+/**
+ * Declares an endpoint: `endpoint({...spec}).handle(async (input, ctx) => ...)`. Two steps so that the
+ * spec alone fixes the types the handler is checked against (its statuses, bodies and refusal codes);
+ * in one object, TypeScript would widen the handler's `status: 200` to `number` while inferring them.
+ */
+export function endpoint<
+  const A extends Access,
+  const Rs extends Record<number, ResponseSpec>,
+  const E extends readonly ErrorCode[],
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: EndpointSpec<A, P, Q, B, Rs, E>): { handle(handler: Handler<A, P, Q, B, Rs, E>): Endpoint } {
+  return { handle: (handler) => ({ ...spec, handler }) as unknown as Endpoint };
+}
+
+/** Express's form of an OpenAPI path: `{id}` becomes `:id`. */
+function expressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+/** Adds the endpoint to `router`, which is mounted at `prefix`. */
+export function mountEndpoint(router: Router, e: Endpoint, ctx: ApiContext, prefix = ''): void {
+  if (!e.path.startsWith(prefix)) throw new Error(`${e.operationId}: ${e.path} is not under ${prefix}`);
+  const handle: RequestHandler = async (req, res) => {
+    const input: EndpointInput<unknown, unknown, unknown, Access> = {
+      params: e.params ? parse(e.params, req.params, 'path') : undefined,
+      query: e.query ? parse(e.query, req.query, 'query') : undefined,
+      body: e.body ? parse(e.body, req.body ?? {}, 'body') : undefined,
+      auth: req.auth,
+    };
+    await send(res, (await e.handler(input, ctx)) as AnyReply);
+  };
+  const path = expressPath(e.path.slice(prefix.length)) || '/';
+  router[e.method](path, ...(e.body ? [requireJsonBody, handle] : [handle]));
+}
+
+type AnyReply =
+  | Refused<ErrorCode>
+  | { status: number; body: unknown }
+  | { status: number; redirect: string }
+  | { status: number; file: string }
+  | { status: number; text: string; type: string }
+  | { status: number };
+
+async function send(res: Response, reply: AnyReply): Promise<void> {
+  if ('refused' in reply) {
+    const { code, message, details } = reply.refused;
+    throw apiError(code, message, details);
+  }
+  if ('body' in reply) {
+    res.status(reply.status).json(reply.body);
+  } else if ('redirect' in reply) {
+    res.redirect(reply.status, reply.redirect);
+  } else if ('file' in reply) {
+    res.status(reply.status);
+    await new Promise<void>((resolve, reject) => res.sendFile(reply.file, (err) => (err ? reject(err) : resolve())));
+  } else if ('text' in reply) {
+    res.status(reply.status).type(reply.type).send(reply.text);
+  } else {
+    res.status(reply.status).end();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Every error code the API answers with, its HTTP status and what it means: the one place a code meets
+ * a status. Services refuse with codes and know nothing of HTTP; the endpoint adapter, the middleware
+ * and the OpenAPI document all read this table, so a code cannot have two statuses or go undocumented.
+ */
+export const ERROR_CODES = {
+  // Requests the API cannot read (any route)
+  malformed_json: { status: 400, description: 'The body is not valid JSON' },
+  validation_error: { status: 400, description: 'A path parameter, query parameter or body field is missing, unknown or invalid; `details.issues` lists each' },
+  bad_request: { status: 400, description: 'The request could not be read (for example, its body was cut off)' },
+  payload_too_large: { status: 413, description: 'The body is over 64 kB' },
+  unsupported_media_type: { status: 415, description: 'The body is not `application/json`' },
+  unsupported_encoding: { status: 415, description: 'The body\'s content or charset encoding is not supported' },
+  route_not_found: { status: 404, description: 'No route for this method and path' },
+  internal_error: { status: 500, description: 'Something went wrong on our side; nothing sent was lost' },
+  // Authentication
+  missing_token: { status: 401, description: 'No `Authorization: Bearer` header' },
+  invalid_token: { status: 401, description: 'The token is not valid for this API (signature, issuer, audience or claims)' },
+  token_expired: { status: 401, description: 'The token has expired' },
+  auth_unavailable: { status: 503, description: 'The identity provider\'s keys could not be fetched' },
+  admin_required: { status: 403, description: 'Only organisation admins can do this' },
+  // Any resource
+  not_found: { status: 404, description: 'No such resource in the caller\'s organisation (another organisation\'s looks the same)' },
+  // Tours
+  not_your_progress: { status: 403, description: 'Only the person taking a tour can move it (an admin may read it)' },
+  subscription_interest_without_completion: { status: 422, description: 'A subscription interest goes only with a move that completes the tour' },
+  tour_has_no_steps: { status: 422, description: 'The tour has no steps to take' },
+  tour_not_started: { status: 409, description: 'The tour is not in progress; start it first (`details.current_progress`)' },
+  tour_already_finished: { status: 409, description: 'The tour is completed or skipped; start it with `restart: true` to take it again (`details.current_progress`)' },
+  version_conflict: { status: 409, description: 'The tour changed since the client saw `expected_version` (`details.current_progress`)' },
+  step_mismatch: { status: 409, description: 'The step index or key is not the current step (`details.current_progress`)' },
+  step_index_out_of_range: { status: 422, description: 'The step index is outside the tour' },
+  unknown_step_key: { status: 422, description: 'The tour has no step with this key' },
+  no_previous_step: { status: 422, description: 'Already on the first step' },
+  step_not_skippable: { status: 422, description: 'The current step cannot be skipped' },
+  invalid_feedback: { status: 422, description: 'The rating is not a whole number from 1 to 5' },
+  tour_busy: { status: 429, description: 'Too many changes to this tour at once; retry after `Retry-After`' },
+  tour_timeout: { status: 503, description: 'The tour\'s workflow did not answer in time; retry' },
+  temporal_unavailable: { status: 503, description: 'The workflow service is unreachable; retry after `Retry-After`' },
+  // Integrations
+  unknown_provider: { status: 422, description: 'No such provider (`details.known` lists them)' },
+  oauth_required: { status: 422, description: 'This provider is connected through its consent screen (`details.start`)' },
+  invalid_credentials: { status: 422, description: 'The credentials do not match what the provider needs (fields named, values never echoed)' },
+  invalid_settings: { status: 422, description: 'The settings do not match what the provider accepts' },
+  integration_exists: { status: 409, description: 'The organisation already has an integration of this provider' },
+  not_oauth_provider: { status: 422, description: 'This provider is connected with credentials, not OAuth' },
+  oauth_not_configured: { status: 422, description: 'This server has no OAuth client for the provider (`details.variables` names the settings)' },
+  invalid_oauth_state: { status: 400, description: 'The consent\'s state is not one we issued, is for another provider or has expired' },
+  oauth_denied: { status: 400, description: 'The admin did not grant access at the consent screen' },
+  oauth_exchange_failed: { status: 400, description: 'The provider refused the authorisation code' },
+  provider_unavailable: { status: 503, description: 'The provider could not be reached; try again' },
+  // Replays
+  already_delivered: { status: 409, description: 'The delivery already succeeded; a replay would send nothing' },
+  delivery_not_replayable: { status: 409, description: 'The delivery was planned before calls were kept for replay' },
+  integration_disabled: { status: 409, description: 'The integration is disabled; enable it before replaying' },
+  // Health
+  not_ready: { status: 503, description: 'Postgres or Temporal is unreachable (`details.checks`)' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}

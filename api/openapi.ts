@@ -1,0 +1,211 @@
+/**
+ * The OpenAPI 3.1 document, built from the endpoint declarations (api/endpoint.ts) with zod's own JSON
+ * Schema output: OpenAPI 3.1 schemas are JSON Schema 2020-12, which is what `z.toJSONSchema` writes, so
+ * no converter library sits between the schemas the server parses with and the ones it documents.
+ */
+import { z } from 'zod';
+import type { Access, Endpoint, ResponseSpec } from './endpoint';
+import { ERROR_CODES, type ErrorCode } from './error-codes';
+
+type JsonSchema = Record<string, unknown>;
+
+const NAMED = new Map<string, z.ZodType>();
+
+/** Gives a response schema its component name in the document (`#/components/schemas/{id}`). */
+export function named<T extends z.ZodType>(id: string, schema: T): T {
+  const taken = NAMED.get(id);
+  if (taken && taken !== schema) throw new Error(`Two schemas are named ${id}`);
+  NAMED.set(id, schema);
+  return schema;
+}
+
+/** Endpoints that Express mounts together: under one prefix, for one audience, before or after the JSON body parser. */
+export interface RouteGroup {
+  prefix: string;
+  access: Access;
+  /** False for the routes mounted before the JSON body parser (health): a body can never fail them. */
+  bodyParsed: boolean;
+  endpoints: readonly Endpoint[];
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string };
+  tags: { name: string; description?: string }[];
+  paths: Record<string, Record<string, unknown>>;
+  components: { securitySchemes: Record<string, unknown>; schemas: Record<string, JsonSchema> };
+}
+
+const COMPONENT = '#/components/schemas/';
+
+const DESCRIPTION = `Product tours as durable Temporal workflows that drive wedding planners' CRM, calendar,
+payment, email and SMS tools.
+
+**Authentication.** Every \`/api\` route but this reference and the OAuth callback needs
+\`Authorization: Bearer <JWT>\` with the claims \`sub\` (user UUID), \`org\` (organisation UUID) and \`role\`
+(\`admin\` or \`member\`), issuer \`tourhub\`, audience \`tourhub-api\`. \`npx tourhub token\` mints one for a
+development stack.
+
+**Errors.** Every error is \`{"error": {"code", "message", "details"}}\` and changes nothing. Each operation
+lists the codes it can answer with under their status. A method and path not in this document answer
+\`404 route_not_found\` (under \`/api\`, a request without a valid token gets its \`401\` first). \`429\` and
+\`503\` carry \`Retry-After\`.`;
+
+const pascal = (id: string) => id[0]!.toUpperCase() + id.slice(1);
+
+/** zod's JSON Schema with the keys a component or a parameter must not carry. */
+function clean(schema: JsonSchema): JsonSchema {
+  const { $schema: _schema, $id: _id, ...rest } = schema;
+  return rest;
+}
+
+/** The error codes an endpoint can answer with: its own refusals and those of the middleware in front of it. */
+export function errorCodesOf(e: Endpoint, group: Pick<RouteGroup, 'bodyParsed'>): ErrorCode[] {
+  const codes = new Set<ErrorCode>(['internal_error']);
+  if (group.bodyParsed) for (const c of ['malformed_json', 'bad_request', 'payload_too_large', 'unsupported_encoding'] as const) codes.add(c);
+  if (e.body) codes.add('unsupported_media_type');
+  if (e.params || e.query || e.body) codes.add('validation_error');
+  if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable'] as const) codes.add(c);
+  if (e.access === 'admin') codes.add('admin_required');
+  for (const c of e.errors) codes.add(c);
+  return [...codes];
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
+  if (!schema) return [];
+  const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema;
+  const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((json.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...rest } = clean(property);
+    return {
+      name,
+      in: where,
+      required: where === 'path' || required.has(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+    };
+  });
+}
+
+function errorResponse(status: number, codes: ErrorCode[]): unknown {
+  const headers = status === 429 || status === 503 ? { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } } : undefined;
+  return {
+    description: codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].description}`).join('\n\n'),
+    ...(headers ? { headers } : {}),
+    content: {
+      'application/json': {
+        schema: {
+          allOf: [
+            { $ref: `${COMPONENT}Error` },
+            { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: codes } } } } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function successResponse(spec: ResponseSpec, component: string | undefined): unknown {
+  if ('json' in spec) return { description: spec.description, content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } } };
+  if ('redirect' in spec) {
+    // Express says where in the body too, for a client that does not follow redirects.
+    const note = { schema: { type: 'string' }, example: 'Found. Redirecting to https://…' };
+    return {
+      description: spec.description,
+      headers: { Location: { description: 'Where to go', schema: { type: 'string', format: 'uri' } } },
+      content: { 'text/plain': note, 'text/html': note },
+    };
+  }
+  if ('content' in spec) return { description: spec.description, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
+  return { description: spec.description };
+}
+
+/** Schemas with component names: a schema keeps its first name; a name taken by another schema gets a number. */
+function componentRegistry() {
+  const registry = z.registry<{ id: string }>();
+  const taken = new Set<string>();
+  return {
+    registry,
+    name(schema: z.ZodType, wanted: string): string {
+      const existing = registry.get(schema);
+      if (existing) return existing.id;
+      let id = wanted;
+      for (let n = 2; taken.has(id); n++) id = `${wanted}${n}`;
+      taken.add(id);
+      registry.add(schema, { id });
+      return id;
+    },
+  };
+}
+
+export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { version: string; tags?: Record<string, string> }): OpenApiDocument {
+  // Responses and bodies become components; a schema used twice (a view, one response of several routes) is written once.
+  const outputs = componentRegistry();
+  const inputs = componentRegistry();
+  for (const [id, schema] of NAMED) outputs.name(schema, id);
+  const idOf = (components: ReturnType<typeof componentRegistry>, schema: z.ZodType, wanted: string) => components.name(schema, wanted);
+
+  const operations: { path: string; method: string; build: () => unknown }[] = [];
+  const seen = new Set<string>();
+  for (const group of groups) {
+    for (const e of group.endpoints) {
+      if (seen.has(e.operationId)) throw new Error(`Two endpoints have the operationId ${e.operationId}`);
+      seen.add(e.operationId);
+      const body = e.body ? idOf(inputs, e.body, `${pascal(e.operationId)}Body`) : undefined;
+      const components = new Map<string, string>();
+      for (const [status, spec] of Object.entries(e.responses)) {
+        if ('json' in spec) components.set(status, idOf(outputs, spec.json, `${pascal(e.operationId)}Response`));
+      }
+      const codes = errorCodesOf(e, group);
+      operations.push({
+        path: e.path,
+        method: e.method,
+        build: () => {
+          const byStatus = new Map<number, ErrorCode[]>();
+          for (const code of codes) byStatus.set(ERROR_CODES[code].status, [...(byStatus.get(ERROR_CODES[code].status) ?? []), code]);
+          const responses: Record<string, unknown> = {};
+          for (const [status, spec] of Object.entries(e.responses)) responses[status] = successResponse(spec, components.get(status));
+          for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) responses[String(status)] = errorResponse(status, list);
+          return {
+            operationId: e.operationId,
+            summary: e.summary,
+            ...(e.description ? { description: e.description } : {}),
+            tags: [e.tag],
+            security: e.access === 'public' ? [] : [{ bearer: [] }],
+            parameters: [...parameters(e.params, 'path'), ...parameters(e.query, 'query')],
+            ...(e.body
+              ? { requestBody: { required: !e.body.safeParse({}).success, content: { 'application/json': { schema: { $ref: `${COMPONENT}${body}` } } } } }
+              : {}),
+            responses,
+          };
+        },
+      });
+    }
+  }
+
+  const uri = (id: string) => `${COMPONENT}${id}`;
+  const written = {
+    ...z.toJSONSchema(outputs.registry, { io: 'output', target: 'draft-2020-12', uri }).schemas,
+  } as Record<string, JsonSchema>;
+  for (const [id, schema] of Object.entries(z.toJSONSchema(inputs.registry, { io: 'input', target: 'draft-2020-12', uri }).schemas)) {
+    if (written[id]) throw new Error(`A request body and a response are both named ${id}`);
+    written[id] = schema as JsonSchema;
+  }
+
+  const paths: OpenApiDocument['paths'] = {};
+  for (const op of operations) (paths[op.path] ??= {})[op.method] = op.build();
+  // In the order opts.tags gives them (the reference shows them so), then any it does not describe.
+  const used = new Set(groups.flatMap((g) => g.endpoints.map((e) => e.tag)));
+  const tags = [...new Set([...Object.keys(opts.tags ?? {}).filter((t) => used.has(t)), ...used])];
+  return {
+    openapi: '3.1.0',
+    info: { title: 'tourhub API', version: opts.version, description: DESCRIPTION },
+    tags: tags.map((name) => ({ name, ...(opts.tags?.[name] ? { description: opts.tags[name] } : {}) })),
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT with sub, org and role (`npx tourhub token` in development)' } },
+      schemas: Object.fromEntries(Object.entries(written).map(([id, schema]) => [id, clean(schema)])),
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { healthRoutes } from './health';
+import { integrationsRoutes, oauthCallbackRoutes } from './integrations';
+import { notificationsRoutes } from './notifications';
+import { referenceRoutes } from './reference';
+import { toursRoutes } from './tours';
+
+/**
+ * Every endpoint, in the groups createApp mounts them in (api/app.ts): health before the body parser,
+ * then the public routes, then, behind the token check, one group per resource.
+ */
+export const ROUTE_GROUPS = {
+  beforeBodyParser: [healthRoutes],
+  public: [referenceRoutes, oauthCallbackRoutes],
+  authenticated: [toursRoutes, integrationsRoutes, notificationsRoutes],
+};
+
+export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROUPS.public, ...ROUTE_GROUPS.authenticated];
+
+/** The reference's tags, in the order it shows them. */
+export const TAGS: Record<string, string> = {
+  Tours: "Product tours and the caller's progress through them",
+  Integrations: "The organisation's integrations with CRM, calendar, payment, email and SMS providers (admins)",
+  OAuth: 'Connecting Google Calendar and Outlook through their consent screens',
+  Deliveries: 'What the hub sent to each integration, and replays of dead deliveries (admins)',
+  Notifications: "Events for the organisation's admins (admins)",
+  Health: 'Liveness and readiness probes (no token)',
+  Reference: 'This document and the page that renders it (no token)',
+};

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import type { DeliveryListItem } from '../../../../db/repositories/deliveries';
+import { HUB_EVENT_TYPES } from '../../../../domain/routes';
+import { endpoint } from '../../../endpoint';
+import { named } from '../../../openapi';
+import { iso, limitQuery, timestamp, uuid } from '../../shared';
+
+const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead'] as const;
+
+/** An opaque keyset position: base64url of `{"t": created_at (microseconds, UTC), "i": id}`. */
+const deliveryCursor = z.string().max(200).transform((raw, ctx) => {
+  try {
+    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+    const parsed = z.strictObject({ t: z.iso.datetime({ precision: 6 }), i: z.uuid() }).safeParse(value);
+    if (parsed.success) return { createdAt: parsed.data.t, id: parsed.data.i };
+  } catch {
+    // falls through to the issue below
+  }
+  ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned (use next_cursor as given)' });
+  return z.NEVER;
+});
+
+function encodeCursor(d: DeliveryListItem): string {
+  return Buffer.from(JSON.stringify({ t: d.position, i: d.id })).toString('base64url');
+}
+
+export const ListDeliveriesQuery = z.strictObject({
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  integration_id: uuid().optional(),
+  event_type: z.enum(HUB_EVENT_TYPES).optional(),
+  limit: limitQuery(200, 50).describe('1 to 200, default 50'),
+  cursor: deliveryCursor.optional().describe("The previous page's next_cursor, as given"),
+});
+
+const DeliveryView = named(
+  'Delivery',
+  z.strictObject({
+    id: uuid(),
+    integration_id: uuid(),
+    provider: z.string(),
+    event_id: z.string().describe('{workflowId}:{sequence}: the same across retries and replays'),
+    event_type: z.string(),
+    action: z.string(),
+    idempotency_key: z.string(),
+    status: z.enum(DELIVERY_STATUSES),
+    attempts: z.number().int().min(0),
+    last_error: z.string().nullable(),
+    created_at: timestamp,
+    updated_at: timestamp,
+    delivered_at: timestamp.nullable(),
+    workflow_id: z.string(),
+  }),
+);
+
+/** The listing's shape: what and where, never the payload or the sealed call (they name a person). */
+function presentDelivery(d: DeliveryListItem): z.input<typeof DeliveryView> {
+  return {
+    id: d.id,
+    integration_id: d.integration_id,
+    provider: d.provider,
+    event_id: d.event_id,
+    event_type: d.event_type,
+    action: d.action,
+    idempotency_key: d.idempotency_key,
+    status: d.status,
+    attempts: d.attempts,
+    last_error: d.last_error,
+    created_at: iso(d.created_at),
+    updated_at: iso(d.updated_at),
+    delivered_at: iso(d.delivered_at),
+    workflow_id: d.workflow_id,
+  };
+}
+
+export const listDeliveries = endpoint({
+  operationId: 'listDeliveries',
+  method: 'get',
+  path: '/api/integrations/deliveries',
+  tag: 'Deliveries',
+  summary: 'Deliveries, newest first: what was sent where, and how it went',
+  description: 'Never the payload or the sealed call. Keyset-paginated: pass next_cursor back as cursor.',
+  access: 'admin',
+  query: ListDeliveriesQuery,
+  responses: {
+    200: {
+      description: 'One page',
+      json: z.strictObject({ deliveries: z.array(DeliveryView), next_cursor: z.string().nullable().describe('Null on the last page') }),
+    },
+  },
+  errors: [],
+}).handle(async ({ query, auth }, { deliveries }) => {
+  const rows = await deliveries(auth, {
+    limit: query.limit + 1,
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.integration_id ? { integrationId: query.integration_id } : {}),
+    ...(query.event_type ? { eventType: query.event_type } : {}),
+    ...(query.cursor ? { after: query.cursor } : {}),
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    status: 200,
+    body: { deliveries: page.map(presentDelivery), next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null },
+  };
+});

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { endpoint, refused } from '../../../endpoint';
+import { uuid } from '../../shared';
+
+export const replayDelivery = endpoint({
+  operationId: 'replayDelivery',
+  method: 'post',
+  path: '/api/integrations/deliveries/{id}/replay',
+  tag: 'Deliveries',
+  summary: 'Re-send one delivery with its original idempotency key',
+  description: 'Starts (or joins) the workflow `delivery-replay:{id}`; its outcome lands in the delivery.',
+  access: 'admin',
+  params: z.strictObject({ id: uuid() }),
+  responses: {
+    202: { description: 'The replay is running', json: z.strictObject({ replay: z.strictObject({ delivery_id: uuid(), workflow_id: z.string() }) }) },
+  },
+  errors: ['not_found', 'already_delivered', 'delivery_not_replayable', 'integration_disabled', 'temporal_unavailable', 'tour_timeout', 'tour_busy'],
+}).handle(async ({ params, auth }, { replays }) => {
+  const started = await replays.delivery(auth, params.id);
+  if (!started.ok) return refused(started.refusal);
+  return { status: 202, body: { replay: { delivery_id: started.value.delivery_id, workflow_id: started.value.workflow_id } } };
+});

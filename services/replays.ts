@@ -1,0 +1,148 @@
+/**
+ * Replaying dead deliveries: which deliveries a replay covers, and starting them. The API's replay routes
+ * and `tourhub replay` call the same two functions and differ only in their scope: a tenant transaction
+ * in the API (so row-level security decides what exists), the owner connection in the CLI. Selecting
+ * happens inside the scope; starting happens after it, outside any transaction.
+ */
+import type { Knex } from 'knex';
+import { findReplayCandidate, listDeadCandidates, type ReplayCandidate } from '../db/repositories/deliveries';
+import { findIntegration } from '../db/repositories/integrations';
+import { notFound, ok, refuse, type Result } from './result';
+import { WorkflowServiceError, type DeliveryReplays, type WorkflowServiceErrorCode } from './temporal';
+
+/** The most deliveries one batch replay starts; the answer says how many are left for the next call. */
+export const REPLAY_BATCH_LIMIT = 500;
+/** How many replay workflows are started at once. */
+const START_CONCURRENCY = 8;
+
+/** Runs a selection on a connection: `withTenant` for an API caller, the owner connection for the CLI. */
+export type Scope = <T>(fn: (db: Knex) => Promise<T>) => Promise<T>;
+
+export interface ReplayDeps {
+  scope: Scope;
+  replays: DeliveryReplays;
+}
+
+export interface StartedReplay {
+  delivery_id: string;
+  workflow_id: string;
+  provider: string;
+  action: string;
+  event_type: string;
+}
+
+export interface FailedReplay {
+  delivery_id: string;
+  error: string;
+}
+
+export type DeliveryReplayRefusal = 'not_found' | 'already_delivered' | 'delivery_not_replayable' | 'integration_disabled' | WorkflowServiceErrorCode;
+export type IntegrationReplayRefusal = 'not_found' | 'integration_disabled' | WorkflowServiceErrorCode;
+
+export interface IntegrationReplayOutcome {
+  integrationId: string;
+  started: StartedReplay[];
+  /** Starts that failed after the first one went through (the first one's failure is a refusal). */
+  failed: FailedReplay[];
+  /** Dead deliveries of this integration in all. */
+  deadTotal: number;
+  /** Dead deliveries in this batch that cannot be replayed (planned before calls were sealed). */
+  notReplayable: string[];
+  /** Dead deliveries past this batch: the caller runs the replay again once these have run. */
+  remaining: number;
+  limit: number;
+}
+
+function refuseDisabled(c: { integration_id: string; provider: string }) {
+  return refuse('integration_disabled', `The ${c.provider} integration is disabled: enable it before replaying, or the replay dies at once`, {
+    integration_id: c.integration_id,
+  });
+}
+
+/** Replays one delivery: refused when unknown (or another organisation's), delivered, unreplayable or disabled. */
+export async function replayDelivery(deps: ReplayDeps, deliveryId: string): Promise<Result<StartedReplay, DeliveryReplayRefusal>> {
+  const c = await deps.scope((db) => findReplayCandidate(db, deliveryId));
+  if (!c) return notFound('Delivery', { delivery_id: deliveryId });
+  if (c.status === 'succeeded') {
+    return refuse('already_delivered', 'This delivery already succeeded; replaying it would send nothing', { delivery_id: c.id, status: c.status });
+  }
+  if (!c.has_sealed_action) {
+    return refuse('delivery_not_replayable', 'This delivery was planned before calls were kept for replay; there is nothing to re-send', { delivery_id: c.id });
+  }
+  if (!c.integration_active) return refuseDisabled(c);
+  const result = await startReplays(deps.replays, [c]);
+  return result.ok ? ok(result.value.started[0]!) : result;
+}
+
+/** Replays up to `limit` of the integration's dead deliveries, oldest first. Refused when unknown or disabled. */
+export async function replayIntegration(
+  deps: ReplayDeps,
+  integrationId: string,
+  limit = REPLAY_BATCH_LIMIT,
+): Promise<Result<IntegrationReplayOutcome, IntegrationReplayRefusal>> {
+  const selection = await deps.scope(async (db) => {
+    const integration = await findIntegration(db, integrationId);
+    if (!integration) return notFound('Integration', { integration_id: integrationId });
+    if (!integration.is_active) return refuseDisabled({ integration_id: integration.id, provider: integration.provider });
+    return ok(await listDeadCandidates(db, integrationId, limit));
+  });
+  if (!selection.ok) return selection;
+  const { rows, total } = selection.value;
+  const candidates = rows.filter((r) => r.has_sealed_action);
+  const notReplayable = rows.filter((r) => !r.has_sealed_action).map((r) => r.id);
+  const started = await startReplays(deps.replays, candidates);
+  if (!started.ok) return started;
+  return ok({
+    integrationId,
+    ...started.value,
+    deadTotal: total,
+    notReplayable,
+    remaining: total - candidates.length - notReplayable.length,
+    limit,
+  });
+}
+
+/** What an operator reads in the Temporal UI: which call, never whom it is about. */
+export function replaySummary(c: ReplayCandidate): string {
+  return `Replay of ${c.provider}: ${c.action} for ${c.event_type} (delivery ${c.id})`;
+}
+
+/**
+ * Starts (or joins: one replay per delivery at a time) each replay. When the first start finds Temporal
+ * unavailable nothing was started: that is the refusal. Later failures are reported per delivery.
+ */
+async function startReplays(
+  replays: DeliveryReplays,
+  candidates: ReplayCandidate[],
+): Promise<Result<{ started: StartedReplay[]; failed: FailedReplay[] }, WorkflowServiceErrorCode>> {
+  const started: StartedReplay[] = [];
+  const failed: FailedReplay[] = [];
+  const start = async (c: ReplayCandidate) => {
+    const { workflowId } = await replays.replay(c.id, replaySummary(c));
+    started.push({ delivery_id: c.id, workflow_id: workflowId, provider: c.provider, action: c.action, event_type: c.event_type });
+  };
+  const [first, ...rest] = candidates;
+  if (!first) return ok({ started, failed });
+  try {
+    await start(first);
+  } catch (err) {
+    if (err instanceof WorkflowServiceError) return refuse(err.code, err.message);
+    throw err;
+  }
+  let next = 0;
+  const lane = async () => {
+    while (next < rest.length) {
+      const c = rest[next++]!;
+      try {
+        await start(c);
+      } catch (err) {
+        failed.push({ delivery_id: c.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, rest.length) }, lane));
+  // Oldest first, as selected, whatever order the starts finished in.
+  const order = new Map(candidates.map((c, i) => [c.id, i]));
+  started.sort((a, b) => order.get(a.delivery_id)! - order.get(b.delivery_id)!);
+  return ok({ started, failed });
+}
