@@ -17,10 +17,10 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, HubEventDraft, HubSettings, PlannedDelivery } from '../activities';
-import type { RecordedEvent } from '../db/repositories/progress';
+import type { Activities } from '../activities';
+import type { RecordedEvent } from '../domain/events';
 import { nextDue, reschedule, stillApplies, type FollowUp } from '../domain/follow-ups';
-import { HUB_EVENT_TYPES, type HubEventType } from '../domain/routes';
+import { HUB_EVENT_TYPES, type HubEventDraft, type HubEventType, type HubSettings, type PlannedDelivery } from '../domain/hub';
 import {
   apply,
   initialState,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HUB_EVENT_TYPES } from '../../domain/routes';
+import { HUB_EVENT_TYPES } from '../../domain/hub';
 
 /**
  * Tour events an integration can react to: the hub's routable events (step_completed and step_skipped
