@@ -12,13 +12,15 @@ import { ApiError } from './middleware/errors';
 import {
   advanceTourUpdate,
   startTourUpdate,
-  tourLifecycle,
+  TOUR_WORKFLOW_TYPE,
+  tourWorkflowId,
   type AdvanceTourArgs,
   type StartTourArgs,
+  type TourLifecycleWorkflow,
   type TourUpdateResult,
-} from '../workflows/tour-lifecycle';
+} from '../workflows/tour-lifecycle/messages';
 import { replayDelivery, replayWorkflowId } from '../workflows/delivery-replay';
-import { TourId, TourOrgId, TourUserId, tourWorkflowId } from '../workflows/search-attributes';
+import { TourId, TourOrgId, TourUserId } from '../workflows/search-attributes';
 
 export interface TourKey {
   orgId: string;
@@ -55,7 +57,7 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
     const attempt = () =>
       client.workflow.executeUpdateWithStart(update as typeof startTourUpdate, {
         args: [args as StartTourArgs],
-        startWorkflowOperation: new WithStartWorkflowOperation(tourLifecycle, {
+        startWorkflowOperation: new WithStartWorkflowOperation<TourLifecycleWorkflow>(TOUR_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: config.temporal.taskQueue,
           args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates }],

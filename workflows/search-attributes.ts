@@ -6,7 +6,3 @@ export const TourId = defineSearchAttributeKey('TourId', SearchAttributeType.KEY
 export const TourUserId = defineSearchAttributeKey('TourUserId', SearchAttributeType.KEYWORD);
 export const TourStatus = defineSearchAttributeKey('TourStatus', SearchAttributeType.KEYWORD);
 export const TourStepIndex = defineSearchAttributeKey('TourStepIndex', SearchAttributeType.INT);
-
-export function tourWorkflowId(orgId: string, userId: string, tourId: string): string {
-  return `tour:${orgId}:${userId}:${tourId}`;
-}

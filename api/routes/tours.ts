@@ -13,8 +13,7 @@ import {
   type TourState,
   type TransitionErrorCode,
 } from '../../domain/tour-state';
-import { tourWorkflowId } from '../../workflows/search-attributes';
-import { TOUR_NOT_FOUND, type AdvanceTourArgs, type TourUpdateResult } from '../../workflows/tour-lifecycle';
+import { TOUR_NOT_FOUND, tourWorkflowId, type AdvanceTourArgs, type TourUpdateResult } from '../../workflows/tour-lifecycle/messages';
 import { ApiError, notFound, parse, requireJsonBody } from '../middleware/errors';
 import type { ProgressCache } from '../progress-cache';
 import { COMPLETING_ACTIONS, idParams, listToursQuery, progressParams, startTourBody, updateProgressBody } from '../schemas/tours';
