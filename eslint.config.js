@@ -4,8 +4,11 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 /**
- * Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, and no value imports of
- * activities, connectors or db (types are fine: workflows call activities through proxyActivities).
+ * Workflow code runs in Temporal's deterministic sandbox. A file in workflows/ imports only
+ * @temporalio/workflow (and @temporalio/common for what it does not re-export), domain/, other files
+ * of workflows/, and activities with `import type` (calls go through proxyActivities). Nothing else:
+ * no Node built-ins, no other package, and nothing of db/, connectors/, api/ or the other layers above
+ * it, not even a type, so the workflow's contract never leans on their shapes.
  */
 const workflowSandbox = {
   paths: builtinModules.flatMap((m) => [m, `node:${m}`]).map((name) => ({
@@ -14,9 +17,18 @@ const workflowSandbox = {
   })),
   patterns: [
     {
-      group: ['**/activities', '**/activities/**', '**/connectors', '**/connectors/**', '**/db', '**/db/**'],
+      group: ['**/activities', '**/activities/**'],
       allowTypeImports: true,
-      message: 'Workflows may import activities, connectors and db only with `import type`; call activities through proxyActivities.',
+      message: 'Workflows import activities only with `import type`, and call them through proxyActivities.',
+    },
+    {
+      group: ['**/db', '**/db/**', '**/connectors', '**/connectors/**', '**/api', '**/api/**', '**/config', '**/config/**', '**/cli', '**/cli/**', '**/worker', '**/bench', '**/bench/**', '**/migrations/**', '**/test/**'],
+      message: 'Workflows import nothing of db/, connectors/, api/ or the layers above them, not even a type: move shared types to domain/.',
+    },
+    {
+      // Any other package (relative paths are matched above, Node built-ins by `paths`).
+      regex: `^(?!\\.|@temporalio/(workflow|common)$|node:|(${builtinModules.join('|')})(/|$))`,
+      message: 'Workflows import only @temporalio/workflow (and @temporalio/common where it does not re-export), domain/ and their own files.',
     },
   ],
 };

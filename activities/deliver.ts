@@ -6,17 +6,8 @@ import type { Db } from '../db/knex';
 import { ensureDelivery, recordAttempt } from '../db/repositories/deliveries';
 import { assessHealth, type HealthThresholds } from '../db/repositories/health';
 import { findIntegration } from '../db/repositories/integrations';
-import type { HubCategory, PlannedAction } from '../domain/routes';
+import type { Category, DeliveryInput, PlannedAction } from '../domain/hub';
 import { IntegrationUnavailable, type ConnectorFactory } from './connector-factory';
-
-export interface DeliveryInput {
-  workflowId: string;
-  eventId: string;
-  eventType: string;
-  integrationId: string;
-  idempotencyKey: string;
-  action: PlannedAction;
-}
 
 export interface DeliveryResult {
   /** What the provider calls the thing it made (activity, event, message id), when it says. */
@@ -31,7 +22,7 @@ const HEARTBEAT_EVERY_MS = 3_000;
 type Executor = (connector: never, input: never, idempotencyKey: string) => Promise<string | null>;
 
 /** How each planned action maps onto its connector's methods. */
-const EXECUTORS: { [C in HubCategory]: Record<string, (c: CategoryConnectors[C], input: never, key: string) => Promise<string | null>> } = {
+const EXECUTORS: { [C in Category]: Record<string, (c: CategoryConnectors[C], input: never, key: string) => Promise<string | null>> } = {
   crm: {
     logActivity: async (c, input, key) => (await c.logActivity(input, { idempotencyKey: key })).activityId,
     createTask: async (c, input, key) => (await c.createTask(input, { idempotencyKey: key })).taskId,

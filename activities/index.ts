@@ -5,13 +5,14 @@ import { actionAad, findDelivery, insertPlanned, markDead } from '../db/reposito
 import { assessHealth } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
 import { loadHubContext } from '../db/repositories/organizations';
-import { findProgressFor, rowToState, saveTransition, type RecordedEvent } from '../db/repositories/progress';
+import { findProgressFor, rowToState, saveTransition } from '../db/repositories/progress';
 import { loadTourForWorkflow } from '../db/repositories/tours';
 import type { SecretBox } from '../db/secrets';
-import type { FollowUpSettings } from '../domain/follow-ups';
-import { idempotencyKey, plan, routeOptions, type HubCategory, type HubEvent, type HubEventType, type PlannedAction } from '../domain/routes';
+import type { RecordedEvent } from '../domain/events';
+import type { Category, DeliveryRetry, HubEvent, HubEventDraft, HubSettings, PlannedAction, PlannedDelivery } from '../domain/hub';
+import { idempotencyKey, plan, routeOptions } from '../domain/routes';
 import type { TourShape, TourState } from '../domain/tour-state';
-import { requestSummary, type DeliveryInput } from './deliver';
+import { requestSummary } from './deliver';
 
 export interface ActivityDeps {
   /** Owner connection: the worker writes on behalf of every organisation, after the API checked access. */
@@ -27,32 +28,16 @@ export interface LoadTourInput {
   tourId: string;
 }
 
-/** How this tour's deliveries retry and when its timers fire: the worker's config, read at load. */
-export interface HubSettings extends FollowUpSettings {
-  retry: HubConfig['retry'];
-}
-
 export interface LoadTourResult {
   shape: TourShape | null;
   progress: TourState | null;
-  /** Absent from histories recorded before the hub (they never read it). */
-  hub?: HubSettings;
+  hub: HubSettings;
 }
 
 export interface PersistTransitionInput {
   workflowId: string;
   state: TourState;
   events: RecordedEvent[];
-}
-
-/** What the workflow knows of one hub event; planning adds who it is about and where it goes. */
-export interface HubEventDraft {
-  eventId: string;
-  type: HubEventType;
-  occurredAt: string;
-  feedback?: HubEvent['feedback'];
-  subscriptionInterest?: HubEvent['subscriptionInterest'];
-  checkIn?: HubEvent['checkIn'];
 }
 
 export interface PlanDeliveriesInput {
@@ -65,15 +50,9 @@ export interface PlanDeliveriesInput {
   events: HubEventDraft[];
 }
 
-/** One provider call to make, and what the workflow needs to run it on the right queue. */
-export interface PlannedDelivery extends DeliveryInput {
-  provider: string;
-  category: HubCategory;
-}
-
 export interface ReplayPlan {
   delivery: PlannedDelivery;
-  retry: HubConfig['retry'];
+  retry: DeliveryRetry;
 }
 
 /** Why a replay cannot run: non-retryable, so the replay workflow fails at once with this type. */
@@ -132,7 +111,7 @@ export function createActivities(deps: ActivityDeps) {
           ...(draft.type === 'tour_abandoned' || draft.type === 're_engagement_due' ? { resumeUrl } : {}),
         };
         for (const integration of integrations) {
-          const category = integration.type as HubCategory;
+          const category = integration.type as Category;
           const actions: PlannedAction[] = plan(category, event, routeOptions(integration.settings, context.timeZone));
           actions.forEach((action, index) => {
             planned.push({
@@ -195,7 +174,7 @@ export function createActivities(deps: ActivityDeps) {
           idempotencyKey: row.idempotency_key,
           action,
           provider: integration.provider,
-          category: integration.type as HubCategory,
+          category: integration.type as Category,
         },
         retry: deps.hub.retry,
       };

@@ -1,4 +1,4 @@
-import type { HubSettings, PlannedDelivery } from '../activities';
+import type { DeliveryRetry, PlannedDelivery } from '../domain/hub';
 import { runDelivery } from '../workflows/deliveries';
 
 /**
@@ -10,7 +10,7 @@ import { runDelivery } from '../workflows/deliveries';
 
 export interface BareHubInput {
   deliveries: PlannedDelivery[];
-  retry: HubSettings['retry'];
+  retry: DeliveryRetry;
 }
 
 /** Returns how many deliveries ran, so the benchmark can check that none went missing. */

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { createActivities, type HubEventDraft, type PlannedDelivery } from '../activities';
+import { createActivities } from '../activities';
 import { signToken } from '../api/middleware/auth';
 import { AdvanceProgressBody } from '../api/routes/tours/advance-progress';
 import { resolveSecretBox } from '../cli/runtime';
@@ -37,10 +37,10 @@ import { createDb, type Db } from '../db/knex';
 import { actionAad } from '../db/repositories/deliveries';
 import type { SecretBox } from '../db/secrets';
 import { DEMO } from '../db/seeds/demo';
-import { plan, routeOptions, type HubCategory, type HubEvent, type PlannedAction } from '../domain/routes';
+import type { Category, HubEvent, HubEventDraft, PlannedAction, PlannedDelivery } from '../domain/hub';
+import { plan, routeOptions } from '../domain/routes';
 import { connectFakeIntegrations, startFakeProviders, type FakeProvider, type FakeProviderId, type FakeProviders } from '../test/support/fake-providers';
-import { tourWorkflowId } from '../workflows/search-attributes';
-import { advanceTourUpdate } from '../workflows/tour-lifecycle';
+import { advanceTourUpdate, tourWorkflowId } from '../workflows/tour-lifecycle/messages';
 import { bareHubWorkflow } from './bare-hub-workflow';
 import { median, ratio, summarize, type LatencySummary } from './lib/stats';
 import { intOption, isStopping, STACK_OPTIONS, stackOptions, type StackOptions, loadAverage, machineFacts, machineLine, runBench, saveResults, startPrivateTemporal, type Machine } from './lib/harness';
@@ -398,7 +398,7 @@ function callsPerEvent(types: HubEvent['type'][], integrations: { type: string; 
       ...(type === 'tour_completed' ? { subscriptionInterest: { plan: PLAN } } : {}),
       ...(type === 'check_in_due' ? { checkIn: { number: 1, of: 4, at: new Date().toISOString() } } : {}),
     };
-    for (const i of integrations) n += plan(i.type as HubCategory, event, routeOptions(i.settings, timeZone)).length;
+    for (const i of integrations) n += plan(i.type as Category, event, routeOptions(i.settings, timeZone)).length;
   }
   return n;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { HubSettings } from '../domain/hub';
 
 /**
  * The one place that reads the environment. Everything else receives a `Config`.
@@ -239,20 +240,8 @@ export interface Config {
   };
 }
 
-export interface HubConfig {
-  retry: {
-    initialIntervalMs: number;
-    backoffCoefficient: number;
-    maximumIntervalMs: number;
-    maximumAttempts: number;
-    maximumTimeMs: number;
-    /** How long one attempt may run: a worker that died mid-call is noticed after this. */
-    attemptTimeoutMs: number;
-  };
-  abandonAfterMs: number;
-  reengageAfterMs: number;
-  checkInAfterMs: number[];
-  checkInLeadMs: number;
+/** The hub's settings as the worker's config gives them (a tour's loaded HubSettings), plus health and links. */
+export interface HubConfig extends HubSettings {
   /** Success rate over the last hour below which an integration is degraded (with enough attempts). */
   degradedBelow: number;
   degradedMinAttempts: number;

@@ -1,4 +1,4 @@
-import type { HubPerson } from '../domain/routes';
+import type { HubPerson } from '../domain/hub';
 
 /**
  * One interface per category. A connector gets its settings, credentials, an HTTP client with a
@@ -98,8 +98,7 @@ export interface SmsConnector {
   ping(): Promise<void>;
 }
 
-export type Category = 'crm' | 'calendar' | 'payment' | 'email' | 'sms';
-
+/** The contract of each category (domain/hub.ts `Category`). */
 export interface CategoryConnectors {
   crm: CrmConnector;
   calendar: CalendarConnector;

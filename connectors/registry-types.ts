@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { Category, CategoryConnectors, DeliveryGuard, OAuthSession } from './contracts';
+import type { Category } from '../domain/hub';
+import type { CategoryConnectors, DeliveryGuard, OAuthSession } from './contracts';
 
 export type AuthKind = 'api-key' | 'oauth2' | 'webhook-secret';
 

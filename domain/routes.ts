@@ -3,47 +3,7 @@
  * tour workflow may call it): every date is computed from the event's own timestamp in the
  * organisation's time zone, never from a clock.
  */
-
-/**
- * The four transitions seed 001 routes, plus the two the workflow's timers raise: the re-engagement
- * email 24 hours after abandonment, and each check-in of the series booked after completion.
- */
-export const HUB_EVENT_TYPES = ['tour_started', 'tour_completed', 'tour_abandoned', 'feedback_submitted', 're_engagement_due', 'check_in_due'] as const;
-export type HubEventType = (typeof HUB_EVENT_TYPES)[number];
-
-export type HubCategory = 'crm' | 'calendar' | 'payment' | 'email' | 'sms';
-
-export interface HubPerson {
-  email: string;
-  firstName?: string;
-  lastName?: string;
-  phone?: string;
-  /** Our user id, stored on the provider's record where it has a place for it. */
-  externalId?: string;
-  weddingDate?: string;
-}
-
-/** One thing that happened to one person's tour, as the connectors learn about it. */
-export interface HubEvent {
-  /** `{workflowId}:{sequence}`: never changes across retries and replays. */
-  eventId: string;
-  type: HubEventType;
-  orgId: string;
-  userId: string;
-  tourId: string;
-  tourName: string;
-  progressId: string;
-  /** ISO timestamp of the transition. */
-  occurredAt: string;
-  person: HubPerson;
-  feedback?: { rating?: number; feedback?: string; wasHelpful?: boolean };
-  /** Where the couple resumes an abandoned tour (re-engagement email). */
-  resumeUrl?: string;
-  /** Set when the completion says the couple is interested in a paid plan. */
-  subscriptionInterest?: { plan: string };
-  /** check_in_due only: which check-in of the series, and when it takes place (ISO). */
-  checkIn?: { number: number; of: number; at: string };
-}
+import type { Category, HubEvent, HubEventType, HubPerson, PlannedAction } from './hub';
 
 /** Per-integration options, with seed 001's defaults. */
 export interface RouteOptions {
@@ -75,19 +35,6 @@ export const DEFAULT_ROUTE_OPTIONS: Omit<RouteOptions, 'timeZone'> = {
   smsWelcomeEnabled: false,
   fieldMapping: {},
 };
-
-/** A provider call to make: the connector method and its input, minus the idempotency key. */
-export type PlannedAction =
-  | { category: 'crm'; method: 'logActivity'; input: { person: HubPerson; type: string; title: string; description: string; occurredAt: string; metadata: Record<string, string> } }
-  | { category: 'crm'; method: 'createTask'; input: { person: HubPerson; title: string; description: string; dueDate: string; priority: 'normal' | 'high' } }
-  | { category: 'crm'; method: 'setCustomFields'; input: { person: HubPerson; fields: Record<string, string | number | boolean | null> } }
-  | { category: 'crm'; method: 'addNote'; input: { person: HubPerson; body: string } }
-  | { category: 'calendar'; method: 'createEvent'; input: { summary: string; description: string; start: string; end: string; timeZone: string; attendees: { email: string; name?: string }[] } }
-  /** Upserts the customer, then records the interest on it: one delivery, since the second needs the first's id. */
-  | { category: 'payment'; method: 'recordSubscriptionInterest'; input: { person: HubPerson; metadata: Record<string, string>; plan: string; source: string; occurredAt: string } }
-  | { category: 'email'; method: 'upsertSubscriber'; input: { person: HubPerson; mergeFields: Record<string, string> } }
-  | { category: 'email'; method: 'triggerSequence'; input: { email: string; sequence: 'welcome' | 're-engagement' } }
-  | { category: 'sms'; method: 'sendMessage'; input: { to: string; body: string } };
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -122,7 +69,7 @@ function enabled(options: RouteOptions, type: HubEventType): boolean {
 }
 
 /** The calls one integration of `category` makes for `event`, in the order they must happen. */
-export function plan(category: HubCategory, event: HubEvent, options: RouteOptions): PlannedAction[] {
+export function plan(category: Category, event: HubEvent, options: RouteOptions): PlannedAction[] {
   if (!enabled(options, event.type)) return [];
   const who = name(event.person);
   const today = localDate(event.occurredAt, options.timeZone);

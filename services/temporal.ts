@@ -11,13 +11,15 @@ import type { Config } from '../config';
 import {
   advanceTourUpdate,
   startTourUpdate,
-  tourLifecycle,
+  TOUR_WORKFLOW_TYPE,
+  tourWorkflowId,
   type AdvanceTourArgs,
   type StartTourArgs,
+  type TourLifecycleWorkflow,
   type TourUpdateResult,
-} from '../workflows/tour-lifecycle';
+} from '../workflows/tour-lifecycle/messages';
 import { replayDelivery, replayWorkflowId } from '../workflows/delivery-replay';
-import { TourId, TourOrgId, TourUserId, tourWorkflowId } from '../workflows/search-attributes';
+import { TourId, TourOrgId, TourUserId } from '../workflows/search-attributes';
 
 export interface TourKey {
   orgId: string;
@@ -71,7 +73,7 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
     const attempt = () =>
       client.workflow.executeUpdateWithStart(update as typeof startTourUpdate, {
         args: [args as StartTourArgs],
-        startWorkflowOperation: new WithStartWorkflowOperation(tourLifecycle, {
+        startWorkflowOperation: new WithStartWorkflowOperation<TourLifecycleWorkflow>(TOUR_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: config.temporal.taskQueue,
           args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates }],

@@ -4,8 +4,7 @@ import { findProgressById, findProgressFor, rowToState, saveTransition } from '.
 import { findTour, listSteps, listTours, type StepRow, type TourListFilter, type TourListItem, type TourRow } from '../db/repositories/tours';
 import { withTenant, type Tenant } from '../db/tenant';
 import { isSettled, shapeOf, TRANSITION_ERROR_CODES, validate, type TourState, type TransitionErrorCode } from '../domain/tour-state';
-import { tourWorkflowId } from '../workflows/search-attributes';
-import { TOUR_NOT_FOUND, type AdvanceTourArgs, type StartTourArgs, type TourUpdateResult } from '../workflows/tour-lifecycle';
+import { TOUR_NOT_FOUND, tourWorkflowId, type AdvanceTourArgs, type StartTourArgs, type TourUpdateResult } from '../workflows/tour-lifecycle/messages';
 import type { ProgressCache } from './progress-cache';
 import { notFound, ok, refuse, type Refusal } from './result';
 import { TourRejection, WorkflowServiceError, type TourKey, type TourWorkflows, type WorkflowServiceErrorCode } from './temporal';
@@ -71,11 +70,11 @@ export function createTourService(deps: TourServiceDeps) {
    * it. If this fails the step is still safe in the workflow, which writes it itself within 30 s.
    */
   const project = async (auth: Tenant, result: TourUpdateResult): Promise<void> => {
-    if (result.noop || !result.events) return; // runs from before the patch persist in the workflow
+    if (result.noop) return;
     const s = result.state;
     try {
       await withTenant(db, auth, (trx) =>
-        saveTransition(trx, { state: s, workflowId: tourWorkflowId(s.orgId, s.userId, s.tourId), events: result.events! }),
+        saveTransition(trx, { state: s, workflowId: tourWorkflowId(s.orgId, s.userId, s.tourId), events: result.events }),
       );
     } catch (err) {
       deps.logger.warn({ err, progressId: s.progressId, version: s.version }, 'progress projection deferred to the workflow');

@@ -4,8 +4,8 @@
  * operator's replay, so both send the same call the same way.
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
-import type { HubSettings, PlannedDelivery } from '../activities';
 import type { createDeliveryActivities, DeliveryResult } from '../activities/deliver';
+import type { DeliveryRetry, PlannedDelivery } from '../domain/hub';
 import { providerTaskQueue } from './task-queues';
 
 type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
@@ -15,7 +15,7 @@ export function deliverySummary(d: PlannedDelivery): string {
   return `${d.provider}: ${d.action.category}.${d.action.method} for ${d.eventType}`;
 }
 
-export function runDelivery(d: PlannedDelivery, retry: HubSettings['retry']): Promise<DeliveryResult> {
+export function runDelivery(d: PlannedDelivery, retry: DeliveryRetry): Promise<DeliveryResult> {
   const { deliver } = proxyActivities<DeliveryActivities>({
     taskQueue: providerTaskQueue(d.provider),
     // One attempt: the connector's own timeouts plus our database writes. It is also how long a call

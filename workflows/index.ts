@@ -1,3 +1,4 @@
-// The workflow bundle's entry point: every workflow the worker runs is exported from here.
-export { tourLifecycle } from './tour-lifecycle';
+// The workflow bundle's entry point: every workflow the worker runs is exported from here, under the
+// type name its callers use (TOUR_WORKFLOW_TYPE for the tour).
+export { tourLifecycle } from './tour-lifecycle/workflow';
 export { replayDelivery } from './delivery-replay';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TOUR_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { TOUR_SEARCH_ATTRIBUTES, type TourSearchAttribute } from '../../workflows/search-attributes';
 import { describeFailure, noop, run, sleep, tail, tcpAccepts, type Log } from './process';
 
 /**
@@ -10,7 +10,7 @@ import { describeFailure, noop, run, sleep, tail, tcpAccepts, type Log } from '.
  * (TOUR_SEARCH_ATTRIBUTES, the list the workflow sets) registered before anyone is told it is ready.
  */
 
-export type TourSearchAttribute = (typeof TOUR_SEARCH_ATTRIBUTES)[number];
+
 
 export interface StartDevServerOptions {
   binary: string;

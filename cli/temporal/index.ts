@@ -16,6 +16,6 @@ export {
   startDevServer,
   type DevServer,
   type StartDevServerOptions,
-  type TourSearchAttribute,
 } from './dev-server';
+export type { TourSearchAttribute } from '../../workflows/search-attributes';
 export type { Log } from './process';

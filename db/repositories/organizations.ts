@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { HubPerson } from '../../domain/routes';
+import type { HubPerson } from '../../domain/hub';
 
 export interface HubContext {
   timeZone: string;

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { DeviceType, ProgressStatus, TourEventType, TourState } from '../../domain/tour-state';
+import type { RecordedEvent } from '../../domain/events';
+import type { DeviceType, ProgressStatus, TourState } from '../../domain/tour-state';
 
 export interface ProgressRow {
   id: string;
@@ -98,19 +99,6 @@ export function progressColumns(s: TourState) {
     device_type: s.deviceType,
     viewport_size: s.viewportSize,
   };
-}
-
-export interface RecordedEvent {
-  type: TourEventType;
-  stepIndex: number | null;
-  stepKey: string | null;
-  data?: Record<string, unknown>;
-  interactionTimeMs?: number;
-  /** The transition's version and the event's place in it: together its key, whoever writes it. */
-  version?: number;
-  index?: number;
-  /** When the transition happened; a flushed batch spans several. */
-  occurredAt?: string;
 }
 
 /**

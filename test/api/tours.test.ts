@@ -5,8 +5,7 @@ import { createApp } from '../../api/app';
 import { createTokenVerifier } from '../../api/middleware/auth';
 import { registry } from '../../connectors/registry';
 import type { TourWorkflows } from '../../services/temporal';
-import { tourWorkflowId } from '../../workflows/search-attributes';
-import type { AdvanceTourArgs } from '../../workflows/tour-lifecycle';
+import { tourWorkflowId, type AdvanceTourArgs } from '../../workflows/tour-lifecycle/messages';
 import { TEST_JWT_SECRET } from '../support/constants';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
 

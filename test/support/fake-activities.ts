@@ -1,14 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Activities, HubSettings, LoadTourResult, PersistTransitionInput, PlannedDelivery } from '../../activities';
-import type { StoredRouteSettings } from '../../domain/routes';
-import { idempotencyKey, plan, routeOptions, type HubCategory, type HubEvent, type HubPerson } from '../../domain/routes';
+import type { Activities, LoadTourResult, PersistTransitionInput } from '../../activities';
+import type { Category, HubEvent, HubPerson, HubSettings, PlannedDelivery } from '../../domain/hub';
+import { idempotencyKey, plan, routeOptions, type StoredRouteSettings } from '../../domain/routes';
 import type { TourShape, TourState } from '../../domain/tour-state';
 
 /** An integration as the fake planner sees it: the real route table decides what it is sent. */
 export interface FakeIntegration {
   id: string;
   provider: string;
-  category: HubCategory;
+  category: Category;
   settings?: StoredRouteSettings;
 }
 

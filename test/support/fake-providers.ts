@@ -34,6 +34,7 @@ import type { Knex } from 'knex';
 import { verifySignature } from '../../connectors/crm/honeybook/signature';
 import { insertIntegration } from '../../db/repositories/integrations';
 import type { SecretBox } from '../../db/secrets';
+import type { Category } from '../../domain/hub';
 
 export type FakeProviderId = 'honeybook' | 'tave' | 'google-calendar' | 'outlook-calendar' | 'mailchimp' | 'stripe' | 'twilio';
 export const FAKE_PROVIDER_IDS: readonly FakeProviderId[] = ['honeybook', 'tave', 'google-calendar', 'outlook-calendar', 'mailchimp', 'stripe', 'twilio'];
@@ -72,7 +73,7 @@ export interface RecordedCall {
 /** How an integration is created for this fake: `POST /api/integrations` body parts, or (oauth2) a direct insert. */
 export interface FakeIntegration {
   provider: FakeProviderId;
-  category: 'crm' | 'calendar' | 'payment' | 'email' | 'sms';
+  category: Category;
   /** oauth2 integrations cannot be POSTed (their tokens come from a consent screen): see connectFakeIntegrations. */
   auth: 'api-key' | 'oauth2' | 'webhook-secret';
   credentials: Record<string, unknown>;

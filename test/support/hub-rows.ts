@@ -3,7 +3,7 @@ import type { Db } from '../../db/knex';
 import { actionAad, type DeliveryStatus } from '../../db/repositories/deliveries';
 import { insertIntegration } from '../../db/repositories/integrations';
 import type { SecretBox } from '../../db/secrets';
-import type { PlannedAction } from '../../domain/routes';
+import type { PlannedAction } from '../../domain/hub';
 
 /** Rows the hub writes (integrations, deliveries, attempt logs), inserted directly with the owner connection. */
 

@@ -1,4 +1,5 @@
-import { addDays, DEFAULT_ROUTE_OPTIONS, idempotencyKey, localDate, plan, type HubEvent, type RouteOptions } from '../../domain/routes';
+import type { HubEvent } from '../../domain/hub';
+import { addDays, DEFAULT_ROUTE_OPTIONS, idempotencyKey, localDate, plan, type RouteOptions } from '../../domain/routes';
 
 const options = (over: Partial<RouteOptions> = {}): RouteOptions => ({ ...DEFAULT_ROUTE_OPTIONS, timeZone: 'America/New_York', ...over });
 

@@ -2,15 +2,13 @@ import crypto from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import type { HubSettings } from '../../activities';
-import type { DeliveryInput, DeliveryResult } from '../../activities/deliver';
+import type { DeliveryResult } from '../../activities/deliver';
 import { createTourWorkflows, type TourWorkflows } from '../../services/temporal';
-import type { HubCategory } from '../../domain/routes';
+import type { Category, DeliveryInput, HubSettings } from '../../domain/hub';
 import type { TourShape, TourState } from '../../domain/tour-state';
 import { replayDelivery } from '../../workflows/delivery-replay';
-import { tourWorkflowId } from '../../workflows/search-attributes';
 import { providerTaskQueue } from '../../workflows/task-queues';
-import { tourStateQuery } from '../../workflows/tour-lifecycle';
+import { tourStateQuery, tourWorkflowId } from '../../workflows/tour-lifecycle/messages';
 import { fakeActivities, type FakeIntegration } from '../support/fake-activities';
 import { testConfig } from '../support/stack';
 import { useTemporal } from '../support/temporal';
@@ -40,7 +38,7 @@ const shape = (steps = 3): TourShape => ({
 const keyOf = (s: TourShape) => ({ orgId: crypto.randomUUID(), userId: crypto.randomUUID(), tourId: s.tourId });
 
 /** Integrations of each category, on provider ids (and so task queues) no other test uses. */
-function integrations(categories: HubCategory[], settings: FakeIntegration['settings'] = {}): FakeIntegration[] {
+function integrations(categories: Category[], settings: FakeIntegration['settings'] = {}): FakeIntegration[] {
   const run = crypto.randomUUID().slice(0, 8);
   return categories.map((category) => ({ id: crypto.randomUUID(), provider: `fake-${category}-${run}`, category, settings }));
 }

@@ -6,8 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { createTourWorkflows, TourRejection, type TourWorkflows } from '../../services/temporal';
 import type { Config } from '../../config';
 import type { TourShape } from '../../domain/tour-state';
-import { tourStateQuery } from '../../workflows/tour-lifecycle';
-import { tourWorkflowId } from '../../workflows/search-attributes';
+import { tourStateQuery, tourWorkflowId } from '../../workflows/tour-lifecycle/messages';
 import { fakeActivities } from '../support/fake-activities';
 import { testConfig } from '../support/stack';
 import { useTemporal } from '../support/temporal';
@@ -194,7 +193,10 @@ describe('tour lifecycle workflow', () => {
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) {
       const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
-      await Worker.runReplayHistory({ workflowBundle: { codePath: testConfig().temporal.workflowBundle! } }, history, file);
+      await Worker.runReplayHistory({ workflowBundle: { codePath: testConfig().temporal.workflowBundle! } }, history, file).catch((err: Error) => {
+        // Name the history: the SDK's error only names the event it tripped on.
+        throw new Error(`${file} no longer replays (see test/workflows/histories/README.md): ${err.message}`, { cause: err });
+      });
     }
   });
 });

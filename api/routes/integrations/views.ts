@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { HUB_EVENT_TYPES, routeOptions } from '../../../domain/routes';
+import { HUB_EVENT_TYPES } from '../../../domain/hub';
+import { routeOptions } from '../../../domain/routes';
 import type { IntegrationRecord } from '../../../services/providers';
 import { named } from '../../openapi';
 import { iso, jsonObject, timestamp, uuid } from '../shared';

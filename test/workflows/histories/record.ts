@@ -1,40 +1,205 @@
 /**
- * Records the history of a complete tour (start, moves, a rejected move, feedback, completion) for
- * the replay test. Run it against a dev server with a worker on the current code before changing
- * workflow logic, and commit the JSON:  npx tsx test/workflows/histories/record.ts <name> [address]
- * (`npm start` gives you both). Every recorded file must keep replaying after the change.
+ * Records histories of the tour workflow as the current code runs it, for the replay test
+ * (test/workflows/tour-lifecycle.test.ts). Self-contained: it starts its own headless Temporal dev
+ * server, a tour worker with the test fakes for Postgres, and one worker per fake provider, then drives
+ * four scenarios through the API's own workflow client and writes each run's history here as
+ * `<set>-<scenario>.json`:
+ *
+ *   journey          start, next, abandonment by the inactivity timer, resume, skip, previous, a stale
+ *                    move (rejected), completion with feedback and subscription interest; deliveries on
+ *                    four providers, one retried after a 503 and one dead after a 400; both check-ins.
+ *   rollover-1, -2   continue-as-new after 10 updates, the completing one last: the first run hands over
+ *                    its unfinished deliveries and check-in timers, the second sends and fires them.
+ *   postgres-down    planning and flushing fail past their local retries, wait, and succeed later.
+ *   not-found        a start for a tour that does not exist: rejected, and the run ends.
+ *
+ * Usage (about a minute, mostly the timers and the postgres-down waits):
+ *   export TEMPORAL_CLI_PATH=...   # or a CLI in .tools, as for the tests
+ *   npx tsx test/workflows/histories/record.ts <set>
+ * See README.md in this folder for when to record a new set.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { createTourWorkflows } from '../../../services/temporal';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Activities } from '../../../activities';
+import type { DeliveryResult } from '../../../activities/deliver';
+import { createTourWorkflows, type TourKey, type TourWorkflows } from '../../../services/temporal';
+import { findTemporalCli, startDevServer } from '../../../cli/temporal';
 import { loadConfig } from '../../../config';
-import { DEMO } from '../../../db/seeds/demo';
-import { tourWorkflowId } from '../../../workflows/search-attributes';
+import type { DeliveryInput, HubSettings } from '../../../domain/hub';
+import type { TourShape } from '../../../domain/tour-state';
+import { providerTaskQueue } from '../../../workflows/task-queues';
+import { tourWorkflowId } from '../../../workflows/tour-lifecycle/messages';
+import { fakeActivities, type FakeIntegration } from '../../support/fake-activities';
+import { freePort } from '../../support/ports';
+
+const repo = path.resolve(__dirname, '..', '..', '..');
+
+/** The fake providers, shared by every scenario: the CRM fails a tour's first start once, the email provider refuses every upsert. */
+const INTEGRATIONS: FakeIntegration[] = [
+  { id: crypto.randomUUID(), provider: 'rec-crm', category: 'crm', settings: { field_mapping: { tour_rating: 'cf_rating' } } },
+  { id: crypto.randomUUID(), provider: 'rec-calendar', category: 'calendar' },
+  { id: crypto.randomUUID(), provider: 'rec-email', category: 'email' },
+  { id: crypto.randomUUID(), provider: 'rec-payment', category: 'payment' },
+];
+
+async function deliver(input: DeliveryInput): Promise<DeliveryResult> {
+  const { attempt, taskQueue } = Context.current().info;
+  if (taskQueue === providerTaskQueue('rec-crm') && input.eventType === 'tour_started' && attempt === 1) {
+    throw ApplicationFailure.create({ type: 'provider_unavailable', message: '503 from the CRM' });
+  }
+  if (taskQueue === providerTaskQueue('rec-email') && input.action.method === 'upsertSubscriber') {
+    throw ApplicationFailure.create({ type: 'invalid_request', message: '400 merge field missing', nonRetryable: true });
+  }
+  return { reference: `${taskQueue}-ref`, alreadyDelivered: false };
+}
+
+const tourShape = (steps: number): TourShape => ({
+  tourId: crypto.randomUUID(),
+  name: 'Welcome to your wedding dashboard',
+  steps: Array.from({ length: steps }, (_, i) => ({ key: `step-${i + 1}`, skippable: true })),
+});
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Scenario {
+  name: string;
+  shape: TourShape | null;
+  hub?: Partial<HubSettings>;
+  env?: Record<string, string>;
+  /** Wraps the fakes, e.g. to make Postgres fail. */
+  activities?: (fake: Activities) => Activities;
+  /** Drives the tour; returns the run ids to record, oldest first (default: the latest run). */
+  drive(tours: TourWorkflows, key: TourKey, handle: WorkflowHandle): Promise<string[] | void>;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'journey',
+    shape: tourShape(3),
+    hub: { abandonAfterMs: 1_500, reengageAfterMs: 60_000, checkInAfterMs: [1_000, 2_000], checkInLeadMs: 0 },
+    async drive(tours, key, handle) {
+      await tours.start(key, { deviceType: 'mobile' }, 'recorded for the replay test');
+      await tours.advance(key, { action: 'next_step', interactionTimeMs: 1200 }, '');
+      await pause(2_500); // idle past the inactivity period: the workflow abandons the tour itself
+      await tours.start(key, {}, ''); // resume: cancels the re-engagement
+      await tours.advance(key, { action: 'skip_step' }, '');
+      await tours.advance(key, { action: 'previous_step' }, '');
+      await tours.advance(key, { action: 'next_step', expectedVersion: 1 }, '').then(
+        () => Promise.reject(new Error('a stale move was accepted')),
+        () => undefined,
+      );
+      await tours.advance(key, { action: 'complete_tour', feedback: { rating: 5, wasHelpful: true }, subscriptionInterest: { plan: 'premium' } }, '');
+      await handle.result();
+    },
+  },
+  {
+    name: 'rollover',
+    shape: tourShape(10),
+    hub: { checkInAfterMs: [1_000, 2_000], checkInLeadMs: 0 },
+    env: { TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: '10' },
+    async drive(tours, key, handle) {
+      await tours.start(key, {}, 'recorded for the replay test');
+      const { runId } = await handle.describe();
+      for (let i = 0; i < 8; i++) await tours.advance(key, { action: 'next_step' }, '');
+      // The tenth update: the run rolls over with the completion's deliveries and check-ins still owed.
+      await tours.advance(key, { action: 'complete_tour', feedback: { rating: 4 }, subscriptionInterest: { plan: 'premium' } }, '');
+      await handle.result();
+      const last = await handle.describe();
+      if (last.runId === runId) throw new Error('the run did not continue as new');
+      return [runId, last.runId];
+    },
+  },
+  {
+    name: 'postgres-down',
+    shape: tourShape(2),
+    activities(fake) {
+      let planningFailures = 7; // more than the local activity's six attempts
+      return {
+        ...fake,
+        async planDeliveries(input) {
+          if (planningFailures-- > 0) throw new Error('database is down');
+          return fake.planDeliveries(input);
+        },
+      };
+    },
+    async drive(tours, key, handle) {
+      await tours.start(key, {}, 'recorded for the replay test');
+      await tours.advance(key, { action: 'next_step' }, '');
+      failPersistence(7);
+      await tours.advance(key, { action: 'complete_tour' }, '');
+      await handle.result();
+    },
+  },
+  {
+    name: 'not-found',
+    shape: null,
+    async drive(tours, key, handle) {
+      await tours.start(key, {}, 'recorded for the replay test').then(
+        () => Promise.reject(new Error('a missing tour was started')),
+        () => undefined,
+      );
+      await handle.result();
+    },
+  },
+];
+
+/** Set per scenario: makes the next n progress writes fail. */
+let failPersistence: (n: number) => void = () => undefined;
 
 async function main(): Promise<void> {
-  const [name, address] = process.argv.slice(2);
-  if (!name) throw new Error('usage: record.ts <name> [temporal address]');
-  const config = loadConfig({ ...process.env, ...(address ? { TEMPORAL_ADDRESS: address } : {}) });
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const tours = createTourWorkflows(client, config);
-  const key = { orgId: DEMO.orgId, userId: crypto.randomUUID(), tourId: DEMO.coupleTourId };
-  await tours.start(key, { deviceType: 'mobile' }, 'recorded for the replay test');
-  await tours.advance(key, { action: 'next_step', interactionTimeMs: 1200 }, '');
-  await tours.advance(key, { action: 'skip_step' }, '');
-  await tours.advance(key, { action: 'previous_step' }, '');
-  await tours.advance(key, { action: 'next_step', expectedVersion: 1 }, '').catch(() => undefined);
-  await tours.advance(key, { action: 'complete_tour', feedback: { rating: 5, wasHelpful: true } }, '');
+  const [set] = process.argv.slice(2);
+  if (!set || !/^[a-z0-9-]+$/.test(set)) throw new Error('usage: record.ts <set> (lower case, digits and dashes)');
+  // The scenarios fail activities on purpose: the worker's warnings about them are expected noise.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const binary = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, toolsDir: path.join(repo, '.tools') });
+  const server = await startDevServer({ binary, port: await freePort(), headless: true });
+  const native = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const providers = await Promise.all(
+    INTEGRATIONS.map((i) => Worker.create({ connection: native, taskQueue: providerTaskQueue(i.provider), activities: { deliver } })),
+  );
+  const providersRunning = providers.map((w) => w.run());
+  try {
+    for (const scenario of SCENARIOS) await record(scenario, set, client, native, server.address);
+  } finally {
+    for (const w of providers) w.shutdown();
+    await Promise.all(providersRunning);
+    await connection.close();
+    await native.close();
+    await server.stop();
+  }
+}
+
+async function record(scenario: Scenario, set: string, client: Client, native: NativeConnection, address: string): Promise<void> {
+  const taskQueue = `record-${scenario.name}`;
+  const config = loadConfig({ TOURHUB_ENV: 'test', TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, ...scenario.env });
+  const fake = fakeActivities(scenario.shape, { integrations: INTEGRATIONS, ...(scenario.hub ? { hub: scenario.hub } : {}) });
+  failPersistence = fake.failNext;
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowsPath: require.resolve(path.join(repo, 'workflows')),
+    activities: scenario.activities ? scenario.activities(fake.activities) : fake.activities,
+  });
+  const key = { orgId: crypto.randomUUID(), userId: crypto.randomUUID(), tourId: scenario.shape?.tourId ?? crypto.randomUUID() };
   const handle = client.workflow.getHandle(tourWorkflowId(key.orgId, key.userId, key.tourId));
-  await handle.result();
-  const history = await handle.fetchHistory();
-  const file = path.join(__dirname, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 1));
-  process.stdout.write(`wrote ${file} (${history.events?.length} events)\n`);
-  await connection.close();
+  const runIds = await worker.runUntil(scenario.drive(createTourWorkflows(client, config), key, handle));
+  const runs = runIds ?? [(await handle.describe()).runId];
+  for (const [i, runId] of runs.entries()) {
+    const history = await client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+    const name = runs.length > 1 ? `${set}-${scenario.name}-${i + 1}` : `${set}-${scenario.name}`;
+    const file = path.join(__dirname, `${name}.json`);
+    fs.writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+    process.stdout.write(`wrote ${path.relative(repo, file)} (${history.events?.length} events)\n`);
+  }
+  process.stdout.write(`  ${scenario.name}: ${fake.planned.length} deliveries planned, ${fake.deadMarks.length} dead, ${fake.writes.length} progress writes\n`);
 }
 
 main().catch((err) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DeliveryListItem } from '../../../../db/repositories/deliveries';
-import { HUB_EVENT_TYPES } from '../../../../domain/routes';
+import { HUB_EVENT_TYPES } from '../../../../domain/hub';
 import { endpoint } from '../../../endpoint';
 import { named } from '../../../openapi';
 import { iso, limitQuery, timestamp, uuid } from '../../shared';
