@@ -2,11 +2,12 @@ import crypto from 'node:crypto';
 import { Router } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { createConnectorFactory, IntegrationUnavailable } from '../../activities/connector-factory';
+import { createConnectionTests } from '../../activities/connection-test';
 import type { OAuthTokens } from '../../connectors/contracts';
 import { ConnectorError } from '../../connectors/errors';
 import type { RefreshGrant } from '../../connectors/oauth';
-import type { ProviderEntry, Registry } from '../../connectors/registry';
+import type { OutboundGuard } from '../../connectors/outbound';
+import { checkAccountTarget, withoutRetiredSettings, type ProviderEntry, type Registry } from '../../connectors/registry';
 import type { Db } from '../../db/knex';
 import {
   deleteIntegration,
@@ -27,6 +28,7 @@ import { routeOptions } from '../../domain/routes';
 import { requireAdmin } from '../middleware/auth';
 import { ApiError, notFound, parse, requireJsonBody } from '../middleware/errors';
 import { signOAuthState, verifyOAuthState } from '../oauth-state';
+import { accountRefusal, connectionTestBody } from '../outbound';
 import { REPLAY_BATCH_LIMIT, selectDeliveryReplay, selectIntegrationReplays, startReplays } from '../replays';
 import {
   createIntegrationBody,
@@ -58,18 +60,16 @@ export interface IntegrationsRouterDeps {
   oauthClients: Partial<Record<string, OAuthClient>>;
   publicUrl: string;
   connectorTimeoutMs: number;
+  /** The deployment's outbound rules: account addresses are checked against them when saved. */
+  outbound: OutboundGuard;
+  /** Connection tests one organisation may run at once (INTEGRATION_TEST_CONCURRENCY); default 2. */
+  connectionTestsPerOrg?: number;
   /** Starts replays of dead deliveries (Temporal); a fake in route tests. */
   replays: DeliveryReplays;
 }
 
 /** The seed's delivery target: an integration meets it when at least 95% of the last day's attempts succeeded. */
 export const SUCCESS_RATE_TARGET = 0.95;
-
-const refuseWrite = async (): Promise<never> => {
-  throw new Error('a connection test never writes');
-};
-/** A connection test only reads: any attempt to record a delivery is a bug. */
-const readOnlyGuard = { find: refuseWrite, markAttempted: refuseWrite, markSent: refuseWrite };
 
 function mask(value: unknown): string {
   return typeof value === 'string' && value.length >= 12 ? `••••${value.slice(-4)}` : '••••';
@@ -107,7 +107,7 @@ function present(row: IntegrationRow, box: SecretBox, entry: ProviderEntry | und
     display_name: entry?.displayName ?? row.provider,
     is_active: row.is_active,
     health: row.health,
-    settings: row.settings.provider ?? {},
+    settings: withoutRetiredSettings(row.settings.provider),
     field_mapping: row.settings.field_mapping ?? {},
     enabled_events: row.settings.enabled_events ?? [],
     time_zone: row.settings.time_zone ?? null,
@@ -130,10 +130,29 @@ function present(row: IntegrationRow, box: SecretBox, entry: ProviderEntry | und
   };
 }
 
-/** Validation failures name the fields, never echo the values: these are secrets. */
+/** The stored credentials, or nothing if the keyring cannot open them (the request then has to send them). */
+function storedCredentials(row: IntegrationRow, box: SecretBox): unknown {
+  try {
+    return openCredentials(box, row);
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Validation failures name the fields, never echo the values: these are secrets. A field the provider
+ * does not take at all (such as the retired `settings.baseUrl`) is an unknown field: 400, like any other.
+ */
 function checkAgainst(schema: z.ZodType, value: unknown, code: 'invalid_credentials' | 'invalid_settings'): unknown {
   const result = schema.safeParse(value);
   if (!result.success) {
+    const where = code === 'invalid_credentials' ? 'credentials' : 'settings';
+    const unknown = result.error.issues.filter((i) => i.code === 'unrecognized_keys');
+    if (unknown.length > 0) {
+      throw new ApiError(400, 'validation_error', 'Invalid request body', {
+        issues: unknown.map((i) => ({ path: [where, ...i.path].join('.'), code: i.code, message: i.message })),
+      });
+    }
     throw new ApiError(422, code, code === 'invalid_credentials' ? 'Credentials do not match what this provider needs' : 'Settings do not match what this provider accepts', {
       issues: result.error.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message })),
     });
@@ -152,6 +171,16 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
     }
     return entry;
   };
+
+  const connectionTests = createConnectionTests({
+    db: deps.db,
+    box: deps.box,
+    registry: deps.registry,
+    outbound: deps.outbound,
+    timeoutMs: deps.connectorTimeoutMs,
+    refreshGrants: Object.fromEntries(Object.entries(deps.oauthClients).map(([k, c]) => [k, c!.refreshGrant])),
+    maxConcurrentPerOrg: deps.connectionTestsPerOrg ?? 2,
+  });
 
   router.use(requireAdmin());
 
@@ -242,6 +271,8 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
     }
     const credentials = checkAgainst(entry.credentialsSchema, body.credentials, 'invalid_credentials');
     const providerSettings = checkAgainst(entry.settingsSchema, body.settings ?? {}, 'invalid_settings');
+    const target = await checkAccountTarget(deps.outbound, entry, { credentials, settings: providerSettings, credentialsSent: true });
+    if (target) throw accountRefusal(entry.displayName, target);
     const auth = req.auth!;
     const routes = mergeRoutes(undefined, body.routes);
     const { row, timeZone } = await withTenant(deps.db, auth, async (trx) => {
@@ -293,8 +324,15 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
           start: `/api/integrations/oauth/${entry.id}/start`,
         });
       }
+      const providerSettings = body.settings ? checkAgainst(entry.settingsSchema, body.settings, 'invalid_settings') : withoutRetiredSettings(row.settings.provider);
+      const credentials = body.credentials ? checkAgainst(entry.credentialsSchema, body.credentials, 'invalid_credentials') : undefined;
+      const target = await checkAccountTarget(deps.outbound, entry, { credentials: credentials ?? storedCredentials(row, deps.box), settings: providerSettings, credentialsSent: credentials !== undefined }, {
+        credentials: storedCredentials(row, deps.box),
+        settings: withoutRetiredSettings(row.settings.provider),
+      });
+      if (target) throw accountRefusal(entry.displayName, target);
       const settings: IntegrationSettings = {
-        provider: body.settings ? (checkAgainst(entry.settingsSchema, body.settings, 'invalid_settings') as Record<string, unknown>) : row.settings.provider,
+        provider: providerSettings as Record<string, unknown>,
         field_mapping: body.field_mapping ?? row.settings.field_mapping ?? {},
         enabled_events: body.enabled_events ?? row.settings.enabled_events ?? [],
         ...((body.time_zone ?? row.settings.time_zone) ? { time_zone: body.time_zone ?? row.settings.time_zone } : {}),
@@ -303,7 +341,7 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
       if (routes) settings.routes = routes;
       const saved = await updateIntegration(trx, deps.box, row, {
         settings,
-        ...(body.credentials ? { credentials: checkAgainst(entry.credentialsSchema, body.credentials, 'invalid_credentials') } : {}),
+        ...(credentials !== undefined ? { credentials } : {}),
         ...(body.is_active !== undefined ? { isActive: body.is_active } : {}),
       });
       return { updated: saved, timeZone: await orgTimeZone(trx, auth.orgId) };
@@ -352,36 +390,10 @@ export function createIntegrationsRouter(deps: IntegrationsRouterDeps): { router
     res.status(204).end();
   });
 
+  // The service reads the row and lets go of the database before it calls the vendor.
   router.post('/:id/test', async (req, res) => {
     const { id } = parse(integrationParams, req.params, 'path');
-    const result = await withTenant(deps.db, req.auth!, async (trx) => {
-      const row = await findIntegration(trx, id);
-      if (!row) throw notFound('Integration', { integration_id: id });
-      const factory = createConnectorFactory({
-        db: trx,
-        box: deps.box,
-        registry: deps.registry,
-        timeoutMs: deps.connectorTimeoutMs,
-        refreshGrants: Object.fromEntries(Object.entries(deps.oauthClients).map(([k, c]) => [k, c!.refreshGrant])),
-        guardFor: () => readOnlyGuard,
-      });
-      const started = performance.now();
-      try {
-        await factory.forIntegration(row).ping();
-        return { ok: true as const, latency_ms: Math.round(performance.now() - started) };
-      } catch (err) {
-        if (err instanceof IntegrationUnavailable) throw new ApiError(422, err.code, err.message);
-        if (err instanceof ConnectorError) {
-          return {
-            ok: false as const,
-            latency_ms: Math.round(performance.now() - started),
-            error: { code: err.code, message: err.message, retryable: err.retryable, status: err.status ?? null },
-          };
-        }
-        throw err;
-      }
-    });
-    res.json({ integration_id: id, ...result });
+    res.json(connectionTestBody(id, await connectionTests.run(req.auth!, id)));
   });
 
   router.get('/oauth/:provider/start', async (req, res) => {

@@ -17,7 +17,8 @@ const fakeCrm: ProviderEntry = {
   displayName: 'Fake CRM',
   auth: 'api-key',
   credentialsSchema: z.strictObject({ apiKey: z.string().min(8), accountId: z.string().min(1) }),
-  settingsSchema: z.strictObject({ baseUrl: z.string().url().optional(), pipeline: z.string().optional() }),
+  settingsSchema: z.strictObject({ pipeline: z.string().optional() }),
+  hosts: ['api.fake-crm.example'],
   ratePerSecond: 5,
   docsUrl: 'https://example.invalid/docs',
   create: () =>
@@ -36,6 +37,7 @@ const fakeCalendar: ProviderEntry = {
   auth: 'oauth2',
   credentialsSchema: z.strictObject({ accessToken: z.string(), refreshToken: z.string().optional(), expiresAt: z.number().optional(), scope: z.string().optional() }),
   settingsSchema: z.strictObject({ calendarId: z.string().default('primary') }),
+  hosts: ['api.fake-calendar.example'],
   ratePerSecond: 10,
   docsUrl: 'https://example.invalid/docs',
   create: () => ({}) as never,
@@ -140,7 +142,11 @@ describe('integrations API', () => {
   });
 
   it('refuses settings the provider does not accept, and a bad time zone', async () => {
-    expectError(await createFake(admin, { settings: { colour: 'blue' } }), 422, 'invalid_settings');
+    // A field the provider has no use for is an unknown field, like anywhere else in a body.
+    const unknown = await createFake(admin, { settings: { colour: 'blue' } });
+    expectError(unknown, 400, 'validation_error');
+    expect(unknown.body.error.details.issues).toEqual([expect.objectContaining({ path: 'settings', code: 'unrecognized_keys' })]);
+    expectError(await createFake(admin, { settings: { pipeline: 7 } }), 422, 'invalid_settings');
     expectError(await createFake(admin, { time_zone: 'Mars/Olympus' }), 400, 'validation_error');
     expectError(await createFake(admin, { enabled_events: ['tour_exploded'] }), 400, 'validation_error');
   });
