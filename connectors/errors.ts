@@ -86,16 +86,25 @@ export type OutboundRule =
  * allow-list, an address literal) or from the socket's DNS lookup, before it connects. It carries no
  * provider (the connect-time check serves every provider); `classify` makes it a ConnectorError.
  */
-export class OutboundRefusal extends Error {
-  readonly code = 'EOUTBOUND_FORBIDDEN';
-  constructor(
-    readonly rule: OutboundRule,
-    readonly host: string,
-    readonly address?: string,
-  ) {
-    super(`refused to reach ${host}${address && address !== host ? ` (${address})` : ''}: ${RULE_TEXT[rule]}`);
-    this.name = 'OutboundRefusal';
-  }
+export interface OutboundRefusal extends Error {
+  readonly code: 'EOUTBOUND_FORBIDDEN';
+  readonly rule: OutboundRule;
+  readonly host: string;
+  readonly address?: string;
+}
+
+/**
+ * A plain Error with the refusal's fields, not a subclass: fetch passes an error from its dispatcher on
+ * as the cause only when it looks like an Error (its constructor named `Error`), and a subclass made in
+ * another realm (a test runner's sandbox) does not, so the rule would be lost.
+ */
+export function outboundRefusal(rule: OutboundRule, host: string, address?: string): OutboundRefusal {
+  const message = `refused to reach ${host}${address && address !== host ? ` (${address})` : ''}: ${RULE_TEXT[rule]}`;
+  return Object.assign(new Error(message), { name: 'OutboundRefusal', code: 'EOUTBOUND_FORBIDDEN' as const, rule, host, ...(address !== undefined ? { address } : {}) });
+}
+
+export function isOutboundRefusal(e: unknown): e is OutboundRefusal {
+  return e instanceof Object && (e as { code?: unknown }).code === 'EOUTBOUND_FORBIDDEN' && typeof (e as { rule?: unknown }).rule === 'string';
 }
 
 const RULE_TEXT: Record<OutboundRule, string> = {
@@ -170,7 +179,7 @@ function errorCodes(error: unknown): { codes: string[]; names: string[]; status?
   let status: number | undefined;
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     // fetch and gaxios wrap what our own guard raised: that verdict stands as it is.
-    if (e instanceof ConnectorError || e instanceof OutboundRefusal) return { codes, names, classified: e };
+    if (e instanceof ConnectorError || isOutboundRefusal(e)) return { codes, names, classified: e };
     const obj = e as { code?: unknown; errno?: unknown; name?: unknown; status?: unknown; statusCode?: unknown; cause?: unknown };
     if (typeof obj.code === 'string') codes.push(obj.code);
     if (typeof obj.errno === 'string') codes.push(obj.errno);
@@ -191,7 +200,7 @@ export function classify(provider: string, failure: Failure, now: number = Date.
   if (failure.kind === 'error') {
     if (failure.error instanceof ConnectorError) return failure.error;
     const { codes, names, status, classified } = errorCodes(failure.error);
-    if (classified) return classified instanceof OutboundRefusal ? outboundForbidden(provider, classified) : classified;
+    if (classified) return classified instanceof ConnectorError ? classified : outboundForbidden(provider, classified);
     const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
     if (names.includes('TimeoutError') || names.includes('AbortError') || codes.some((c) => TIMEOUT_CODES.has(c))) {
       return new ConnectorError({ code: 'timeout', retryable: true, provider, message: `${provider} did not answer in time`, cause: failure.error });

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { classify, ConnectorError, OutboundRefusal, outboundForbidden } from './errors';
+import { classify, ConnectorError, outboundForbidden, outboundRefusal } from './errors';
 import { matchesHost, type HostPattern, type OutboundGuard } from './outbound';
 import { isIpLiteral } from './addresses';
 
@@ -94,9 +94,9 @@ export function vendorHttp(opts: VendorHttpOptions): VendorHttp {
     // The deployment's own base URL is trusted for its host and scheme (a loopback fake speaks http);
     // its address still has to be one the deployment allows.
     if (url.origin !== deploymentOrigin) {
-      if (url.protocol !== 'https:') throw outboundForbidden(provider, new OutboundRefusal('https_required', url.host));
-      if (url.username || url.password) throw outboundForbidden(provider, new OutboundRefusal('invalid_url', url.host));
-      if (!matchesHost(url.host, opts.hosts)) throw outboundForbidden(provider, new OutboundRefusal('host_not_allowed', url.host));
+      if (url.protocol !== 'https:') throw outboundForbidden(provider, outboundRefusal('https_required', url.host));
+      if (url.username || url.password) throw outboundForbidden(provider, outboundRefusal('invalid_url', url.host));
+      if (!matchesHost(url.host, opts.hosts)) throw outboundForbidden(provider, outboundRefusal('host_not_allowed', url.host));
     }
     if (isIpLiteral(url.hostname)) {
       const refusal = await guard.checkAddress(url.hostname, url.hostname);

@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { addressRule, canonicalAddress, inNetworks, isIpLiteral, parseNetwork, type Network } from './addresses';
-import { OutboundRefusal } from './errors';
+import { isOutboundRefusal, outboundRefusal, type OutboundRefusal } from './errors';
 
 /**
  * The deployment's side of the guarded HTTP layer (http.ts makes the requests): which addresses a
@@ -89,7 +89,7 @@ export function createOutboundGuard(opts: OutboundOptions = {}): OutboundGuard {
       await Promise.all(
         [...ownNames].map(async (name) => {
           // A name of ours that does not resolve here cannot be reached through it either.
-          const resolved = await systemResolver(name).catch(() => []);
+          const resolved = await resolve(name).catch(() => []);
           for (const r of resolved) found.add(canonicalAddress(r.address) ?? r.address);
         }),
       );
@@ -101,13 +101,13 @@ export function createOutboundGuard(opts: OutboundOptions = {}): OutboundGuard {
 
   async function checkAddress(host: string, address: string): Promise<OutboundRefusal | undefined> {
     const rule = addressRule(address);
-    if (rule === 'metadata') return new OutboundRefusal('metadata', host, address);
+    if (rule === 'metadata') return outboundRefusal('metadata', host, address);
     if (inNetworks(address, allowed)) return undefined;
-    if (rule !== undefined) return new OutboundRefusal(rule, host, address);
+    if (rule !== undefined) return outboundRefusal(rule, host, address);
     // Our own services on public addresses (a load balancer, a managed Postgres) are refused too.
     const canonical = canonicalAddress(address);
     if (ownNames.has(bareHost(host)) || (canonical !== undefined && (await ownAddresses()).has(canonical))) {
-      return new OutboundRefusal('own_service', host, address);
+      return outboundRefusal('own_service', host, address);
     }
     return undefined;
   }
@@ -196,20 +196,20 @@ export async function vetDestination(guard: OutboundGuard, provider: string, hos
   try {
     url = new URL(raw);
   } catch {
-    return new OutboundRefusal('invalid_url', raw.slice(0, 100));
+    return outboundRefusal('invalid_url', raw.slice(0, 100));
   }
   const host = bareHost(url.hostname);
-  if (url.username || url.password) return new OutboundRefusal('invalid_url', host);
+  if (url.username || url.password) return outboundRefusal('invalid_url', host);
   // The address rules first: they name what the URL was aiming at, whatever its scheme.
   if (isIpLiteral(host)) {
     const refusal = await guard.checkAddress(host, host);
     if (refusal) return refusal;
   }
   // RFC 6761: every *.localhost name is loopback, whatever a resolver says.
-  if (host === 'localhost' || host.endsWith('.localhost')) return new OutboundRefusal('loopback', host);
-  if (url.protocol !== 'https:') return new OutboundRefusal('https_required', host);
+  if (host === 'localhost' || host.endsWith('.localhost')) return outboundRefusal('loopback', host);
+  if (url.protocol !== 'https:') return outboundRefusal('https_required', host);
   // url.host keeps a non-default port, which no provider pattern names.
-  if (!matchesHost(url.host, hosts)) return new OutboundRefusal('host_not_allowed', url.host);
+  if (!matchesHost(url.host, hosts)) return outboundRefusal('host_not_allowed', url.host);
   if (guard.baseUrlFor(provider) !== undefined) return undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -220,7 +220,7 @@ export async function vetDestination(guard: OutboundGuard, provider: string, hos
       }),
     ]);
   } catch (err) {
-    if (err instanceof OutboundRefusal) return err;
+    if (isOutboundRefusal(err)) return err;
   } finally {
     clearTimeout(timer);
   }

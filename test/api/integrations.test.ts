@@ -10,7 +10,10 @@ import { createOrg, type OrgFixture } from '../support/fixtures';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
 
 // A provider of our own making: these tests are about the API's mechanics, not a vendor.
-let pingResult: 'ok' | 'unauthorized' = 'ok';
+let pingResult: 'ok' | 'unauthorized' | 'held' = 'ok';
+/** While pingResult is 'held', pings wait here, as on a vendor that takes its time. */
+let gate = Promise.resolve();
+let heldPings = 0;
 const fakeCrm: ProviderEntry = {
   id: 'fake-crm',
   category: 'crm',
@@ -24,6 +27,11 @@ const fakeCrm: ProviderEntry = {
   create: () =>
     ({
       async ping() {
+        if (pingResult === 'held') {
+          heldPings++;
+          await gate;
+          return;
+        }
         if (pingResult === 'unauthorized') {
           throw new ConnectorError({ code: 'unauthorized', retryable: false, provider: 'fake-crm', status: 401, message: 'fake-crm answered 401' });
         }
@@ -80,6 +88,14 @@ async function createFake(token = admin, body: object = {}) {
     time_zone: 'America/New_York',
     ...body,
   });
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 function expectError(res: request.Response, status: number, code: string) {
@@ -264,6 +280,46 @@ describe('integrations API', () => {
     pingResult = 'unauthorized';
     const failed = await api().post(`/api/integrations/${id}/test`).set('Authorization', `Bearer ${token}`);
     expect(failed.body).toMatchObject({ ok: false, error: { code: 'unauthorized', retryable: false, status: 401 } });
+  });
+
+  it('holds no database connection while the vendor takes its time, and runs at most two tests at once per organisation', async () => {
+    const orgs = await Promise.all([createOrg(stack.ownerDb), createOrg(stack.ownerDb)]);
+    const [token, otherToken] = (await Promise.all(orgs.map((o) => tokenFor(stack.config, { orgId: o.orgId, userId: o.adminId, role: 'admin' })))) as [string, string];
+    const id = (await createFake(token)).body.integration.id;
+    const otherId = (await createFake(otherToken)).body.integration.id;
+    let open!: () => void;
+    gate = new Promise((resolve) => (open = resolve));
+    heldPings = 0;
+    pingResult = 'held';
+    const run = (t: string, i: string) => api().post(`/api/integrations/${i}/test`).set('Authorization', `Bearer ${t}`).then((r) => r);
+    const settled = new Set<Promise<unknown>>();
+    const track = <T>(p: Promise<T>) => {
+      void p.then(() => settled.add(p));
+      return p;
+    };
+    try {
+      const first = track(run(token, id));
+      const second = track(run(token, id));
+      await waitUntil(() => heldPings === 2);
+      // Two tests wait on the vendor and none holds a pooled connection.
+      expect((stack.appDb.client as { pool: { numUsed(): number } }).pool.numUsed()).toBe(0);
+      const third = track(run(token, id));
+      const elsewhere = track(run(otherToken, otherId));
+      await waitUntil(() => settled.has(third) || heldPings > 3);
+      expect(settled.has(third)).toBe(true);
+      const busy = await third;
+      expectError(busy, 429, 'too_many_connection_tests');
+      expect(busy.body.error.details).toEqual({ limit: 2 });
+      expect(busy.headers['retry-after']).toBe('1');
+      // Another organisation's test is not held back by this one's.
+      await waitUntil(() => heldPings === 3);
+      open();
+      for (const res of await Promise.all([first, second, elsewhere])) expect(res.body).toMatchObject({ ok: true });
+      expect((await run(token, id)).body).toMatchObject({ ok: true });
+    } finally {
+      open();
+      pingResult = 'ok';
+    }
   });
 
   it('asks OAuth providers to go through their consent screen', async () => {
