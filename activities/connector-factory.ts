@@ -1,16 +1,25 @@
 import type { CategoryConnectors, DeliveryGuard, OAuthSession, OAuthTokens } from '../connectors/contracts';
+import { vendorHttp } from '../connectors/http';
 import { createOAuthSession, type RefreshGrant } from '../connectors/oauth';
-import type { Registry } from '../connectors/registry';
+import type { OutboundGuard } from '../connectors/outbound';
+import { storedProviderSettings, type Registry } from '../connectors/registry';
 import type { Db } from '../db/knex';
-import { openCredentials, withLockedCredentials, type IntegrationRow } from '../db/repositories/integrations';
+import { openCredentials, withLockedCredentials, type IntegrationRow, type Transactor } from '../db/repositories/integrations';
 import type { SecretBox } from '../db/secrets';
 
 export interface ConnectorFactoryDeps {
-  /** Owner connection: the worker acts for every organisation; the API passes its tenant transaction's db. */
+  /** Owner connection: the worker acts for every organisation. Used only to refresh OAuth tokens. */
   db: Db;
+  /**
+   * How a token refresh gets its transaction, when not `db.transaction` (the API's connection test
+   * runs it as the admin's tenant, since it holds no transaction while it calls the vendor).
+   */
+  transaction?: Transactor;
   box: SecretBox;
   registry: Registry;
   timeoutMs: number;
+  /** The deployment's outbound rules: every connector's requests go through them. */
+  outbound: OutboundGuard;
   /** Refresh grants of the OAuth providers that are configured (client id and secret set). */
   refreshGrants: Partial<Record<string, RefreshGrant>>;
   guardFor(integration: IntegrationRow): DeliveryGuard;
@@ -46,7 +55,7 @@ export function createConnectorFactory(deps: ConnectorFactoryDeps) {
       now,
       store: {
         load: async () => openCredentials<OAuthTokens>(deps.box, row),
-        withLock: (fn) => withLockedCredentials<OAuthTokens>(deps.db, deps.box, row.id, fn),
+        withLock: (fn) => withLockedCredentials<OAuthTokens>(deps.transaction ?? ((run) => deps.db.transaction(run)), deps.box, row.id, fn),
       },
     });
     sessions.set(row.id, session);
@@ -77,11 +86,11 @@ export function createConnectorFactory(deps: ConnectorFactoryDeps) {
     const entry = deps.registry.get(row.provider);
     if (!entry) throw new IntegrationUnavailable('unknown_provider', `No connector for provider "${row.provider}"`);
     const credentials = entry.credentialsSchema.parse(openCredentials(deps.box, row));
-    const settings = entry.settingsSchema.parse(row.settings.provider ?? {});
+    const settings = storedProviderSettings(entry, row.settings.provider);
     return entry.create({
       credentials,
       settings,
-      timeoutMs: deps.timeoutMs,
+      http: vendorHttp({ provider: entry.id, hosts: entry.hosts, guard: deps.outbound, timeoutMs: deps.timeoutMs }),
       guard: deps.guardFor(row),
       ...(entry.auth === 'oauth2' ? { oauth: oauthFor(row) } : {}),
       now,

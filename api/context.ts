@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { OAuthClient } from '../connectors/oauth';
+import type { OutboundGuard } from '../connectors/outbound';
 import type { Registry } from '../connectors/registry';
 import type { Db } from '../db/knex';
 import { listDeliveries, type DeliveryListFilter } from '../db/repositories/deliveries';
@@ -33,6 +34,10 @@ export interface AppDeps {
     /** This API's address as browsers reach it: OAuth callbacks come back to it. */
     publicUrl: string;
     connectorTimeoutMs: number;
+    /** The deployment's outbound rules: account addresses are checked against them when saved. */
+    outbound: OutboundGuard;
+    /** Connection tests one organisation may run at once (INTEGRATION_TEST_CONCURRENCY); default 2. */
+    connectionTestsPerOrg?: number;
   };
 }
 

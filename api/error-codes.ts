@@ -49,6 +49,23 @@ export const ERROR_CODES = {
   oauth_denied: { status: 400, description: 'The admin did not grant access at the consent screen' },
   oauth_exchange_failed: { status: 400, description: 'The provider refused the authorisation code' },
   provider_unavailable: { status: 503, description: 'The provider could not be reached; try again' },
+  // Outbound rules (docs/security.md)
+  outbound_address_forbidden: {
+    status: 422,
+    description: "The address is not one the provider's calls may reach; `details.rule` names the rule (`loopback`, `private`, `metadata`, `host_not_allowed`, ...), `details.host` and, after DNS, `details.address` say what was refused",
+  },
+  outbound_redirect_refused: {
+    status: 422,
+    description: 'The provider answered with a redirect, which is never followed (`details.status`, `details.location_host`); its target received nothing',
+  },
+  credentials_required: {
+    status: 422,
+    description: "The account's host changes: send the credentials again in the same request (`details.from_host`, `details.to_host`, `details.fields`)",
+  },
+  too_many_connection_tests: {
+    status: 429,
+    description: "The organisation's connection tests are already running at the limit (`details.limit`, `INTEGRATION_TEST_CONCURRENCY`); retry after `Retry-After`",
+  },
   // Replays
   already_delivered: { status: 409, description: 'The delivery already succeeded; a replay would send nothing' },
   delivery_not_replayable: { status: 409, description: 'The delivery was planned before calls were kept for replay' },

@@ -39,7 +39,7 @@ import type { SecretBox } from '../db/secrets';
 import { DEMO } from '../db/seeds/demo';
 import type { Category, HubEvent, HubEventDraft, PlannedAction, PlannedDelivery } from '../domain/hub';
 import { plan, routeOptions } from '../domain/routes';
-import { connectFakeIntegrations, startFakeProviders, type FakeProvider, type FakeProviderId, type FakeProviders } from '../test/support/fake-providers';
+import { connectFakeIntegrations, deploymentEnv, startFakeProviders, type FakeProvider, type FakeProviderId, type FakeProviders } from '../test/support/fake-providers';
 import { advanceTourUpdate, tourWorkflowId } from '../workflows/tour-lifecycle/messages';
 import { bareHubWorkflow } from './bare-hub-workflow';
 import { median, ratio, summarize, type LatencySummary } from './lib/stats';
@@ -923,7 +923,12 @@ runBench<Options>({
       bundleWorkflowCode({ workflowsPath: require.resolve('./bare-hub-workflow'), logger: silent }),
     ]);
     bundles.catch(() => undefined);
-    const stack = await startDevStack({ dataDir, apiPort, pgPort, temporalAddress: address, args: ['--no-worker'], passThrough: TUNING_VARIABLES, env: HUB_ENV, isStopping });
+    // The fakes first: the deployment names them as the providers' hosts (CONNECTOR_BASE_URLS), for the
+    // API (which checks integrations' addresses) as for the worker.
+    const fakes = await startFakeProviders({ only: [...LATENCY_PROVIDERS, ...FANOUT_EXTRA_PROVIDERS] });
+    cleanups.push('fake providers', () => fakes.close());
+    const outboundEnv = deploymentEnv(fakes.list);
+    const stack = await startDevStack({ dataDir, apiPort, pgPort, temporalAddress: address, args: ['--no-worker'], passThrough: TUNING_VARIABLES, env: { ...HUB_ENV, ...outboundEnv }, isStopping });
     cleanups.push('tourhub dev', () => stack.process.stop('SIGINT', 60_000));
     log(`tourhub dev ready at ${stack.apiUrl}`);
     const [tourBundle, bareBundle] = await bundles;
@@ -950,11 +955,10 @@ runBench<Options>({
       GOOGLE_OAUTH_CLIENT_ID: 'bench-client',
       GOOGLE_OAUTH_CLIENT_SECRET: 'bench-secret',
       ...HUB_ENV,
+      ...outboundEnv,
     });
     const config = loadConfig(workerEnv as Record<string, string>);
 
-    const fakes = await startFakeProviders({ only: [...LATENCY_PROVIDERS, ...FANOUT_EXTRA_PROVIDERS] });
-    cleanups.push('fake providers', () => fakes.close());
     const db = createDb(embeddedDatabaseUrl(config), { poolMax: 4, applicationName: 'tourhub-bench' });
     cleanups.push('bench database pool', () => db.destroy());
     const box = resolveSecretBox(config, { create: false });

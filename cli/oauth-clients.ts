@@ -3,16 +3,18 @@ import { googleOAuth, microsoftOAuth, type OAuthProvider } from '../connectors/c
 import type { OAuthClient } from '../connectors/oauth';
 import { googleCalendar } from '../connectors/calendar/google';
 import { outlookCalendar } from '../connectors/calendar/outlook';
+import type { OutboundGuard } from '../connectors/outbound';
 
 function client(
   provider: OAuthProvider,
   creds: { clientId: string | undefined; clientSecret: string | undefined; tenant?: string },
   timeoutMs: number,
+  guard: OutboundGuard,
 ): OAuthClient | undefined {
   const { clientId, clientSecret } = creds;
   if (!clientId || !clientSecret) return undefined;
   const tenant = creds.tenant ? { tenant: creds.tenant } : {};
-  const endpoint = { clientId, clientSecret, timeoutMs, now: Date.now, ...tenant };
+  const endpoint = { clientId, clientSecret, timeoutMs, guard, now: Date.now, ...tenant };
   return {
     authorizeUrl: ({ state, redirectUri }) => provider.authorizeUrl({ clientId, redirectUri, state, ...tenant }),
     exchangeCode: ({ code, redirectUri }) => provider.exchangeCode({ ...endpoint, code, redirectUri }),
@@ -21,10 +23,10 @@ function client(
 }
 
 /** OAuth clients for the providers whose client id and secret are configured; the others cannot be connected. */
-export function oauthClients(config: Config): Partial<Record<string, OAuthClient>> {
+export function oauthClients(config: Config, guard: OutboundGuard): Partial<Record<string, OAuthClient>> {
   const timeoutMs = config.connectors.timeoutMs;
-  const google = client(googleOAuth, config.connectors.google, timeoutMs);
-  const microsoft = client(microsoftOAuth, config.connectors.microsoft, timeoutMs);
+  const google = client(googleOAuth, config.connectors.google, timeoutMs, guard);
+  const microsoft = client(microsoftOAuth, config.connectors.microsoft, timeoutMs, guard);
   return {
     ...(google ? { [googleCalendar.id]: google } : {}),
     ...(microsoft ? { [outlookCalendar.id]: microsoft } : {}),

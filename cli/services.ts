@@ -7,6 +7,7 @@ import { connectTemporal, createDeliveryReplays, createTourWorkflows } from '../
 import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
 import { migrateLatest, setAppRolePassword } from '../db/migrate';
+import { createOutboundGuard, type OutboundGuard } from '../connectors/outbound';
 import { registry, type Registry } from '../connectors/registry';
 import type { SecretBox } from '../db/secrets';
 import { createConnectorFactory } from '../activities/connector-factory';
@@ -15,6 +16,19 @@ import { createProviderWorkers, createWorker, installRuntime } from '../worker';
 import { oauthClients } from './oauth-clients';
 
 /** The pieces `tourhub dev`, `tourhub api` and `tourhub worker` start, each with its own stop. */
+
+/**
+ * The deployment's outbound rules (connectors/outbound.ts), one per process: where provider calls may
+ * go, which addresses are never dialled, how much of an answer is read. Provider ids in
+ * CONNECTOR_BASE_URLS must be ones the registry knows, so a typo fails at start, not at the first call.
+ */
+export function outboundGuard(config: Config, providers: Registry = registry): OutboundGuard {
+  const unknown = Object.keys(config.outbound.baseUrls).filter((id) => !providers.has(id));
+  if (unknown.length > 0) {
+    throw new Error(`CONNECTOR_BASE_URLS names unknown providers: ${unknown.join(', ')} (known: ${[...providers.keys()].sort().join(', ')})`);
+  }
+  return createOutboundGuard(config.outbound);
+}
 
 export async function migrate(config: Config, logger: Logger): Promise<void> {
   const db = createDb(ownerDatabaseUrl(config), { poolMax: 2, applicationName: 'tourhub-migrate' });
@@ -33,6 +47,7 @@ export async function startApi(
   jwtSecret: string | undefined,
   box: SecretBox,
 ): Promise<{ url: string; stop(): Promise<void>; db: Db }> {
+  const outbound = outboundGuard(config);
   const db = createDb(appDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-api' });
   const client = await connectTemporal(config);
   const app = createApp({
@@ -49,9 +64,11 @@ export async function startApi(
     integrations: {
       box,
       registry,
-      oauthClients: oauthClients(config),
+      oauthClients: oauthClients(config, outbound),
       publicUrl: config.publicUrl,
       connectorTimeoutMs: config.connectors.timeoutMs,
+      outbound,
+      connectionTestsPerOrg: config.connectors.testConcurrencyPerOrg,
     },
   });
   const server = http.createServer(app);
@@ -82,6 +99,7 @@ export async function startApi(
       });
       await client.connection.close();
       await db.destroy();
+      await outbound.close();
     },
   };
 }
@@ -91,10 +109,18 @@ export async function startApi(
  * rows with the configured OAuth clients, and Postgres delivery guards. `providers` replaces the
  * registry (benchmarks raise its rates).
  */
-export function startProviderWorkers(deps: { config: Config; db: Db; box: SecretBox; connection: NativeConnection; providers?: Registry }): Promise<Worker[]> {
+export function startProviderWorkers(deps: {
+  config: Config;
+  db: Db;
+  box: SecretBox;
+  connection: NativeConnection;
+  providers?: Registry;
+  outbound?: OutboundGuard;
+}): Promise<Worker[]> {
   const { config, db, box, connection } = deps;
   const providers = deps.providers ?? registry;
-  const clients = oauthClients(config);
+  const outbound = deps.outbound ?? outboundGuard(config, providers);
+  const clients = oauthClients(config, outbound);
   return createProviderWorkers({
     config,
     db,
@@ -105,6 +131,7 @@ export function startProviderWorkers(deps: { config: Config; db: Db; box: Secret
       box,
       registry: providers,
       timeoutMs: config.connectors.timeoutMs,
+      outbound,
       refreshGrants: Object.fromEntries(Object.entries(clients).map(([id, c]) => [id, c!.refreshGrant])),
       guardFor: (row) => pgDeliveryGuard(db, row),
     }),
@@ -117,6 +144,7 @@ export async function startWorker(
   box: SecretBox,
 ): Promise<{ worker: Worker; stop(): Promise<void> }> {
   installRuntime(logger, config.logLevel);
+  const outbound = outboundGuard(config);
   const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-worker' });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createWorker({
@@ -126,7 +154,7 @@ export async function startWorker(
     connection,
     ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
   });
-  const providers = await startProviderWorkers({ config, db, box, connection });
+  const providers = await startProviderWorkers({ config, db, box, connection, outbound });
   const all = [worker, ...providers];
   const running = all.map((w) => w.run());
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));
@@ -138,6 +166,7 @@ export async function startWorker(
       await Promise.all(running.map((r) => r.catch(() => undefined)));
       await connection.close();
       await db.destroy();
+      await outbound.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import type { HubSettings } from '../domain/hub';
 
@@ -46,6 +47,47 @@ const durationList = (fallback: string) =>
       }
       return out;
     });
+
+/**
+ * `provider=url,provider=url`: where a provider's calls go instead of the vendor's host. Deployment
+ * config only (loopback fakes in tests, a vendor sandbox); no API request can set it.
+ */
+const baseUrlMap = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const out: Record<string, string> = {};
+    for (const part of (v ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+      const m = /^([a-z0-9][a-z0-9-]*)=(.+)$/.exec(part);
+      let url: URL | undefined;
+      try {
+        url = m ? new URL(m[2]!) : undefined;
+      } catch {
+        url = undefined;
+      }
+      if (!m || !url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) {
+        ctx.addIssue({ code: 'custom', message: 'comma-separated provider=url pairs, e.g. tave=http://127.0.0.1:4011/api/v2 (http or https, no credentials in the URL)' });
+        return z.NEVER;
+      }
+      out[m[1]!] = m[2]!.replace(/\/$/, '');
+    }
+    return out;
+  });
+
+/** `127.0.0.0/8,::1/128` or single addresses: networks outbound calls may reach despite the address rules. */
+const networkList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const parts = (v ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    for (const p of parts) {
+      if (!(p.includes('/') ? ipaddr.isValidCIDR(p) : ipaddr.isValid(p))) {
+        ctx.addIssue({ code: 'custom', message: 'comma-separated CIDRs or addresses, e.g. 127.0.0.0/8,::1/128' });
+        return z.NEVER;
+      }
+    }
+    return parts;
+  });
 
 const postgresUrl = z
   .string()
@@ -127,7 +169,23 @@ export const envSchema = z
     ),
     TOURHUB_ACTIVE_SECRET_KEY: optionalString.meta(doc('the key id new secrets are sealed with', 'the last key listed')),
     PUBLIC_URL: z.string().url().optional().meta(doc('where browsers reach the API: OAuth redirect URIs are built from it', '`http://localhost:$PORT`')),
-    CONNECTOR_TIMEOUT_MS: positiveInt(10_000).meta(doc('timeout of every provider call')),
+    CONNECTOR_TIMEOUT_MS: positiveInt(10_000).meta(doc("timeout of every provider call, the answer's body included")),
+    CONNECTOR_BASE_URLS: baseUrlMap.meta(
+      doc(
+        "comma-separated `provider=url` pairs: where a provider's calls go instead of the vendor's host, for loopback fakes and sandboxes (e.g. `tave=http://127.0.0.1:4011/api/v2`). Deployment config only, never an API field; its address still has to pass the outbound rules; an id the registry does not know stops the process ([security](security.md#deployment-settings))",
+      ),
+    ),
+    OUTBOUND_ALLOWED_NETWORKS: networkList.meta(
+      doc('comma-separated CIDRs or addresses provider calls may reach despite the outbound address rules (`127.0.0.1/32` for loopback fakes); cloud metadata endpoints stay refused'),
+    ),
+    OUTBOUND_MAX_RESPONSE_BYTES: positiveInt(1024 * 1024).meta(doc("the most bytes of a provider's answer that are read; a longer one is refused (`response_too_large`)")),
+    INTEGRATION_TEST_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(2)
+      .meta(doc('connection tests (`POST /api/integrations/{id}/test`) one organisation may run at once, per API process, 1 to 50; one more is answered 429 `too_many_connection_tests`')),
     GOOGLE_OAUTH_CLIENT_ID: optionalString.meta(doc('Google Calendar consent (with the secret)')),
     GOOGLE_OAUTH_CLIENT_SECRET: optionalString.meta(doc('Google Calendar consent (with the id)')),
     MICROSOFT_OAUTH_CLIENT_ID: optionalString.meta(doc('Outlook consent (with the secret)')),
@@ -237,6 +295,18 @@ export interface Config {
     timeoutMs: number;
     google: { clientId: string | undefined; clientSecret: string | undefined };
     microsoft: { clientId: string | undefined; clientSecret: string | undefined; tenant: string };
+    /** Connection tests (`POST /api/integrations/:id/test`) one organisation may run at once, per API process. */
+    testConcurrencyPerOrg: number;
+  };
+  /** What outbound calls may reach (connectors/outbound.ts). */
+  outbound: {
+    /** Provider id -> base URL instead of the vendor's host (CONNECTOR_BASE_URLS): tests and sandboxes. */
+    baseUrls: Record<string, string>;
+    /** Networks reachable despite the address rules (OUTBOUND_ALLOWED_NETWORKS); metadata endpoints never are. */
+    allowedNetworks: string[];
+    maxResponseBytes: number;
+    /** Hosts of our own services (public URL, API listener, Temporal, Postgres): never reachable. */
+    ownHosts: string[];
   };
 }
 
@@ -352,8 +422,35 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         clientSecret: env.MICROSOFT_OAUTH_CLIENT_SECRET,
         tenant: env.MICROSOFT_OAUTH_TENANT,
       },
+      testConcurrencyPerOrg: env.INTEGRATION_TEST_CONCURRENCY,
+    },
+    outbound: {
+      baseUrls: env.CONNECTOR_BASE_URLS,
+      allowedNetworks: env.OUTBOUND_ALLOWED_NETWORKS,
+      maxResponseBytes: env.OUTBOUND_MAX_RESPONSE_BYTES,
+      ownHosts: ownHosts(env, publicUrl),
     },
   };
+}
+
+/** Where our own services listen, by host name or address: an outbound call must reach none of them. */
+function ownHosts(env: Env, publicUrl: string): string[] {
+  const hosts = new Set<string>();
+  const add = (url: string | undefined) => {
+    if (!url) return;
+    try {
+      hosts.add(new URL(url).hostname);
+    } catch {
+      // validated above; a URL that does not parse names no host
+    }
+  };
+  add(publicUrl);
+  add(env.DATABASE_URL);
+  add(env.DATABASE_APP_URL);
+  if (env.TEMPORAL_ADDRESS) add(`tcp://${env.TEMPORAL_ADDRESS}`);
+  // A wildcard listener is every local address: the loopback and private rules cover those.
+  if (env.HOST !== '0.0.0.0' && env.HOST !== '::') hosts.add(env.HOST);
+  return [...hosts].filter(Boolean);
 }
 
 /** Owner URL for the embedded Postgres, used when DATABASE_URL is unset. */

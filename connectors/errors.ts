@@ -15,7 +15,13 @@ export type ConnectorErrorCode =
   | 'conflict'
   | 'unprocessable'
   | 'unexpected_response'
-  | 'misconfigured';
+  | 'misconfigured'
+  /** The guarded HTTP layer refused the destination (scheme, host, or address after DNS): nothing was sent. */
+  | 'outbound_forbidden'
+  /** The provider answered with a redirect, which is never followed. */
+  | 'redirect_refused'
+  /** The answer was larger than OUTBOUND_MAX_RESPONSE_BYTES; reading stopped there. */
+  | 'response_too_large';
 
 export class ConnectorError extends Error {
   readonly code: ConnectorErrorCode;
@@ -23,6 +29,8 @@ export class ConnectorError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly provider: string;
   readonly status: number | undefined;
+  /** Data an admin may see about the failure (the rule a destination broke); never a body or a secret. */
+  readonly details: Readonly<Record<string, string | number>> | undefined;
 
   constructor(fields: {
     code: ConnectorErrorCode;
@@ -31,6 +39,7 @@ export class ConnectorError extends Error {
     message: string;
     status?: number;
     retryAfterMs?: number;
+    details?: Record<string, string | number>;
     cause?: unknown;
   }) {
     super(fields.message, fields.cause !== undefined ? { cause: fields.cause } : undefined);
@@ -40,6 +49,7 @@ export class ConnectorError extends Error {
     this.provider = fields.provider;
     this.status = fields.status;
     this.retryAfterMs = fields.retryAfterMs;
+    this.details = fields.details;
   }
 
   /** A plain object for logs and activity failures: no request bodies, no credentials. */
@@ -51,8 +61,76 @@ export class ConnectorError extends Error {
       status: this.status,
       retryAfterMs: this.retryAfterMs,
       message: this.message,
+      ...(this.details ? { details: this.details } : {}),
     };
   }
+}
+
+/** Why the guarded HTTP layer refused a destination; `details.rule` of `outbound_address_forbidden`. */
+export type OutboundRule =
+  | 'loopback'
+  | 'private'
+  | 'link_local'
+  | 'metadata'
+  | 'cgnat'
+  | 'multicast'
+  | 'unspecified'
+  | 'reserved'
+  | 'own_service'
+  | 'https_required'
+  | 'host_not_allowed'
+  | 'invalid_url';
+
+/**
+ * A destination the guarded HTTP layer will not reach: raised before a request is built (scheme, host
+ * allow-list, an address literal) or from the socket's DNS lookup, before it connects. It carries no
+ * provider (the connect-time check serves every provider); `classify` makes it a ConnectorError.
+ */
+export interface OutboundRefusal extends Error {
+  readonly code: 'EOUTBOUND_FORBIDDEN';
+  readonly rule: OutboundRule;
+  readonly host: string;
+  readonly address?: string;
+}
+
+/**
+ * A plain Error with the refusal's fields, not a subclass: fetch passes an error from its dispatcher on
+ * as the cause only when it looks like an Error (its constructor named `Error`), and a subclass made in
+ * another realm (a test runner's sandbox) does not, so the rule would be lost.
+ */
+export function outboundRefusal(rule: OutboundRule, host: string, address?: string): OutboundRefusal {
+  const message = `refused to reach ${host}${address && address !== host ? ` (${address})` : ''}: ${RULE_TEXT[rule]}`;
+  return Object.assign(new Error(message), { name: 'OutboundRefusal', code: 'EOUTBOUND_FORBIDDEN' as const, rule, host, ...(address !== undefined ? { address } : {}) });
+}
+
+export function isOutboundRefusal(e: unknown): e is OutboundRefusal {
+  return e instanceof Object && (e as { code?: unknown }).code === 'EOUTBOUND_FORBIDDEN' && typeof (e as { rule?: unknown }).rule === 'string';
+}
+
+const RULE_TEXT: Record<OutboundRule, string> = {
+  loopback: 'a loopback address',
+  private: 'a private network address',
+  link_local: 'a link-local address',
+  metadata: 'a cloud metadata endpoint',
+  cgnat: 'a carrier-grade NAT address',
+  multicast: 'a multicast address',
+  unspecified: 'an unspecified address',
+  reserved: 'a reserved or special-purpose address',
+  own_service: "one of this service's own addresses",
+  https_required: 'only https is allowed',
+  host_not_allowed: "not one of the provider's hosts",
+  invalid_url: 'not a valid URL',
+};
+
+export function outboundForbidden(provider: string, refusal: OutboundRefusal): ConnectorError {
+  return new ConnectorError({
+    code: 'outbound_forbidden',
+    retryable: false,
+    provider,
+    message: `${provider}: ${refusal.message}`,
+    details: { rule: refusal.rule, host: refusal.host, ...(refusal.address ? { address: refusal.address } : {}) },
+    cause: refusal,
+  });
 }
 
 /** What a failed call looked like, whatever raised it. */
@@ -95,11 +173,13 @@ function header(headers: Record<string, string | string[] | undefined> | undefin
 }
 
 /** Walks `cause` chains: SDKs wrap the socket error that tells us what really happened. */
-function errorCodes(error: unknown): { codes: string[]; names: string[]; status?: number } {
+function errorCodes(error: unknown): { codes: string[]; names: string[]; status?: number; classified?: ConnectorError | OutboundRefusal } {
   const codes: string[] = [];
   const names: string[] = [];
   let status: number | undefined;
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    // fetch and gaxios wrap what our own guard raised: that verdict stands as it is.
+    if (e instanceof ConnectorError || isOutboundRefusal(e)) return { codes, names, classified: e };
     const obj = e as { code?: unknown; errno?: unknown; name?: unknown; status?: unknown; statusCode?: unknown; cause?: unknown };
     if (typeof obj.code === 'string') codes.push(obj.code);
     if (typeof obj.errno === 'string') codes.push(obj.errno);
@@ -119,7 +199,8 @@ function errorCodes(error: unknown): { codes: string[]; names: string[]; status?
 export function classify(provider: string, failure: Failure, now: number = Date.now()): ConnectorError {
   if (failure.kind === 'error') {
     if (failure.error instanceof ConnectorError) return failure.error;
-    const { codes, names, status } = errorCodes(failure.error);
+    const { codes, names, status, classified } = errorCodes(failure.error);
+    if (classified) return classified instanceof ConnectorError ? classified : outboundForbidden(provider, classified);
     const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
     if (names.includes('TimeoutError') || names.includes('AbortError') || codes.some((c) => TIMEOUT_CODES.has(c))) {
       return new ConnectorError({ code: 'timeout', retryable: true, provider, message: `${provider} did not answer in time`, cause: failure.error });

@@ -1,14 +1,20 @@
 import type { z } from 'zod';
 import type { Category } from '../domain/hub';
 import type { CategoryConnectors, DeliveryGuard, OAuthSession } from './contracts';
+import type { VendorHttp } from './http';
+import type { HostPattern } from './outbound';
 
 export type AuthKind = 'api-key' | 'oauth2' | 'webhook-secret';
 
 export interface ConnectorContext<Credentials, Settings> {
   credentials: Credentials;
   settings: Settings;
-  /** Per-call timeout in milliseconds. */
-  timeoutMs: number;
+  /**
+   * The only way out: requests bound to the entry's `hosts` (and the deployment's base URL for this
+   * provider, `http.baseUrl`), with the deployment's address rules, no redirects, capped bodies and a
+   * timeout (`http.timeoutMs`) on every call.
+   */
+  http: VendorHttp;
   guard: DeliveryGuard;
   /** Present for oauth2 providers. */
   oauth?: OAuthSession;
@@ -23,8 +29,19 @@ export interface ProviderEntry<C extends Category = Category, Creds extends z.Zo
   auth: AuthKind;
   /** Secrets: validated on write, encrypted at rest, never returned. */
   credentialsSchema: Creds;
-  /** Non-secret options (base URL override, list ids, field mapping). */
+  /** Non-secret options (list ids, sequences, an account host). Never a base URL: that is deployment config. */
   settingsSchema: Settings;
+  /**
+   * Where this provider's calls may go: exact host names or anchored patterns. A request to any other
+   * host fails before it is built, so credentials never reach a host the entry does not name.
+   */
+  hosts: readonly HostPattern[];
+  /**
+   * The organisation's own address at this vendor, for providers that have one (a HoneyBook catch hook,
+   * a Light Blue account host): checked against `hosts` and after DNS when saved, and changing it
+   * needs the credentials again.
+   */
+  accountUrl?(credentials: z.infer<Creds>, settings: z.infer<Settings>): string | undefined;
   /** The provider's published limit for one account; the worker sets the task queue's rate from it. */
   ratePerSecond: number;
   /** Where the docs say the limit and the credentials come from. */

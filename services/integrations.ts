@@ -1,24 +1,29 @@
 import crypto from 'node:crypto';
-import { createConnectorFactory, IntegrationUnavailable } from '../activities/connector-factory';
-import { ConnectorError } from '../connectors/errors';
 import type { OAuthClient } from '../connectors/oauth';
+import type { OutboundGuard } from '../connectors/outbound';
 import type { AuthKind } from '../connectors/registry-types';
-import type { Registry } from '../connectors/registry';
+import { checkAccountTarget, withoutRetiredSettings, type Registry } from '../connectors/registry';
 import type { Db } from '../db/knex';
 import {
   deleteIntegration,
   findIntegration,
   insertIntegration,
   listIntegrations,
+  openCredentials,
   updateIntegration,
+  type IntegrationRow,
   type IntegrationSettings,
   type RouteSettings,
 } from '../db/repositories/integrations';
 import { findOrgTimeZone } from '../db/repositories/organizations';
 import type { SecretBox } from '../db/secrets';
 import { withTenant, type Tenant } from '../db/tenant';
-import { checkAgainst, integrationRecord, providerFor, type IntegrationRecord } from './providers';
+import { createConnectionTests, type ConnectionTest, type ConnectionTestRefusal } from './connection-tests';
+import { accountRefusal } from './outbound-refusals';
+import { checkSent, integrationRecord, providerFor, type IntegrationRecord } from './providers';
 import { notFound, ok, refuse, type Result } from './result';
+
+export type { ConnectionTest } from './connection-tests';
 
 export interface IntegrationServiceDeps {
   /** Non-owner connection: only the organisation's admins see its integrations (RLS). */
@@ -28,6 +33,10 @@ export interface IntegrationServiceDeps {
   /** Configured OAuth clients by provider id; a provider missing here cannot be connected. */
   oauthClients: Partial<Record<string, OAuthClient>>;
   connectorTimeoutMs: number;
+  /** The deployment's outbound rules: account addresses are checked against them when saved, and tests go through them. */
+  outbound: OutboundGuard;
+  /** Connection tests one organisation may run at once in this process (INTEGRATION_TEST_CONCURRENCY); default 2. */
+  connectionTestsPerOrg?: number;
 }
 
 /** Route overrides as a caller sends them: a value sets an override, null drops it (back to the default). */
@@ -57,15 +66,17 @@ export interface ProviderListing {
   connectable: boolean;
 }
 
-export type ConnectionTest =
-  | { ok: true; latencyMs: number }
-  | { ok: false; latencyMs: number; error: { code: string; message: string; retryable: boolean; status: number | null } };
+/** Refusals of the account-address rules (services/outbound-refusals.ts). */
+type AccountRefusalCode = 'outbound_address_forbidden' | 'credentials_required';
 
-const refuseWrite = async (): Promise<never> => {
-  throw new Error('a connection test never writes');
-};
-/** A connection test only reads: any attempt to record a delivery is a bug. */
-const readOnlyGuard = { find: refuseWrite, markAttempted: refuseWrite, markSent: refuseWrite };
+/** The stored credentials, or nothing if the keyring cannot open them (the request then has to send them). */
+function storedCredentials(row: IntegrationRow, box: SecretBox): unknown {
+  try {
+    return openCredentials(box, row);
+  } catch {
+    return {};
+  }
+}
 
 /** Stored overrides with `patch` applied. */
 function mergeRoutes(stored: RouteSettings | undefined, patch: RoutesPatch | undefined): RouteSettings | undefined {
@@ -88,6 +99,15 @@ export type IntegrationService = ReturnType<typeof createIntegrationService>;
 export function createIntegrationService(deps: IntegrationServiceDeps) {
   const { db, box, registry } = deps;
   const record = (row: Parameters<typeof integrationRecord>[2], timeZone: string) => integrationRecord(box, registry, row, timeZone);
+  const connectionTests = createConnectionTests({
+    db,
+    box,
+    registry,
+    outbound: deps.outbound,
+    timeoutMs: deps.connectorTimeoutMs,
+    refreshGrants: Object.fromEntries(Object.entries(deps.oauthClients).map(([k, c]) => [k, c!.refreshGrant])),
+    maxConcurrentPerOrg: deps.connectionTestsPerOrg ?? 2,
+  });
 
   return {
     providers(): ProviderListing[] {
@@ -115,15 +135,20 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
     async create(
       auth: Tenant,
       input: IntegrationInput,
-    ): Promise<Result<IntegrationRecord, 'unknown_provider' | 'oauth_required' | 'invalid_credentials' | 'invalid_settings' | 'integration_exists'>> {
+    ): Promise<
+      Result<IntegrationRecord, 'unknown_provider' | 'oauth_required' | 'validation_error' | 'invalid_credentials' | 'invalid_settings' | AccountRefusalCode | 'integration_exists'>
+    > {
       const provider = providerFor(registry, input.provider);
       if (!provider.ok) return provider;
       const entry = provider.value;
       if (entry.auth === 'oauth2') return oauthRequired(entry, `${entry.displayName} is connected through its consent screen`);
-      const credentials = checkAgainst(entry.credentialsSchema, input.credentials, 'invalid_credentials');
+      const credentials = checkSent(entry.credentialsSchema, input.credentials, 'credentials');
       if (!credentials.ok) return credentials;
-      const providerSettings = checkAgainst(entry.settingsSchema, input.settings ?? {}, 'invalid_settings');
+      const providerSettings = checkSent(entry.settingsSchema, input.settings ?? {}, 'settings');
       if (!providerSettings.ok) return providerSettings;
+      // Resolved before the transaction opens: a slow DNS answer holds no pooled connection.
+      const target = await checkAccountTarget(deps.outbound, entry, { credentials: credentials.value, settings: providerSettings.value, credentialsSent: true });
+      if (target) return accountRefusal(entry.displayName, target);
       const routes = mergeRoutes(undefined, input.routes);
       try {
         const { row, timeZone } = await withTenant(db, auth, async (trx) => ({
@@ -158,7 +183,9 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       auth: Tenant,
       id: string,
       patch: IntegrationPatch,
-    ): Promise<Result<IntegrationRecord, 'not_found' | 'unknown_provider' | 'oauth_required' | 'invalid_credentials' | 'invalid_settings'>> {
+    ): Promise<
+      Result<IntegrationRecord, 'not_found' | 'unknown_provider' | 'oauth_required' | 'validation_error' | 'invalid_credentials' | 'invalid_settings' | AccountRefusalCode>
+    > {
       return withTenant(db, auth, async (trx) => {
         const row = await findIntegration(trx, id);
         if (!row) return notFound('Integration', { integration_id: id });
@@ -166,12 +193,31 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         if (!provider.ok) return provider;
         const entry = provider.value;
         if (patch.credentials && entry.auth === 'oauth2') return oauthRequired(entry, `${entry.displayName} credentials come from its consent screen`);
-        let providerSettings = row.settings.provider;
+        // Retired keys (settings.baseUrl) are dropped from what is written back.
+        const storedSettings = withoutRetiredSettings(row.settings.provider);
+        let providerSettings = storedSettings;
         if (patch.settings) {
-          const checked = checkAgainst(entry.settingsSchema, patch.settings, 'invalid_settings');
+          const checked = checkSent(entry.settingsSchema, patch.settings, 'settings');
           if (!checked.ok) return checked;
           providerSettings = checked.value as Record<string, unknown>;
         }
+        let credentials: unknown;
+        if (patch.credentials) {
+          const checked = checkSent(entry.credentialsSchema, patch.credentials, 'credentials');
+          if (!checked.ok) return checked;
+          credentials = checked.value;
+        }
+        // Credentials are bound to their account's host: a new host needs them again, and passes the
+        // outbound rules. Only a change of account address resolves a name, so the transaction is held
+        // for that DNS answer (at most 3 s) only on that rare change.
+        const stored = { credentials: storedCredentials(row, box), settings: storedSettings };
+        const target = await checkAccountTarget(
+          deps.outbound,
+          entry,
+          { credentials: credentials ?? stored.credentials, settings: providerSettings, credentialsSent: credentials !== undefined },
+          stored,
+        );
+        if (target) return accountRefusal(entry.displayName, target);
         const timeZone = patch.timeZone ?? row.settings.time_zone;
         const settings: IntegrationSettings = {
           provider: providerSettings,
@@ -181,12 +227,6 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         };
         const routes = mergeRoutes(row.settings.routes, patch.routes);
         if (routes) settings.routes = routes;
-        let credentials: unknown;
-        if (patch.credentials) {
-          const checked = checkAgainst(entry.credentialsSchema, patch.credentials, 'invalid_credentials');
-          if (!checked.ok) return checked;
-          credentials = checked.value;
-        }
         const saved = await updateIntegration(trx, box, row, {
           settings,
           ...(credentials !== undefined ? { credentials } : {}),
@@ -210,32 +250,12 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       return deleted ? ok(undefined) : notFound('Integration', { integration_id: id });
     },
 
-    /** Calls the provider's cheapest read with the stored credentials; a provider's refusal is a result, not a refusal. */
-    async testConnection(auth: Tenant, id: string): Promise<Result<ConnectionTest, 'not_found' | 'unknown_provider' | 'oauth_not_configured'>> {
-      return withTenant(db, auth, async (trx) => {
-        const row = await findIntegration(trx, id);
-        if (!row) return notFound('Integration', { integration_id: id });
-        const factory = createConnectorFactory({
-          db: trx,
-          box,
-          registry,
-          timeoutMs: deps.connectorTimeoutMs,
-          refreshGrants: Object.fromEntries(Object.entries(deps.oauthClients).map(([k, c]) => [k, c!.refreshGrant])),
-          guardFor: () => readOnlyGuard,
-        });
-        const started = performance.now();
-        const latencyMs = () => Math.round(performance.now() - started);
-        try {
-          await factory.forIntegration(row).ping();
-          return ok({ ok: true as const, latencyMs: latencyMs() });
-        } catch (err) {
-          if (err instanceof IntegrationUnavailable) return refuse(err.code, err.message);
-          if (err instanceof ConnectorError) {
-            return ok({ ok: false as const, latencyMs: latencyMs(), error: { code: err.code, message: err.message, retryable: err.retryable, status: err.status ?? null } });
-          }
-          throw err;
-        }
-      });
+    /**
+     * Calls the provider's cheapest read with the stored credentials; a provider's refusal is a result,
+     * not a refusal. No database connection is held while the vendor answers (services/connection-tests.ts).
+     */
+    testConnection(auth: Tenant, id: string): Promise<Result<ConnectionTest, ConnectionTestRefusal>> {
+      return connectionTests.run(auth, id);
     },
   };
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { OAuthTokens } from '../contracts';
 import { ConnectorError } from '../errors';
-import { createHttpClient } from '../http';
+import { vendorHttp } from '../http';
+import type { OutboundGuard } from '../outbound';
 import type { RefreshGrant } from '../oauth';
 
 /**
@@ -27,6 +28,8 @@ export interface TokenEndpointInput {
   /** Overrides the provider's token endpoint (tests, sandboxes). */
   tokenUrl?: string;
   timeoutMs: number;
+  /** The deployment's outbound rules: the token endpoint is reached through the guarded HTTP layer. */
+  guard: OutboundGuard;
   /** Epoch milliseconds; turns `expires_in` into `expiresAt`. */
   now: () => number;
 }
@@ -51,8 +54,11 @@ const tokenResponse = z.object({
   scope: z.string().optional(),
 });
 
+/** The identity platforms' token hosts: our client secret and the users' refresh tokens go nowhere else. */
+const TOKEN_HOSTS = ['oauth2.googleapis.com', 'login.microsoftonline.com'];
+
 async function requestTokens(provider: string, url: string, form: Record<string, string>, input: TokenEndpointInput): Promise<OAuthTokens> {
-  const http = createHttpClient({ provider, baseUrl: url, timeoutMs: input.timeoutMs });
+  const http = vendorHttp({ provider, hosts: TOKEN_HOSTS, guard: input.guard, timeoutMs: input.timeoutMs, ...(input.tokenUrl ? { baseUrl: input.tokenUrl } : {}) }).client({ baseUrl: url });
   const res = await http.request({ method: 'POST', path: url, form });
   const parsed = tokenResponse.safeParse(res.body);
   if (!parsed.success) {

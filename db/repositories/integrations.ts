@@ -104,17 +104,20 @@ export function openCredentials<T = Record<string, unknown>>(box: SecretBox, row
   return box.open<T>(row.credentials, credentialsAad(row));
 }
 
+/** Runs `fn` in a transaction: `db.transaction`, or one that first sets a tenant (RLS). */
+export type Transactor = <R>(fn: (trx: Knex.Transaction) => Promise<R>) => Promise<R>;
+
 /**
  * Runs `fn` on the integration's decrypted credentials under a row lock and writes back what it returns,
  * sealed with the active key. This is what makes concurrent OAuth refreshes in several workers collapse.
  */
 export async function withLockedCredentials<T>(
-  db: Knex,
+  transaction: Transactor,
   box: SecretBox,
   id: string,
   fn: (credentials: T) => Promise<T>,
 ): Promise<T> {
-  return db.transaction(async (trx) => {
+  return transaction(async (trx) => {
     const row = (await trx('organization_integrations').select(COLUMNS).where({ id }).forUpdate().first()) as IntegrationRow | undefined;
     if (!row) throw new Error(`integration ${id} no longer exists`);
     const current = openCredentials<T>(box, row);

@@ -16,6 +16,7 @@ import { insertIntegration } from '../../db/repositories/integrations';
 import { TEST_ENV_KEYS } from '../support/constants';
 import { createOrg } from '../support/fixtures';
 import { testConfig, testSecretBox } from '../support/stack';
+import { testOutbound } from '../support/connectors';
 
 // A CRM that records what it was sent and fails on demand, guarding its notes like a provider without keys.
 const sent: { method: string; key: string }[] = [];
@@ -28,6 +29,7 @@ const fakeCrm: ProviderEntry = {
   auth: 'api-key',
   credentialsSchema: z.strictObject({ apiKey: z.string() }),
   settingsSchema: z.strictObject({}),
+  hosts: [],
   ratePerSecond: 5,
   docsUrl: 'https://example.invalid',
   create: (ctx) => {
@@ -61,6 +63,7 @@ beforeAll(() => {
     box,
     registry: createRegistry([fakeCrm]),
     timeoutMs: 1000,
+    outbound: testOutbound(),
     refreshGrants: {},
     guardFor: (row) => pgDeliveryGuard(db, row),
   });

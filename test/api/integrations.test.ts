@@ -10,19 +10,28 @@ import { createOrg, type OrgFixture } from '../support/fixtures';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
 
 // A provider of our own making: these tests are about the API's mechanics, not a vendor.
-let pingResult: 'ok' | 'unauthorized' = 'ok';
+let pingResult: 'ok' | 'unauthorized' | 'held' = 'ok';
+/** While pingResult is 'held', pings wait here, as on a vendor that takes its time. */
+let gate = Promise.resolve();
+let heldPings = 0;
 const fakeCrm: ProviderEntry = {
   id: 'fake-crm',
   category: 'crm',
   displayName: 'Fake CRM',
   auth: 'api-key',
   credentialsSchema: z.strictObject({ apiKey: z.string().min(8), accountId: z.string().min(1) }),
-  settingsSchema: z.strictObject({ baseUrl: z.string().url().optional(), pipeline: z.string().optional() }),
+  settingsSchema: z.strictObject({ pipeline: z.string().optional() }),
+  hosts: ['api.fake-crm.example'],
   ratePerSecond: 5,
   docsUrl: 'https://example.invalid/docs',
   create: () =>
     ({
       async ping() {
+        if (pingResult === 'held') {
+          heldPings++;
+          await gate;
+          return;
+        }
         if (pingResult === 'unauthorized') {
           throw new ConnectorError({ code: 'unauthorized', retryable: false, provider: 'fake-crm', status: 401, message: 'fake-crm answered 401' });
         }
@@ -36,6 +45,7 @@ const fakeCalendar: ProviderEntry = {
   auth: 'oauth2',
   credentialsSchema: z.strictObject({ accessToken: z.string(), refreshToken: z.string().optional(), expiresAt: z.number().optional(), scope: z.string().optional() }),
   settingsSchema: z.strictObject({ calendarId: z.string().default('primary') }),
+  hosts: ['api.fake-calendar.example'],
   ratePerSecond: 10,
   docsUrl: 'https://example.invalid/docs',
   create: () => ({}) as never,
@@ -78,6 +88,14 @@ async function createFake(token = admin, body: object = {}) {
     time_zone: 'America/New_York',
     ...body,
   });
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 function expectError(res: request.Response, status: number, code: string) {
@@ -140,7 +158,11 @@ describe('integrations API', () => {
   });
 
   it('refuses settings the provider does not accept, and a bad time zone', async () => {
-    expectError(await createFake(admin, { settings: { colour: 'blue' } }), 422, 'invalid_settings');
+    // A field the provider has no use for is an unknown field, like anywhere else in a body.
+    const unknown = await createFake(admin, { settings: { colour: 'blue' } });
+    expectError(unknown, 400, 'validation_error');
+    expect(unknown.body.error.details.issues).toEqual([expect.objectContaining({ path: 'settings', code: 'unrecognized_keys' })]);
+    expectError(await createFake(admin, { settings: { pipeline: 7 } }), 422, 'invalid_settings');
     expectError(await createFake(admin, { time_zone: 'Mars/Olympus' }), 400, 'validation_error');
     expectError(await createFake(admin, { enabled_events: ['tour_exploded'] }), 400, 'validation_error');
   });
@@ -258,6 +280,46 @@ describe('integrations API', () => {
     pingResult = 'unauthorized';
     const failed = await api().post(`/api/integrations/${id}/test`).set('Authorization', `Bearer ${token}`);
     expect(failed.body).toMatchObject({ ok: false, error: { code: 'unauthorized', retryable: false, status: 401 } });
+  });
+
+  it('holds no database connection while the vendor takes its time, and runs at most two tests at once per organisation', async () => {
+    const orgs = await Promise.all([createOrg(stack.ownerDb), createOrg(stack.ownerDb)]);
+    const [token, otherToken] = (await Promise.all(orgs.map((o) => tokenFor(stack.config, { orgId: o.orgId, userId: o.adminId, role: 'admin' })))) as [string, string];
+    const id = (await createFake(token)).body.integration.id;
+    const otherId = (await createFake(otherToken)).body.integration.id;
+    let open!: () => void;
+    gate = new Promise((resolve) => (open = resolve));
+    heldPings = 0;
+    pingResult = 'held';
+    const run = (t: string, i: string) => api().post(`/api/integrations/${i}/test`).set('Authorization', `Bearer ${t}`).then((r) => r);
+    const settled = new Set<Promise<unknown>>();
+    const track = <T>(p: Promise<T>) => {
+      void p.then(() => settled.add(p));
+      return p;
+    };
+    try {
+      const first = track(run(token, id));
+      const second = track(run(token, id));
+      await waitUntil(() => heldPings === 2);
+      // Two tests wait on the vendor and none holds a pooled connection.
+      expect((stack.appDb.client as { pool: { numUsed(): number } }).pool.numUsed()).toBe(0);
+      const third = track(run(token, id));
+      const elsewhere = track(run(otherToken, otherId));
+      await waitUntil(() => settled.has(third) || heldPings > 3);
+      expect(settled.has(third)).toBe(true);
+      const busy = await third;
+      expectError(busy, 429, 'too_many_connection_tests');
+      expect(busy.body.error.details).toEqual({ limit: 2 });
+      expect(busy.headers['retry-after']).toBe('1');
+      // Another organisation's test is not held back by this one's.
+      await waitUntil(() => heldPings === 3);
+      open();
+      for (const res of await Promise.all([first, second, elsewhere])) expect(res.body).toMatchObject({ ok: true });
+      expect((await run(token, id)).body).toMatchObject({ ok: true });
+    } finally {
+      open();
+      pingResult = 'ok';
+    }
   });
 
   it('asks OAuth providers to go through their consent screen', async () => {

@@ -7,7 +7,7 @@ import { createDb, type Db } from '../../db/knex';
 import { findIntegration, insertIntegration, openCredentials } from '../../db/repositories/integrations';
 import { slowReply } from '../support/nock';
 import { TEST_ENV_KEYS } from '../support/constants';
-import { memoryGuard } from '../support/connectors';
+import { memoryGuard, testOutbound } from '../support/connectors';
 import { createOrg } from '../support/fixtures';
 import { testSecretBox } from '../support/stack';
 
@@ -35,7 +35,8 @@ function workerFactory() {
     box,
     registry,
     timeoutMs: 2000,
-    refreshGrants: { 'google-calendar': googleOAuth.refreshGrant({ clientId: 'client-123', clientSecret: 'shh', timeoutMs: 2000, now }) },
+    outbound: testOutbound(),
+    refreshGrants: { 'google-calendar': googleOAuth.refreshGrant({ clientId: 'client-123', clientSecret: 'shh', timeoutMs: 2000, guard: testOutbound(), now }) },
     guardFor: () => memoryGuard(),
     now,
   });

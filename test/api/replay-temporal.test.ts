@@ -12,6 +12,7 @@ import { createProviderWorkers } from '../../worker';
 import { createOrg, type OrgFixture } from '../support/fixtures';
 import { insertTestDelivery, insertTestIntegration } from '../support/hub-rows';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
+import { testOutbound } from '../support/connectors';
 
 // A provider of our own, on a queue no other suite polls, that accepts every call and records its key.
 const providerId = `replay-crm-${crypto.randomUUID().slice(0, 8)}`;
@@ -23,6 +24,7 @@ const replayCrm: ProviderEntry = {
   auth: 'api-key',
   credentialsSchema: z.strictObject({ apiKey: z.string() }),
   settingsSchema: z.strictObject({}),
+  hosts: [],
   ratePerSecond: 50,
   docsUrl: 'https://example.invalid',
   create: () =>
@@ -52,7 +54,7 @@ beforeAll(async () => {
     db: stack.ownerDb,
     connection,
     registry,
-    connectors: createConnectorFactory({ db: stack.ownerDb, box, registry, timeoutMs: 2000, refreshGrants: {}, guardFor: (row) => pgDeliveryGuard(stack.ownerDb, row) }),
+    connectors: createConnectorFactory({ db: stack.ownerDb, box, registry, timeoutMs: 2000, outbound: testOutbound(), refreshGrants: {}, guardFor: (row) => pgDeliveryGuard(stack.ownerDb, row) }),
   })) as [Worker];
   running = providerWorker.run();
   org = await createOrg(stack.ownerDb);

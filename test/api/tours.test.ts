@@ -8,6 +8,7 @@ import type { TourWorkflows } from '../../services/temporal';
 import { tourWorkflowId, type AdvanceTourArgs } from '../../workflows/tour-lifecycle/messages';
 import { TEST_JWT_SECRET } from '../support/constants';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
+import { testOutbound } from '../support/connectors';
 
 let stack: Stack;
 
@@ -301,7 +302,7 @@ describe('tours API', () => {
       replays: stack.replays,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
       logger: pino({ level: 'silent' }),
-      integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000 },
+      integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },
     });
     const org = await createOrg(stack.ownerDb, { steps: 3 });
     const token = await memberToken(org);
@@ -329,7 +330,7 @@ describe('tours API', () => {
       replays: stack.replays,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
       logger: pino({ level: 'silent' }),
-      integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000 },
+      integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },
     });
     const org = await createOrg(stack.ownerDb, { steps: 2 });
     const token = await memberToken(org);

@@ -1,6 +1,11 @@
 import nock from 'nock';
 import { classify, ConnectorError, parseRetryAfter } from '../../connectors/errors';
-import { createHttpClient } from '../../connectors/http';
+import { vendorHttp, type HttpClientOptions } from '../../connectors/http';
+import { testOutbound } from '../support/connectors';
+
+/** A client of a provider of our own whose one host is api.acme.test. */
+const createHttpClient = ({ timeoutMs, ...opts }: HttpClientOptions & { timeoutMs: number }) =>
+  vendorHttp({ provider: 'acme', hosts: ['api.acme.test'], guard: testOutbound(), timeoutMs }).client(opts);
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 
@@ -58,7 +63,7 @@ describe('classify', () => {
   });
 });
 
-describe('createHttpClient', () => {
+describe('the HTTP client', () => {
   beforeAll(() => nock.disableNetConnect());
   afterEach(() => {
     expect(nock.isDone()).toBe(true);
@@ -70,7 +75,6 @@ describe('createHttpClient', () => {
     let token = 'old';
     let refreshes = 0;
     const http = createHttpClient({
-      provider: 'acme',
       baseUrl: 'https://api.acme.test/v1',
       timeoutMs: 1000,
       headers: () => ({ authorization: `Bearer ${token}` }),
@@ -89,7 +93,6 @@ describe('createHttpClient', () => {
   it('gives up after a second 401 without refreshing again', async () => {
     let refreshes = 0;
     const http = createHttpClient({
-      provider: 'acme',
       baseUrl: 'https://api.acme.test',
       timeoutMs: 1000,
       onUnauthorized: async () => {
@@ -103,7 +106,7 @@ describe('createHttpClient', () => {
   });
 
   it('times out a provider that does not answer', async () => {
-    const http = createHttpClient({ provider: 'acme', baseUrl: 'https://api.acme.test', timeoutMs: 50 });
+    const http = createHttpClient({ baseUrl: 'https://api.acme.test', timeoutMs: 50 });
     nock('https://api.acme.test').get('/slow').delay(500).reply(200, {});
     await expect(http.request({ method: 'GET', path: '/slow' })).rejects.toMatchObject({ code: 'timeout', retryable: true });
   });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { matchesHost } from '../../connectors/outbound';
 import { registry } from '../../connectors/registry';
 
 const root = path.resolve(__dirname, '..', '..', 'connectors');
@@ -31,9 +32,21 @@ describe('the provider registry', () => {
     expect(e.auth === 'oauth2').toBe(e.category === 'calendar');
   });
 
-  it.each(entries.map((e) => [e.id, e] as const))('%s accepts a base URL override so it can be pointed at a sandbox or a loopback fake', (_id, e) => {
+  // A base URL is deployment config (CONNECTOR_BASE_URLS), never an organisation's setting: one would
+  // let an admin send the integration's credentials anywhere.
+  it.each(entries.map((e) => [e.id, e] as const))('%s takes no base URL setting', (_id, e) => {
+    expect(e.settingsSchema.safeParse(minimalSettings(e.id)).success).toBe(true);
     const result = e.settingsSchema.safeParse({ ...minimalSettings(e.id), baseUrl: 'http://127.0.0.1:9999' });
-    expect(result.success).toBe(true);
+    expect(result.success).toBe(false);
+  });
+
+  it.each(entries.map((e) => [e.id, e] as const))('%s names the hosts its credentials may go to, and none is a pattern that matches anything', (_id, e) => {
+    expect(e.hosts.length).toBeGreaterThan(0);
+    for (const h of e.hosts) {
+      if (typeof h === 'string') expect(h).toMatch(/^[a-z0-9.-]+\.[a-z]{2,}$/);
+      else expect(h.source.startsWith('^') && h.source.endsWith('$')).toBe(true);
+      expect(matchesHost('127.0.0.1', [h]) || matchesHost('localhost', [h]) || matchesHost('evil.example', [h])).toBe(false);
+    }
   });
 
   it.each(entries.map((e) => [e.id, e] as const))('%s rejects unknown credential and settings fields (strict schemas)', (_id, e) => {
@@ -51,7 +64,7 @@ describe('the provider registry', () => {
   });
 });
 
-/** The settings each provider needs before a base URL can be added. */
+/** The settings each provider needs at least. */
 function minimalSettings(id: string): Record<string, unknown> {
   switch (id) {
     case 'mailchimp':

@@ -10,7 +10,7 @@ import { subscriberHash } from '../../connectors/email/mailchimp/mapping';
 import { createDb, type Db } from '../../db/knex';
 import { DEMO } from '../../db/seeds/demo';
 import { TEST_ENV_KEYS, TEST_JWT_SECRET } from '../support/constants';
-import { connectFakeIntegrations, startFakeProviders, type FakeProviderId, type FakeProviders } from '../support/fake-providers';
+import { connectFakeIntegrations, deploymentEnv, startFakeProviders, type FakeProviderId, type FakeProviders } from '../support/fake-providers';
 import { privateDevStack } from '../support/dev-stack';
 import { TEST_KEYRING, testSecretBox } from '../support/stack';
 import { killed, spawnWorker, untilOutput } from '../support/worker-process';
@@ -81,7 +81,7 @@ let providerOf: Map<string, FakeProviderId>;
 const timings: Record<string, number> = {};
 
 async function startWorker(): Promise<void> {
-  worker = await spawnWorker(config, WORKER_ENV);
+  worker = await spawnWorker(config, { ...WORKER_ENV, ...deploymentEnv(fakes!.list) });
   // spawnWorker keeps draining the pipes; keep the tail of what the worker says, for diagnosis.
   const keep = (chunk: Buffer) => {
     workerLog = (workerLog + chunk.toString()).slice(-20_000);
@@ -111,7 +111,8 @@ beforeAll(async () => {
   const bundle = process.env[TEST_ENV_KEYS.workflowBundle]!;
   dev = spawn(process.execPath, [bin, 'dev', '--no-worker'], {
     cwd: repo,
-    env: { ...stack.env, JWT_SECRET: TEST_JWT_SECRET, TOURHUB_SECRET_KEYS: TEST_KEYRING },
+    // The fakes are the providers' hosts for this deployment: the API checks and tests against them too.
+    env: { ...stack.env, JWT_SECRET: TEST_JWT_SECRET, TOURHUB_SECRET_KEYS: TEST_KEYRING, ...deploymentEnv(fakes.list) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await untilOutput(dev, 'tourhub is running', 90_000);

@@ -1,6 +1,8 @@
 import { ConnectorError } from '../../connectors/errors';
 import type { DeliveryGuard, OAuthSession } from '../../connectors/contracts';
-import type { ConnectorContext } from '../../connectors/registry-types';
+import { vendorHttp } from '../../connectors/http';
+import { createOutboundGuard, type OutboundGuard } from '../../connectors/outbound';
+import type { ConnectorContext, ProviderEntry } from '../../connectors/registry-types';
 
 /** A DeliveryGuard in memory, with its records visible to assertions. */
 export function memoryGuard(): DeliveryGuard & { records: Map<string, { state: 'attempted' | 'sent'; reference?: string }> } {
@@ -36,8 +38,34 @@ export function staticOAuth(token = 'access-token-1', refreshed = 'access-token-
   return session;
 }
 
-export function context<C, S>(credentials: C, settings: S, extra: Partial<ConnectorContext<C, S>> = {}): ConnectorContext<C, S> {
-  return { credentials, settings, timeoutMs: 2000, guard: memoryGuard(), now: () => Date.parse('2026-11-23T12:00:00Z'), ...extra };
+let loopbackGuard: OutboundGuard | undefined;
+/**
+ * The outbound rules connector tests run under: the product's, plus loopback allowed, as a deployment
+ * that points a provider at a loopback fake (CONNECTOR_BASE_URLS) would set OUTBOUND_ALLOWED_NETWORKS.
+ */
+export function testOutbound(): OutboundGuard {
+  loopbackGuard ??= createOutboundGuard({ allowedNetworks: ['127.0.0.0/8'] });
+  return loopbackGuard;
+}
+
+export interface ContextExtras<C, S> extends Partial<Omit<ConnectorContext<C, S>, 'http'>> {
+  timeoutMs?: number;
+  /** The deployment's base URL for this provider (CONNECTOR_BASE_URLS): a loopback fake. */
+  baseUrl?: string;
+  outbound?: OutboundGuard;
+}
+
+/** What the connector factory hands `entry.create`: the HTTP layer bound to the entry's hosts. */
+export function context<C, S>(entry: Pick<ProviderEntry, 'id' | 'hosts'>, credentials: C, settings: S, extra: ContextExtras<C, S> = {}): ConnectorContext<C, S> {
+  const { timeoutMs = 2000, baseUrl, outbound = testOutbound(), ...rest } = extra;
+  return {
+    credentials,
+    settings,
+    http: vendorHttp({ provider: entry.id, hosts: entry.hosts, guard: outbound, timeoutMs, ...(baseUrl !== undefined ? { baseUrl } : {}) }),
+    guard: memoryGuard(),
+    now: () => Date.parse('2026-11-23T12:00:00Z'),
+    ...rest,
+  };
 }
 
 /** The ConnectorError a call rejects with (failing the test if it resolves or throws anything else). */

@@ -4,7 +4,7 @@ import type { CalendarConnector, CategoryConnectors, CrmConnector, DeliveryGuard
 import { subscriberHash } from '../../connectors/email/mailchimp/mapping';
 import { ConnectorError } from '../../connectors/errors';
 import { registry } from '../../connectors/registry';
-import { memoryGuard, staticOAuth } from './connectors';
+import { context, memoryGuard, staticOAuth } from './connectors';
 import { startFakeProviders, type FakeProvider, type FakeProviders } from './fake-providers';
 
 /**
@@ -37,14 +37,16 @@ afterAll(async () => {
 function connect<C extends keyof CategoryConnectors>(fake: FakeProvider, guard: DeliveryGuard = memoryGuard(), timeoutMs = 2000): CategoryConnectors[C] {
   const entry = registry.get(fake.id)!;
   const { credentials, settings } = fake.integration;
-  return entry.create({
-    credentials: entry.credentialsSchema.parse(credentials),
-    settings: entry.settingsSchema.parse(settings),
-    timeoutMs,
-    guard,
-    now: Date.now,
-    ...(entry.auth === 'oauth2' ? { oauth: staticOAuth(String(credentials.accessToken)) } : {}),
-  }) as CategoryConnectors[C];
+  // What the worker builds with CONNECTOR_BASE_URLS naming the fake (deploymentEnv) and loopback allowed.
+  return entry.create(
+    context(entry, entry.credentialsSchema.parse(credentials), entry.settingsSchema.parse(settings), {
+      timeoutMs,
+      baseUrl: fake.deploymentBaseUrl,
+      guard,
+      now: Date.now,
+      ...(entry.auth === 'oauth2' ? { oauth: staticOAuth(String(credentials.accessToken)) } : {}),
+    }),
+  ) as CategoryConnectors[C];
 }
 
 /** A guard whose first markSent fails: the provider got the call, then the worker died before recording it. */

@@ -86,8 +86,10 @@ export interface FakeProvider {
   readonly id: FakeProviderId;
   /** The base URL (after start()). */
   readonly url: string;
-  /** Credentials and settings pointing a real integration at this fake. */
+  /** Credentials and settings of a real integration of this provider. */
   readonly integration: FakeIntegration;
+  /** What CONNECTOR_BASE_URLS names for this provider so its calls reach this fake (see `deploymentEnv`). */
+  readonly deploymentBaseUrl: string;
   start(): Promise<void>;
   close(): Promise<void>;
   /** Every request so far, in arrival order (copies). */
@@ -159,7 +161,9 @@ interface ProviderSpec {
   authorize?: (req: FakeRequest) => Reply | undefined;
   /** The vendor's error body for an injected failure. */
   errorBody: (status: number) => unknown;
-  integration: (url: string) => FakeIntegration;
+  integration: () => FakeIntegration;
+  /** The fake's base URL as the deployment names it in CONNECTOR_BASE_URLS (the vendor's path prefix included). */
+  baseUrl: (url: string) => string;
 }
 
 const json = (status: number, body: unknown, outcome: CallOutcome, headers: Record<string, string> = {}): Reply => ({ status, body, outcome, headers });
@@ -294,8 +298,11 @@ function createFake(spec: ProviderSpec, opts: FakeOptions): FakeProvider {
       return baseUrl;
     },
     get integration() {
-      integration ??= spec.integration(fake.url);
+      integration ??= spec.integration();
       return integration;
+    },
+    get deploymentBaseUrl() {
+      return spec.baseUrl(fake.url);
     },
     async start() {
       if (server) return;
@@ -422,13 +429,14 @@ function honeybookSpec(): ProviderSpec {
   return {
     id: 'honeybook',
     errorBody: (status) => ({ status: 'error', message: status === 404 ? 'Hook not found.' : 'Service Unavailable' }),
-    integration: (url) => ({
+    integration: () => ({
       provider: 'honeybook',
       category: 'crm',
       auth: 'webhook-secret',
       credentials: { hookUrl: `https://hooks.zapier.com${hookPath}`, signingSecret },
-      settings: { baseUrl: url },
+      settings: {},
     }),
+    baseUrl: (url) => url,
     routes: [
       {
         method: 'POST',
@@ -468,7 +476,8 @@ function taveSpec(opts: FakeOptions): ProviderSpec {
   return {
     id: 'tave',
     errorBody: (status) => problem(status, status === 404 ? 'Not Found' : 'Service Unavailable'),
-    integration: (url) => ({ provider: 'tave', category: 'crm', auth: 'api-key', credentials: { apiKey }, settings: { baseUrl: `${url}/api/v2` } }),
+    integration: () => ({ provider: 'tave', category: 'crm', auth: 'api-key', credentials: { apiKey }, settings: {} }),
+    baseUrl: (url) => `${url}/api/v2`,
     authorize: (req) => (req.headers['x-api-key'] === apiKey ? undefined : json(401, problem(401, 'Unauthorized', 'API key is missing or invalid'), 'unauthorized')),
     routes: [
       {
@@ -548,13 +557,14 @@ function googleSpec(): ProviderSpec {
   return {
     id: 'google-calendar',
     errorBody: (status) => error(status, status === 404 ? 'Not Found' : 'The service is currently unavailable.', status === 404 ? 'notFound' : 'backendError'),
-    integration: (url) => ({
+    integration: () => ({
       provider: 'google-calendar',
       category: 'calendar',
       auth: 'oauth2',
       credentials: { accessToken, refreshToken: `1//fake-${hex(8)}`, expiresAt: Date.now() + 365 * 86_400_000, scope: 'https://www.googleapis.com/auth/calendar.events' },
-      settings: { calendarId: 'primary', sendUpdates: 'none', baseUrl: url },
+      settings: { calendarId: 'primary', sendUpdates: 'none' },
     }),
+    baseUrl: (url) => url,
     authorize: (req) =>
       bearer(req) === accessToken
         ? undefined
@@ -673,13 +683,14 @@ function outlookSpec(): ProviderSpec {
   return {
     id: 'outlook-calendar',
     errorBody: (status) => error(status === 404 ? 'ErrorItemNotFound' : 'ServiceNotAvailable', status === 404 ? 'The specified object was not found in the store.' : 'The service is temporarily unavailable.'),
-    integration: (url) => ({
+    integration: () => ({
       provider: 'outlook-calendar',
       category: 'calendar',
       auth: 'oauth2',
       credentials: { accessToken, refreshToken: `0.fake-${hex(8)}`, expiresAt: Date.now() + 365 * 86_400_000 },
-      settings: { baseUrl: `${url}/v1.0` },
+      settings: {},
     }),
+    baseUrl: (url) => `${url}/v1.0`,
     authorize: (req) => (bearer(req) === accessToken ? undefined : json(401, error('InvalidAuthenticationToken', 'Access token validation failure.'), 'unauthorized')),
     routes: [
       { method: 'POST', path: new RegExp(`${V}/events$`), kind: 'write', key: (req) => obj(req.body).transactionId as string | undefined, handle: create },
@@ -746,13 +757,14 @@ function mailchimpSpec(opts: FakeOptions): ProviderSpec {
   return {
     id: 'mailchimp',
     errorBody: (status) => problem(status, status === 404 ? 'Resource Not Found' : 'Service Unavailable', status === 404 ? 'The requested resource could not be found.' : 'Please try again later.'),
-    integration: (url) => ({
+    integration: () => ({
       provider: 'mailchimp',
       category: 'email',
       auth: 'api-key',
       credentials: { apiKey },
-      settings: { listId, sequences, baseUrl: `${url}/3.0` },
+      settings: { listId, sequences },
     }),
+    baseUrl: (url) => `${url}/3.0`,
     authorize: (req) => (basic(req)?.[1] === apiKey ? undefined : reply(401, problem(401, 'API Key Invalid', 'Your API key may be invalid, or you have attempted to access the wrong datacenter.'), 'unauthorized')),
     routes: [
       {
@@ -863,7 +875,8 @@ function stripeSpec(): ProviderSpec {
   return {
     id: 'stripe',
     errorBody: (status) => error('api_error', status === 404 ? 'Unrecognized request URL.' : 'Stripe is temporarily unavailable.'),
-    integration: (url) => ({ provider: 'stripe', category: 'payment', auth: 'api-key', credentials: { secretKey }, settings: { baseUrl: url } }),
+    integration: () => ({ provider: 'stripe', category: 'payment', auth: 'api-key', credentials: { secretKey }, settings: {} }),
+    baseUrl: (url) => url,
     authorize: (req) =>
       bearer(req) === secretKey ? undefined : json(401, error('invalid_request_error', `Invalid API Key provided: ${String(bearer(req) ?? '').slice(0, 8)}****`), 'unauthorized'),
     routes: [
@@ -954,14 +967,15 @@ function twilioSpec(): ProviderSpec {
   return {
     id: 'twilio',
     errorBody: (status) => (status === 404 ? error(404, 20404, 'The requested resource was not found') : error(status, 20500, 'Internal Server Error')),
-    integration: (url) => ({
+    integration: () => ({
       provider: 'twilio',
       category: 'sms',
       auth: 'api-key',
       credentials: { accountSid, authToken },
-      settings: { from, baseUrl: url },
+      settings: { from },
       routes: { sms_welcome_enabled: true },
     }),
+    baseUrl: (url) => url,
     authorize(req) {
       const [user, password] = basic(req) ?? [];
       return user === accountSid && password === authToken ? undefined : json(401, error(401, 20003, 'Authenticate'), 'unauthorized');
@@ -1071,6 +1085,18 @@ export interface FakeProviders {
   inFlight(): RecordedCall[];
   summary(): string;
   close(): Promise<void>;
+}
+
+/**
+ * The deployment configuration that sends each fake's provider to it: CONNECTOR_BASE_URLS, and
+ * OUTBOUND_ALLOWED_NETWORKS for the loopback address the fakes listen on. Give it to the API and the
+ * worker alike (the API checks account addresses and runs connection tests through the same rules).
+ */
+export function deploymentEnv(fakes: readonly FakeProvider[]): Record<string, string> {
+  return {
+    CONNECTOR_BASE_URLS: fakes.map((f) => `${f.id}=${f.deploymentBaseUrl}`).join(','),
+    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
+  };
 }
 
 /** Starts the fakes (all of them unless `only` says which); each has `.integration` with credentials and settings. */

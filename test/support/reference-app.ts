@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
 import { createTokenVerifier } from '../../api/middleware/auth';
+import { createOutboundGuard } from '../../connectors/outbound';
 import { registry } from '../../connectors/registry';
 import { createDb, type Db } from '../../db/knex';
 import type { DeliveryReplays, TourWorkflows } from '../../services/temporal';
@@ -21,13 +22,14 @@ export function referenceApp(): { app: Express; close(): Promise<void> } {
   const db: Db = createDb('postgres://reference-app.invalid:1/none', { poolMax: 1 });
   const tours: TourWorkflows = { start: unused('Temporal'), advance: unused('Temporal'), ping: unused('Temporal') };
   const replays: DeliveryReplays = { replay: unused('Temporal') };
+  const outbound = createOutboundGuard();
   const app = createApp({
     db,
     tours,
     replays,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: 'tourhub', audience: 'tourhub-api' }),
     logger: pino({ level: 'silent' }),
-    integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000 },
+    integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound },
   });
-  return { app, close: () => db.destroy() };
+  return { app, close: async () => void (await Promise.all([db.destroy(), outbound.close()])) };
 }

@@ -9,6 +9,7 @@ import { createDeliveryReplays, createTourWorkflows, type DeliveryReplays, type 
 import { appDatabaseUrl, loadConfig, type Config } from '../../config';
 import { createDb, type Db } from '../../db/knex';
 import type { OAuthClient } from '../../connectors/oauth';
+import { createOutboundGuard, type OutboundGuard } from '../../connectors/outbound';
 import { registry, type Registry } from '../../connectors/registry';
 import { createSecretBox, parseKeyring, type SecretBox } from '../../db/secrets';
 import { createWorker } from '../../worker';
@@ -92,9 +93,13 @@ export async function startStack(
     registry?: Registry;
     oauthClients?: Partial<Record<string, OAuthClient>>;
     replays?: DeliveryReplays;
+    /** The API's outbound rules; default: the product's, from the config (no network allowed). */
+    outbound?: OutboundGuard;
+    connectionTestsPerOrg?: number;
   } = {},
 ): Promise<Stack> {
   const config = testConfig(opts.config);
+  const outbound = opts.outbound ?? createOutboundGuard(config.outbound);
   const ownerDb = createDb(config.database.url!, { poolMax: 5 });
   const appDb = createDb(appDatabaseUrl(config), { poolMax: 10 });
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -113,6 +118,8 @@ export async function startStack(
       oauthClients: opts.oauthClients ?? {},
       publicUrl: 'http://tourhub.test',
       connectorTimeoutMs: 2000,
+      outbound,
+      ...(opts.connectionTestsPerOrg !== undefined ? { connectionTestsPerOrg: opts.connectionTestsPerOrg } : {}),
     },
   });
 
@@ -151,6 +158,7 @@ export async function startStack(
       await nativeConnection?.close();
       await connection.close();
       await Promise.all([ownerDb.destroy(), appDb.destroy()]);
+      if (!opts.outbound) await outbound.close();
     },
   };
   if (opts.worker !== false) await stack.startWorker();

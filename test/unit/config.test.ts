@@ -35,6 +35,12 @@ describe('config', () => {
     [{ HUB_ABANDON_AFTER: '7 weeks' }, 'HUB_ABANDON_AFTER'],
     [{ HUB_CHECK_IN_AFTER: '1d,soon' }, 'HUB_CHECK_IN_AFTER'],
     [{ HUB_DEGRADED_BELOW: '1.5' }, 'HUB_DEGRADED_BELOW'],
+    [{ CONNECTOR_BASE_URLS: 'tave' }, 'CONNECTOR_BASE_URLS'],
+    [{ CONNECTOR_BASE_URLS: 'tave=ftp://127.0.0.1/' }, 'CONNECTOR_BASE_URLS'],
+    [{ CONNECTOR_BASE_URLS: 'tave=http://user:pw@127.0.0.1/' }, 'CONNECTOR_BASE_URLS'],
+    [{ OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/33' }, 'OUTBOUND_ALLOWED_NETWORKS'],
+    [{ OUTBOUND_ALLOWED_NETWORKS: 'localhost' }, 'OUTBOUND_ALLOWED_NETWORKS'],
+    [{ INTEGRATION_TEST_CONCURRENCY: '0' }, 'INTEGRATION_TEST_CONCURRENCY'],
   ])('names the variable and what it expects: %j', (env, variable) => {
     const found = problems(env as Record<string, string>);
     expect(found.map((p) => p.variable)).toContain(variable);
@@ -74,6 +80,29 @@ describe('config', () => {
 
   it('treats an explicit TEMPORAL_ADDRESS as an external server', () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).temporal.external).toBe(true);
+  });
+
+  it('takes the outbound rules from the deployment: no base URL, no allowed network, 1 MiB, two tests at once', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://hub.example.com', DATABASE_URL: 'postgres://u:p@db.internal:5432/tourhub', TEMPORAL_ADDRESS: 'temporal.internal:7233' });
+    expect(config.outbound).toEqual({
+      baseUrls: {},
+      allowedNetworks: [],
+      maxResponseBytes: 1024 * 1024,
+      ownHosts: ['hub.example.com', 'db.internal', 'temporal.internal', '127.0.0.1'],
+    });
+    expect(config.connectors.testConcurrencyPerOrg).toBe(2);
+    const sandbox = loadConfig({
+      CONNECTOR_BASE_URLS: 'tave=http://127.0.0.1:4011/api/v2/, stripe=https://stripe-mock.internal:12111',
+      OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8, ::1',
+      OUTBOUND_MAX_RESPONSE_BYTES: '65536',
+      INTEGRATION_TEST_CONCURRENCY: '3',
+    });
+    expect(sandbox.outbound).toMatchObject({
+      baseUrls: { tave: 'http://127.0.0.1:4011/api/v2', stripe: 'https://stripe-mock.internal:12111' },
+      allowedNetworks: ['127.0.0.0/8', '::1'],
+      maxResponseBytes: 65536,
+    });
+    expect(sandbox.connectors.testConcurrencyPerOrg).toBe(3);
   });
 
   it('ignores unrelated variables', () => {

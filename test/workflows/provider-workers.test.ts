@@ -2,7 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createConnectorFactory } from '../../activities/connector-factory';
 import { registry } from '../../connectors/registry';
 import { createDb } from '../../db/knex';
-import { memoryGuard } from '../support/connectors';
+import { memoryGuard, testOutbound } from '../support/connectors';
 import { quietRuntime, testConfig, testSecretBox } from '../support/stack';
 import { createProviderWorkers, providerTaskQueue } from '../../worker';
 
@@ -13,7 +13,7 @@ describe('provider task queues', () => {
     const db = createDb(config.database.url!, { poolMax: 1 });
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     try {
-      const connectors = createConnectorFactory({ db, box: testSecretBox(), registry, timeoutMs: 1000, refreshGrants: {}, guardFor: () => memoryGuard() });
+      const connectors = createConnectorFactory({ db, box: testSecretBox(), registry, timeoutMs: 1000, outbound: testOutbound(), refreshGrants: {}, guardFor: () => memoryGuard() });
       const workers = await createProviderWorkers({ config, db, connection, registry, connectors });
       // Each polls its queue for a moment, then lets go of the connection.
       await Promise.all(workers.map((w) => w.runUntil(new Promise((r) => setTimeout(r, 200)))));

@@ -11,7 +11,8 @@ export const testIntegration = endpoint({
   path: '/api/integrations/{id}/test',
   tag: 'Integrations',
   summary: "Call the provider's cheapest read with the stored credentials",
-  description: "The provider's refusal (a revoked key, an outage) is a 200 with `ok: false` and its classified error.",
+  description:
+    "The provider's refusal (a revoked key, an outage) is a 200 with `ok: false`, its classified code and a short message, never its body. A destination the outbound rules refuse (an address after DNS, a redirect) is a 422 and receives nothing. No database connection is held while the provider answers; an organisation runs at most `INTEGRATION_TEST_CONCURRENCY` tests at once (429 `too_many_connection_tests`).",
   access: 'admin',
   params: IntegrationParams,
   responses: {
@@ -28,7 +29,7 @@ export const testIntegration = endpoint({
       ]),
     },
   },
-  errors: ['not_found', 'unknown_provider', 'oauth_not_configured'],
+  errors: ['not_found', 'unknown_provider', 'oauth_not_configured', 'outbound_address_forbidden', 'outbound_redirect_refused', 'too_many_connection_tests'],
 }).handle(async ({ params, auth }, { integrations }) => {
   const tested = await integrations.testConnection(auth, params.id);
   if (!tested.ok) return refused(tested.refusal);

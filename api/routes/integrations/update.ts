@@ -12,12 +12,13 @@ export const updateIntegration = endpoint({
   path: '/api/integrations/{id}',
   tag: 'Integrations',
   summary: 'Change an integration',
-  description: 'Fields sent replace the stored ones, except `routes`, which is merged into the stored overrides (`null` drops one).',
+  description:
+    "Fields sent replace the stored ones, except `routes`, which is merged into the stored overrides (`null` drops one). Credentials are bound to the account's host: a change of host (a Light Blue `accountHost`) needs them in the same request (422 `credentials_required`), and a new account address is checked like a first one.",
   access: 'admin',
   params: IntegrationParams,
   body: UpdateIntegrationBody,
   responses: { 200: { description: 'The integration as changed', json: IntegrationEnvelope } },
-  errors: ['not_found', 'unknown_provider', 'oauth_required', 'invalid_credentials', 'invalid_settings'],
+  errors: ['not_found', 'unknown_provider', 'oauth_required', 'validation_error', 'invalid_credentials', 'invalid_settings', 'outbound_address_forbidden', 'credentials_required'],
 }).handle(async ({ params, body, auth }, { integrations }) => {
   const updated = await integrations.update(auth, params.id, { ...(body.credentials ? { credentials: body.credentials } : {}), ...integrationInput(body) });
   if (!updated.ok) return refused(updated.refusal);

@@ -44,7 +44,7 @@ export const IntegrationView = named(
 
 export const IntegrationEnvelope = named('IntegrationEnvelope', z.strictObject({ integration: IntegrationView }));
 
-export function presentIntegration({ row, displayName, orgTimeZone, credentials }: IntegrationRecord): z.input<typeof IntegrationView> {
+export function presentIntegration({ row, displayName, orgTimeZone, settings, credentials }: IntegrationRecord): z.input<typeof IntegrationView> {
   const effective = routeOptions(row.settings, orgTimeZone);
   return {
     id: row.id,
@@ -53,7 +53,7 @@ export function presentIntegration({ row, displayName, orgTimeZone, credentials 
     display_name: displayName,
     is_active: row.is_active,
     health: row.health,
-    settings: row.settings.provider ?? {},
+    settings,
     field_mapping: row.settings.field_mapping ?? {},
     enabled_events: row.settings.enabled_events ?? [],
     time_zone: row.settings.time_zone ?? null,

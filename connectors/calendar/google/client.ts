@@ -2,9 +2,12 @@ import { sessionToken } from '../../oauth';
 import { google, type Common } from 'googleapis';
 import type { CalendarConnector, CalendarEventInput, OAuthSession, WriteOptions } from '../../contracts';
 import { classify, ConnectorError } from '../../errors';
+import type { VendorHttp } from '../../http';
 import { googleEventId, toGoogleEvent } from './mapping';
 
 export const PROVIDER = 'google-calendar';
+/** googleapis' rootUrl for Calendar v3. */
+export const GOOGLE_CALENDAR_HOSTS = ['www.googleapis.com'];
 
 export type SendUpdates = 'all' | 'externalOnly' | 'none';
 
@@ -12,9 +15,8 @@ export interface GoogleCalendarClientOptions {
   oauth: OAuthSession | undefined;
   calendarId: string;
   sendUpdates: SendUpdates;
-  /** Overrides https://www.googleapis.com/ (tests, sandboxes). */
-  baseUrl?: string;
-  timeoutMs: number;
+  /** Its `baseUrl` (the deployment's) replaces https://www.googleapis.com/; its fetch is the guarded one. */
+  http: VendorHttp;
   now: () => number;
 }
 
@@ -68,14 +70,15 @@ function headerRecord(headers: unknown): Record<string, string> {
  * session) and retries once. gaxios' own retries are off: retrying is the workflow's job.
  */
 export function createGoogleCalendarClient(opts: GoogleCalendarClientOptions): CalendarConnector {
+  const { baseUrl } = opts.http;
   const api = google.calendar({
     version: 'v3',
-    ...(opts.baseUrl !== undefined ? { rootUrl: opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/` } : {}),
-    timeout: opts.timeoutMs,
+    ...(baseUrl !== undefined ? { rootUrl: baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/` } : {}),
+    timeout: opts.http.timeoutMs,
     retry: false,
-    // Late-bound so test interceptors (and anything else that wraps global fetch) see the call; also
-    // keeps gaxios from loading node-fetch.
-    fetchImplementation: (input, init) => fetch(input, init),
+    // The guarded fetch: allowed hosts and addresses only, no redirects, a capped body. It calls the
+    // global fetch late, so test interceptors see the call; it also keeps gaxios from loading node-fetch.
+    fetchImplementation: (input, init) => opts.http.fetch(input as string | URL | Request, init as RequestInit),
   });
   const { calendarId, sendUpdates } = opts;
 

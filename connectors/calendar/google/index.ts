@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { oauthTokensSchema } from '../../oauth';
 import type { ProviderEntry } from '../../registry-types';
-import { createGoogleCalendarClient, PROVIDER } from './client';
+import { createGoogleCalendarClient, GOOGLE_CALENDAR_HOSTS, PROVIDER } from './client';
 
 /** What the OAuth callback stores (encrypted) for the integration; the session reads and refreshes it. */
 export const googleCalendarCredentials = oauthTokensSchema;
@@ -12,8 +12,6 @@ export const googleCalendarSettings = z
     calendarId: z.string().min(1).default('primary'),
     /** Who Google emails about creates, changes and cancellations. */
     sendUpdates: z.enum(['all', 'externalOnly', 'none']).default('all'),
-    /** Overrides https://www.googleapis.com/ (tests, sandboxes). */
-    baseUrl: z.string().url().optional(),
   })
   .strict();
 
@@ -24,6 +22,7 @@ export const googleCalendar: ProviderEntry<'calendar', typeof googleCalendarCred
   auth: 'oauth2',
   credentialsSchema: googleCalendarCredentials,
   settingsSchema: googleCalendarSettings,
+  hosts: GOOGLE_CALENDAR_HOSTS,
   // 600 requests per minute per user per project (https://developers.google.com/workspace/calendar/api/guides/quota).
   ratePerSecond: 10,
   docsUrl: 'https://developers.google.com/workspace/calendar/api/guides/quota',
@@ -32,8 +31,7 @@ export const googleCalendar: ProviderEntry<'calendar', typeof googleCalendarCred
       oauth: ctx.oauth,
       calendarId: ctx.settings.calendarId,
       sendUpdates: ctx.settings.sendUpdates,
-      ...(ctx.settings.baseUrl !== undefined ? { baseUrl: ctx.settings.baseUrl } : {}),
-      timeoutMs: ctx.timeoutMs,
+      http: ctx.http,
       now: ctx.now,
     }),
 };

@@ -1,11 +1,13 @@
 import { sessionToken } from '../../oauth';
 import type { CalendarConnector, CalendarEventInput, OAuthSession, WriteOptions } from '../../contracts';
 import { ConnectorError } from '../../errors';
-import { createHttpClient, type HttpRequest } from '../../http';
+import type { HttpRequest, VendorHttp } from '../../http';
 import { graphTimeZone, graphTransactionId, toGraphEvent, toGraphEventPatch, type GraphEvent } from './mapping';
 
 export const PROVIDER = 'outlook-calendar';
 export const GRAPH_BASE_URL = 'https://graph.microsoft.com/v1.0';
+/** Microsoft Graph's global service; a national cloud would be a deployment's CONNECTOR_BASE_URLS. */
+export const GRAPH_HOSTS = ['graph.microsoft.com'];
 
 export interface OutlookCalendarClientOptions {
   oauth: OAuthSession | undefined;
@@ -13,8 +15,7 @@ export interface OutlookCalendarClientOptions {
   calendarId?: string;
   /** What attendees read in the cancellation message. */
   cancellationComment: string;
-  baseUrl?: string;
-  timeoutMs: number;
+  http: VendorHttp;
 }
 
 /**
@@ -31,10 +32,8 @@ export function createOutlookCalendarClient(opts: OutlookCalendarClientOptions):
     }
     // One client per request, so the 401 hook refreshes exactly the token this request was refused with.
     let used: string | undefined;
-    const http = createHttpClient({
-      provider: PROVIDER,
-      baseUrl: opts.baseUrl ?? GRAPH_BASE_URL,
-      timeoutMs: opts.timeoutMs,
+    const http = opts.http.client({
+      baseUrl: opts.http.baseUrl ?? GRAPH_BASE_URL,
       headers: async () => {
         used = await sessionToken(PROVIDER, () => session.accessToken());
         return { authorization: `Bearer ${used}` };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { oauthTokensSchema } from '../../oauth';
 import type { ProviderEntry } from '../../registry-types';
-import { createOutlookCalendarClient, PROVIDER } from './client';
+import { createOutlookCalendarClient, GRAPH_HOSTS, PROVIDER } from './client';
 
 /** What the OAuth callback stores (encrypted) for the integration; the session reads and refreshes it. */
 export const outlookCalendarCredentials = oauthTokensSchema;
@@ -12,8 +12,6 @@ export const outlookCalendarSettings = z
     calendarId: z.string().min(1).optional(),
     /** The note attendees see in Outlook's cancellation message. */
     cancellationComment: z.string().max(1000).default('This appointment has been cancelled.'),
-    /** Overrides https://graph.microsoft.com/v1.0 (tests, sandboxes, national clouds). */
-    baseUrl: z.string().url().optional(),
   })
   .strict();
 
@@ -24,6 +22,7 @@ export const outlookCalendar: ProviderEntry<'calendar', typeof outlookCalendarCr
   auth: 'oauth2',
   credentialsSchema: outlookCalendarCredentials,
   settingsSchema: outlookCalendarSettings,
+  hosts: GRAPH_HOSTS,
   // Outlook allows 10,000 requests per 10 minutes per app and mailbox (about 16 a second), and at most
   // 4 concurrent requests per app (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
   ratePerSecond: 16,
@@ -33,7 +32,6 @@ export const outlookCalendar: ProviderEntry<'calendar', typeof outlookCalendarCr
       oauth: ctx.oauth,
       ...(ctx.settings.calendarId !== undefined ? { calendarId: ctx.settings.calendarId } : {}),
       cancellationComment: ctx.settings.cancellationComment,
-      ...(ctx.settings.baseUrl !== undefined ? { baseUrl: ctx.settings.baseUrl } : {}),
-      timeoutMs: ctx.timeoutMs,
+      http: ctx.http,
     }),
 };

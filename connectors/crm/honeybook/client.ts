@@ -1,4 +1,4 @@
-import { createHttpClient, type HttpResponse } from '../../http';
+import type { HttpResponse, VendorHttp } from '../../http';
 import type { HookEnvelope } from './mapping';
 import { signatureHeader } from './signature';
 
@@ -6,7 +6,7 @@ export interface HoneybookClientOptions {
   /** The resolved catch-hook URL (see mapping.resolveHookUrl). */
   hookUrl: URL;
   signingSecret: string;
-  timeoutMs: number;
+  http: VendorHttp;
   /** Epoch milliseconds, for the signature's timestamp. */
   now: () => number;
 }
@@ -17,7 +17,7 @@ export interface HoneybookClient {
 }
 
 export function createHoneybookClient(opts: HoneybookClientOptions): HoneybookClient {
-  const http = createHttpClient({ provider: 'honeybook', baseUrl: opts.hookUrl.origin, timeoutMs: opts.timeoutMs });
+  const http = opts.http.client({ baseUrl: opts.hookUrl.origin });
   return {
     send(envelope) {
       // http.ts serialises `json` with JSON.stringify, so these are the exact bytes that go out.

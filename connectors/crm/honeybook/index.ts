@@ -17,7 +17,7 @@ import {
 } from './mapping';
 
 /** Zapier catch hooks and Make (formerly Integromat) custom webhooks; nothing else receives our posts. */
-const HOOK_HOSTS = /^(hooks\.zapier\.com|hook\.([a-z0-9-]+\.)?make\.com|hook\.([a-z0-9-]+\.)?integromat\.com)$/;
+export const HOOK_HOSTS = ['hooks.zapier.com', /^hook\.([a-z0-9-]+\.)?make\.com$/, /^hook\.([a-z0-9-]+\.)?integromat\.com$/];
 
 /**
  * Both are secrets. The hook URL carries the hook's only access token in its path (anyone holding it
@@ -26,17 +26,15 @@ const HOOK_HOSTS = /^(hooks\.zapier\.com|hook\.([a-z0-9-]+\.)?make\.com|hook\.([
  */
 export const credentialsSchema = z
   .object({
-    hookUrl: z.url({ protocol: /^https$/, hostname: HOOK_HOSTS, error: 'must be an https Zapier (hooks.zapier.com) or Make (hook.<zone>.make.com) webhook URL' }),
+    // Only the shape here: whether it may be called (https, a Zapier or Make host, its address after
+    // DNS) is the outbound guard's verdict when it is saved, refused as 422 naming the rule.
+    hookUrl: z.url({ error: 'must be the https URL of a Zapier (hooks.zapier.com) or Make (hook.<zone>.make.com) webhook' }).max(2048),
     signingSecret: z.string().min(32, 'use at least 32 random characters'),
   })
   .strict();
 
-export const settingsSchema = z
-  .object({
-    /** Replaces the hook URL's scheme, host and port (tests, sandboxes, a local relay); the path is kept. */
-    baseUrl: z.url().optional(),
-  })
-  .strict();
+/** Nothing to set: where to post is the hook URL (a credential). */
+export const settingsSchema = z.object({}).strict();
 
 
 export const honeybook: ProviderEntry<'crm', typeof credentialsSchema, typeof settingsSchema> = {
@@ -46,15 +44,17 @@ export const honeybook: ProviderEntry<'crm', typeof credentialsSchema, typeof se
   auth: 'webhook-secret',
   credentialsSchema,
   settingsSchema,
+  hosts: HOOK_HOSTS,
+  accountUrl: (credentials) => credentials.hookUrl,
   // Zapier: each catch hook answers 429 past about 30 requests a second, and all of a user's hooks
   // together past 10,000 per 5 minutes (about 33 a second). The lower of the two.
   ratePerSecond: 30,
   docsUrl: 'https://help.zapier.com/hc/en-us/articles/29972220283789-Webhooks-by-Zapier-rate-limits',
   create(ctx): CrmConnector {
     const client = createHoneybookClient({
-      hookUrl: resolveHookUrl(ctx.credentials.hookUrl, ctx.settings.baseUrl),
+      hookUrl: resolveHookUrl(ctx.credentials.hookUrl, ctx.http.baseUrl),
       signingSecret: ctx.credentials.signingSecret,
-      timeoutMs: ctx.timeoutMs,
+      http: ctx.http,
       now: ctx.now,
     });
     const nowIso = () => new Date(ctx.now()).toISOString();

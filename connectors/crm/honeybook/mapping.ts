@@ -111,8 +111,9 @@ export function noteData(input: { person: Person; contactId?: string; body: stri
 }
 
 /**
- * The hook URL we post to. A `baseUrl` override (tests, a local relay) replaces the scheme, host and
- * port and keeps the hook's path and query, so the credential stays the real hook URL.
+ * The hook URL we post to. The deployment's base URL for HoneyBook (CONNECTOR_BASE_URLS: tests, a
+ * local relay) replaces the scheme, host and port and keeps the hook's path and query, so the
+ * credential stays the real hook URL.
  */
 export function resolveHookUrl(hookUrl: string, baseUrl?: string): URL {
   const hook = new URL(hookUrl);

@@ -1,15 +1,18 @@
 import { ConnectorError } from '../../errors';
-import { createHttpClient } from '../../http';
+import type { VendorHttp } from '../../http';
 import { type LightBlueParams, parseResult, RESULT } from './mapping';
 
-export const LIGHTBLUE_BASE_URL = 'https://online.lightbluesoftware.com';
+export const LIGHTBLUE_HOST = 'online.lightbluesoftware.com';
+/** Light Blue's own domain: an account host elsewhere would receive the studio's API key. */
+export const LIGHTBLUE_HOSTS = [/^([a-z0-9-]+\.)+lightbluesoftware\.com$/];
 
 const PROVIDER = 'lightblue';
 
 export interface LightBlueClientOptions {
   apiKey: string;
-  baseUrl?: string;
-  timeoutMs: number;
+  /** The account's host (default online.lightbluesoftware.com); the deployment's base URL wins over it. */
+  accountHost?: string;
+  http: VendorHttp;
 }
 
 function unreadable(body: unknown): ConnectorError {
@@ -31,7 +34,7 @@ export function rejection(code: number, message: string | undefined): ConnectorE
 
 /** Light Blue's inbound API: form-encoded POSTs carrying the API key as a field. */
 export function createLightBlueClient(opts: LightBlueClientOptions) {
-  const http = createHttpClient({ provider: PROVIDER, baseUrl: opts.baseUrl ?? LIGHTBLUE_BASE_URL, timeoutMs: opts.timeoutMs });
+  const http = opts.http.client({ baseUrl: opts.http.baseUrl ?? `https://${opts.accountHost ?? LIGHTBLUE_HOST}` });
 
   return {
     /**

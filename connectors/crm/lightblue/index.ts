@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { sendOnce } from '../../guard';
 import type { CrmConnector, Person } from '../../contracts';
 import type { ProviderEntry } from '../../registry-types';
-import { createLightBlueClient } from './client';
+import { createLightBlueClient, LIGHTBLUE_HOST, LIGHTBLUE_HOSTS } from './client';
 import { activityMessage, contactMessage, customFieldsMessage, normalizeEmail, noteMessage, requestParams, taskMessage } from './mapping';
 
 export const credentialsSchema = z
@@ -14,8 +14,18 @@ export const credentialsSchema = z
 
 export const settingsSchema = z
   .object({
-    /** Defaults to https://online.lightbluesoftware.com; api.php and apiCheck.php are resolved against it. */
-    baseUrl: z.url().optional(),
+    /**
+     * The account's host, default online.lightbluesoftware.com: https://<host>/api.php. Only hosts under
+     * lightbluesoftware.com are reached (checked when saved, with the address rules), and changing it
+     * needs the API key again, so the key never follows a host somewhere else.
+     */
+    accountHost: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(253)
+      .regex(/^[a-z0-9.:[\]-]+$/, 'a host name such as online.lightbluesoftware.com, without a scheme, port or path')
+      .optional(),
   })
   .strict();
 
@@ -27,12 +37,14 @@ export const lightblue: ProviderEntry<'crm', typeof credentialsSchema, typeof se
   auth: 'api-key',
   credentialsSchema,
   settingsSchema,
+  hosts: LIGHTBLUE_HOSTS,
+  accountUrl: (_credentials, settings) => `https://${settings.accountHost ?? LIGHTBLUE_HOST}/`,
   // Light Blue publishes no rate limit for api.php, which is built for website contact forms.
   // One a second is a contact form's pace; see README "Assumptions to verify".
   ratePerSecond: 1,
   docsUrl: 'https://www.lightbluesoftware.com/help/help-resources/sending-data-directly-to-the-light-blue-api-via-http-post/',
   create(ctx): CrmConnector {
-    const client = createLightBlueClient({ apiKey: ctx.credentials.apiKey, timeoutMs: ctx.timeoutMs, ...(ctx.settings.baseUrl ? { baseUrl: ctx.settings.baseUrl } : {}) });
+    const client = createLightBlueClient({ apiKey: ctx.credentials.apiKey, http: ctx.http, ...(ctx.settings.accountHost ? { accountHost: ctx.settings.accountHost } : {}) });
 
     /**
      * Every write is one Inbox item. Two layers keep it single: the delivery record skips keys already

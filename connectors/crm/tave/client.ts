@@ -1,22 +1,17 @@
-import { createHttpClient } from '../../http';
+import type { VendorHttp } from '../../http';
 import type { TaveCollection, TaveContact, TaveCustomField, TaveCustomFieldValue, TaveNoteWrite, TavePersonWrite } from './mapping';
 
 export const TAVE_BASE_URL = 'https://workspace.vsco.co/api/v2';
+export const TAVE_HOSTS = ['workspace.vsco.co'];
 
 export interface TaveClientOptions {
   apiKey: string;
-  baseUrl?: string;
-  timeoutMs: number;
+  http: VendorHttp;
 }
 
 /** The VSCO Workspace API v2 calls this connector makes, authenticated with the `X-API-KEY` header. */
 export function createTaveClient(opts: TaveClientOptions) {
-  const http = createHttpClient({
-    provider: 'tave',
-    baseUrl: opts.baseUrl ?? TAVE_BASE_URL,
-    timeoutMs: opts.timeoutMs,
-    headers: () => ({ 'x-api-key': opts.apiKey }),
-  });
+  const http = opts.http.client({ baseUrl: opts.http.baseUrl ?? TAVE_BASE_URL, headers: () => ({ 'x-api-key': opts.apiKey }) });
 
   return {
     /** GET /address-book?email=: contacts ranked by email match (listResourceAddressBook). */

@@ -3,7 +3,7 @@ import { sendOnce } from '../../guard';
 import type { CrmConnector, Person } from '../../contracts';
 import { ConnectorError } from '../../errors';
 import type { ProviderEntry } from '../../registry-types';
-import { createTaveClient, type TaveClient } from './client';
+import { createTaveClient, TAVE_HOSTS, type TaveClient } from './client';
 import { activityNote, normalizeEmail, pickContactByEmail, plainNote, resolveCustomFields, taskNote, toTavePerson, type TaveContact, type TaveNoteWrite } from './mapping';
 
 export const credentialsSchema = z
@@ -13,12 +13,8 @@ export const credentialsSchema = z
   })
   .strict();
 
-export const settingsSchema = z
-  .object({
-    /** Defaults to https://workspace.vsco.co/api/v2 (the legacy https://tave.io/v2 serves the same API). */
-    baseUrl: z.url().optional(),
-  })
-  .strict();
+/** Nothing to set: every studio's API is https://workspace.vsco.co/api/v2. */
+export const settingsSchema = z.object({}).strict();
 
 const PROVIDER = 'tave';
 
@@ -58,12 +54,13 @@ export const tave: ProviderEntry<'crm', typeof credentialsSchema, typeof setting
   auth: 'api-key',
   credentialsSchema,
   settingsSchema,
+  hosts: TAVE_HOSTS,
   // No quota is published: every operation documents 429 with Retry-After (honoured by classify).
   // 2 a second keeps a studio's key well clear of it; see README "Assumptions to verify".
   ratePerSecond: 2,
   docsUrl: 'https://workspace.vsco.co/api',
   create(ctx): CrmConnector {
-    const client = createTaveClient({ apiKey: ctx.credentials.apiKey, timeoutMs: ctx.timeoutMs, ...(ctx.settings.baseUrl ? { baseUrl: ctx.settings.baseUrl } : {}) });
+    const client = createTaveClient({ apiKey: ctx.credentials.apiKey, http: ctx.http });
 
     /** Notes have no idempotency key or external id, so each is guarded by the delivery record. */
     const noteOnce = (key: string, person: Person, contactId: string | undefined, build: (contactId: string) => TaveNoteWrite) =>

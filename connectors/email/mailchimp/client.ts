@@ -1,6 +1,5 @@
 import type { EmailConnector } from '../../contracts';
 import { ConnectorError } from '../../errors';
-import { createHttpClient } from '../../http';
 import type { ConnectorContext } from '../../registry-types';
 import { authorization, baseUrlFor, journeyTriggerPath, memberBody, subscriberHash, tagsBody, type JourneyStep, type StatusIfNew } from './mapping';
 
@@ -15,7 +14,6 @@ export interface MailchimpSettings {
   statusIfNew: StatusIfNew;
   /** Our merge-field names -> the audience's merge tags. */
   mergeFieldTags: Record<string, string>;
-  baseUrl?: string | undefined;
 }
 
 const PROVIDER = 'mailchimp';
@@ -27,10 +25,8 @@ const PROVIDER = 'mailchimp';
  */
 export function createMailchimpClient(ctx: ConnectorContext<MailchimpCredentials, MailchimpSettings>): EmailConnector {
   const { settings } = ctx;
-  const http = createHttpClient({
-    provider: PROVIDER,
-    baseUrl: settings.baseUrl ?? baseUrlFor(ctx.credentials.apiKey),
-    timeoutMs: ctx.timeoutMs,
+  const http = ctx.http.client({
+    baseUrl: ctx.http.baseUrl ?? baseUrlFor(ctx.credentials.apiKey),
     headers: () => ({ authorization: authorization(ctx.credentials.apiKey) }),
   });
   const list = `lists/${encodeURIComponent(settings.listId)}`;

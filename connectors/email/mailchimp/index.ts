@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ProviderEntry } from '../../registry-types';
 import { createMailchimpClient } from './client';
+import { MAILCHIMP_HOSTS } from './mapping';
 
 const id = z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]);
 
@@ -21,8 +22,6 @@ const settingsSchema = z
     statusIfNew: z.enum(['subscribed', 'pending']).default('subscribed'),
     /** Our merge-field names -> the audience's merge tags (up to 10 capitals, digits or underscores). */
     mergeFieldTags: z.record(z.string().min(1), z.string().regex(/^[A-Z0-9_]{1,10}$/)).default({ resumeUrl: 'RESUMEURL' }),
-    /** Tests and local fakes; otherwise https://<dc>.api.mailchimp.com/3.0 from the key. */
-    baseUrl: z.string().url().optional(),
   })
   .strict();
 
@@ -33,6 +32,7 @@ export const mailchimp: ProviderEntry<'email', typeof credentialsSchema, typeof 
   auth: 'api-key',
   credentialsSchema,
   settingsSchema,
+  hosts: MAILCHIMP_HOSTS,
   // Mailchimp limits an account to 10 simultaneous connections, not a rate. At 5 calls/s a call may take
   // up to 2 s on average before 10 are open at once (concurrency = rate x latency).
   // https://mailchimp.com/developer/marketing/docs/fundamentals/

@@ -19,6 +19,9 @@ export function dataCenter(apiKey: string): string {
   return match[1]!;
 }
 
+/** Every data centre's API host: the key picks one, and its credentials go to no other host. */
+export const MAILCHIMP_HOSTS = [/^[a-z]+\d+\.api\.mailchimp\.com$/];
+
 export function baseUrlFor(apiKey: string): string {
   return `https://${dataCenter(apiKey)}.api.mailchimp.com/3.0`;
 }

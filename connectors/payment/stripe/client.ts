@@ -17,11 +17,11 @@ export interface StripeCredentials {
   secretKey: string;
 }
 
-export interface StripeSettings {
-  /** Only for tests and local fakes: Stripe's SDK takes host, port and protocol; the path is always /v1. */
-  baseUrl?: string | undefined;
-}
+/** Nothing to set: every account is on https://api.stripe.com (test mode by key, not by host). */
+export type StripeSettings = Record<string, never>;
 
+export const STRIPE_HOSTS = ['api.stripe.com'];
+const STRIPE_BASE_URL = 'https://api.stripe.com';
 const PROVIDER = 'stripe';
 
 /**
@@ -89,22 +89,29 @@ function withDeadline<T>(ms: number, run: () => Promise<T>): Promise<T> {
   });
 }
 
+/**
+ * The SDK on node:http, whose requests never follow a redirect, with the guarded layer's agent: its
+ * sockets connect only to addresses the deployment allows. The host is fixed (api.stripe.com, or the
+ * deployment's base URL) and checked before every call, so the key cannot go anywhere else.
+ */
 export function createStripeClient(ctx: ConnectorContext<StripeCredentials, StripeSettings>): PaymentConnector {
-  const address = sdkAddress(ctx.settings.baseUrl);
+  const target = new URL(ctx.http.baseUrl ?? STRIPE_BASE_URL);
+  const address = sdkAddress(ctx.http.baseUrl);
   const stripe = new Stripe(ctx.credentials.secretKey, {
     // Temporal owns retries. (The SDK still retries a connection closed before any answer once;
     // every write carries an Idempotency-Key, so that retry cannot duplicate anything.)
     maxNetworkRetries: 0,
-    timeout: ctx.timeoutMs,
+    timeout: ctx.http.timeoutMs,
     telemetry: false,
-    httpClient: statusPreservingHttpClient(Stripe.createNodeHttpClient()),
+    httpClient: statusPreservingHttpClient(Stripe.createNodeHttpClient(ctx.http.agent(target.protocol === 'http:' ? 'http:' : 'https:'))),
     appInfo: { name: 'tourhub' },
     ...(address ? { host: address.host, port: address.port, protocol: address.protocol } : {}),
   });
 
   async function call<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await withDeadline(ctx.timeoutMs, fn);
+      await ctx.http.check(target);
+      return await withDeadline(ctx.http.timeoutMs, fn);
     } catch (err) {
       throw stripeFailure(err);
     }

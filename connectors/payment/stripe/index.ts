@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ProviderEntry } from '../../registry-types';
-import { createStripeClient } from './client';
+import { createStripeClient, STRIPE_HOSTS } from './client';
 
 const credentialsSchema = z
   .object({
@@ -9,12 +9,8 @@ const credentialsSchema = z
   })
   .strict();
 
-const settingsSchema = z
-  .object({
-    /** Tests and local fakes only; production always talks to https://api.stripe.com. */
-    baseUrl: z.string().url().optional(),
-  })
-  .strict();
+/** Nothing to set: every account is on https://api.stripe.com. */
+const settingsSchema = z.object({}).strict();
 
 export const stripe: ProviderEntry<'payment', typeof credentialsSchema, typeof settingsSchema> = {
   id: 'stripe',
@@ -23,9 +19,10 @@ export const stripe: ProviderEntry<'payment', typeof credentialsSchema, typeof s
   auth: 'api-key',
   credentialsSchema,
   settingsSchema,
+  hosts: STRIPE_HOSTS,
   // Live mode allows 100 operations/s per account, but each endpoint defaults to 25/s and every call this
   // connector makes goes to /v1/customers; sandboxes allow 25/s overall. https://docs.stripe.com/rate-limits
   ratePerSecond: 25,
   docsUrl: 'https://docs.stripe.com/rate-limits',
-  create: (ctx) => createStripeClient(ctx),
+  create: (ctx) => createStripeClient({ ...ctx, settings: {} }),
 };

@@ -128,7 +128,7 @@ export function subscriptionInterestMetadata(input: { plan: string; source: stri
   });
 }
 
-/** `baseUrl` (a loopback fake in tests) -> the SDK's host/port/protocol options. */
+/** The deployment's base URL (a loopback fake in tests) -> the SDK's host/port/protocol options. */
 export function sdkAddress(baseUrl: string | undefined): { host: string; port: number; protocol: 'http' | 'https' } | undefined {
   if (!baseUrl) return undefined;
   const url = new URL(baseUrl);

@@ -1,6 +1,5 @@
 import type { SmsConnector } from '../../contracts';
 import { ConnectorError } from '../../errors';
-import { createHttpClient } from '../../http';
 import type { ConnectorContext } from '../../registry-types';
 import { API_VERSION, findEarlierSend, messageForm, reconcileQuery, smsStatus, type Sender, type TwilioMessage } from './mapping';
 
@@ -10,10 +9,10 @@ export interface TwilioSettings {
   from?: string | undefined;
   messagingServiceSid?: string | undefined;
   statusCallbackUrl?: string | undefined;
-  /** Tests, local fakes, or a Twilio Region's host (https://api.<edge>.<region>.twilio.com). */
-  baseUrl?: string | undefined;
 }
 
+/** Twilio's US1 REST host; a Twilio Region (api.<edge>.<region>.twilio.com) would be a deployment's CONNECTOR_BASE_URLS. */
+export const TWILIO_HOSTS = ['api.twilio.com'];
 const PROVIDER = 'twilio';
 
 /** API key and secret when given (Twilio's recommendation), else Account SID and Auth Token. */
@@ -34,10 +33,8 @@ function sender(settings: TwilioSettings): Sender {
  * (so Retry-After would be lost), and pointing it at a loopback fake needs a custom RequestClient.
  */
 export function createTwilioClient(ctx: ConnectorContext<TwilioCredentials, TwilioSettings>): SmsConnector {
-  const http = createHttpClient({
-    provider: PROVIDER,
-    baseUrl: ctx.settings.baseUrl ?? 'https://api.twilio.com',
-    timeoutMs: ctx.timeoutMs,
+  const http = ctx.http.client({
+    baseUrl: ctx.http.baseUrl ?? 'https://api.twilio.com',
     headers: () => ({ authorization: basicAuth(ctx.credentials) }),
   });
   const account = `${API_VERSION}/Accounts/${encodeURIComponent(ctx.credentials.accountSid)}`;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ProviderEntry } from '../../registry-types';
-import { createTwilioClient } from './client';
+import { createTwilioClient, TWILIO_HOSTS } from './client';
 
 const accountSid = z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'an Account SID (AC…)');
 
@@ -18,8 +18,6 @@ const settingsSchema = z
     messagingServiceSid: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'a Messaging Service SID (MG…)').optional(),
     /** Where Twilio POSTs status changes (queued, sent, delivered, undelivered, failed). */
     statusCallbackUrl: z.string().url().optional(),
-    /** Tests, local fakes, or a Twilio Region's host. */
-    baseUrl: z.string().url().optional(),
   })
   .strict()
   .refine((s) => (s.from === undefined) !== (s.messagingServiceSid === undefined), { message: 'Set exactly one of from or messagingServiceSid' });
@@ -31,6 +29,7 @@ export const twilio: ProviderEntry<'sms', typeof credentialsSchema, typeof setti
   auth: 'api-key',
   credentialsSchema,
   settingsSchema,
+  hosts: TWILIO_HOSTS,
   // A US long code sends 1 message segment per second; Twilio queues the excess per sender for up to
   // 10 hours rather than refusing it. The REST API itself is limited by concurrency (HTTP 429, error
   // 20429), with no published number. https://www.twilio.com/docs/api/errors/30001

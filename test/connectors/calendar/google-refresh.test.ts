@@ -4,7 +4,7 @@ import { googleCalendar } from '../../../connectors/calendar/google';
 import { googleEventId } from '../../../connectors/calendar/google/mapping';
 import { googleOAuth } from '../../../connectors/calendar/oauth-providers';
 import { createOAuthSession } from '../../../connectors/oauth';
-import { context } from '../../support/connectors';
+import { context, testOutbound } from '../../support/connectors';
 import { consultation, memoryOAuthStore } from './helpers';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -17,7 +17,7 @@ describe('google calendar with a real OAuth session', () => {
     const store = memoryOAuthStore({ accessToken: 'ya29.expired', refreshToken: '1//refresh', expiresAt: NOW - 1000 });
     const oauth = createOAuthSession({
       store,
-      refreshGrant: googleOAuth.refreshGrant({ clientId: 'client-123', clientSecret: 'shh-secret', timeoutMs: 2000, now }),
+      refreshGrant: googleOAuth.refreshGrant({ clientId: 'client-123', clientSecret: 'shh-secret', timeoutMs: 2000, guard: testOutbound(), now }),
       now,
     });
 
@@ -35,7 +35,7 @@ describe('google calendar with a real OAuth session', () => {
       .matchHeader('authorization', 'Bearer ya29.fresh')
       .reply(200, { status: 'confirmed' });
 
-    const connector = googleCalendar.create(context(store.tokens, googleCalendar.settingsSchema.parse({}), { oauth, now }));
+    const connector = googleCalendar.create(context(googleCalendar, store.tokens, googleCalendar.settingsSchema.parse({}), { oauth, now }));
     const keys = Array.from({ length: 10 }, (_, i) => `tour-event-${i}:calendar:google-calendar`);
     const results = await Promise.all(keys.map((idempotencyKey) => connector.createEvent(consultation, { idempotencyKey })));
 
@@ -56,7 +56,7 @@ describe('google calendar with a real OAuth session', () => {
     const store = memoryOAuthStore({ accessToken: 'ya29.revoked', refreshToken: '1//refresh', expiresAt: NOW + 3_000_000 });
     const oauth = createOAuthSession({
       store,
-      refreshGrant: googleOAuth.refreshGrant({ clientId: 'client-123', clientSecret: 'shh-secret', timeoutMs: 2000, now }),
+      refreshGrant: googleOAuth.refreshGrant({ clientId: 'client-123', clientSecret: 'shh-secret', timeoutMs: 2000, guard: testOutbound(), now }),
       now,
     });
     const token = nock('https://oauth2.googleapis.com').post('/token').reply(200, { access_token: 'ya29.fresh', expires_in: 3599 });
@@ -71,7 +71,7 @@ describe('google calendar with a real OAuth session', () => {
       .times(5)
       .matchHeader('authorization', 'Bearer ya29.fresh')
       .reply(200, {});
-    const connector = googleCalendar.create(context(store.tokens, googleCalendar.settingsSchema.parse({}), { oauth, now }));
+    const connector = googleCalendar.create(context(googleCalendar, store.tokens, googleCalendar.settingsSchema.parse({}), { oauth, now }));
     await Promise.all([0, 1, 2, 3, 4].map((i) => connector.createEvent(consultation, { idempotencyKey: `k${i}` })));
     expect(token.isDone()).toBe(true);
     expect(calendar.isDone()).toBe(true);

@@ -13,8 +13,8 @@ const KEY = 'tour-event-7f3a:calendar:google-calendar';
 const ID = googleEventId(KEY);
 const creds = { accessToken: 'access-token-1', refreshToken: 'refresh-1', expiresAt: Date.parse('2026-11-23T13:00:00Z') };
 
-function connector(oauth: OAuthSession | null = staticOAuth(), settings: Record<string, unknown> = {}, timeoutMs = 2000) {
-  return googleCalendar.create(context(creds, googleCalendar.settingsSchema.parse(settings), { ...(oauth ? { oauth } : {}), timeoutMs }));
+function connector(oauth: OAuthSession | null = staticOAuth(), settings: Record<string, unknown> = {}, timeoutMs = 2000, baseUrl?: string) {
+  return googleCalendar.create(context(googleCalendar, creds, googleCalendar.settingsSchema.parse(settings), { ...(oauth ? { oauth } : {}), timeoutMs, ...(baseUrl ? { baseUrl } : {}) }));
 }
 
 const expectedBody = {
@@ -96,12 +96,12 @@ describe('google calendar connector', () => {
     expect(scope.isDone()).toBe(true);
   });
 
-  it('uses the configured calendar, sendUpdates and base URL', async () => {
+  it('uses the configured calendar and sendUpdates, and the deployment’s base URL', async () => {
     const scope = nock('http://127.0.0.1:8089')
       .post('/calendar/v3/calendars/weddings%40group.calendar.google.com/events', (body: { id: string }) => body.id === ID)
       .query({ sendUpdates: 'none' })
       .reply(200, { id: ID });
-    const c = connector(staticOAuth(), { calendarId: 'weddings@group.calendar.google.com', sendUpdates: 'none', baseUrl: 'http://127.0.0.1:8089' });
+    const c = connector(staticOAuth(), { calendarId: 'weddings@group.calendar.google.com', sendUpdates: 'none' }, 2000, 'http://127.0.0.1:8089');
     await expect(c.createEvent(consultation, { idempotencyKey: KEY })).resolves.toEqual({ eventId: ID });
     expect(scope.isDone()).toBe(true);
   });

@@ -3,10 +3,11 @@ import nock from 'nock';
 import { googleOAuth, microsoftOAuth } from '../../../connectors/calendar/oauth-providers';
 import { ConnectorError } from '../../../connectors/errors';
 import { caught } from './helpers';
+import { testOutbound } from '../../support/connectors';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 const now = () => NOW;
-const client = { clientId: 'client-123', clientSecret: 'shh-secret', timeoutMs: 2000, now };
+const client = { clientId: 'client-123', clientSecret: 'shh-secret', timeoutMs: 2000, guard: testOutbound(), now };
 
 useNock();
 

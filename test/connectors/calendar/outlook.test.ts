@@ -14,8 +14,8 @@ const EVENT_ID = 'AAMkAGI2TAAA=';
 const PREFER_NY = 'IdType="ImmutableId", outlook.timezone="America/New_York"';
 const creds = { accessToken: 'access-token-1', refreshToken: 'refresh-1' };
 
-function connector(oauth: OAuthSession | null = staticOAuth(), settings: Record<string, unknown> = {}, timeoutMs = 2000) {
-  return outlookCalendar.create(context(creds, outlookCalendar.settingsSchema.parse(settings), { ...(oauth ? { oauth } : {}), timeoutMs }));
+function connector(oauth: OAuthSession | null = staticOAuth(), settings: Record<string, unknown> = {}, timeoutMs = 2000, baseUrl?: string) {
+  return outlookCalendar.create(context(outlookCalendar, creds, outlookCalendar.settingsSchema.parse(settings), { ...(oauth ? { oauth } : {}), timeoutMs, ...(baseUrl ? { baseUrl } : {}) }));
 }
 
 const expectedBody = {
@@ -91,7 +91,7 @@ describe('outlook calendar connector', () => {
         JSON.stringify([body.start, body.end, body.transactionId]) ===
         JSON.stringify([{ dateTime: '2026-11-30T19:00:00', timeZone: 'UTC' }, { dateTime: '2026-11-30T20:00:00', timeZone: 'UTC' }, TX]))
       .reply(201, { id: EVENT_ID });
-    const c = connector(staticOAuth(), { calendarId: 'AAMkCal==', baseUrl: 'http://127.0.0.1:8089/graph' });
+    const c = connector(staticOAuth(), { calendarId: 'AAMkCal==' }, 2000, 'http://127.0.0.1:8089/graph');
     await expect(c.createEvent({ ...consultation, timeZone: 'America/Toronto' }, { idempotencyKey: KEY })).resolves.toEqual({ eventId: EVENT_ID });
     expect(scope.isDone()).toBe(true);
   });

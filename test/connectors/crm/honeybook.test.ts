@@ -6,6 +6,7 @@ import { activityData, deliveryReference, normalizeEmail, resolveHookUrl, toHook
 import { computeSignature, signatureHeader, verifySignature } from '../../../connectors/crm/honeybook/signature';
 import type { Person } from '../../../connectors/contracts';
 import { ConnectorError } from '../../../connectors/errors';
+import { createOutboundGuard, vetDestination } from '../../../connectors/outbound';
 import { context, memoryGuard } from '../../support/connectors';
 
 const HOOK_ORIGIN = 'https://hooks.zapier.com';
@@ -26,11 +27,12 @@ const hookPerson = {
 };
 const ZAPIER_OK = { attempt: 'att-1', id: 'id-1', request_id: 'req-1', status: 'success' };
 
-function setup(extra: { settings?: { baseUrl?: string }; timeoutMs?: number } = {}) {
+function setup(extra: { baseUrl?: string; timeoutMs?: number } = {}) {
   const guard = memoryGuard();
-  const ctx = context({ hookUrl: `${HOOK_ORIGIN}${HOOK_PATH}`, signingSecret: SECRET }, extra.settings ?? {}, {
+  const ctx = context(honeybook, { hookUrl: `${HOOK_ORIGIN}${HOOK_PATH}`, signingSecret: SECRET }, {}, {
     guard,
     now: () => NOW,
+    ...(extra.baseUrl ? { baseUrl: extra.baseUrl } : {}),
     ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}),
   });
   return { guard, crm: honeybook.create(ctx) };
@@ -187,8 +189,8 @@ describe('HoneyBook connector (signed JSON to a Zapier/Make catch hook)', () => 
     await expect(crm.addNote({ person, body: 'hi' }, { idempotencyKey: 'k-make' })).resolves.toEqual({ noteId: 'key:k-make' });
   });
 
-  it('posts to the loopback base URL override, keeping the hook path', async () => {
-    const { crm } = setup({ settings: { baseUrl: 'http://127.0.0.1:4010' } });
+  it('posts to the deployment’s loopback base URL for honeybook, keeping the hook path', async () => {
+    const { crm } = setup({ baseUrl: 'http://127.0.0.1:4010' });
     expectHookPost('k-loop', ZAPIER_OK, 'http://127.0.0.1:4010');
     await expect(crm.addNote({ person, body: 'hi' }, { idempotencyKey: 'k-loop' })).resolves.toEqual({ noteId: 'request:req-1' });
   });
@@ -271,19 +273,42 @@ describe('HoneyBook connector (signed JSON to a Zapier/Make catch hook)', () => 
     });
 
     it.each([
-      ['http://hooks.zapier.com/hooks/catch/1/a/', SECRET],
-      ['https://example.com/hooks/catch/1/a/', SECRET],
-      ['https://hooks.zapier.com.evil.test/hooks/catch/1/a/', SECRET],
+      ['not a url', SECRET],
       ['https://hooks.zapier.com/hooks/catch/1/a/', 'short'],
     ])('rejects hook URL %s with secret %s', (hookUrl, signingSecret) => {
       expect(credentialsSchema.safeParse({ hookUrl, signingSecret }).success).toBe(false);
     });
 
-    it('is strict about unknown keys and takes an optional base URL setting', () => {
+    // Whether a well-formed URL may be called is the outbound guard's verdict, which names the rule.
+    it.each([
+      ['http://hooks.zapier.com/hooks/catch/1/a/', 'https_required'],
+      ['https://example.com/hooks/catch/1/a/', 'host_not_allowed'],
+      ['https://hooks.zapier.com.evil.test/hooks/catch/1/a/', 'host_not_allowed'],
+      ['https://hooks.zapier.com:8443/hooks/catch/1/a/', 'host_not_allowed'],
+      ['https://user:pw@hooks.zapier.com/hooks/catch/1/a/', 'invalid_url'],
+      ['https://127.0.0.1/hooks/catch/1/a/', 'loopback'],
+      ['https://[::ffff:127.0.0.1]/hooks/catch/1/a/', 'loopback'],
+      ['https://169.254.169.254/latest/meta-data/', 'metadata'],
+      ['https://10.0.0.7/hooks/catch/1/a/', 'private'],
+      ['https://hooks.localhost/hooks/catch/1/a/', 'loopback'],
+    ])('refuses to save hook URL %s (%s)', async (hookUrl, rule) => {
+      const guard = createOutboundGuard({ resolve: async () => [{ address: '203.0.113.9', family: 4 }] });
+      await expect(vetDestination(guard, 'honeybook', honeybook.hosts, hookUrl)).resolves.toMatchObject({ rule });
+      await guard.close();
+    });
+
+    it('refuses a Zapier hook whose name resolves to a private address, and accepts a public one', async () => {
+      const at = (address: string) => createOutboundGuard({ resolve: async () => [{ address, family: 4 }] });
+      const hook = `${HOOK_ORIGIN}${HOOK_PATH}`;
+      await expect(vetDestination(at('192.168.1.20'), 'honeybook', honeybook.hosts, hook)).resolves.toMatchObject({ rule: 'private', host: 'hooks.zapier.com', address: '192.168.1.20' });
+      await expect(vetDestination(at('54.86.1.1'), 'honeybook', honeybook.hosts, hook)).resolves.toBeUndefined();
+      await expect(vetDestination(at('54.86.1.1'), 'honeybook', honeybook.hosts, 'https://hook.eu1.make.com/abc123')).resolves.toBeUndefined();
+    });
+
+    it('is strict about unknown keys and takes no settings (its base URL is deployment config)', () => {
       expect(credentialsSchema.safeParse({ hookUrl: `${HOOK_ORIGIN}${HOOK_PATH}`, signingSecret: SECRET, extra: 1 }).success).toBe(false);
       expect(settingsSchema.safeParse({}).success).toBe(true);
-      expect(settingsSchema.safeParse({ baseUrl: 'http://127.0.0.1:4010' }).success).toBe(true);
-      expect(settingsSchema.safeParse({ baseUrl: 'not a url' }).success).toBe(false);
+      expect(settingsSchema.safeParse({ baseUrl: 'http://127.0.0.1:4010' }).success).toBe(false);
       expect(settingsSchema.safeParse({ other: true }).success).toBe(false);
     });
 

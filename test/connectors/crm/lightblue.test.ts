@@ -24,9 +24,10 @@ const FORM = 'application/x-www-form-urlencoded';
 const person: Person = { email: 'Ana.Lima@Example.com', firstName: 'Ana', lastName: 'Lima', phone: '+15551234567', externalId: 'user_42', weddingDate: '2027-06-12' };
 const contactFields = { ContactEmail: 'ana.lima@example.com', ContactNameFirst: 'Ana', ContactNameLast: 'Lima', ContactPhone: '+15551234567' };
 
-function setup(extra: { baseUrl?: string; timeoutMs?: number } = {}) {
+function setup(extra: { baseUrl?: string; timeoutMs?: number; accountHost?: string } = {}) {
   const guard = memoryGuard();
-  const ctx = context({ apiKey: API_KEY }, extra.baseUrl ? { baseUrl: extra.baseUrl } : {}, { guard, ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}) });
+  const settings = extra.accountHost ? { accountHost: extra.accountHost } : {};
+  const ctx = context(lightblue, { apiKey: API_KEY }, settings, { guard, ...(extra.baseUrl ? { baseUrl: extra.baseUrl } : {}), ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}) });
   return { guard, crm: lightblue.create(ctx) };
 }
 
@@ -124,7 +125,13 @@ describe('Light Blue connector (api.php "contact form" requests into the Inbox)'
     expect((err as Error).message).toContain('Invalid API key');
   });
 
-  it('sends to the base URL override', async () => {
+  it('sends to the account host', async () => {
+    const { crm } = setup({ accountHost: 'eu.lightbluesoftware.com' });
+    nock('https://eu.lightbluesoftware.com').post('/apiCheck.php', { Key: API_KEY }).reply(200, '0');
+    await crm.ping();
+  });
+
+  it('sends to the deployment’s base URL for lightblue', async () => {
     const { crm } = setup({ baseUrl: 'http://127.0.0.1:4012' });
     expectSubmit('k-loop', { ContactEmail: 'x@y.z', Message: '[Tourhub note]\nhi' }, '0', 'http://127.0.0.1:4012');
     await crm.addNote({ person: { email: 'x@y.z' }, body: 'hi' }, { idempotencyKey: 'k-loop' });
@@ -194,13 +201,19 @@ describe('Light Blue connector (api.php "contact form" requests into the Inbox)'
   });
 
   describe('schemas', () => {
-    it('takes an API key, strictly, and an optional base URL', () => {
+    it('takes an API key, strictly, and an optional account host (never a base URL)', () => {
       expect(credentialsSchema.safeParse({ apiKey: API_KEY }).success).toBe(true);
       expect(credentialsSchema.safeParse({ apiKey: '' }).success).toBe(false);
       expect(credentialsSchema.safeParse({ apiKey: API_KEY, extra: 1 }).success).toBe(false);
-      expect(settingsSchema.safeParse({ baseUrl: 'http://127.0.0.1:4012' }).success).toBe(true);
-      expect(settingsSchema.safeParse({ baseUrl: 'x' }).success).toBe(false);
+      expect(settingsSchema.parse({ accountHost: ' Online.LightBlueSoftware.com ' })).toEqual({ accountHost: 'online.lightbluesoftware.com' });
+      expect(settingsSchema.safeParse({ accountHost: 'https://online.lightbluesoftware.com/' }).success).toBe(false);
+      expect(settingsSchema.safeParse({ baseUrl: 'http://127.0.0.1:4012' }).success).toBe(false);
       expect(settingsSchema.safeParse({ source: 'x' }).success).toBe(false);
+    });
+
+    it('names its account URL from the host, by default online.lightbluesoftware.com', () => {
+      expect(lightblue.accountUrl!({ apiKey: API_KEY }, {})).toBe('https://online.lightbluesoftware.com/');
+      expect(lightblue.accountUrl!({ apiKey: API_KEY }, { accountHost: 'eu.lightbluesoftware.com' })).toBe('https://eu.lightbluesoftware.com/');
     });
 
     it('declares the entry the registry needs', () => {

@@ -34,7 +34,7 @@ const personBody = {
 
 function setup(extra: { baseUrl?: string; timeoutMs?: number } = {}) {
   const guard = memoryGuard();
-  const ctx = context({ apiKey: API_KEY }, extra.baseUrl ? { baseUrl: extra.baseUrl } : {}, { guard, ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}) });
+  const ctx = context(tave, { apiKey: API_KEY }, {}, { guard, ...(extra.baseUrl ? { baseUrl: extra.baseUrl } : {}), ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}) });
   return { guard, crm: tave.create(ctx) };
 }
 
@@ -223,7 +223,7 @@ describe('VSCO Workspace (Táve) connector', () => {
     await expect(crm.ping()).resolves.toBeUndefined();
   });
 
-  it('sends every call to the base URL override', async () => {
+  it('sends every call to the deployment’s base URL for tave', async () => {
     const { crm } = setup({ baseUrl: 'http://127.0.0.1:4011/api/v2' });
     api('http://127.0.0.1:4011').get('/api/v2/studio/me').reply(200, { id: '01studio', name: 'Lima Photo' });
     await crm.ping();
@@ -273,13 +273,12 @@ describe('VSCO Workspace (Táve) connector', () => {
   });
 
   describe('schemas', () => {
-    it('takes an API key, strictly, and an optional base URL', () => {
+    it('takes an API key, strictly, and no settings (a base URL is deployment config, not a setting)', () => {
       expect(credentialsSchema.safeParse({ apiKey: API_KEY }).success).toBe(true);
       expect(credentialsSchema.safeParse({ apiKey: ' ' }).success).toBe(false);
       expect(credentialsSchema.safeParse({ apiKey: API_KEY, secret: 'x' }).success).toBe(false);
       expect(settingsSchema.safeParse({}).success).toBe(true);
-      expect(settingsSchema.safeParse({ baseUrl: 'https://tave.io/v2' }).success).toBe(true);
-      expect(settingsSchema.safeParse({ baseUrl: 'nope' }).success).toBe(false);
+      expect(settingsSchema.safeParse({ baseUrl: 'https://tave.io/v2' }).success).toBe(false);
       expect(settingsSchema.safeParse({ studio: 'x' }).success).toBe(false);
     });
 

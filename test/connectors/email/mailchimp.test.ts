@@ -16,13 +16,13 @@ const AUTH = 'Basic YW55c3RyaW5nOjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmLXVz
 const JANE = '9e26471d35a78862c17e467d87cddedf'; // md5('jane@example.com')
 const person = { email: 'Jane@Example.com', firstName: 'Jane', lastName: 'Doe', weddingDate: '2027-06-12' };
 
-function connector(settings: Record<string, unknown> = {}, extra: { guard?: DeliveryGuard; timeoutMs?: number } = {}) {
+function connector(settings: Record<string, unknown> = {}, extra: { guard?: DeliveryGuard; timeoutMs?: number; baseUrl?: string } = {}) {
   const parsed = mailchimp.settingsSchema.parse({
     listId: 'a1b2c3d4e5',
     sequences: { welcome: { journeyId: 12, stepId: 34 }, 're-engagement': { journeyId: '56', stepId: '78' } },
     ...settings,
   });
-  return mailchimp.create(context({ apiKey: API_KEY }, parsed, extra));
+  return mailchimp.create(context(mailchimp, { apiKey: API_KEY }, parsed, extra));
 }
 
 function api(base = API, headers: Record<string, string> = {}) {
@@ -136,9 +136,9 @@ describe('mailchimp connector requests', () => {
     expect(scope.isDone()).toBe(true);
   });
 
-  it('uses a baseUrl override instead of the key’s data centre', async () => {
+  it('uses the deployment’s base URL for mailchimp instead of the key’s data centre', async () => {
     const scope = api('http://127.0.0.1:4010').get('/3.0/lists/a1b2c3d4e5').query({ fields: 'id' }).reply(200, { id: 'a1b2c3d4e5' }, json);
-    await connector({ baseUrl: 'http://127.0.0.1:4010/3.0' }).ping();
+    await connector({}, { baseUrl: 'http://127.0.0.1:4010/3.0' }).ping();
     expect(scope.isDone()).toBe(true);
   });
 });

@@ -19,8 +19,8 @@ const API = 'https://api.stripe.com';
 const KEY = 'sk_test_tourhub0123456789';
 const person = { email: 'jane@example.com', firstName: 'Jane', lastName: 'Doe', phone: '+15555550100', externalId: 'user-1', weddingDate: '2027-06-12' };
 
-function connector(settings: { baseUrl?: string } = {}, timeoutMs = 2000) {
-  return stripe.create(context({ secretKey: KEY }, settings, { timeoutMs }));
+function connector(deployment: { baseUrl?: string } = {}, timeoutMs = 2000) {
+  return stripe.create(context(stripe, { secretKey: KEY }, {}, { timeoutMs, ...deployment }));
 }
 
 /** Every call: bearer auth and the SDK's pinned API version. */
@@ -131,7 +131,7 @@ describe('stripe connector requests', () => {
     expect(scope.isDone()).toBe(true);
   });
 
-  it('talks to the host, port and protocol of a baseUrl override (a loopback fake)', async () => {
+  it('talks to the host, port and protocol of the deployment’s base URL (a loopback fake)', async () => {
     const scope = api('http://127.0.0.1:12111').get('/v1/customers').query({ limit: '1' }).reply(200, list([]));
     await connector({ baseUrl: 'http://127.0.0.1:12111' }).ping();
     expect(scope.isDone()).toBe(true);
@@ -256,7 +256,7 @@ describe('stripe mapping', () => {
     });
   });
 
-  it('turns a baseUrl into the SDK’s host, port and protocol', () => {
+  it('turns the deployment’s base URL into the SDK’s host, port and protocol', () => {
     expect(sdkAddress('http://127.0.0.1:12111')).toEqual({ host: '127.0.0.1', port: 12111, protocol: 'http' });
     expect(sdkAddress('https://stripe.example')).toEqual({ host: 'stripe.example', port: 443, protocol: 'https' });
     expect(sdkAddress(undefined)).toBeUndefined();

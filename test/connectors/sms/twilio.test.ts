@@ -22,10 +22,16 @@ const BODY = 'Welcome, Jane! Your planner will be in touch about 12 June.';
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const json = { 'content-type': 'application/json' };
 
-function connector(opts: { settings?: Record<string, unknown>; guard?: DeliveryGuard; timeoutMs?: number; token?: boolean } = {}) {
+function connector(opts: { settings?: Record<string, unknown>; guard?: DeliveryGuard; timeoutMs?: number; token?: boolean; baseUrl?: string } = {}) {
   const credentials = opts.token ? { accountSid: ACCOUNT, authToken: 'auth-token' } : { accountSid: ACCOUNT, apiKeySid: KEY_SID, apiKeySecret: 'key-secret' };
   const settings = twilio.settingsSchema.parse(opts.settings ?? { from: FROM, statusCallbackUrl: 'https://hooks.tourhub.example/twilio/status' });
-  return twilio.create(context(credentials, settings, { ...(opts.guard ? { guard: opts.guard } : {}), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) }));
+  return twilio.create(
+    context(twilio, credentials, settings, {
+      ...(opts.guard ? { guard: opts.guard } : {}),
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+    }),
+  );
 }
 
 function api(auth = KEY_AUTH, base = API, headers: Record<string, string> = {}) {
@@ -164,9 +170,9 @@ describe('twilio connector requests', () => {
     expect(scope.isDone()).toBe(true);
   });
 
-  it('uses a baseUrl override (a loopback fake or a Twilio Region)', async () => {
+  it('uses the deployment’s base URL for twilio (a loopback fake or a Twilio Region)', async () => {
     const scope = api(KEY_AUTH, 'http://127.0.0.1:4011').get(`/2010-04-01/Accounts/${ACCOUNT}.json`).reply(200, { sid: ACCOUNT }, json);
-    await connector({ settings: { from: FROM, baseUrl: 'http://127.0.0.1:4011' } }).ping();
+    await connector({ settings: { from: FROM }, baseUrl: 'http://127.0.0.1:4011' }).ping();
     expect(scope.isDone()).toBe(true);
   });
 });
