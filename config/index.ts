@@ -96,7 +96,7 @@ const postgresUrl = z
 /**
  * What docs/configuration.md says about a variable: its meaning, and the default as a person should read it
  * when the schema's own default is not the whole story (derived from another variable, or a generated
- * file). `npm run docs:config` writes the table from these; test/unit/config-docs.test.ts fails when the
+ * file). `npm run docs:config` writes the table from these; test/hygiene/config-docs.test.ts fails when the
  * table and the schema differ.
  */
 export type VariableDoc = { description: string; shownDefault?: string };

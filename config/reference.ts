@@ -6,7 +6,7 @@ import { envSchema, type VariableDoc } from './index';
 /**
  * The configuration table of docs/configuration.md, written from envSchema's metadata so the doc cannot
  * drift from what the code accepts. `npm run docs:config` rewrites the table between the markers;
- * test/unit/config-docs.test.ts fails when the committed doc differs from what this would write.
+ * test/hygiene/config-docs.test.ts fails when the committed doc differs from what this would write.
  */
 
 export const CONFIG_DOC = path.resolve(__dirname, '..', 'docs', 'configuration.md');
