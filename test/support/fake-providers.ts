@@ -31,7 +31,7 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
-import { verifySignature } from '../../connectors/crm/honeybook/signature';
+import { verifySignature } from '../../connectors/crm/catch-hook/signature';
 import { insertIntegration } from '../../db/repositories/integrations';
 import type { SecretBox } from '../../db/secrets';
 
