@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { ConnectorError } from './errors';
 
 /**
  * What people type, made into what vendors accept. Pure and shared by every mapping: phones through
@@ -140,4 +141,22 @@ export function normalizeAttendees(attendees: readonly { email: string; name?: s
     out.push({ email, ...(name ? { name } : {}) });
   }
   return out;
+}
+
+/**
+ * A text message's recipient in E.164 and its body within the vendor's limit. An extension cannot be
+ * dialled by a text, so it is dropped; a number that does not parse cannot be texted, and sending the
+ * same request again will not change that, so it fails for good.
+ */
+export function smsInput(provider: string, input: { to: string; body: string }, bodyMax: number): { to: string; body: string; digits: string } {
+  const parsed = parsePhone(input.to);
+  if (!parsed) {
+    throw new ConnectorError({
+      code: 'bad_request',
+      retryable: false,
+      provider,
+      message: 'The recipient is not a phone number that can receive a text (expected an international number such as +14155550123)',
+    });
+  }
+  return { to: parsed.e164, digits: parsed.digits, body: capText(input.body, bodyMax) };
 }

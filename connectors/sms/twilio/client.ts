@@ -1,7 +1,8 @@
 import type { SmsConnector } from '../../contracts';
 import { ConnectorError } from '../../errors';
+import { smsInput } from '../../normalize';
 import type { ConnectorContext } from '../../registry-types';
-import { API_VERSION, BODY_MAX, findEarlierSend, messageForm, reconcileQuery, smsInput, smsStatus, type Sender, type TwilioMessage } from './mapping';
+import { API_VERSION, BODY_MAX, findEarlierSend, messageForm, reconcileQuery, smsStatus, type Sender, type TwilioMessage } from './mapping';
 
 export type TwilioCredentials = { accountSid: string; authToken: string } | { accountSid: string; apiKeySid: string; apiKeySecret: string };
 

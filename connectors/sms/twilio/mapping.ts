@@ -1,28 +1,13 @@
 import type { SmsStatus } from '../../contracts';
-import { ConnectorError } from '../../errors';
-import { capText, parsePhone } from '../../normalize';
-
-/** `Body` holds at most 1,600 characters (the Message resource's create parameters, above). */
-export const BODY_MAX = 1600;
-
-/**
- * The recipient in E.164, as `To` must be, and the body within its limit. An extension cannot be dialled
- * by a text message, so it is dropped; a number that does not parse cannot be texted, and sending the
- * same request again will not change that, so it fails for good.
- */
-export function smsInput(provider: string, input: { to: string; body: string }, bodyMax: number): { to: string; body: string } {
-  const parsed = parsePhone(input.to);
-  if (!parsed) {
-    throw new ConnectorError({ code: 'bad_request', retryable: false, provider, message: 'The recipient is not a phone number that can receive a text (expected an international number such as +14155550123)' });
-  }
-  return { to: parsed.e164, body: capText(input.body, bodyMax) };
-}
 
 /**
  * Pure translation between our shapes and Twilio's Programmable Messaging REST API (2010-04-01).
  * No I/O; the clock arrives as an argument. Reference:
  * https://www.twilio.com/docs/messaging/api/message-resource
  */
+
+/** `Body` holds at most 1,600 characters (the Message resource's create parameters). */
+export const BODY_MAX = 1600;
 
 export const API_VERSION = '2010-04-01';
 
