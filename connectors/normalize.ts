@@ -49,7 +49,8 @@ export function parsePhone(raw: string | undefined | null, defaultCountry?: Coun
     digits: e164.slice(1),
     countryCallingCode: parsed.countryCallingCode,
     nationalNumber: parsed.nationalNumber,
-    international: parsed.formatInternational(),
+    // Formatted from the number alone: libphonenumber would append the extension itself.
+    international: parsePhoneNumberFromString(e164)?.formatInternational() ?? e164,
     extension: parsed.ext ? String(parsed.ext) : undefined,
   };
 }

@@ -41,10 +41,12 @@ export function createPayPalClient(ctx: ConnectorContext<PayPalCredentials, PayP
   const api = ctx.http.client({
     baseUrl: base,
     headers: async () => ({ authorization: `Bearer ${await accessToken()}` }),
-    // A token revoked or expired early: drop it, fetch a new one, try once more.
+    // A token revoked or expired early: drop it, fetch a new one, try once more. (A 401 to the token
+    // request itself means the app's credentials are wrong: nothing to retry.)
     onUnauthorized: async () => {
+      const had = token !== undefined;
       token = undefined;
-      return true;
+      return had;
     },
   });
 
