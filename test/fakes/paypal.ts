@@ -47,7 +47,7 @@ export function paypalSpec(): ProviderSpec {
       return json(400, issue(400, 'INVALID_REQUEST', 'Request is not well-formed, syntactically incorrect, or violates schema.', 'INVALID_STRING_LENGTH', '/custom_id'), 'rejected');
     }
     const email = obj(body.subscriber).email_address;
-    if (email !== undefined && (typeof email !== 'string' || email.length > 254 || !/^.+@[^"\-].+$/.test(email))) {
+    if (email !== undefined && (typeof email !== 'string' || email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))) {
       return json(400, issue(400, 'INVALID_REQUEST', 'Request is not well-formed, syntactically incorrect, or violates schema.', 'INVALID_PARAMETER_SYNTAX', '/subscriber/email_address'), 'rejected');
     }
     const id = `I-${alnum(12).toUpperCase()}`;
@@ -99,7 +99,7 @@ export function paypalSpec(): ProviderSpec {
           const prior = requestId !== undefined ? byRequestId.get(requestId) : undefined;
           if (prior) return { ...prior, outcome: 'deduplicated' };
           const reply = createSubscription(req);
-          if (requestId !== undefined && reply.status < 500) byRequestId.set(requestId, reply);
+          if (requestId !== undefined && reply.status < 300) byRequestId.set(requestId, reply);
           return reply;
         },
       },

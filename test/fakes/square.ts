@@ -6,8 +6,8 @@ import { alnum, bearer, json, obj, type FakeRequest, type ProviderSpec, type Rep
  * email, create, list (the ping), create a custom attribute definition, upsert a customer's attribute.
  * Bearer access token; every write carries an `idempotency_key` in its body.
  *
- * Identity of a write: its `idempotency_key`. Square answers a repeated key with the first answer
- * (`deduplicated`) and a key reused with other parameters with 400 IDEMPOTENCY_KEY_REUSED. A definition's
+ * Identity of a write: its `idempotency_key`. Square answers a repeated key with the first successful
+ * answer (`deduplicated`) and a key reused with other parameters with 400 IDEMPOTENCY_KEY_REUSED. A definition's
  * identity is its `key` (`definition:<key>`): one per seller, a second create is 409 (`deduplicated`).
  * Field checks follow CreateCustomer's documented limits (names 300, email 254, phone 9 to 16 digits
  * with an optional +).
@@ -56,7 +56,8 @@ export function squareSpec(): ProviderSpec {
     if (prior && prior.fingerprint !== fingerprint) return invalid('IDEMPOTENCY_KEY_REUSED', 'The idempotency key can only be retried with the same request data.', 'idempotency_key');
     if (prior) return { ...prior.reply, outcome: 'deduplicated' };
     const reply = write();
-    if (reply.status < 500) replies.set(key, { fingerprint, reply });
+    // Only a success is kept for the key: a refused request (a definition not made yet) may be sent again as it was.
+    if (reply.status < 300) replies.set(key, { fingerprint, reply });
     return reply;
   };
   const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
