@@ -169,7 +169,7 @@ interface Vendor {
 const JSON_TYPE = { 'content-type': 'application/json' };
 const HOOK = { hookUrl: 'https://hooks.zapier.com/hooks/catch/123/abc/', signingSecret: 's'.repeat(32) };
 const zapier = (): Reply => [200, { status: 'success', request_id: 'req-1' }, JSON_TYPE];
-const always = (requiredWhen: (p: Person) => boolean = () => true) => requiredWhen;
+const always = () => true;
 
 /** A catch-hook post that carries a person: every event but the ping. */
 const hookWrite = (req: Recorded) => req.method === 'POST' && req.path.startsWith('/hooks/catch/') && (req.body as { event?: string }).event !== 'ping';
@@ -178,7 +178,7 @@ const hookWrite = (req: Recorded) => req.method === 'POST' && req.path.startsWit
 function hookPersonLimits(at: string, name: number, full: number, source: string): Limit[] {
   const on = hookWrite;
   return [
-    { on, field: `${at}.email`, checks: [theEmail], requiredWhen: always(), source },
+    { on, field: `${at}.email`, checks: [theEmail], requiredWhen: always, source },
     { on, field: `${at}.first_name`, checks: [max(name), oneLine, trimmed, nonEmpty], requiredWhen: hasFirst, source },
     { on, field: `${at}.last_name`, checks: [max(name), oneLine, trimmed, nonEmpty], requiredWhen: hasLast, source },
     { on, field: `${at}.full_name`, checks: [max(full), oneLine, trimmed], requiredWhen: hasName, source },
@@ -213,7 +213,7 @@ const VENDORS: Vendor[] = [
       { on: hookWrite, field: 'data.client.phone', checks: [e164], requiredWhen: hasPhone, source: "PocketSuite's Zapier client phone: E.164 (README)" },
       { on: hookWrite, field: 'data.client.phone_national', checks: [digits], requiredWhen: hasPhone, source: 'the national number PocketSuite shows (README)' },
       { on: hookWrite, field: 'data.note', checks: [max(5000)], source: 'PocketSuite client notes (README "Assumptions to verify": 5,000)' },
-      { on: hookWrite, field: 'data.client_id', checks: [theEmail], requiredWhen: always(), source: 'the Zap finds the client by email' },
+      { on: hookWrite, field: 'data.client_id', checks: [theEmail], requiredWhen: always, source: 'the Zap finds the client by email' },
     ],
   },
   {
@@ -234,8 +234,8 @@ const VENDORS: Vendor[] = [
     },
     limits: [
       { on: /^(POST|PUT) \/api\/v2\/address-book/, field: 'email', checks: [theEmail], source: 'https://workspace.vsco.co/api (Person.email); one form per person, as the email filter finds it' },
-      { on: /^POST \/api\/v2\/address-book$/, field: 'email', checks: [], requiredWhen: always(), source: 'a new contact carries the email' },
-      { on: /^GET \/api\/v2\/address-book$/, field: '?email', checks: [theEmail], requiredWhen: always(), source: 'GET /address-book?email=' },
+      { on: /^POST \/api\/v2\/address-book$/, field: 'email', checks: [], requiredWhen: always, source: 'a new contact carries the email' },
+      { on: /^GET \/api\/v2\/address-book$/, field: '?email', checks: [theEmail], requiredWhen: always, source: 'GET /address-book?email=' },
       { on: /^(POST|PUT) \/api\/v2\/address-book/, field: 'firstName', checks: [max(48), oneLine, trimmed, nonEmpty], source: 'https://workspace.vsco.co/api, schema Person: firstName maxLength 48' },
       { on: /^(POST|PUT) \/api\/v2\/address-book/, field: 'lastName', checks: [max(48), oneLine, trimmed, nonEmpty], source: 'schema Person: lastName maxLength 48' },
       { on: /^POST \/api\/v2\/address-book/, field: 'firstName', checks: [], requiredWhen: hasFirst, source: 'the first name is kept' },
@@ -251,11 +251,11 @@ const VENDORS: Vendor[] = [
     settings: {},
     respond: () => [200, '0', { 'content-type': 'text/html; charset=UTF-8' }],
     limits: [
-      { on: /^POST \/api\.php$/, field: 'ContactEmail', checks: [theEmail], requiredWhen: always(), source: 'https://online.lightbluesoftware.com/api.php: the Inbox matches contacts by email' },
+      { on: /^POST \/api\.php$/, field: 'ContactEmail', checks: [theEmail], requiredWhen: always, source: 'https://online.lightbluesoftware.com/api.php: the Inbox matches contacts by email' },
       { on: /^POST \/api\.php$/, field: 'ContactNameFirst', checks: [max(255), oneLine, trimmed, nonEmpty], requiredWhen: hasFirst, source: 'api.php documents no lengths; single-line Text fields (README "Assumptions to verify": 255)' },
       { on: /^POST \/api\.php$/, field: 'ContactNameLast', checks: [max(255), oneLine, trimmed, nonEmpty], requiredWhen: hasLast, source: 'as ContactNameFirst' },
       { on: /^POST \/api\.php$/, field: 'ContactPhone', checks: [max(255), oneLine, trimmed], requiredWhen: (p) => (p.phone ?? '').trim() !== '', source: 'free text: the extension is kept (README)' },
-      { on: /^POST \/api\.php$/, field: 'ID', checks: [nonEmpty], requiredWhen: always(), source: 'Source + ID dedupe (api.php advanced parameters)' },
+      { on: /^POST \/api\.php$/, field: 'ID', checks: [nonEmpty], requiredWhen: always, source: 'Source + ID dedupe (api.php advanced parameters)' },
     ],
   },
   {
@@ -269,12 +269,12 @@ const VENDORS: Vendor[] = [
       return [200, { id, status: 'confirmed', items: [] }, JSON_TYPE];
     },
     limits: [
-      { on: /^(POST|PUT) \/calendar\/v3\/calendars\/primary\/events/, field: 'summary', checks: [max(1024), nonEmpty], requiredWhen: always(), source: 'https://developers.google.com/workspace/calendar/api/v3/reference/events: no length stated (README "Assumptions to verify": 1,024)' },
+      { on: /^(POST|PUT) \/calendar\/v3\/calendars\/primary\/events/, field: 'summary', checks: [max(1024), nonEmpty], requiredWhen: always, source: 'https://developers.google.com/workspace/calendar/api/v3/reference/events: no length stated (README "Assumptions to verify": 1,024)' },
       { on: /^(POST|PUT) \/calendar\/v3\/calendars\/primary\/events/, field: 'description', checks: [max(8192)], source: 'as summary: 8,192' },
       { on: /^(POST|PUT) \/calendar\/v3\/calendars\/primary\/events/, field: 'location', checks: [max(1024), oneLine], source: 'as summary: 1,024' },
-      { on: /^(POST|PUT) \/calendar\/v3\/calendars\/primary\/events/, field: 'attendees[].email', checks: [theEmail], requiredWhen: always(), source: 'events resource: attendees[].email' },
+      { on: /^(POST|PUT) \/calendar\/v3\/calendars\/primary\/events/, field: 'attendees[].email', checks: [theEmail], requiredWhen: always, source: 'events resource: attendees[].email' },
       { on: /^(POST|PUT) \/calendar\/v3\/calendars\/primary\/events/, field: 'attendees[].displayName', checks: [max(255), oneLine, trimmed], source: 'attendees[].displayName (README: 255)' },
-      { on: /^POST \/calendar\/v3\/calendars\/primary\/events/, field: 'id', checks: [{ name: 'base32hex, 5 to 1024', test: (v) => (/^[a-v0-9]{5,1024}$/.test(str(v)) ? undefined : 'bad id') }], requiredWhen: always(), source: 'events.insert: id characters a-v and 0-9, length 5 to 1024' },
+      { on: /^POST \/calendar\/v3\/calendars\/primary\/events/, field: 'id', checks: [{ name: 'base32hex, 5 to 1024', test: (v) => (/^[a-v0-9]{5,1024}$/.test(str(v)) ? undefined : 'bad id') }], requiredWhen: always, source: 'events.insert: id characters a-v and 0-9, length 5 to 1024' },
     ],
   },
   {
@@ -284,11 +284,11 @@ const VENDORS: Vendor[] = [
     settings: {},
     respond: (req) => (req.method === 'POST' && req.path.endsWith('/cancel') ? [202, ''] : req.method === 'DELETE' ? [204, ''] : [req.method === 'POST' ? 201 : 200, { id: 'AAMkAGI2', value: [] }, JSON_TYPE]),
     limits: [
-      { on: /^(POST \/v1\.0\/me\/events|PATCH \/v1\.0\/me\/events\/[^/]+)$/, field: 'subject', checks: [max(255), nonEmpty], requiredWhen: always(), source: 'https://learn.microsoft.com/graph/api/resources/event: no length stated; Exchange keeps 255 (README)' },
+      { on: /^(POST \/v1\.0\/me\/events|PATCH \/v1\.0\/me\/events\/[^/]+)$/, field: 'subject', checks: [max(255), nonEmpty], requiredWhen: always, source: 'https://learn.microsoft.com/graph/api/resources/event: no length stated; Exchange keeps 255 (README)' },
       { on: /^(POST \/v1\.0\/me\/events|PATCH \/v1\.0\/me\/events\/[^/]+)$/, field: 'location.displayName', checks: [max(255), oneLine], source: 'as subject (README)' },
-      { on: /^(POST \/v1\.0\/me\/events|PATCH \/v1\.0\/me\/events\/[^/]+)$/, field: 'attendees[].emailAddress.address', checks: [theEmail], requiredWhen: always(), source: 'event.attendees[].emailAddress' },
+      { on: /^(POST \/v1\.0\/me\/events|PATCH \/v1\.0\/me\/events\/[^/]+)$/, field: 'attendees[].emailAddress.address', checks: [theEmail], requiredWhen: always, source: 'event.attendees[].emailAddress' },
       { on: /^(POST \/v1\.0\/me\/events|PATCH \/v1\.0\/me\/events\/[^/]+)$/, field: 'attendees[].emailAddress.name', checks: [max(255), oneLine, trimmed], source: 'as subject (README)' },
-      { on: /^POST \/v1\.0\/me\/events$/, field: 'transactionId', checks: [{ name: 'a GUID', test: (v) => (/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(str(v)) ? undefined : 'not a GUID') }], requiredWhen: always(), source: 'event.transactionId (a GUID in every example)' },
+      { on: /^POST \/v1\.0\/me\/events$/, field: 'transactionId', checks: [{ name: 'a GUID', test: (v) => (/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(str(v)) ? undefined : 'not a GUID') }], requiredWhen: always, source: 'event.transactionId (a GUID in every example)' },
     ],
   },
   {
@@ -308,13 +308,13 @@ const VENDORS: Vendor[] = [
       return [207, multistatus(davResponse(req.path, '<supported-report-set/>')), xml];
     },
     limits: [
-      { on: /^PUT /, field: 'lines[]', checks: [octets(75)], requiredWhen: always(), source: 'RFC 5545 §3.1: content lines are folded at 75 octets' },
-      { on: /^PUT /, field: 'props.SUMMARY', checks: [max(255), nonEmpty], requiredWhen: always(), source: 'iCloud states no lengths (README "Assumptions to verify": 255)' },
+      { on: /^PUT /, field: 'lines[]', checks: [octets(75)], requiredWhen: always, source: 'RFC 5545 §3.1: content lines are folded at 75 octets' },
+      { on: /^PUT /, field: 'props.SUMMARY', checks: [max(255), nonEmpty], requiredWhen: always, source: 'iCloud states no lengths (README "Assumptions to verify": 255)' },
       { on: /^PUT /, field: 'props.DESCRIPTION', checks: [max(8192)], source: 'as SUMMARY: 8,192' },
       { on: /^PUT /, field: 'props.LOCATION', checks: [max(255), oneLine], source: 'as SUMMARY: 255' },
-      { on: /^PUT /, field: 'attendees[].address', checks: [theEmail], requiredWhen: always(), source: 'RFC 5545 ATTENDEE cal-address (mailto:)' },
+      { on: /^PUT /, field: 'attendees[].address', checks: [theEmail], requiredWhen: always, source: 'RFC 5545 ATTENDEE cal-address (mailto:)' },
       { on: /^PUT /, field: 'attendees[].cn', checks: [max(255), oneLine, trimmed], source: 'ATTENDEE;CN (README: 255)' },
-      { on: /^PUT /, field: 'props.UID', checks: [nonEmpty], requiredWhen: always(), source: 'RFC 5545 §3.8.4.7: UID is required' },
+      { on: /^PUT /, field: 'props.UID', checks: [nonEmpty], requiredWhen: always, source: 'RFC 5545 §3.8.4.7: UID is required' },
     ],
   },
   {
@@ -325,14 +325,14 @@ const VENDORS: Vendor[] = [
     respond: (req) =>
       req.method === 'GET' && req.path === '/v1/customers' ? [200, { object: 'list', url: '/v1/customers', has_more: false, data: [] }, JSON_TYPE] : [200, { id: 'cus_1', object: 'customer', metadata: {} }, JSON_TYPE],
     limits: [
-      { on: /^POST \/v1\/customers$/, field: 'email', checks: [theEmail, max(512)], requiredWhen: always(), source: 'https://docs.stripe.com/api/customers/create (email, 512) and /customers/list#list_customers-email: the filter is case-sensitive' },
+      { on: /^POST \/v1\/customers$/, field: 'email', checks: [theEmail, max(512)], requiredWhen: always, source: 'https://docs.stripe.com/api/customers/create (email, 512) and /customers/list#list_customers-email: the filter is case-sensitive' },
       { on: /^GET \/v1\/customers$/, field: '?email', checks: [theEmail], source: 'the same form is searched as was written' },
       { on: /^POST \/v1\/customers/, field: 'name', checks: [max(256), oneLine, trimmed, nonEmpty], source: 'https://docs.stripe.com/api/customers/create: name maxLength 256' },
       { on: /^POST \/v1\/customers$/, field: 'name', checks: [], requiredWhen: hasName, source: 'the name is kept' },
       { on: /^POST \/v1\/customers/, field: 'phone', checks: [max(20), oneLine, e164IfItParses], source: 'https://docs.stripe.com/api/customers/create: phone maxLength 20; E.164 when it parses, the extension in metadata' },
       { on: /^POST \/v1\/customers$/, field: 'phone', checks: [], requiredWhen: hasPhone, source: 'a number that parses is kept' },
       { on: /^POST \/v1\/customers/, field: 'metadata.*', checks: [max(500)], source: 'https://docs.stripe.com/metadata: values up to 500 characters' },
-      { on: /^POST \/v1\/customers/, field: 'header:idempotency-key', checks: [max(255)], requiredWhen: always(), source: 'https://docs.stripe.com/api/idempotent_requests: keys up to 255 characters' },
+      { on: /^POST \/v1\/customers/, field: 'header:idempotency-key', checks: [max(255)], requiredWhen: always, source: 'https://docs.stripe.com/api/idempotent_requests: keys up to 255 characters' },
     ],
   },
   {
@@ -342,14 +342,14 @@ const VENDORS: Vendor[] = [
     settings: { environment: 'sandbox' },
     respond: (req) => (req.path === '/v2/customers' && req.method === 'POST' ? [200, { customer: { id: 'SQCUST1' } }, JSON_TYPE] : [200, {}, JSON_TYPE]),
     limits: [
-      { on: /^POST \/v2\/customers$/, field: 'email_address', checks: [theEmail, max(254)], requiredWhen: always(), source: 'https://developer.squareup.com/reference/square/customers-api/create-customer: email_address maxLength 254' },
-      { on: /^POST \/v2\/customers\/search$/, field: 'query.filter.email_address.exact', checks: [theEmail], requiredWhen: always(), source: 'SearchCustomers: `exact` matches the stored address as it is' },
+      { on: /^POST \/v2\/customers$/, field: 'email_address', checks: [theEmail, max(254)], requiredWhen: always, source: 'https://developer.squareup.com/reference/square/customers-api/create-customer: email_address maxLength 254' },
+      { on: /^POST \/v2\/customers\/search$/, field: 'query.filter.email_address.exact', checks: [theEmail], requiredWhen: always, source: 'SearchCustomers: `exact` matches the stored address as it is' },
       { on: /^POST \/v2\/customers$/, field: 'given_name', checks: [max(300), oneLine, trimmed, nonEmpty], requiredWhen: hasFirst, source: 'CreateCustomer: given_name maxLength 300' },
       { on: /^POST \/v2\/customers$/, field: 'family_name', checks: [max(300), oneLine, trimmed, nonEmpty], requiredWhen: hasLast, source: 'CreateCustomer: family_name maxLength 300' },
       { on: /^POST \/v2\/customers$/, field: 'phone_number', checks: [e164], requiredWhen: hasPhone, source: 'CreateCustomer: phone_number 9 to 16 digits, optional + and country code; no extension field' },
       { on: /^POST \/v2\/customers$/, field: 'reference_id', checks: [max(255)], source: 'CreateCustomer: reference_id' },
       { on: /^POST \/v2\//, field: 'idempotency_key', checks: [max(45), nonEmpty], source: 'idempotency_key: at most 45 characters (the shortest Square states)' },
-      { on: /^POST \/v2\/customers\/[^/]+\/custom-attributes\//, field: 'custom_attribute.value', checks: [max(1000)], requiredWhen: always(), source: 'https://developer.squareup.com/docs/devtools/customattributes/overview: String values up to 1,000 characters' },
+      { on: /^POST \/v2\/customers\/[^/]+\/custom-attributes\//, field: 'custom_attribute.value', checks: [max(1000)], requiredWhen: always, source: 'https://developer.squareup.com/docs/devtools/customattributes/overview, String type: 1,000 as connectors/payment/square/mapping.ts caps it (README)' },
     ],
   },
   {
@@ -363,9 +363,9 @@ const VENDORS: Vendor[] = [
       return [200, { plans: [] }, JSON_TYPE];
     },
     limits: [
-      { on: /^POST \/v1\/billing\/subscriptions$/, field: 'subscriber.email_address', checks: [theEmail, max(254)], requiredWhen: always(), source: 'https://developer.paypal.com/docs/api/subscriptions/v1/#subscriptions_create: subscriber.email_address maxLength 254' },
-      { on: /^POST \/v1\/billing\/subscriptions$/, field: 'custom_id', checks: [printableAscii(127)], requiredWhen: always(), source: 'subscriptions_create: custom_id 1 to 127 characters' },
-      { on: /^POST \/v1\/billing\/subscriptions$/, field: 'header:paypal-request-id', checks: [printableAscii(108)], requiredWhen: always(), source: 'PayPal-Request-Id (https://developer.paypal.com/api/rest/reference/idempotency/)' },
+      { on: /^POST \/v1\/billing\/subscriptions$/, field: 'subscriber.email_address', checks: [theEmail, max(254)], requiredWhen: always, source: 'https://developer.paypal.com/docs/api/subscriptions/v1/#subscriptions_create: subscriber.email_address maxLength 254' },
+      { on: /^POST \/v1\/billing\/subscriptions$/, field: 'custom_id', checks: [printableAscii(127)], requiredWhen: always, source: 'subscriptions_create: custom_id 1 to 127 characters' },
+      { on: /^POST \/v1\/billing\/subscriptions$/, field: 'header:paypal-request-id', checks: [printableAscii(108)], requiredWhen: always, source: 'PayPal-Request-Id (https://developer.paypal.com/api/rest/reference/idempotency/)' },
     ],
   },
   {
@@ -375,11 +375,11 @@ const VENDORS: Vendor[] = [
     settings: { listId: 'a1b2c3d4e5', sequences: { welcome: { journeyId: 1, stepId: 2 } } },
     respond: (req) => (req.method === 'POST' ? [204, ''] : [200, { id: req.path.split('/').at(-1) }, JSON_TYPE]),
     limits: [
-      { on: /^PUT \/3\.0\/lists\/[^/]+\/members\//, field: 'email_address', checks: [theEmail], requiredWhen: always(), source: 'https://mailchimp.com/developer/marketing/api/list-members/: 400 when the address hashes differently from the path' },
-      { on: /^(PUT|POST) \/3\.0\/lists\/[^/]+\/members\//, field: '@path', checks: [{ name: 'the member hash', test: (v, c) => md5OfEmail.test(str(v).replace(/\/tags$/, ''), c) }], requiredWhen: always(), source: 'subscriber_hash: MD5 of the lower-cased address' },
+      { on: /^PUT \/3\.0\/lists\/[^/]+\/members\//, field: 'email_address', checks: [theEmail], requiredWhen: always, source: 'https://mailchimp.com/developer/marketing/api/list-members/: 400 when the address hashes differently from the path' },
+      { on: /^(PUT|POST) \/3\.0\/lists\/[^/]+\/members\//, field: '@path', checks: [{ name: 'the member hash', test: (v, c) => md5OfEmail.test(str(v).replace(/\/tags$/, ''), c) }], requiredWhen: always, source: 'subscriber_hash: MD5 of the lower-cased address' },
       { on: /^PUT \/3\.0\/lists\/[^/]+\/members\//, field: 'merge_fields.FNAME', checks: [max(255), oneLine, trimmed, nonEmpty], requiredWhen: hasFirst, source: 'https://mailchimp.com/help/manage-audience-signup-form-fields/: text merge fields hold 255 characters' },
       { on: /^PUT \/3\.0\/lists\/[^/]+\/members\//, field: 'merge_fields.LNAME', checks: [max(255), oneLine, trimmed, nonEmpty], requiredWhen: hasLast, source: 'as FNAME' },
-      { on: /^POST \/3\.0\/customer-journeys\//, field: 'email_address', checks: [theEmail], requiredWhen: always(), source: 'the journey finds the contact by address' },
+      { on: /^POST \/3\.0\/customer-journeys\//, field: 'email_address', checks: [theEmail], requiredWhen: always, source: 'the journey finds the contact by address' },
     ],
   },
   {
@@ -393,8 +393,8 @@ const VENDORS: Vendor[] = [
       return [201, { subscriber: { id: 3 }, account: {} }, JSON_TYPE];
     },
     limits: [
-      { on: /^(POST|DELETE) \/v4\//, field: 'email_address', checks: [theEmail, max(254)], source: 'https://developers.kit.com/api-reference: subscribers are matched by email address' },
-      { on: /^POST \/v4\/subscribers$/, field: 'email_address', checks: [], requiredWhen: always(), source: 'create a subscriber: email_address required' },
+      { on: /^(POST|DELETE) \/v4\//, field: 'email_address', checks: [theEmail, max(254)], source: 'https://developers.kit.com/api-reference: subscribers are matched by email address; 254 is RFC 5321’s limit for an address' },
+      { on: /^POST \/v4\/subscribers$/, field: 'email_address', checks: [], requiredWhen: always, source: 'create a subscriber: email_address required' },
       { on: /^POST \/v4\/subscribers$/, field: 'first_name', checks: [max(255), oneLine, trimmed, nonEmpty], requiredWhen: hasFirst, source: 'Kit publishes no length (README "Assumptions to verify": 255)' },
       { on: /^POST \/v4\/subscribers$/, field: 'fields.*', checks: [max(255)], source: 'custom field values (README: 255)' },
       { on: /^POST \/v4\/tags$/, field: 'name', checks: [max(255), oneLine, nonEmpty], source: 'tag names (README)' },
@@ -414,8 +414,8 @@ const VENDORS: Vendor[] = [
       return [req.method === 'POST' ? 201 : 200, { contact: { id: '55' }, contactAutomation: { id: '700' }, tag: { id: '3' }, user: {} }, JSON_TYPE];
     },
     limits: [
-      { on: /^POST \/api\/3\/contact\/sync$/, field: 'contact.email', checks: [theEmail], requiredWhen: always(), source: 'https://developers.activecampaign.com/reference/sync-a-contacts-data: contact/sync upserts by email' },
-      { on: /^GET \/api\/3\/contacts$/, field: '?email', checks: [theEmail], requiredWhen: always(), source: 'list contacts, email filter' },
+      { on: /^POST \/api\/3\/contact\/sync$/, field: 'contact.email', checks: [theEmail], requiredWhen: always, source: 'https://developers.activecampaign.com/reference/sync-a-contacts-data: contact/sync upserts by email' },
+      { on: /^GET \/api\/3\/contacts$/, field: '?email', checks: [theEmail], requiredWhen: always, source: 'list contacts, email filter' },
       { on: /^POST \/api\/3\/contact\/sync$/, field: 'contact.firstName', checks: [max(255), oneLine, trimmed, nonEmpty], requiredWhen: hasFirst, source: 'ActiveCampaign publishes no lengths (README "Assumptions to verify": 255)' },
       { on: /^POST \/api\/3\/contact\/sync$/, field: 'contact.lastName', checks: [max(255), oneLine, trimmed, nonEmpty], requiredWhen: hasLast, source: 'as firstName' },
       { on: /^POST \/api\/3\/contact\/sync$/, field: 'contact.phone', checks: [max(255), oneLine, trimmed], requiredWhen: (p) => (p.phone ?? '').trim() !== '', source: 'free text: the extension is kept (README)' },
@@ -429,8 +429,8 @@ const VENDORS: Vendor[] = [
     settings: { from: '+15005550006' },
     respond: (req) => [req.method === 'POST' ? 201 : 200, { sid: 'SM0123', status: 'queued', messages: [] }, JSON_TYPE],
     limits: [
-      { on: /^POST \/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/, field: 'To', checks: [e164], requiredWhen: always(), source: 'https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource: To in E.164' },
-      { on: /^POST \/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/, field: 'Body', checks: [max(1600), nonEmpty], requiredWhen: always(), source: 'Message resource: Body up to 1,600 characters' },
+      { on: /^POST \/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/, field: 'To', checks: [e164], requiredWhen: always, source: 'https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource: To in E.164' },
+      { on: /^POST \/2010-04-01\/Accounts\/[^/]+\/Messages\.json$/, field: 'Body', checks: [max(1600), nonEmpty], requiredWhen: always, source: 'Message resource: Body up to 1,600 characters' },
     ],
   },
   {
@@ -441,9 +441,9 @@ const VENDORS: Vendor[] = [
     respond: (req) =>
       req.path === '/sms/json' ? [200, { 'message-count': '1', messages: [{ status: '0', 'message-id': '0A1' }] }, JSON_TYPE] : [200, { records: [{ message_id: '0A1', status: 'delivered' }], value: 1 }, JSON_TYPE],
     limits: [
-      { on: /^POST \/sms\/json$/, field: 'to', checks: [e164Digits], requiredWhen: always(), source: 'https://developer.vonage.com/en/api/sms: to in E.164 without a leading +' },
-      { on: /^POST \/sms\/json$/, field: 'text', checks: [max(1000), nonEmpty], requiredWhen: always(), source: 'SMS text, concatenated by Vonage; 1,000 as the Messages API states for SMS' },
-      { on: /^POST \/sms\/json$/, field: 'client-ref', checks: [max(40)], requiredWhen: always(), source: 'client-ref: up to 40 characters' },
+      { on: /^POST \/sms\/json$/, field: 'to', checks: [e164Digits], requiredWhen: always, source: 'https://developer.vonage.com/en/api/sms: to in E.164 without a leading +' },
+      { on: /^POST \/sms\/json$/, field: 'text', checks: [max(1000), nonEmpty], requiredWhen: always, source: 'SMS text, concatenated by Vonage; 1,000 as the Messages API states for SMS' },
+      { on: /^POST \/sms\/json$/, field: 'client-ref', checks: [max(40)], requiredWhen: always, source: 'client-ref: up to 40 characters' },
       { on: /^POST \/sms\/json$/, field: 'type', checks: [{ name: 'unicode', test: (v) => (v === 'unicode' ? undefined : `type=${str(v)}`) }], source: 'type=unicode for text outside GSM-7' },
     ],
   },
@@ -454,8 +454,8 @@ const VENDORS: Vendor[] = [
     settings: { workspaceId: '8c5b5c5e-3a4b-4f6e-9a1b-2c3d4e5f6a7b', channelId: '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a' },
     respond: (req) => [req.method === 'POST' ? 202 : 200, { id: 'msg-1', status: 'accepted', results: [] }, JSON_TYPE],
     limits: [
-      { on: /^POST \/workspaces\/[^/]+\/channels\/[^/]+\/messages$/, field: 'receiver.contacts[].identifierValue', checks: [e164], requiredWhen: always(), source: 'https://docs.bird.com/api/channels-api/api-reference/messaging: phonenumber identifiers in E.164' },
-      { on: /^POST \/workspaces\/[^/]+\/channels\/[^/]+\/messages$/, field: 'body.text.text', checks: [max(1600), nonEmpty], requiredWhen: always(), source: 'text messages; 1,600 (ten parts) as our cap (README)' },
+      { on: /^POST \/workspaces\/[^/]+\/channels\/[^/]+\/messages$/, field: 'receiver.contacts[].identifierValue', checks: [e164], requiredWhen: always, source: 'https://docs.bird.com/api/channels-api/api-reference/messaging: phonenumber identifiers in E.164' },
+      { on: /^POST \/workspaces\/[^/]+\/channels\/[^/]+\/messages$/, field: 'body.text.text', checks: [max(1600), nonEmpty], requiredWhen: always, source: 'text messages; 1,600 (ten parts) as our cap (README)' },
     ],
   },
 ];
