@@ -1,17 +1,9 @@
 import type { EmailConnector } from '../../connectors/contracts';
-import { connectToFake, crashOnceAfterSend } from '../support/fake-clients';
-import { createFakeProvider, type FakeProvider } from '../support/fake-providers';
+import { connectToFake, crashOnceAfterSend, useFake } from '../support/fake-clients';
 import type { ActiveCampaignFakeState } from './activecampaign';
 
 const person = { email: 'Ada@Example.com', firstName: 'Ada', lastName: 'Lovelace', phone: '(020) 7946 0958 x12' };
-let fake: FakeProvider;
-
-beforeAll(async () => {
-  fake = createFakeProvider('activecampaign');
-  await fake.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.clearCalls());
+const fake = useFake('activecampaign');
 const state = () => fake.state as ActiveCampaignFakeState;
 
 describe('ActiveCampaign fake (API v3)', () => {

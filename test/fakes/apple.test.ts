@@ -1,7 +1,6 @@
 import { eventUid } from '../../connectors/calendar/apple/mapping';
 import type { CalendarConnector } from '../../connectors/contracts';
-import { connectToFake } from '../support/fake-clients';
-import { createFakeProvider, type FakeProvider } from '../support/fake-providers';
+import { connectToFake, useFake } from '../support/fake-clients';
 import type { AppleFakeState } from './apple';
 
 const event = {
@@ -12,17 +11,7 @@ const event = {
   timeZone: 'Europe/Stockholm',
   attendees: [{ email: 'ÅSA@exämple.se', name: 'Åsa Lindqvist' }],
 };
-let fake: FakeProvider;
-
-beforeAll(async () => {
-  fake = createFakeProvider('apple-calendar');
-  await fake.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.clearCalls();
-  fake.setLatency(0);
-});
+const fake = useFake('apple-calendar');
 const state = () => fake.state as AppleFakeState;
 
 describe('Apple Calendar fake (CalDAV)', () => {

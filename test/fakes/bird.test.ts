@@ -1,17 +1,9 @@
 import type { SmsConnector } from '../../connectors/contracts';
 import { reference } from '../../connectors/sms/bird/mapping';
-import { connectToFake, crashOnceAfterSend } from '../support/fake-clients';
-import { createFakeProvider, type FakeProvider } from '../support/fake-providers';
+import { connectToFake, crashOnceAfterSend, useFake } from '../support/fake-clients';
 import type { BirdFakeState } from './bird';
 
-let fake: FakeProvider;
-
-beforeAll(async () => {
-  fake = createFakeProvider('bird');
-  await fake.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.clearCalls());
+const fake = useFake('bird');
 const state = () => fake.state as BirdFakeState;
 
 describe('Bird fake (Channels API)', () => {

@@ -1,17 +1,9 @@
 import type { EmailConnector } from '../../connectors/contracts';
-import { connectToFake, crashOnceAfterSend } from '../support/fake-clients';
-import { createFakeProvider, type FakeProvider } from '../support/fake-providers';
+import { connectToFake, crashOnceAfterSend, useFake } from '../support/fake-clients';
 import type { KitFakeState } from './kit';
 
 const person = { email: 'ÅSA@exämple.se', firstName: 'Åsa', lastName: 'Lindqvist' };
-let fake: FakeProvider;
-
-beforeAll(async () => {
-  fake = createFakeProvider('kit');
-  await fake.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.clearCalls());
+const fake = useFake('kit');
 const state = () => fake.state as KitFakeState;
 
 describe('Kit fake (API v4)', () => {

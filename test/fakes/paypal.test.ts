@@ -1,21 +1,10 @@
 import type { PaymentConnector } from '../../connectors/contracts';
 import { requestId } from '../../connectors/payment/paypal/mapping';
-import { connectToFake } from '../support/fake-clients';
-import { createFakeProvider, type FakeProvider } from '../support/fake-providers';
+import { connectToFake, useFake } from '../support/fake-clients';
 import type { PayPalFakeState } from './paypal';
 
 const interest = { plan: 'premium', source: 'tour_completed', occurredAt: '2026-11-23T12:00:00.000Z' };
-let fake: FakeProvider;
-
-beforeAll(async () => {
-  fake = createFakeProvider('paypal');
-  await fake.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.clearCalls();
-  fake.setLatency(0);
-});
+const fake = useFake('paypal');
 
 describe('PayPal fake (OAuth client credentials and Subscriptions v1)', () => {
   it('gets a token, then creates one pending subscription per PayPal-Request-Id, also when the first create was cut off mid-call', async () => {

@@ -1,17 +1,9 @@
 import type { CrmConnector } from '../../connectors/contracts';
-import { connectToFake, crashOnceAfterSend } from '../support/fake-clients';
-import { createFakeProvider, type FakeProvider } from '../support/fake-providers';
+import { connectToFake, crashOnceAfterSend, useFake } from '../support/fake-clients';
 import type { PocketSuiteFakeState } from './pocketsuite';
 
 const person = { email: 'Ada@Example.com', firstName: 'Ada', lastName: 'Lovelace', phone: '+1 (415) 555-0123 ext. 1234', externalId: 'user-1' };
-let fake: FakeProvider;
-
-beforeAll(async () => {
-  fake = createFakeProvider('pocketsuite');
-  await fake.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.clearCalls());
+const fake = useFake('pocketsuite');
 
 describe('PocketSuite fake (a Zapier catch hook and its Zap)', () => {
   it('takes every CRM write as a signed envelope; a post repeated after a crash is dropped by the Zap, and PocketSuite holds one client with its notes', async () => {

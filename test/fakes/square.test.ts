@@ -1,22 +1,11 @@
 import type { PaymentConnector } from '../../connectors/contracts';
 import { squareIdempotencyKey } from '../../connectors/payment/square/mapping';
-import { connectToFake } from '../support/fake-clients';
-import { createFakeProvider, type FakeProvider } from '../support/fake-providers';
+import { connectToFake, useFake } from '../support/fake-clients';
 import type { SquareFakeState } from './square';
 
 const person = { email: 'Ada@Example.com', firstName: 'Ada', lastName: 'Lovelace', phone: '+44 20 7946 0958 #99', externalId: 'user-1' };
 const interest = { plan: 'premium', source: 'tour_completed', occurredAt: '2026-11-23T12:00:00.000Z' };
-let fake: FakeProvider;
-
-beforeAll(async () => {
-  fake = createFakeProvider('square');
-  await fake.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.clearCalls();
-  fake.setLatency(0);
-});
+const fake = useFake('square');
 const state = () => fake.state as SquareFakeState;
 
 describe('Square fake (Customers and Customer Custom Attributes APIs)', () => {

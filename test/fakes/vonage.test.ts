@@ -1,17 +1,9 @@
 import type { SmsConnector } from '../../connectors/contracts';
 import { clientRef } from '../../connectors/sms/vonage/mapping';
-import { connectToFake, crashOnceAfterSend } from '../support/fake-clients';
-import { createFakeProvider, type FakeProvider } from '../support/fake-providers';
+import { connectToFake, crashOnceAfterSend, useFake } from '../support/fake-clients';
 import type { VonageFakeState } from './vonage';
 
-let fake: FakeProvider;
-
-beforeAll(async () => {
-  fake = createFakeProvider('vonage');
-  await fake.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.clearCalls());
+const fake = useFake('vonage');
 const state = () => fake.state as VonageFakeState;
 
 describe('Vonage fake (SMS, Reports and Account APIs)', () => {

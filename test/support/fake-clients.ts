@@ -1,7 +1,8 @@
 import type { CategoryConnectors, DeliveryGuard } from '../../connectors/contracts';
 import { registry } from '../../connectors/registry';
 import { context, memoryGuard, staticOAuth } from './connectors';
-import type { FakeProvider } from './fake-core';
+import type { FakeProvider, FakeProviderId } from './fake-core';
+import { createFakeProvider } from './fake-providers';
 
 /**
  * The real connector for a fake, built from the registry with the fake's own credentials and settings,
@@ -41,4 +42,17 @@ export function crashOnceAfterSend(): DeliveryGuard & { records: ReturnType<type
       return inner.markSent(k, ref);
     },
   };
+}
+
+/** One vendor's fake for a test file: started before its tests, reset before each (calls, latency, outage), closed after. */
+export function useFake(id: FakeProviderId): FakeProvider {
+  const fake = createFakeProvider(id);
+  beforeAll(() => fake.start());
+  afterAll(() => fake.close());
+  beforeEach(() => {
+    fake.clearCalls();
+    fake.setLatency(0);
+    fake.up();
+  });
+  return fake;
 }
