@@ -69,7 +69,7 @@ let admin: string;
 beforeAll(async () => {
   stack = await startStack({ worker: false, registry: createRegistry([fakeCrm, fakeCalendar]), oauthClients: { 'fake-calendar': fakeOAuth } });
   org = await createOrg(stack.ownerDb);
-  admin = await tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
+  admin = await tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
 });
 
 afterAll(async () => {
@@ -138,7 +138,7 @@ describe('integrations API', () => {
 
   it('never logs or stores the secret in clear', async () => {
     const other = await createOrg(stack.ownerDb);
-    const token = await tokenFor(stack.config, { orgId: other.orgId, userId: other.adminId, role: 'admin' });
+    const token = await tokenFor(stack, { orgId: other.orgId, userId: other.adminId, role: 'admin' });
     const created = await createFake(token);
     const raw = await stack.ownerDb.raw(`select credentials::text as t from organization_integrations where id = ?`, [created.body.integration.id]);
     expect(raw.rows[0].t).not.toContain(SECRET);
@@ -169,7 +169,7 @@ describe('integrations API', () => {
 
   it('accepts every routable event in enabled_events and refuses the step events that are never routed', async () => {
     const fresh = await createOrg(stack.ownerDb);
-    const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
     const all = ['tour_started', 'tour_completed', 'tour_abandoned', 'feedback_submitted', 're_engagement_due', 'check_in_due'];
     const created = await createFake(token, { enabled_events: all });
     expect(created.status).toBe(201);
@@ -196,7 +196,7 @@ describe('integrations API', () => {
     async function freshAdmin(timeZone?: string) {
       const fresh = await createOrg(stack.ownerDb);
       if (timeZone) await stack.ownerDb('organizations').where({ id: fresh.orgId }).update({ time_zone: timeZone });
-      return tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+      return tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
     }
 
     it('shows seed 001\'s defaults in the organisation\'s zone when nothing is overridden', async () => {
@@ -251,28 +251,28 @@ describe('integrations API', () => {
   });
 
   it('refuses a non-admin with 403 and keeps other organisations\' integrations out of reach', async () => {
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await createFake(member), 403, 'admin_required');
     expectError(await api().get('/api/integrations').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
 
     const mine = await createFake(admin, { provider: 'fake-crm' }).then((r) => (r.status === 201 ? r : createFake(admin)));
     const id = mine.body.integration?.id ?? (await api().get('/api/integrations').set('Authorization', `Bearer ${admin}`)).body.integrations[0].id;
     const outsiderOrg = await createOrg(stack.ownerDb);
-    const outsider = await tokenFor(stack.config, { orgId: outsiderOrg.orgId, userId: outsiderOrg.adminId, role: 'admin' });
+    const outsider = await tokenFor(stack, { orgId: outsiderOrg.orgId, userId: outsiderOrg.adminId, role: 'admin' });
     expectError(await api().get(`/api/integrations/${id}`).set('Authorization', `Bearer ${outsider}`), 404, 'not_found');
     expectError(await api().delete(`/api/integrations/${id}`).set('Authorization', `Bearer ${outsider}`), 404, 'not_found');
   });
 
   it('refuses a second integration of the same provider with 409', async () => {
     const fresh = await createOrg(stack.ownerDb);
-    const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
     expect((await createFake(token)).status).toBe(201);
     expectError(await createFake(token), 409, 'integration_exists');
   });
 
   it('tests an integration with the provider\'s cheapest read and reports the result', async () => {
     const fresh = await createOrg(stack.ownerDb);
-    const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
     const id = (await createFake(token)).body.integration.id;
     pingResult = 'ok';
     const ok = await api().post(`/api/integrations/${id}/test`).set('Authorization', `Bearer ${token}`);
@@ -284,7 +284,7 @@ describe('integrations API', () => {
 
   it('holds no database connection while the vendor takes its time, and runs at most two tests at once per organisation', async () => {
     const orgs = await Promise.all([createOrg(stack.ownerDb), createOrg(stack.ownerDb)]);
-    const [token, otherToken] = (await Promise.all(orgs.map((o) => tokenFor(stack.config, { orgId: o.orgId, userId: o.adminId, role: 'admin' })))) as [string, string];
+    const [token, otherToken] = (await Promise.all(orgs.map((o) => tokenFor(stack, { orgId: o.orgId, userId: o.adminId, role: 'admin' })))) as [string, string];
     const id = (await createFake(token)).body.integration.id;
     const otherId = (await createFake(otherToken)).body.integration.id;
     let open!: () => void;
@@ -343,7 +343,7 @@ describe('integrations API', () => {
 
     it('stores the exchanged tokens encrypted on the callback', async () => {
       const fresh = await createOrg(stack.ownerDb);
-      const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+      const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
       const state = await startConsent(token);
       const res = await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=${encodeURIComponent(state)}&scope=x`);
       expect(res.status).toBe(201);
@@ -385,7 +385,7 @@ describe('integrations API', () => {
     });
 
     it('refuses to start a consent for a non-admin or an unconfigured provider', async () => {
-      const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+      const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
       expectError(await api().get('/api/integrations/oauth/fake-calendar/start').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
       expectError(await api().get('/api/integrations/oauth/fake-crm/start').set('Authorization', `Bearer ${admin}`), 422, 'not_oauth_provider');
     });
