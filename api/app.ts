@@ -37,7 +37,7 @@ export function createApp(deps: AppDeps): Express {
   for (const group of ROUTE_GROUPS.beforeBodyParser) mountGroup(app, group, ctx);
   app.use(express.json({ limit: '64kb', strict: true }));
   for (const group of ROUTE_GROUPS.public) mountGroup(app, group, ctx);
-  app.use('/api', authenticate(deps.verifier));
+  app.use('/api', authenticate(deps.verifier, ctx.members));
   for (const group of ROUTE_GROUPS.authenticated) mountGroup(app, group, ctx);
   app.use(unknownRoute);
   app.use(errorHandler(deps.logger));

@@ -129,7 +129,7 @@ beforeAll(async () => {
   db = createDb(config.database.url!, { poolMax: 3 });
   connection = await Connection.connect({ address: config.temporal.address });
   temporal = new Client({ connection, namespace: config.temporal.namespace });
-  adminToken = await token(DEMO.adminUserId, 'admin');
+  adminToken = await token(DEMO.adminUserId);
 
   const ids = await connectFakeIntegrations({
     apiUrl,
@@ -157,8 +157,9 @@ afterAll(async () => {
   console.info(`hub e2e timings (ms): ${JSON.stringify(timings)}`);
 }, 60_000);
 
-function token(userId: string, role: 'admin' | 'member' = 'member'): Promise<string> {
-  return signToken({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }, { orgId: DEMO.orgId, userId, role });
+/** A token for a member of the demo organisation (the role is theirs in organization_members). */
+function token(userId: string): Promise<string> {
+  return signToken({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }, { orgId: DEMO.orgId, userId });
 }
 
 /** Couples of the demo organisation, with the email and phone the hub plans with. */

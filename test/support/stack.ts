@@ -58,7 +58,7 @@ export async function tokenFor(
   if ((opts.membership ?? 'ensure') === 'ensure') await ensureMember(stack.ownerDb, { orgId: claims.orgId, userId: claims.userId, role });
   return signToken(
     { secret: opts.secret ?? TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience },
-    { orgId: claims.orgId, userId: claims.userId, role },
+    { orgId: claims.orgId, userId: claims.userId },
     opts.ttlSeconds ?? 3600,
   );
 }
