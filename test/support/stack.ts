@@ -127,6 +127,7 @@ export async function startStack(
     tours,
     replays,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }),
+    membershipTtlMs: config.jwt.membershipCacheTtlMs,
     logger: pino({ level: 'silent' }),
     integrations: {
       box: opts.box ?? testSecretBox(),
