@@ -59,7 +59,7 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     members,
     tours: createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() }),
     integrations: createIntegrationService({ db, ...deps.integrations }),
-    oauth: createOAuthService({ db, ...deps.integrations }),
+    oauth: createOAuthService({ db, ...deps.integrations, members }),
     replays: {
       delivery: (auth: Tenant, deliveryId: string) => replayDelivery(scoped(auth), deliveryId),
       integration: (auth: Tenant, integrationId: string) => replayIntegration(scoped(auth), integrationId),

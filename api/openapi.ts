@@ -108,18 +108,22 @@ function errorResponse(status: number, codes: ErrorCode[]): unknown {
 }
 
 function successResponse(spec: ResponseSpec, component: string | undefined): unknown {
-  if ('json' in spec) return { description: spec.description, content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } } };
+  const cookie = spec.setsCookie ? { 'Set-Cookie': { description: spec.setsCookie, schema: { type: 'string' } } } : undefined;
+  if ('json' in spec) {
+    return { description: spec.description, ...(cookie ? { headers: cookie } : {}), content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } } };
+  }
   if ('redirect' in spec) {
     // Express says where in the body too, for a client that does not follow redirects.
     const note = { schema: { type: 'string' }, example: 'Found. Redirecting to https://…' };
     return {
       description: spec.description,
-      headers: { Location: { description: 'Where to go', schema: { type: 'string', format: 'uri' } } },
+      headers: { Location: { description: 'Where to go', schema: { type: 'string', format: 'uri' } }, ...cookie },
       content: { 'text/plain': note, 'text/html': note },
     };
   }
-  if ('content' in spec) return { description: spec.description, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
-  return { description: spec.description };
+  const headers = cookie ? { headers: cookie } : {};
+  if ('content' in spec) return { description: spec.description, ...headers, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
+  return { description: spec.description, ...headers };
 }
 
 /** Schemas with component names: a schema keeps its first name; a name taken by another schema gets a number. */
@@ -174,7 +178,11 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
             ...(e.description ? { description: e.description } : {}),
             tags: [e.tag],
             security: e.access === 'public' ? [] : [{ bearer: [] }],
-            parameters: [...parameters(e.params, 'path'), ...parameters(e.query, 'query')],
+            parameters: [
+              ...parameters(e.params, 'path'),
+              ...parameters(e.query, 'query'),
+              ...(e.readsCookies ?? []).map((c) => ({ name: c.name, in: 'cookie', required: false, description: c.description, schema: { type: 'string' } })),
+            ],
             ...(e.body
               ? { requestBody: { required: !e.body.safeParse({}).success, content: { 'application/json': { schema: { $ref: `${COMPONENT}${body}` } } } } }
               : {}),

@@ -53,7 +53,8 @@ const fakeCalendar: ProviderEntry = {
 
 const exchanged: string[] = [];
 const fakeOAuth: OAuthClient = {
-  authorizeUrl: ({ state, redirectUri }) => `https://consent.example.invalid/auth?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
+  authorizeUrl: ({ state, redirectUri, codeChallenge }) =>
+    `https://consent.example.invalid/auth?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}&code_challenge=${codeChallenge}`,
   async exchangeCode({ code }) {
     exchanged.push(code);
     if (code === 'bad-code') throw new ConnectorError({ code: 'bad_request', retryable: false, provider: 'fake-calendar', status: 400, message: 'invalid_grant' });
@@ -327,10 +328,12 @@ describe('integrations API', () => {
   });
 
   describe('OAuth', () => {
-    async function startConsent(token = admin): Promise<string> {
+    /** The consent's state, and the browser-binding cookie the start set (the callback needs both). */
+    async function startConsent(token = admin): Promise<{ state: string; cookie: string }> {
       const res = await api().get('/api/integrations/oauth/fake-calendar/start?response=json').set('Authorization', `Bearer ${token}`);
       expect(res.status).toBe(200);
-      return new URL(res.body.authorize_url).searchParams.get('state')!;
+      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+      return { state: new URL(res.body.authorize_url).searchParams.get('state')!, cookie };
     }
 
     it('redirects to the consent screen with an org-bound state and a callback on our public URL', async () => {
@@ -344,8 +347,8 @@ describe('integrations API', () => {
     it('stores the exchanged tokens encrypted on the callback', async () => {
       const fresh = await createOrg(stack.ownerDb);
       const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
-      const state = await startConsent(token);
-      const res = await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=${encodeURIComponent(state)}&scope=x`);
+      const { state, cookie } = await startConsent(token);
+      const res = await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=${encodeURIComponent(state)}&scope=x`).set('Cookie', cookie);
       expect(res.status).toBe(201);
       expect(res.body.integration).toMatchObject({ provider: 'fake-calendar', is_active: true, settings: { calendarId: 'primary' } });
       const raw = await stack.ownerDb.raw(`select credentials::text as t from organization_integrations where organization_id = ?`, [fresh.orgId]);
@@ -354,7 +357,7 @@ describe('integrations API', () => {
     });
 
     it('rejects a tampered state', async () => {
-      const state = await startConsent();
+      const { state } = await startConsent();
       const [h, p, s] = state.split('.');
       const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
       const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, org: crypto.randomUUID() })).toString('base64url')}.${s}`;
@@ -365,9 +368,10 @@ describe('integrations API', () => {
     it('rejects an expired state', async () => {
       const key = testSecretBox().deriveKey('oauth-state');
       const past = Math.floor(Date.now() / 1000) - 3600;
-      const expired = await new SignJWT({ org: org.orgId, provider: 'fake-calendar', nonce: 'n' })
+      const expired = await new SignJWT({ org: org.orgId, provider: 'fake-calendar' })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(org.adminId)
+        .setJti(crypto.randomUUID())
         .setAudience('oauth-state')
         .setIssuedAt(past - 600)
         .setExpirationTime(past)
@@ -378,10 +382,12 @@ describe('integrations API', () => {
     });
 
     it('rejects a state issued for another provider, a denied consent and a refused code', async () => {
-      const state = await startConsent();
-      expectError(await api().get(`/api/integrations/oauth/fake-crm/callback?code=c&state=${state}`), 422, 'oauth_not_configured');
-      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?error=access_denied&state=${state}`), 400, 'oauth_denied');
-      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?code=bad-code&state=${state}`), 400, 'oauth_exchange_failed');
+      const { state, cookie } = await startConsent();
+      expectError(await api().get(`/api/integrations/oauth/fake-crm/callback?code=c&state=${state}`).set('Cookie', cookie), 422, 'oauth_not_configured');
+      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?error=access_denied&state=${state}`).set('Cookie', cookie), 400, 'oauth_denied');
+      // Each consent's state works once: a new consent for the refused code.
+      const second = await startConsent();
+      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?code=bad-code&state=${second.state}`).set('Cookie', second.cookie), 400, 'oauth_exchange_failed');
     });
 
     it('refuses to start a consent for a non-admin or an unconfigured provider', async () => {
