@@ -37,7 +37,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const GOAL_P50_RATIO = 2.0;
 const GOAL_THROUGHPUT = 100;
 /** Config variables a caller may pass through to the benchmarked stack to try a tuning; all others are ours to set. */
-const TUNING_VARIABLES = ['DATABASE_POOL_MAX', 'TOUR_UPDATE_TIMEOUT_MS', 'TOUR_CONTINUE_AS_NEW_AFTER_UPDATES', 'TOURHUB_WORKFLOW_BUNDLE'];
+const TUNING_VARIABLES = ['DATABASE_POOL_MAX', 'TOUR_UPDATE_TIMEOUT_MS', 'TOUR_CONTINUE_AS_NEW_AFTER_UPDATES', 'TOURHUB_WORKFLOW_BUNDLE', 'MEMBERSHIP_CACHE_TTL'];
 
 const USAGE = `Usage: npm run bench -- [options]
 

@@ -19,7 +19,7 @@ let stack: Stack;
 let org: OrgFixture;
 
 beforeAll(async () => {
-  stack = await startStack({ worker: false });
+  stack = await startStack();
   org = await createOrg(stack.ownerDb);
 });
 
@@ -179,6 +179,25 @@ describe('the membership cache', () => {
     expect(await members.resolve(stranger)).toMatchObject({ ok: false, refusal: { code: 'not_a_member' } });
     await stack.ownerDb('organization_members').insert({ organization_id: fresh.orgId, user_id: stranger.userId, role: 'member' });
     expect(await members.resolve(stranger)).toMatchObject({ ok: true, value: { role: 'member' } });
+  });
+
+  it("adds no query to a member's progress PUTs once their membership is known", async () => {
+    const fresh = await createOrg(stack.ownerDb);
+    const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.memberId });
+    const auth = { Authorization: `Bearer ${token}` };
+    const started = await api().post(`/api/tours/${fresh.tourId}/start`).set(auth).send({});
+    expect(started.status).toBe(201);
+    const queries: string[] = [];
+    const record = (q: { sql: string }) => queries.push(q.sql);
+    stack.appDb.on('query', record);
+    try {
+      for (const action of ['next_step', 'previous_step', 'next_step']) {
+        expect((await api().put(`/api/tours/progress/${started.body.progress_id}`).set(auth).send({ action })).status).toBe(200);
+      }
+    } finally {
+      stack.appDb.off('query', record);
+    }
+    expect(queries.filter((q) => q.includes('organization_members'))).toEqual([]);
   });
 
   it('asks Postgres once for concurrent requests of one member', async () => {
