@@ -6,6 +6,7 @@ import type { OAuthClient } from '../../connectors/oauth';
 import type { CrmConnector } from '../../connectors/contracts';
 import { ConnectorError } from '../../connectors/errors';
 import { createRegistry, type ProviderEntry } from '../../connectors/registry';
+import { fakeCalendar } from '../support/connectors';
 import { createOrg, type OrgFixture } from '../support/fixtures';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
 
@@ -37,18 +38,6 @@ const fakeCrm: ProviderEntry = {
         }
       },
     }) as unknown as CrmConnector,
-};
-const fakeCalendar: ProviderEntry = {
-  id: 'fake-calendar',
-  category: 'calendar',
-  displayName: 'Fake Calendar',
-  auth: 'oauth2',
-  credentialsSchema: z.strictObject({ accessToken: z.string(), refreshToken: z.string().optional(), expiresAt: z.number().optional(), scope: z.string().optional() }),
-  settingsSchema: z.strictObject({ calendarId: z.string().default('primary') }),
-  hosts: ['api.fake-calendar.example'],
-  ratePerSecond: 10,
-  docsUrl: 'https://example.invalid/docs',
-  create: () => ({}) as never,
 };
 
 const exchanged: string[] = [];

@@ -2,32 +2,19 @@ import crypto from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import request from 'supertest';
-import { z } from 'zod';
 import { createApp } from '../../api/app';
 import { createTokenVerifier } from '../../api/middleware/auth';
-import { createRegistry, type ProviderEntry } from '../../connectors/registry';
+import { createRegistry } from '../../connectors/registry';
 import { withTenant } from '../../db/tenant';
 import type { OAuthClient } from '../../connectors/oauth';
 import { TEST_JWT_SECRET } from '../support/constants';
-import { testOutbound } from '../support/connectors';
+import { fakeCalendar, testOutbound } from '../support/connectors';
 import { createOrg, type OrgFixture } from '../support/fixtures';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
 
 // Issue 10, item 7: a consent's state is single-use, bound to the browser of the admin who started it
 // (a cookie), carries PKCE (S256), and neither the code nor the state reaches the logs.
 
-const calendar: ProviderEntry = {
-  id: 'fake-calendar',
-  category: 'calendar',
-  displayName: 'Fake Calendar',
-  auth: 'oauth2',
-  credentialsSchema: z.strictObject({ accessToken: z.string(), refreshToken: z.string().optional(), expiresAt: z.number().optional(), scope: z.string().optional() }),
-  settingsSchema: z.strictObject({ calendarId: z.string().default('primary') }),
-  hosts: ['api.fake-calendar.example'],
-  ratePerSecond: 10,
-  docsUrl: 'https://example.invalid/docs',
-  create: () => ({}) as never,
-};
 
 /** What the provider's side saw: the challenge at consent, the verifier at the exchange. */
 const seen: { challenges: string[]; exchanges: { code: string; codeVerifier: string | undefined }[] } = { challenges: [], exchanges: [] };
@@ -48,7 +35,7 @@ const oauth = {
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ worker: false, registry: createRegistry([calendar]), oauthClients: { 'fake-calendar': oauth } });
+  stack = await startStack({ worker: false, registry: createRegistry([fakeCalendar]), oauthClients: { 'fake-calendar': oauth } });
 });
 
 afterAll(async () => {
@@ -185,7 +172,7 @@ function appWith(opts: { publicUrl?: string; logger?: pino.Logger }) {
     logger: opts.logger ?? pino({ level: 'silent' }),
     integrations: {
       box: testSecretBox(),
-      registry: createRegistry([calendar]),
+      registry: createRegistry([fakeCalendar]),
       oauthClients: { 'fake-calendar': oauth },
       publicUrl: opts.publicUrl ?? 'http://tourhub.test',
       connectorTimeoutMs: 2000,
