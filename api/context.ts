@@ -9,6 +9,7 @@ import type { SecretBox } from '../db/secrets';
 import { withTenant, type Tenant } from '../db/tenant';
 import { integrationHealth } from '../services/integration-health';
 import { createIntegrationService } from '../services/integrations';
+import { createMembershipResolver } from '../services/memberships';
 import { createOAuthService } from '../services/oauth';
 import { createProgressCache } from '../services/progress-cache';
 import { readiness } from '../services/readiness';
@@ -23,6 +24,11 @@ export interface AppDeps {
   db: Db;
   tours: TourWorkflows;
   verifier: TokenVerifier;
+  /**
+   * How long a member's role is trusted without asking Postgres again (MEMBERSHIP_CACHE_TTL), per API
+   * process: the bound on how stale a removed member's or a changed role's access can be. Default 30 s.
+   */
+  membershipTtlMs?: number;
   logger: Logger;
   /** Starts replays of dead deliveries: the integrations API's replay routes. */
   replays: DeliveryReplays;
@@ -41,14 +47,19 @@ export interface AppDeps {
   };
 }
 
+export const DEFAULT_MEMBERSHIP_TTL_MS = 30_000;
+
 /** What endpoint handlers call: the services, built once per app from its dependencies. */
 export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) {
   const { db } = deps;
   const scoped = (auth: Tenant): ReplayDeps => ({ scope: (fn) => withTenant(db, auth, fn), replays: deps.replays });
+  const members = createMembershipResolver({ db, ttlMs: deps.membershipTtlMs ?? DEFAULT_MEMBERSHIP_TTL_MS });
   return {
+    /** Who a verified token's user is in its organisation: the role every route sees. */
+    members,
     tours: createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() }),
     integrations: createIntegrationService({ db, ...deps.integrations }),
-    oauth: createOAuthService({ db, ...deps.integrations }),
+    oauth: createOAuthService({ db, ...deps.integrations, members }),
     replays: {
       delivery: (auth: Tenant, deliveryId: string) => replayDelivery(scoped(auth), deliveryId),
       integration: (auth: Tenant, integrationId: string) => replayIntegration(scoped(auth), integrationId),

@@ -4,6 +4,7 @@
  * (mountEndpoint) and the OpenAPI document is built from the same declaration (api/openapi.ts), so the
  * reference cannot drift from what the server does.
  */
+import { parse as parseCookies } from 'cookie';
 import type { RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { Tenant } from '../db/tenant';
@@ -20,7 +21,7 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
  */
 export type Access = 'public' | 'member' | 'admin';
 
-export type ResponseSpec =
+export type ResponseSpec = (
   /** A JSON body of this schema. */
   | { description: string; json: z.ZodType }
   /** A redirect: the Location header says where. */
@@ -28,15 +29,34 @@ export type ResponseSpec =
   /** A body that is not JSON (a page, a stylesheet), in one of these media types. */
   | { description: string; content: readonly string[] }
   /** No body. */
-  | { description: string };
+  | { description: string }
+) & {
+  /** The response always sets a cookie: what it is for (documented as its Set-Cookie header). */
+  setsCookie?: string;
+};
 
-type ReplyFor<S extends number, R> = R extends { json: infer J extends z.ZodType }
-  ? { status: S; body: z.input<J> }
-  : R extends { redirect: true }
-    ? { status: S; redirect: string }
-    : R extends { content: readonly string[] }
-      ? { status: S; file: string } | { status: S; text: string; type: string }
-      : { status: S };
+/** A cookie a reply sets; `maxAgeSeconds: 0` clears it. */
+export interface SetCookie {
+  name: string;
+  value: string;
+  path: string;
+  maxAgeSeconds: number;
+  secure: boolean;
+  httpOnly: true;
+  sameSite: 'lax' | 'strict';
+}
+
+type WithCookies<T> = T & { cookies?: readonly SetCookie[] };
+
+type ReplyFor<S extends number, R> = WithCookies<
+  R extends { json: infer J extends z.ZodType }
+    ? { status: S; body: z.input<J> }
+    : R extends { redirect: true }
+      ? { status: S; redirect: string }
+      : R extends { content: readonly string[] }
+        ? { status: S; file: string } | { status: S; text: string; type: string }
+        : { status: S }
+>;
 
 /** What a handler answers: one of its declared responses, typed by status. */
 export type Reply<Rs> = { [S in keyof Rs & number]: ReplyFor<S, Rs[S]> }[keyof Rs & number];
@@ -55,6 +75,8 @@ export interface EndpointInput<P, Q, B, A extends Access> {
   query: Parsed<Q>;
   body: Parsed<B>;
   auth: A extends 'public' ? undefined : Tenant;
+  /** The request's cookies that the endpoint declares it reads (`readsCookies`); the others are not passed. */
+  cookies: Readonly<Record<string, string | undefined>>;
 }
 
 /** A schema's parsed value, undefined where there is no schema; unknown in the router, which serves any endpoint. */
@@ -77,6 +99,8 @@ export interface EndpointSpec<A extends Access, P, Q, B, Rs, E extends readonly 
   query?: Q;
   /** Only endpoints with a body schema read the body, and they take only application/json. */
   body?: B;
+  /** Cookies the handler reads (documented as cookie parameters, never required by the document). */
+  readsCookies?: readonly { name: string; description: string }[];
   responses: Rs;
   /**
    * The refusals the handler can answer with. The compiler holds the handler to this list; the document
@@ -128,6 +152,7 @@ export function mountEndpoint(router: Router, e: Endpoint, ctx: ApiContext, pref
       query: e.query ? parse(e.query, req.query, 'query') : undefined,
       body: e.body ? parse(e.body, req.body ?? {}, 'body') : undefined,
       auth: req.auth,
+      cookies: declaredCookies(e, req.headers.cookie),
     };
     await send(res, (await e.handler(input, ctx)) as AnyReply);
   };
@@ -135,18 +160,29 @@ export function mountEndpoint(router: Router, e: Endpoint, ctx: ApiContext, pref
   router[e.method](path, ...(e.body ? [requireJsonBody, handle] : [handle]));
 }
 
+function declaredCookies(e: Endpoint, header: string | undefined): Record<string, string | undefined> {
+  if (!e.readsCookies?.length || !header) return {};
+  const all = parseCookies(header);
+  return Object.fromEntries(e.readsCookies.map((c) => [c.name, all[c.name]]));
+}
+
 type AnyReply =
   | Refused<ErrorCode>
-  | { status: number; body: unknown }
-  | { status: number; redirect: string }
-  | { status: number; file: string }
-  | { status: number; text: string; type: string }
-  | { status: number };
+  | WithCookies<
+      | { status: number; body: unknown }
+      | { status: number; redirect: string }
+      | { status: number; file: string }
+      | { status: number; text: string; type: string }
+      | { status: number }
+    >;
 
 async function send(res: Response, reply: AnyReply): Promise<void> {
   if ('refused' in reply) {
     const { code, message, details } = reply.refused;
     throw apiError(code, message, details);
+  }
+  for (const c of reply.cookies ?? []) {
+    res.cookie(c.name, c.value, { path: c.path, maxAge: c.maxAgeSeconds * 1000, secure: c.secure, httpOnly: c.httpOnly, sameSite: c.sameSite });
   }
   if ('body' in reply) {
     res.status(reply.status).json(reply.body);

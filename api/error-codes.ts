@@ -15,10 +15,14 @@ export const ERROR_CODES = {
   internal_error: { status: 500, description: 'Something went wrong on our side; nothing sent was lost' },
   // Authentication
   missing_token: { status: 401, description: 'No `Authorization: Bearer` header' },
-  invalid_token: { status: 401, description: 'The token is not valid for this API (signature, issuer, audience or claims)' },
+  invalid_token: {
+    status: 401,
+    description: 'The token is not valid for this API: its signature or algorithm, issuer, audience, a missing `exp`, or `sub`/`org` that are not UUIDs (`details.reason`, `details.claim`)',
+  },
   token_expired: { status: 401, description: 'The token has expired' },
   auth_unavailable: { status: 503, description: 'The identity provider\'s keys could not be fetched' },
-  admin_required: { status: 403, description: 'Only organisation admins can do this' },
+  not_a_member: { status: 403, description: "The token's user is not a member of the token's organisation (`details.organization_id`)" },
+  admin_required: { status: 403, description: 'Only organisation admins can do this (the role comes from membership, not from the token)' },
   // Any resource
   not_found: { status: 404, description: 'No such resource in the caller\'s organisation (another organisation\'s looks the same)' },
   // Tours

@@ -42,9 +42,10 @@ const DESCRIPTION = `Product tours as durable Temporal workflows that drive wedd
 payment, email and SMS tools.
 
 **Authentication.** Every \`/api\` route but this reference and the OAuth callback needs
-\`Authorization: Bearer <JWT>\` with the claims \`sub\` (user UUID), \`org\` (organisation UUID) and \`role\`
-(\`admin\` or \`member\`), issuer \`tourhub\`, audience \`tourhub-api\`. \`npx tourhub token\` mints one for a
-development stack.
+\`Authorization: Bearer <JWT>\` with the claims \`sub\` (user UUID), \`org\` (organisation UUID) and \`exp\`,
+issuer \`tourhub\`, audience \`tourhub-api\`. The caller's role (\`admin\` or \`member\`) comes from the
+organisation's members, not from the token; a user who is not a member gets \`403 not_a_member\`. UUIDs
+are accepted in any case and answered in lower case. \`npx tourhub token\` mints one for a development stack.
 
 **Errors.** Every error is \`{"error": {"code", "message", "details"}}\` and changes nothing. Each operation
 lists the codes it can answer with under their status. A method and path not in this document answer
@@ -65,7 +66,7 @@ export function errorCodesOf(e: Endpoint, group: Pick<RouteGroup, 'bodyParsed'>)
   if (group.bodyParsed) for (const c of ['malformed_json', 'bad_request', 'payload_too_large', 'unsupported_encoding'] as const) codes.add(c);
   if (e.body) codes.add('unsupported_media_type');
   if (e.params || e.query || e.body) codes.add('validation_error');
-  if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable'] as const) codes.add(c);
+  if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable', 'not_a_member'] as const) codes.add(c);
   if (e.access === 'admin') codes.add('admin_required');
   for (const c of e.errors) codes.add(c);
   return [...codes];
@@ -107,18 +108,22 @@ function errorResponse(status: number, codes: ErrorCode[]): unknown {
 }
 
 function successResponse(spec: ResponseSpec, component: string | undefined): unknown {
-  if ('json' in spec) return { description: spec.description, content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } } };
+  const cookie = spec.setsCookie ? { 'Set-Cookie': { description: spec.setsCookie, schema: { type: 'string' } } } : undefined;
+  if ('json' in spec) {
+    return { description: spec.description, ...(cookie ? { headers: cookie } : {}), content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } } };
+  }
   if ('redirect' in spec) {
     // Express says where in the body too, for a client that does not follow redirects.
     const note = { schema: { type: 'string' }, example: 'Found. Redirecting to https://…' };
     return {
       description: spec.description,
-      headers: { Location: { description: 'Where to go', schema: { type: 'string', format: 'uri' } } },
+      headers: { Location: { description: 'Where to go', schema: { type: 'string', format: 'uri' } }, ...cookie },
       content: { 'text/plain': note, 'text/html': note },
     };
   }
-  if ('content' in spec) return { description: spec.description, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
-  return { description: spec.description };
+  const headers = cookie ? { headers: cookie } : {};
+  if ('content' in spec) return { description: spec.description, ...headers, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
+  return { description: spec.description, ...headers };
 }
 
 /** Schemas with component names: a schema keeps its first name; a name taken by another schema gets a number. */
@@ -173,7 +178,11 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
             ...(e.description ? { description: e.description } : {}),
             tags: [e.tag],
             security: e.access === 'public' ? [] : [{ bearer: [] }],
-            parameters: [...parameters(e.params, 'path'), ...parameters(e.query, 'query')],
+            parameters: [
+              ...parameters(e.params, 'path'),
+              ...parameters(e.query, 'query'),
+              ...(e.readsCookies ?? []).map((c) => ({ name: c.name, in: 'cookie', required: false, description: c.description, schema: { type: 'string' } })),
+            ],
             ...(e.body
               ? { requestBody: { required: !e.body.safeParse({}).success, content: { 'application/json': { schema: { $ref: `${COMPONENT}${body}` } } } } }
               : {}),
@@ -204,7 +213,7 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
     tags: tags.map((name) => ({ name, ...(opts.tags?.[name] ? { description: opts.tags[name] } : {}) })),
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT with sub, org and role (`npx tourhub token` in development)' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT with sub, org and exp; the role comes from membership (`npx tourhub token` in development)' } },
       schemas: Object.fromEntries(Object.entries(written).map(([id, schema]) => [id, clean(schema)])),
     },
   };

@@ -22,7 +22,8 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { signToken } from '../api/middleware/auth';
-import { loadConfig } from '../config';
+import { embeddedDatabaseUrl, loadConfig } from '../config';
+import { createDb, type Db } from '../db/knex';
 import { DEMO } from '../db/seeds/demo';
 import { bareStopSignal, bareUpdate, bareWorkflow } from './bare-workflow';
 import { intOption, isStopping, STACK_OPTIONS, stackOptions, type StackOptions, loadAverage, machineFacts, machineLine, runBench, saveResults, startPrivateTemporal, UsageError, type Machine } from './lib/harness';
@@ -36,7 +37,7 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const GOAL_P50_RATIO = 2.0;
 const GOAL_THROUGHPUT = 100;
 /** Config variables a caller may pass through to the benchmarked stack to try a tuning; all others are ours to set. */
-const TUNING_VARIABLES = ['DATABASE_POOL_MAX', 'TOUR_UPDATE_TIMEOUT_MS', 'TOUR_CONTINUE_AS_NEW_AFTER_UPDATES', 'TOURHUB_WORKFLOW_BUNDLE'];
+const TUNING_VARIABLES = ['DATABASE_POOL_MAX', 'TOUR_UPDATE_TIMEOUT_MS', 'TOUR_CONTINUE_AS_NEW_AFTER_UPDATES', 'TOURHUB_WORKFLOW_BUNDLE', 'MEMBERSHIP_CACHE_TTL'];
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -123,13 +124,15 @@ async function readBody(res: Response): Promise<string> {
   }
 }
 
-function fullPath(apiUrl: string, jwt: { secret: string; issuer: string; audience: string }): BenchPath {
+function fullPath(apiUrl: string, jwt: { secret: string; issuer: string; audience: string }, db: Db): BenchPath {
   return {
     key: 'full',
     label: 'full (API+workflow+Postgres)',
     async newUser() {
       const userId = crypto.randomUUID();
-      const token = await signToken(jwt, { orgId: DEMO.orgId, userId, role: 'member' }, 3600);
+      // Roles come from membership: each virtual couple is a member of the demo organisation.
+      await db('organization_members').insert({ organization_id: DEMO.orgId, user_id: userId, role: 'member' });
+      const token = await signToken(jwt, { orgId: DEMO.orgId, userId }, 3600);
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
       const started = await fetch(`${apiUrl}/api/tours/${DEMO.coupleTourId}/start`, {
         method: 'POST',
@@ -544,7 +547,9 @@ runBench<Options>({
       },
     };
     const loadBefore = loadAverage();
-    const paths = { full: fullPath(stack.apiUrl, jwt), bare: barePath(client) };
+    const db = createDb(embeddedDatabaseUrl(loadConfig({ EMBEDDED_PG_PORT: String(pgPort) })), { poolMax: 2, applicationName: 'tourhub-bench' });
+    cleanups.push('bench database pool', () => db.destroy());
+    const paths = { full: fullPath(stack.apiUrl, jwt, db), bare: barePath(client) };
     const rounds: RoundResult[] = [];
     for (let round = 1; round <= opts.rounds && !isStopping(); round++) {
       const result: Partial<RoundResult> = { round };

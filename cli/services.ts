@@ -60,6 +60,7 @@ export async function startApi(
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
     }),
+    membershipTtlMs: config.jwt.membershipCacheTtlMs,
     logger,
     integrations: {
       box,

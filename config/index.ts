@@ -160,9 +160,19 @@ export const envSchema = z
       .min(32, 'at least 32 characters')
       .optional()
       .meta(doc('HS256 secret, at least 32 characters', 'generated into `$TOURHUB_DATA_DIR/jwt-secret` outside production')),
-    JWT_JWKS_URL: z.string().url().optional().meta(doc("an identity provider's JWKS (RS/ES keys) instead of a shared secret")),
+    JWT_JWKS_URL: z
+      .url({ protocol: /^https?$/, message: 'an http or https URL' })
+      .optional()
+      .meta(doc("an identity provider's JWKS (RS, PS, ES or EdDSA keys) instead of a shared secret; https when `TOURHUB_ENV=production`")),
     JWT_ISSUER: z.string().min(1).default('tourhub').meta(doc('required `iss` of tokens')),
     JWT_AUDIENCE: z.string().min(1).default('tourhub-api').meta(doc('required `aud` of tokens')),
+    MEMBERSHIP_CACHE_TTL: duration('30s')
+      .pipe(z.number().max(300_000, 'at most 5m'))
+      .meta(
+        doc(
+          "how long an API process trusts a member's role (from `organization_members`) before asking Postgres again, at most 5m; a removed member or a changed role takes effect within this time. `0` asks on every request",
+        ),
+      ),
 
     TOURHUB_SECRET_KEYS: optionalString.meta(
       doc('comma-separated `kid:base64(32 bytes)` keys that encrypt provider credentials (AES-256-GCM)', 'generated into `$TOURHUB_DATA_DIR/secret-keys` outside production'),
@@ -229,6 +239,13 @@ export const envSchema = z
           message: 'JWT_SECRET or JWT_JWKS_URL is required when TOURHUB_ENV=production',
         });
       }
+      if (env.JWT_JWKS_URL && new URL(env.JWT_JWKS_URL).protocol !== 'https:') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_JWKS_URL'],
+          message: 'must be https when TOURHUB_ENV=production: the keys that authenticate every caller cannot travel in the clear',
+        });
+      }
       if (!env.TOURHUB_SECRET_KEYS) {
         ctx.addIssue({
           code: 'custom',
@@ -280,7 +297,15 @@ export interface Config {
     /** A prebuilt workflow bundle (images, tests); unset means bundle workflows/ when the worker starts. */
     workflowBundle: string | undefined;
   };
-  jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string; audience: string; secretFile: string };
+  jwt: {
+    secret: string | undefined;
+    jwksUrl: string | undefined;
+    issuer: string;
+    audience: string;
+    secretFile: string;
+    /** How long an API process trusts a member's role before asking Postgres again: the staleness bound. */
+    membershipCacheTtlMs: number;
+  };
   tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number };
   hub: HubConfig;
   secrets: {
@@ -386,6 +411,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       secretFile: path.join(dataDir, 'jwt-secret'),
+      membershipCacheTtlMs: env.MEMBERSHIP_CACHE_TTL,
     },
     tours: {
       updateTimeoutMs: env.TOUR_UPDATE_TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import { ApplicationFailure, isCancellation, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeliveryResult } from '../activities/deliver';
+import { assertCanonicalUuids } from '../domain/ids';
 import { deathReason, deliverySummary, runDelivery } from './deliveries';
 
 export interface ReplayDeliveryInput {
@@ -9,6 +10,8 @@ export interface ReplayDeliveryInput {
 
 /** Workflow id of a delivery's replay: one at a time per delivery, however often an operator asks. */
 export function replayWorkflowId(deliveryId: string): string {
+  // Another spelling of the id would be a second replay racing the first.
+  assertCanonicalUuids('replayWorkflowId', { deliveryId });
   return `delivery-replay:${deliveryId}`;
 }
 

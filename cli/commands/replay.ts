@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
-import { z } from 'zod';
+import { canonicalUuid } from '../../api/ids';
 import { ownerDatabaseUrl } from '../../config';
 import { createDb } from '../../db/knex';
 import { REPLAY_BATCH_LIMIT, replayDelivery, replayIntegration, type FailedReplay, type StartedReplay } from '../../services/replays';
@@ -22,7 +22,8 @@ export type ReplayArgs =
   | { kind: 'delivery'; deliveryId: string }
   | { kind: 'integration'; integrationId: string; status: 'dead' };
 
-const uuid = z.uuid();
+/** Ids in any case, canonical from here on (a replay's workflow id is built from the delivery id). */
+const uuid = canonicalUuid();
 
 /** Pure: what to replay, or the message that says what is wrong with the arguments (exit 2). */
 export function parseReplayArgs(argv: string[]): { ok: true; args: ReplayArgs } | { ok: false; error: string } {
@@ -43,15 +44,17 @@ export function parseReplayArgs(argv: string[]): { ok: true; args: ReplayArgs } 
   }
   if (values.delivery !== undefined) {
     if (values.status !== undefined) return { ok: false, error: '--status goes with --integration; --delivery replays that one delivery' };
-    if (!uuid.safeParse(values.delivery).success) return { ok: false, error: `--delivery must be a delivery id (a UUID), got "${values.delivery}"` };
-    return { ok: true, args: { kind: 'delivery', deliveryId: values.delivery } };
+    const deliveryId = uuid.safeParse(values.delivery);
+    if (!deliveryId.success) return { ok: false, error: `--delivery must be a delivery id (a UUID), got "${values.delivery}"` };
+    return { ok: true, args: { kind: 'delivery', deliveryId: deliveryId.data } };
   }
   if (values.integration !== undefined) {
-    if (!uuid.safeParse(values.integration).success) return { ok: false, error: `--integration must be an integration id (a UUID), got "${values.integration}"` };
+    const integrationId = uuid.safeParse(values.integration);
+    if (!integrationId.success) return { ok: false, error: `--integration must be an integration id (a UUID), got "${values.integration}"` };
     if (values.status !== undefined && values.status !== 'dead') {
       return { ok: false, error: `--status can only be "dead" (got "${values.status}"): only dead deliveries are replayed in bulk` };
     }
-    return { ok: true, args: { kind: 'integration', integrationId: values.integration, status: 'dead' } };
+    return { ok: true, args: { kind: 'integration', integrationId: integrationId.data, status: 'dead' } };
   }
   return { ok: false, error: 'Say what to replay: --delivery <id> or --integration <id>' };
 }

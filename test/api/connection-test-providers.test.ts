@@ -41,7 +41,7 @@ afterAll(async () => {
 
 async function connect(provider: FakeProviderId, credentials: Record<string, unknown>): Promise<{ token: string; id: string }> {
   const org = await createOrg(stack.ownerDb);
-  const token = await tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
+  const token = await tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
   const fake = fakes.get(provider);
   const res = await request(stack.app)
     .post('/api/integrations')

@@ -35,7 +35,7 @@ beforeEach(() => {
 });
 
 const api = () => request(stack.app);
-const admin = (org: OrgFixture) => tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
+const admin = (org: OrgFixture) => tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
 
 function expectError(res: request.Response, status: number, code: string) {
   expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
@@ -172,7 +172,7 @@ describe('GET /api/integrations/deliveries', () => {
     expect(all.body.deliveries).toEqual([]);
     const byId = await api().get(`/api/integrations/deliveries?integration_id=${crm}`).set('Authorization', `Bearer ${await admin(outsider)}`);
     expect(byId.body.deliveries).toEqual([]);
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await api().get('/api/integrations/deliveries').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
   });
 });
@@ -218,7 +218,7 @@ describe('POST /api/integrations/deliveries/:id/replay', () => {
 
   it('refuses a member with 403', async () => {
     const { org, rows } = await orgWithDeliveries();
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await api().post(`/api/integrations/deliveries/${rows.crmDeadOld.id}/replay`).set('Authorization', `Bearer ${member}`), 403, 'admin_required');
     expect(started).toEqual([]);
   });
@@ -300,7 +300,7 @@ describe('POST /api/integrations/:id/replay', () => {
     const outsider = await createOrg(stack.ownerDb);
     expectError(await api().post(`/api/integrations/${crm}/replay`).set('Authorization', `Bearer ${await admin(outsider)}`), 404, 'not_found');
     expectError(await api().post(`/api/integrations/${crypto.randomUUID()}/replay`).set('Authorization', `Bearer ${await admin(org)}`), 404, 'not_found');
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await api().post(`/api/integrations/${crm}/replay`).set('Authorization', `Bearer ${member}`), 403, 'admin_required');
     await stack.ownerDb('organization_integrations').where({ id: crm }).update({ is_active: false, health: 'disabled' });
     expectError(await api().post(`/api/integrations/${crm}/replay`).set('Authorization', `Bearer ${await admin(org)}`), 409, 'integration_disabled');

@@ -59,6 +59,36 @@ describe('config', () => {
     ).toThrow(/DATABASE_APP_URL/);
   });
 
+  describe('the JWKS URL', () => {
+    const production = { TOURHUB_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/tourhub', DATABASE_APP_URL: 'postgres://a:p@db/tourhub', TOURHUB_SECRET_KEYS: 'k1:x' };
+    const jwksProblems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return err.problems.filter((p) => p.variable === 'JWT_JWKS_URL');
+      }
+    };
+
+    it('must be https in production: the keys that authenticate every caller cannot travel in the clear', () => {
+      const [problem] = jwksProblems({ ...production, JWT_JWKS_URL: 'http://idp.example/.well-known/jwks.json' });
+      expect(problem?.expected).toMatch(/https when TOURHUB_ENV=production/);
+      expect(jwksProblems({ ...production, JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json' })).toEqual([]);
+    });
+
+    it('may be http outside production (a local identity provider) but never another scheme', () => {
+      expect(jwksProblems({ JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks.json' })).toEqual([]);
+      expect(jwksProblems({ JWT_JWKS_URL: 'ftp://idp.example/jwks.json' })).toHaveLength(1);
+    });
+  });
+
+  it('trusts a member\'s role for 30 s by default, at most 5 minutes', () => {
+    expect(loadConfig({}).jwt.membershipCacheTtlMs).toBe(30_000);
+    expect(loadConfig({ MEMBERSHIP_CACHE_TTL: '0' }).jwt.membershipCacheTtlMs).toBe(0);
+    expect(problems({ MEMBERSHIP_CACHE_TTL: '10m' }).map((p) => p.variable)).toEqual(['MEMBERSHIP_CACHE_TTL']);
+  });
+
   it('derives the API\'s non-owner connection from the owner URL', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://owner:secret@db.internal:5432/tourhub', DATABASE_APP_PASSWORD: 'p@ss' });
     expect(appDatabaseUrl(config)).toBe('postgres://tourhub_app:p%40ss@db.internal:5432/tourhub');

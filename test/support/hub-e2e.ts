@@ -9,7 +9,7 @@ import { createDb, type Db } from '../../db/knex';
 import { TEST_ENV_KEYS, TEST_JWT_SECRET } from './constants';
 import { privateDevStack } from './dev-stack';
 import { connectFakeIntegrations, deploymentEnv, startFakeProviders, type FakeProvider, type FakeProviderId, type FakeProviders } from './fake-providers';
-import { TEST_KEYRING, testSecretBox } from './stack';
+import { ensureMember, TEST_KEYRING, testSecretBox } from './stack';
 import { killed, spawnWorker, untilOutput } from './worker-process';
 
 /**
@@ -143,8 +143,11 @@ export async function startHubE2E(opts: { prefix: string; providers: FakeProvide
     const owner = db;
     const providerOf = new Map<string, FakeProviderId>();
 
-    const token = (orgId: string, userId: string, role: 'admin' | 'member' = 'member') =>
-      signToken({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }, { orgId, userId, role });
+    // The role is the member's in organization_members, not a claim: make the membership, then the token.
+    const token = async (orgId: string, userId: string, role: 'admin' | 'member' = 'member') => {
+      await ensureMember(owner, { orgId, userId, role });
+      return signToken({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }, { orgId, userId });
+    };
 
     async function call(method: string, url: string, bearer: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
       const res = await fetch(`${apiUrl}${url}`, { method, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

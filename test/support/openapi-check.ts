@@ -17,6 +17,7 @@ const UNROUTED_CODES = new Set([
   'invalid_token',
   'token_expired',
   'auth_unavailable',
+  'not_a_member',
   'admin_required',
   'malformed_json',
   'bad_request',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_TYPES } from '../../../domain/tour-state';
 import { endpoint, refused } from '../../endpoint';
-import { uuid } from '../shared';
+import { canonicalUuid } from '../shared';
 import { TourParams } from './get-tour';
 import { currentStep, presentProgress, ProgressView, remainingSeconds, StepView, withCurrentProgress } from './views';
 
@@ -17,7 +17,7 @@ export const StartTourBody = z.strictObject({
 });
 
 const Started = z.strictObject({
-  progress_id: uuid(),
+  progress_id: canonicalUuid(),
   progress: ProgressView,
   current_step: StepView.nullable(),
   total_steps: z.number().int().min(0),

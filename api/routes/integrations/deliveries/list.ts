@@ -3,7 +3,7 @@ import type { DeliveryListItem } from '../../../../db/repositories/deliveries';
 import { HUB_EVENT_TYPES } from '../../../../domain/hub';
 import { endpoint } from '../../../endpoint';
 import { named } from '../../../openapi';
-import { iso, limitQuery, timestamp, uuid } from '../../shared';
+import { iso, limitQuery, timestamp, canonicalUuid } from '../../shared';
 
 const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead'] as const;
 
@@ -11,7 +11,7 @@ const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead'] as const;
 const deliveryCursor = z.string().max(200).transform((raw, ctx) => {
   try {
     const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    const parsed = z.strictObject({ t: z.iso.datetime({ precision: 6 }), i: z.uuid() }).safeParse(value);
+    const parsed = z.strictObject({ t: z.iso.datetime({ precision: 6 }), i: canonicalUuid() }).safeParse(value);
     if (parsed.success) return { createdAt: parsed.data.t, id: parsed.data.i };
   } catch {
     // falls through to the issue below
@@ -26,7 +26,7 @@ function encodeCursor(d: DeliveryListItem): string {
 
 export const ListDeliveriesQuery = z.strictObject({
   status: z.enum(DELIVERY_STATUSES).optional(),
-  integration_id: uuid().optional(),
+  integration_id: canonicalUuid().optional(),
   event_type: z.enum(HUB_EVENT_TYPES).optional(),
   limit: limitQuery(200, 50).describe('1 to 200, default 50'),
   cursor: deliveryCursor.optional().describe("The previous page's next_cursor, as given"),
@@ -35,8 +35,8 @@ export const ListDeliveriesQuery = z.strictObject({
 const DeliveryView = named(
   'Delivery',
   z.strictObject({
-    id: uuid(),
-    integration_id: uuid(),
+    id: canonicalUuid(),
+    integration_id: canonicalUuid(),
     provider: z.string(),
     event_id: z.string().describe('{workflowId}:{sequence}: the same across retries and replays'),
     event_type: z.string(),

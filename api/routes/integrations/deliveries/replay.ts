@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { endpoint, refused } from '../../../endpoint';
-import { uuid } from '../../shared';
+import { canonicalUuid } from '../../shared';
 
 export const replayDelivery = endpoint({
   operationId: 'replayDelivery',
@@ -10,9 +10,9 @@ export const replayDelivery = endpoint({
   summary: 'Re-send one delivery with its original idempotency key',
   description: 'Starts (or joins) the workflow `delivery-replay:{id}`; its outcome lands in the delivery.',
   access: 'admin',
-  params: z.strictObject({ id: uuid() }),
+  params: z.strictObject({ id: canonicalUuid() }),
   responses: {
-    202: { description: 'The replay is running', json: z.strictObject({ replay: z.strictObject({ delivery_id: uuid(), workflow_id: z.string() }) }) },
+    202: { description: 'The replay is running', json: z.strictObject({ replay: z.strictObject({ delivery_id: canonicalUuid(), workflow_id: z.string() }) }) },
   },
   errors: ['not_found', 'already_delivered', 'delivery_not_replayable', 'integration_disabled', 'temporal_unavailable', 'tour_timeout', 'tour_busy'],
 }).handle(async ({ params, auth }, { replays }) => {
