@@ -11,9 +11,11 @@ import type { Config } from '../config';
 import {
   advanceTourUpdate,
   startTourUpdate,
+  submitFeedbackUpdate,
   TOUR_WORKFLOW_TYPE,
   tourWorkflowId,
   type AdvanceTourArgs,
+  type FeedbackArgs,
   type StartTourArgs,
   type TourLifecycleWorkflow,
   type TourUpdateResult,
@@ -35,6 +37,8 @@ export interface TourWorkflows {
    * sent, cheaper for the server than update-with-start, which remains the fallback if the run closed.
    */
   advance(key: TourKey, args: AdvanceTourArgs, summary: string, opts?: { running?: boolean }): Promise<TourUpdateResult>;
+  /** Feedback on a finished tour: to its open run, or with update-with-start if the run has closed. */
+  feedback(key: TourKey, args: FeedbackArgs, summary: string): Promise<TourUpdateResult>;
   ping(): Promise<void>;
 }
 
@@ -68,7 +72,8 @@ export class TourRejection extends Error {
 }
 
 export function createTourWorkflows(client: Client, config: Config): TourWorkflows {
-  const send = async (key: TourKey, update: typeof startTourUpdate | typeof advanceTourUpdate, args: unknown, summary: string) => {
+  const send = async (key: TourKey, update: typeof startTourUpdate | typeof advanceTourUpdate | typeof submitFeedbackUpdate, args: unknown, summary: string) => {
+    const run = update === startTourUpdate ? (args as StartTourArgs).run : undefined;
     const workflowId = tourWorkflowId(key.orgId, key.userId, key.tourId);
     const attempt = () =>
       client.workflow.executeUpdateWithStart(update as typeof startTourUpdate, {
@@ -76,7 +81,7 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
         startWorkflowOperation: new WithStartWorkflowOperation<TourLifecycleWorkflow>(TOUR_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: config.temporal.taskQueue,
-          args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates }],
+          args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates, ...(run ? { run } : {}) }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           staticSummary: summary,
           typedSearchAttributes: [
@@ -113,6 +118,7 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
       }
       return send(key, advanceTourUpdate, args, summary);
     },
+    feedback: (key, args, summary) => send(key, submitFeedbackUpdate, args, summary),
     async ping() {
       await client.connection.workflowService.getSystemInfo({});
     },

@@ -4,8 +4,11 @@ import type { Role } from '../tenant';
 
 export interface HubContext {
   timeZone: string;
-  /** Null when the member has no email: no provider can match a contact without one. */
-  person: HubPerson | null;
+  /**
+   * Who the events are about. `email` is empty when the member has none (or there is no member row):
+   * routes that need it are recorded as skipped, not sent.
+   */
+  person: HubPerson;
 }
 
 /** The organisation's zone: due dates and bookings fall in it unless an integration sets its own. */
@@ -20,17 +23,16 @@ export async function loadHubContext(db: Knex, orgId: string, userId: string): P
     findOrgTimeZone(db, orgId),
     db('organization_members').select('email', 'display_name', 'phone').where({ organization_id: orgId, user_id: userId }).first(),
   ]);
-  if (!member?.email) return { timeZone, person: null };
   // Display names are free text: the first word is the best guess at a first name, the rest the last.
-  const [first, ...rest] = String(member.display_name ?? '').trim().split(/\s+/).filter(Boolean);
+  const [first, ...rest] = String(member?.display_name ?? '').trim().split(/\s+/).filter(Boolean);
   return {
     timeZone,
     person: {
-      email: member.email,
+      email: member?.email ?? '',
       externalId: userId,
       ...(first ? { firstName: first } : {}),
       ...(rest.length ? { lastName: rest.join(' ') } : {}),
-      ...(member.phone ? { phone: member.phone } : {}),
+      ...(member?.phone ? { phone: member.phone } : {}),
     },
   };
 }
