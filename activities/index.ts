@@ -89,9 +89,18 @@ export function createActivities(deps: ActivityDeps) {
       };
     },
 
-    /** Idempotent: the same version twice is a no-op, and analytics events are keyed by version. */
+    /**
+     * Idempotent: the same version twice is a no-op, and analytics events are keyed by version. A tour
+     * an admin deleted mid-run has nothing left to write to: the write is dropped, not retried forever.
+     */
     async persistTransition(input: PersistTransitionInput): Promise<{ written: boolean }> {
-      return saveTransition(deps.db, input);
+      try {
+        return await saveTransition(deps.db, input);
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === '23503' && /tour_id_foreign|tour_id_fkey/.test(e.constraint ?? '')) return { written: false };
+        throw err;
+      }
     },
 
     /**

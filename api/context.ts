@@ -8,13 +8,16 @@ import { listOutboundEvents } from '../db/repositories/outbound-events';
 import type { SecretBox } from '../db/secrets';
 import { withTenant, type Tenant } from '../db/tenant';
 import { integrationHealth } from '../services/integration-health';
+import { createExperimentService } from '../services/experiments';
 import { createIntegrationService } from '../services/integrations';
+import { createMemberService } from '../services/members';
 import { createMembershipResolver } from '../services/memberships';
 import { createOAuthService } from '../services/oauth';
 import { createProgressCache } from '../services/progress-cache';
 import { readiness } from '../services/readiness';
 import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/replays';
 import type { DeliveryReplays, TourWorkflows } from '../services/temporal';
+import { createTourConfigService } from '../services/tour-config';
 import { createTourService } from '../services/tours';
 import type { TokenVerifier } from './middleware/auth';
 import type { OpenApiDocument } from './openapi';
@@ -58,6 +61,10 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     /** Who a verified token's user is in its organisation: the role every route sees. */
     members,
     tours: createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() }),
+    tourConfig: createTourConfigService({ db }),
+    experiments: createExperimentService({ db }),
+    /** The organisation's members and settings as admins manage them (`members` resolves tokens). */
+    people: createMemberService({ db }),
     integrations: createIntegrationService({ db, ...deps.integrations }),
     oauth: createOAuthService({ db, ...deps.integrations, members }),
     replays: {

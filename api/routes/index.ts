@@ -1,7 +1,11 @@
+import { abTestRoutes } from './ab-tests';
 import { healthRoutes } from './health';
 import { integrationsRoutes, oauthCallbackRoutes } from './integrations';
+import { memberRoutes } from './members';
 import { notificationsRoutes } from './notifications';
+import { organizationRoutes } from './organization';
 import { referenceRoutes } from './reference';
+import { tourConfigRoutes } from './tour-config';
 import { toursRoutes } from './tours';
 
 /**
@@ -11,7 +15,8 @@ import { toursRoutes } from './tours';
 export const ROUTE_GROUPS = {
   beforeBodyParser: [healthRoutes],
   public: [referenceRoutes, oauthCallbackRoutes],
-  authenticated: [toursRoutes, integrationsRoutes, notificationsRoutes],
+  // The admins' /api/tours/config and /api/tours/ab-tests before the members' /api/tours/{id}.
+  authenticated: [tourConfigRoutes, abTestRoutes, toursRoutes, integrationsRoutes, notificationsRoutes, memberRoutes, organizationRoutes],
 };
 
 export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROUPS.public, ...ROUTE_GROUPS.authenticated];
@@ -19,6 +24,9 @@ export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROU
 /** The reference's tags, in the order it shows them. */
 export const TAGS: Record<string, string> = {
   Tours: "Product tours and the caller's progress through them",
+  Authoring: 'Creating, changing, versioning and publishing tours, their steps and targeting (admins)',
+  Experiments: 'A/B tests of tours and their results (admins)',
+  Members: "The organisation's members: who takes tours, their contact details and profile (admins)",
   Integrations: "The organisation's integrations with CRM, calendar, payment, email and SMS providers (admins)",
   OAuth: 'Connecting Google Calendar and Outlook through their consent screens',
   Deliveries: 'What the hub sent to each integration, and replays of dead deliveries (admins)',

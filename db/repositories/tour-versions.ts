@@ -74,14 +74,20 @@ export async function publishVersion(trx: Knex, tourId: string, publishedBy: str
  * nothing new); returns the live version either way.
  */
 export async function publishIfChanged(trx: Knex, tourId: string, publishedBy: string | null): Promise<number | undefined> {
-  const same = await trx.raw(
-    `SELECT v.version FROM tour_definitions t
+  const live = await trx('tour_definitions').select('published_version', 'is_active').where({ id: tourId }).first();
+  if (live?.is_active && (await workingCopyIsLive(trx, tourId))) return live.published_version as number;
+  return publishVersion(trx, tourId, publishedBy);
+}
+
+/** Whether the working copy is exactly what its last published version froze (no unpublished changes). */
+export async function workingCopyIsLive(db: Knex, tourId: string): Promise<boolean> {
+  const same = await db.raw(
+    `SELECT 1 FROM tour_definitions t
        JOIN tour_versions v ON v.tour_id = t.id AND v.version = t.published_version
-      WHERE t.id = ? AND t.is_active AND (v.definition, v.steps) = (SELECT ${SNAPSHOT_SQL})`,
+      WHERE t.id = ? AND (v.definition, v.steps) = (SELECT ${SNAPSHOT_SQL})`,
     [tourId],
   );
-  if (same.rows.length > 0) return same.rows[0].version as number;
-  return publishVersion(trx, tourId, publishedBy);
+  return same.rows.length > 0;
 }
 
 const VERSION_COLUMNS = ['tour_id', 'organization_id', 'version', 'definition', 'steps', 'published_by', 'published_at'];
