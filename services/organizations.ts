@@ -32,6 +32,8 @@ export interface CreateOrganizationInput {
   /** Canonical UUID of the first admin (the identity provider's `sub` for them). */
   adminUserId: string;
   adminEmail?: string;
+  /** Make unknown users of the organisation's tokens members on first use (auto_provision_members). */
+  autoProvisionMembers?: boolean;
 }
 
 export interface CreatedOrganization {
@@ -56,7 +58,7 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
     return refuse('invalid_slug', input.slug ? `"${slug}" is not a slug: lower-case letters, digits and dashes, at most ${SLUG_MAX}` : `No slug can be made from "${name}": give one with --slug`, { slug });
   }
   return db.transaction(async (trx) => {
-    const inserted = await insertOrganization(trx, { id: crypto.randomUUID(), slug, name });
+    const inserted = await insertOrganization(trx, { id: crypto.randomUUID(), slug, name, auto_provision_members: input.autoProvisionMembers ?? false });
     if (inserted) {
       await putMember(trx, inserted.id, { userId: input.adminUserId, role: 'admin', ...(input.adminEmail ? { email: input.adminEmail } : {}) });
       return ok({ organization: inserted, adminUserId: input.adminUserId, created: true });
@@ -64,6 +66,7 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
     const existing = await findOrganization(trx, { slug });
     const admin = existing ? await findMember(trx, existing.id, input.adminUserId) : undefined;
     if (existing && existing.name === name && admin?.role === 'admin') {
+      // Nothing changes on a re-run, the opt-in included: the output shows the setting in force.
       return ok({ organization: existing, adminUserId: input.adminUserId, created: false });
     }
     return refuse('organization_exists', `The slug "${slug}" is taken by ${existing ? `"${existing.name}"` : 'another organisation'}${admin?.role === 'admin' ? '' : ', which this user is not an admin of'}: choose another --slug`, {

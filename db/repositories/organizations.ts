@@ -50,16 +50,17 @@ export interface OrganizationRow {
   id: string;
   slug: string;
   name: string;
+  auto_provision_members: boolean;
 }
 
 /** By id (canonical UUID) or slug. Owner connection: the CLI's operators see every organisation. */
 export async function findOrganization(db: Knex, by: { id: string } | { slug: string }): Promise<OrganizationRow | undefined> {
-  return db('organizations').select('id', 'slug', 'name').where(by).first() as Promise<OrganizationRow | undefined>;
+  return db('organizations').select('id', 'slug', 'name', 'auto_provision_members').where(by).first() as Promise<OrganizationRow | undefined>;
 }
 
 /** Inserts the organisation; undefined when its slug (or id) is taken. */
 export async function insertOrganization(db: Knex, org: OrganizationRow): Promise<OrganizationRow | undefined> {
-  const [row] = (await db('organizations').insert(org).onConflict().ignore().returning(['id', 'slug', 'name'])) as OrganizationRow[];
+  const [row] = (await db('organizations').insert(org).onConflict().ignore().returning(['id', 'slug', 'name', 'auto_provision_members'])) as OrganizationRow[];
   return row;
 }
 
