@@ -113,7 +113,7 @@ describe('A/B tests', () => {
       await person.put(`/api/tours/progress/${started.body.progress_id}`, { action: 'next_step' });
     }
     const results = (await as(stack, org).get(`/api/tours/ab-tests/${testId}/results`)).body;
-    const total = (k: 'exposures' | 'starts' | 'completions') => results.variants.reduce((s: number, v: Record<string, number>) => s + v[k], 0);
+    const total = (k: 'exposures' | 'starts' | 'completions') => results.variants.reduce((s: number, v: Record<string, number>) => s + v[k]!, 0);
     expect({ exposures: total('exposures'), starts: total('starts'), completions: total('completions') }).toEqual({ exposures: 3, starts: 3, completions: 3 });
     expect(results.recommendation).toBe('keep_running');
   });
