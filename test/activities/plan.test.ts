@@ -98,14 +98,20 @@ describe('planning deliveries', () => {
     await expect(run(activities.loadReplay, { deliveryId: crypto.randomUUID() })).rejects.toMatchObject({ type: 'delivery_not_found' });
   });
 
-  it('plans nothing for a member without an email, or an organisation without integrations', async () => {
+  it('sends nothing for a member without an email, recording the skipped route and why; plans nothing without integrations', async () => {
     const org = await createOrg(db);
-    await integrate(org, 'crm', 'tave');
+    const crm = await integrate(org, 'crm', 'tave');
     const input = {
       workflowId: 'w', orgId: org.orgId, userId: org.memberId, tourId: org.tourId, tourName: 'Welcome', progressId: crypto.randomUUID(),
       events: [{ eventId: 'w:1.0', type: 'tour_started' as const, occurredAt: '2026-11-23T03:00:00.000Z' }],
     };
     expect(await run(activities.planDeliveries, input)).toEqual([]);
+    const rows = await db('integration_deliveries').where({ integration_id: crm });
+    expect(rows).toMatchObject([{ status: 'skipped', action: 'crm.logActivity', event_type: 'tour_started', idempotency_key: `w:1.0:${crm}:0:logActivity`, sealed_action: null }]);
+    expect(rows[0].skip_reason).toMatch(/no email address/);
+    // Planning again records nothing twice.
+    await run(activities.planDeliveries, input);
+    expect(await db('integration_deliveries').where({ integration_id: crm })).toHaveLength(1);
     const bare = await createOrg(db);
     await db('organization_members').where({ organization_id: bare.orgId, user_id: bare.memberId }).update({ email: 'x@example.com' });
     expect(await run(activities.planDeliveries, { ...input, orgId: bare.orgId, userId: bare.memberId })).toEqual([]);
