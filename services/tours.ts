@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import { findRunningTests } from '../db/repositories/ab-tests';
@@ -26,7 +27,7 @@ import type { ProgressCache } from './progress-cache';
 import { notFound, ok, refuse, type Refusal } from './result';
 import { audienceOf, exposeTo, previewVariants } from './targeting';
 import { TourRejection, WorkflowServiceError, type TourKey, type TourWorkflows, type WorkflowServiceErrorCode } from './temporal';
-import { createTourContent, type RunContent } from './tour-content';
+import { createTourContent, type RunContent, type Scope } from './tour-content';
 
 /** The moves that can complete a tour, and so the only ones that may carry a subscription interest. */
 export const COMPLETING_ACTIONS = ['complete_tour', 'next_step'] as const;
@@ -80,11 +81,17 @@ export function createTourService(deps: TourServiceDeps) {
   const { db, cache } = deps;
   const content = createTourContent(cache);
 
-  const liveVersionOf = (trx: Parameters<typeof findTour>[0], tourId: string) => async () => (await findTour(trx, tourId))?.published_version ?? null;
+  const within = (trx: Knex): Scope => (fn) => fn(trx);
+  const liveVersionOf = (scope: Scope, tourId: string) => () => scope(async (trx) => (await findTour(trx, tourId))?.published_version ?? null);
 
-  /** The content of the run `state` describes, or of the live version for a run from before versions. */
-  const runContent = (auth: Tenant, state: TourState): Promise<RunContent | undefined> =>
-    withTenant(db, auth, (trx) => content.ofRun(trx, state, liveVersionOf(trx, state.tourId)));
+  /**
+   * The content of the run `state` describes (or of the live version, for a run from before versions):
+   * from memory once seen, so the hot path opens no transaction for it.
+   */
+  const runContent = (auth: Tenant, state: TourState): Promise<RunContent | undefined> => {
+    const scope: Scope = (fn) => withTenant(db, auth, fn);
+    return content.ofRun(scope, state, liveVersionOf(scope, state.tourId));
+  };
 
   /**
    * Who a progress id belongs to and its status. A mid-tour progress this process has seen comes from
@@ -134,15 +141,15 @@ export function createTourService(deps: TourServiceDeps) {
    * What a person who has not started the tour (or finished it) is shown: the live version, the steps
    * their rules keep, and the running test's variant, whose exposure is recorded now (`expose`).
    */
-  const freshContent = async (trx: Parameters<typeof findTour>[0], auth: Tenant, tourId: string, version: number, client: ClientContext, expose: boolean) => {
-    const row = await content.version(trx, tourId, version);
+  const freshContent = async (trx: Knex, auth: Tenant, tourId: string, version: number, client: ClientContext, expose: boolean) => {
+    const row = await content.version(within(trx), tourId, version);
     if (!row) return undefined;
     const audience = await audienceOf(trx, auth, client);
     const kept = stepsForRun(row.steps, audience.context);
     const test = (await findRunningTests(trx, [tourId])).get(tourId);
     const variant = test ? (expose ? await exposeTo(trx, auth, test) : (await previewVariants(trx, auth, [test])).get(test.id)!) : null;
     const experiment: RunExperiment | null = test && variant ? { testId: test.id, variant } : null;
-    const config = await content.variantConfig(trx, experiment);
+    const config = await content.variantConfig(within(trx), experiment);
     return { version: row, kept, experiment, audience, steps: content.compose(row, kept.map((s) => s.step_key), config) };
   };
 
@@ -154,7 +161,7 @@ export function createTourService(deps: TourServiceDeps) {
       const row = await findProgressFor(trx, { orgId: auth.orgId, userId: auth.userId, tourId });
       const progress = row ? rowToState(row) : null;
       if (progress && progress.tourVersion) {
-        const run = await content.ofRun(trx, progress, async () => tour.published_version);
+        const run = await content.ofRun(within(trx), progress, async () => tour.published_version);
         if (run) return { ...run, progress };
       }
       const fresh = await freshContent(trx, auth, tourId, tour.published_version, client, true);
@@ -209,7 +216,7 @@ export function createTourService(deps: TourServiceDeps) {
         const row = await findProgressById(trx, progressId);
         if (!row) return null;
         const state = rowToState(row);
-        return { state, run: await content.ofRun(trx, state, liveVersionOf(trx, row.tour_id)) };
+        return { state, run: await content.ofRun(within(trx), state, liveVersionOf(within(trx), row.tour_id)) };
       });
       return found ? ok({ state: found.state, steps: found.run?.steps ?? [], variant: found.run?.variant ?? null, version: found.run?.version ?? null }) : notFound('Progress', { progress_id: progressId });
     },
