@@ -7,7 +7,7 @@ import type { VersionRow } from '../db/repositories/tour-versions';
 import { findTour, listLiveTours, type LiveTour, type StepRow } from '../db/repositories/tours';
 import { withTenant, type Tenant } from '../db/tenant';
 import type { Variant } from '../domain/ab';
-import { missingPrerequisites, offer, stepsForRun } from '../domain/targeting';
+import { missingPrerequisites, offer, stepsForRun, WEDDING_PHASES } from '../domain/targeting';
 import {
   FEEDBACK_ERROR_CODES,
   isFinished,
@@ -71,6 +71,8 @@ export interface TourServiceDeps {
 export type TourService = ReturnType<typeof createTourService>;
 
 const RESUMABLE = (status: string) => status === 'in_progress' || status === 'abandoned';
+/** Tours are listed by wedding phase in the order a wedding goes through them, then by name. */
+const phaseOrder = (t: LiveTour) => (WEDDING_PHASES as readonly string[]).indexOf(t.definition.wedding_phase);
 
 /**
  * Tours as their users see them: reads come from Postgres under RLS; starts and moves go through the
@@ -194,7 +196,7 @@ export function createTourService(deps: TourServiceDeps) {
             const test = running.get(tour.id);
             return { tour, variant: runVariant !== undefined ? runVariant : test ? (variants.get(test.id) ?? null) : null };
           })
-          .sort((a, b) => a.tour.definition.wedding_phase.localeCompare(b.tour.definition.wedding_phase) || a.tour.definition.name.localeCompare(b.tour.definition.name));
+          .sort((a, b) => phaseOrder(a.tour) - phaseOrder(b.tour) || a.tour.definition.name.localeCompare(b.tour.definition.name));
       });
     },
 

@@ -44,6 +44,23 @@ describe('targeting: who is offered a tour', () => {
     expect(photographer).not.toContain(planning);
   });
 
+  it('lists tours in the order a wedding goes through its phases, then by name', async () => {
+    const org = await createOrg(stack.ownerDb);
+    const tour = (name: string, wedding_phase: string) => publishedTour(stack, org, { tour: { name }, targeting: { wedding_phase } });
+    // Alphabetical phases would put final_month before planning and post_wedding before wedding_week.
+    const made = [
+      await tour('Week of', 'wedding_week'),
+      await tour('Thank-you notes', 'post_wedding'),
+      await tour('Seating', 'final_month'),
+      await tour('Budget', 'planning'),
+      await tour('Announcing', 'engagement'),
+      await tour('Attire', 'planning'),
+    ];
+    const listed = ids(await as(stack, org, org.memberId).get('/api/tours')).filter((id) => made.includes(id));
+    const [weekOf, thanks, seating, budget, announcing, attire] = made;
+    expect(listed).toEqual([announcing, attire, budget, seating, weekOf, thanks]);
+  });
+
   it('offers a tour only once its prerequisites are completed, and refuses an early start with 409 naming them', async () => {
     const org = await createOrg(stack.ownerDb);
     const first = await publishedTour(stack, org, { tour: { name: 'Your dashboard' }, steps: stepsOf(['only']) });
