@@ -49,7 +49,12 @@ development stack.
 **Errors.** Every error is \`{"error": {"code", "message", "details"}}\` and changes nothing. Each operation
 lists the codes it can answer with under their status. A method and path not in this document answer
 \`404 route_not_found\` (under \`/api\`, a request without a valid token gets its \`401\` first). \`429\` and
-\`503\` carry \`Retry-After\`.`;
+\`503\` carry \`Retry-After\`: a \`503\` (\`database_unavailable\`, \`temporal_unavailable\`, \`tour_timeout\`) is an
+outage to wait out, never a bug, and changed nothing the retry could double.
+
+**Rate limits.** Progress updates and tour starts are limited per user and minute, across every API
+process. Their answers carry \`RateLimit-Policy\` and \`RateLimit\` (draft-ietf-httpapi-ratelimit-headers), and
+one past the limit is \`429 rate_limited\`.`;
 
 const pascal = (id: string) => id[0]!.toUpperCase() + id.slice(1);
 
@@ -67,8 +72,27 @@ export function errorCodesOf(e: Endpoint, group: Pick<RouteGroup, 'bodyParsed'>)
   if (e.params || e.query || e.body) codes.add('validation_error');
   if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable'] as const) codes.add(c);
   if (e.access === 'admin') codes.add('admin_required');
+  // Every authenticated route reads Postgres; an outage is 503, never a 500.
+  if (e.access !== 'public') codes.add('database_unavailable');
+  if (e.rateLimit) codes.add('rate_limited');
   for (const c of e.errors) codes.add(c);
   return [...codes];
+}
+
+/** The IETF draft's fields (draft-ietf-httpapi-ratelimit-headers-11) on the answers of a rate-limited endpoint. */
+function rateLimitHeaders(required: boolean): Record<string, unknown> {
+  return {
+    RateLimit: {
+      description: 'The caller\'s remaining quota under the policy and the seconds until it resets, e.g. `"progress";r=7;t=42`',
+      required,
+      schema: { type: 'string' },
+    },
+    'RateLimit-Policy': {
+      description: 'The policy: its quota and window in seconds, e.g. `"progress";q=10;w=60`',
+      required,
+      schema: { type: 'string' },
+    },
+  };
 }
 
 function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
@@ -88,8 +112,15 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unk
   });
 }
 
-function errorResponse(status: number, codes: ErrorCode[]): unknown {
-  const headers = status === 429 || status === 503 ? { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } } : undefined;
+function errorResponse(status: number, codes: ErrorCode[], rateLimited: boolean): unknown {
+  const headers =
+    status === 429 || status === 503
+      ? {
+          'Retry-After': { description: 'Seconds to wait before retrying', required: true, schema: { type: 'integer' } },
+          // The limit is checked before anything that could answer 429, so every 429 here carries them.
+          ...(rateLimited && status === 429 ? rateLimitHeaders(true) : {}),
+        }
+      : undefined;
   return {
     description: codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].description}`).join('\n\n'),
     ...(headers ? { headers } : {}),
@@ -106,8 +137,14 @@ function errorResponse(status: number, codes: ErrorCode[]): unknown {
   };
 }
 
-function successResponse(spec: ResponseSpec, component: string | undefined): unknown {
-  if ('json' in spec) return { description: spec.description, content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } } };
+function successResponse(spec: ResponseSpec, component: string | undefined, rateLimited: boolean): unknown {
+  if ('json' in spec) {
+    return {
+      description: spec.description,
+      ...(rateLimited ? { headers: rateLimitHeaders(false) } : {}),
+      content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } },
+    };
+  }
   if ('redirect' in spec) {
     // Express says where in the body too, for a client that does not follow redirects.
     const note = { schema: { type: 'string' }, example: 'Found. Redirecting to https://…' };
@@ -165,8 +202,8 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
           const byStatus = new Map<number, ErrorCode[]>();
           for (const code of codes) byStatus.set(ERROR_CODES[code].status, [...(byStatus.get(ERROR_CODES[code].status) ?? []), code]);
           const responses: Record<string, unknown> = {};
-          for (const [status, spec] of Object.entries(e.responses)) responses[status] = successResponse(spec, components.get(status));
-          for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) responses[String(status)] = errorResponse(status, list);
+          for (const [status, spec] of Object.entries(e.responses)) responses[status] = successResponse(spec, components.get(status), e.rateLimit !== undefined);
+          for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) responses[String(status)] = errorResponse(status, list, e.rateLimit !== undefined);
           return {
             operationId: e.operationId,
             summary: e.summary,

@@ -54,6 +54,7 @@ export async function startApi(
     db,
     tours: createTourWorkflows(client, config),
     replays: createDeliveryReplays(client, config),
+    rateLimits: config.rateLimits,
     verifier: createTokenVerifier({
       ...(jwtSecret ? { secret: jwtSecret } : {}),
       ...(config.jwt.jwksUrl ? { jwksUrl: config.jwt.jwksUrl } : {}),

@@ -192,6 +192,24 @@ export const envSchema = z
     MICROSOFT_OAUTH_CLIENT_SECRET: optionalString.meta(doc('Outlook consent (with the id)')),
     MICROSOFT_OAUTH_TENANT: z.string().min(1).default('common').meta(doc('Microsoft identity platform tenant of the Outlook consent')),
 
+    RATE_LIMIT_PROGRESS_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(10)
+      .meta(doc("progress updates (`PUT /api/tours/progress/{id}`) one user may make a minute, across every API process (seed 000's figure); one more is answered 429 `rate_limited`")),
+    RATE_LIMIT_STARTS_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(5)
+      .meta(
+        doc(
+          'tour starts (`POST /api/tours/{id}/start`) one user may make a minute, across every API process; a person starts a tour when a screen opens it, so reloads and a few tours on one screen stay well under five, while each restart re-runs the tour and its planning, so a loop is held to five rounds a minute',
+        ),
+      ),
     TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000).meta(doc("how long the API waits for the workflow's answer to a move (then 503 `tour_timeout`)")),
     TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: z.coerce
       .number()
@@ -215,6 +233,11 @@ export const envSchema = z
     HUB_REENGAGE_AFTER: duration('24h').meta(doc('from abandonment to the re-engagement email, unless the couple resumed')),
     HUB_CHECK_IN_AFTER: durationList('1d,7d,14d,30d').meta(doc('check-in slots after completion')),
     HUB_CHECK_IN_LEAD: duration('1d').meta(doc('how long before its slot each check-in is sent, so the invitation arrives in time')),
+    HUB_SUPPRESS_REPEATS_WITHIN: duration('24h').meta(
+      doc(
+        "window in which a couple's `tour_started` and `tour_completed` effects go to an integration at most once per tour; repeats (a restart loop) are recorded as `suppressed` with the reason instead of sent; `0` sends every time",
+      ),
+    ),
     HUB_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.95).meta(doc('last-hour success rate (0 to 1) below which an integration is degraded')),
     HUB_DEGRADED_MIN_ATTEMPTS: positiveInt(10).meta(doc('last-hour attempts needed before an integration can be judged degraded')),
     /** Where a couple resumes a tour: `{tourId}` is replaced. Default: PUBLIC_URL/tours/{tourId}. */
@@ -282,6 +305,8 @@ export interface Config {
   };
   jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string; audience: string; secretFile: string };
   tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number };
+  /** Per-user request limits of the API, shared by its processes through Postgres. */
+  rateLimits: { perMinute: { progress: number; start: number } };
   hub: HubConfig;
   secrets: {
     /** `kid:base64key,...`; unset in development means a keyring generated into the data folder. */
@@ -316,6 +341,8 @@ export interface HubConfig extends HubSettings {
   degradedBelow: number;
   degradedMinAttempts: number;
   resumeUrl: string;
+  /** A couple's tour_started/tour_completed effects go to an integration at most once per tour in this window (0: always). */
+  suppressRepeatsWithinMs: number;
 }
 
 export class ConfigError extends Error {
@@ -391,6 +418,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       updateTimeoutMs: env.TOUR_UPDATE_TIMEOUT_MS,
       continueAsNewAfterUpdates: env.TOUR_CONTINUE_AS_NEW_AFTER_UPDATES,
     },
+    rateLimits: { perMinute: { progress: env.RATE_LIMIT_PROGRESS_PER_MINUTE, start: env.RATE_LIMIT_STARTS_PER_MINUTE } },
     secrets: {
       keyring: env.TOURHUB_SECRET_KEYS,
       activeKeyId: env.TOURHUB_ACTIVE_SECRET_KEY,
@@ -412,6 +440,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       degradedBelow: env.HUB_DEGRADED_BELOW,
       degradedMinAttempts: env.HUB_DEGRADED_MIN_ATTEMPTS,
       resumeUrl: env.HUB_RESUME_URL ?? `${publicUrl}/tours/{tourId}`,
+      suppressRepeatsWithinMs: env.HUB_SUPPRESS_REPEATS_WITHIN,
     },
     publicUrl,
     connectors: {

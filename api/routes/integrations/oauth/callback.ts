@@ -27,7 +27,7 @@ export const oauthCallback = endpoint({
     200: { description: 'New tokens for the existing integration', json: IntegrationEnvelope },
     201: { description: 'The integration, created', json: IntegrationEnvelope },
   },
-  errors: ['unknown_provider', 'oauth_not_configured', 'invalid_oauth_state', 'oauth_denied', 'validation_error', 'oauth_exchange_failed', 'provider_unavailable', 'invalid_credentials'],
+  errors: ['unknown_provider', 'oauth_not_configured', 'invalid_oauth_state', 'oauth_denied', 'validation_error', 'oauth_exchange_failed', 'provider_unavailable', 'invalid_credentials', 'database_unavailable'],
 }).handle(async ({ params, query }, { oauth }) => {
   const connected = await oauth.completeConsent({
     provider: params.provider,
