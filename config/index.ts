@@ -170,6 +170,23 @@ export const envSchema = z
     TOURHUB_ACTIVE_SECRET_KEY: optionalString.meta(doc('the key id new secrets are sealed with', 'the last key listed')),
     PUBLIC_URL: z.string().url().optional().meta(doc('where browsers reach the API: OAuth redirect URIs are built from it', '`http://localhost:$PORT`')),
     CONNECTOR_TIMEOUT_MS: positiveInt(10_000).meta(doc("timeout of every provider call, the answer's body included")),
+    PROVIDER_QUEUE_RPS_LIMIT: z.coerce
+      .number()
+      .positive()
+      .max(10_000)
+      .default(100)
+      .meta(
+        doc(
+          "calls a second to one provider across every organisation (a provider queue's whole-queue rate on the Temporal server); each organisation's integration is held to the provider's own published per-account limit besides",
+        ),
+      ),
+    PROVIDER_WORKER_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(20)
+      .meta(doc("provider calls one worker process runs at once per provider queue (they wait on the network); the queue's rates, not this, pace them")),
     CONNECTOR_BASE_URLS: baseUrlMap.meta(
       doc(
         "comma-separated `provider=url` pairs: where a provider's calls go instead of the vendor's host, for loopback fakes and sandboxes (e.g. `tave=http://127.0.0.1:4011/api/v2`). Deployment config only, never an API field; its address still has to pass the outbound rules; an id the registry does not know stops the process ([security](security.md#deployment-settings))",
@@ -211,6 +228,11 @@ export const envSchema = z
         ),
       ),
     TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000).meta(doc("how long the API waits for the workflow's answer to a move (then 503 `tour_timeout`)")),
+    DB_OUTAGE_MAX_WAIT: duration('6h').meta(
+      doc(
+        "how long a tour's or a replay's workflow waits out a Postgres outage (retrying, with the reason in its current details) before its run gives up; set where runs are started (the API, `tourhub replay`)",
+      ),
+    ),
     TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: z.coerce
       .number()
       .int()
@@ -304,7 +326,7 @@ export interface Config {
     workflowBundle: string | undefined;
   };
   jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string; audience: string; secretFile: string };
-  tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number };
+  tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number; dbOutageMaxWaitMs: number };
   /** Per-user request limits of the API, shared by its processes through Postgres. */
   rateLimits: { perMinute: { progress: number; start: number } };
   hub: HubConfig;
@@ -323,6 +345,8 @@ export interface Config {
     /** Connection tests (`POST /api/integrations/:id/test`) one organisation may run at once, per API process. */
     testConcurrencyPerOrg: number;
   };
+  /** The provider queues' whole-queue rate and each worker's concurrency per queue. */
+  providers: { queueRpsLimit: number; workerConcurrency: number };
   /** What outbound calls may reach (connectors/outbound.ts). */
   outbound: {
     /** Provider id -> base URL instead of the vendor's host (CONNECTOR_BASE_URLS): tests and sandboxes. */
@@ -417,6 +441,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     tours: {
       updateTimeoutMs: env.TOUR_UPDATE_TIMEOUT_MS,
       continueAsNewAfterUpdates: env.TOUR_CONTINUE_AS_NEW_AFTER_UPDATES,
+      dbOutageMaxWaitMs: env.DB_OUTAGE_MAX_WAIT,
     },
     rateLimits: { perMinute: { progress: env.RATE_LIMIT_PROGRESS_PER_MINUTE, start: env.RATE_LIMIT_STARTS_PER_MINUTE } },
     secrets: {
@@ -453,6 +478,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       },
       testConcurrencyPerOrg: env.INTEGRATION_TEST_CONCURRENCY,
     },
+    providers: { queueRpsLimit: env.PROVIDER_QUEUE_RPS_LIMIT, workerConcurrency: env.PROVIDER_WORKER_CONCURRENCY },
     outbound: {
       baseUrls: env.CONNECTOR_BASE_URLS,
       allowedNetworks: env.OUTBOUND_ALLOWED_NETWORKS,

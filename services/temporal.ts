@@ -77,7 +77,7 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
         startWorkflowOperation: new WithStartWorkflowOperation<TourLifecycleWorkflow>(TOUR_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: config.temporal.taskQueue,
-          args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates }],
+          args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates, dbOutageMaxWaitMs: config.tours.dbOutageMaxWaitMs }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           staticSummary: summary,
           typedSearchAttributes: [
@@ -209,7 +209,7 @@ export function createDeliveryReplays(client: Client, config: Config): DeliveryR
         const handle = await client.workflow.start(replayDelivery, {
           workflowId: replayWorkflowId(deliveryId),
           taskQueue: config.temporal.taskQueue,
-          args: [{ deliveryId }],
+          args: [{ deliveryId, dbOutageMaxWaitMs: config.tours.dbOutageMaxWaitMs }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           staticSummary: summary,
