@@ -79,17 +79,20 @@ export function errorCodesOf(e: Endpoint, group: Pick<RouteGroup, 'bodyParsed'>)
   return [...codes];
 }
 
-/** The IETF draft's fields (draft-ietf-httpapi-ratelimit-headers-11) on the answers of a rate-limited endpoint. */
-function rateLimitHeaders(required: boolean): Record<string, unknown> {
+/**
+ * The IETF draft's fields (draft-ietf-httpapi-ratelimit-headers-11) on the answers of a rate-limited
+ * endpoint: on every answer after the limit was checked, unless the deployment turned the limit off.
+ */
+function rateLimitHeaders(): Record<string, unknown> {
   return {
     RateLimit: {
       description: 'The caller\'s remaining quota under the policy and the seconds until it resets, e.g. `"progress";r=7;t=42`',
-      required,
+      required: false,
       schema: { type: 'string' },
     },
     'RateLimit-Policy': {
       description: 'The policy: its quota and window in seconds, e.g. `"progress";q=10;w=60`',
-      required,
+      required: false,
       schema: { type: 'string' },
     },
   };
@@ -117,8 +120,8 @@ function errorResponse(status: number, codes: ErrorCode[], rateLimited: boolean)
     status === 429 || status === 503
       ? {
           'Retry-After': { description: 'Seconds to wait before retrying', required: true, schema: { type: 'integer' } },
-          // The limit is checked before anything that could answer 429, so every 429 here carries them.
-          ...(rateLimited && status === 429 ? rateLimitHeaders(true) : {}),
+          // Every 429 `rate_limited` carries them; a deployment that turned the limit off sends none.
+          ...(rateLimited && status === 429 ? rateLimitHeaders() : {}),
         }
       : undefined;
   return {
@@ -141,7 +144,7 @@ function successResponse(spec: ResponseSpec, component: string | undefined, rate
   if ('json' in spec) {
     return {
       description: spec.description,
-      ...(rateLimited ? { headers: rateLimitHeaders(false) } : {}),
+      ...(rateLimited ? { headers: rateLimitHeaders() } : {}),
       content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } },
     };
   }

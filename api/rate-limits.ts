@@ -16,7 +16,7 @@ export const RATE_LIMIT_POLICIES = ['progress', 'start'] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 
 export interface RateLimitSettings {
-  /** Requests one user may make per minute, per policy. */
+  /** Requests one user may make per minute, per policy; 0 is no limit (nothing counted, no fields). */
   perMinute: Record<RateLimitPolicy, number>;
 }
 
@@ -38,7 +38,7 @@ export interface RateLimiters {
  */
 export function createRateLimiters(db: Db, settings: RateLimitSettings): RateLimiters {
   const limiters = Object.fromEntries(
-    RATE_LIMIT_POLICIES.map((policy) => {
+    RATE_LIMIT_POLICIES.filter((policy) => settings.perMinute[policy] > 0).map((policy) => {
       const points = settings.perMinute[policy];
       const limiter = new RateLimiterPostgres({
         storeClient: db,
@@ -53,10 +53,11 @@ export function createRateLimiters(db: Db, settings: RateLimitSettings): RateLim
       });
       return [policy, { limiter, points }];
     }),
-  ) as Record<RateLimitPolicy, { limiter: RateLimiterPostgres; points: number }>;
+  ) as Partial<Record<RateLimitPolicy, { limiter: RateLimiterPostgres; points: number }>>;
 
   return {
     middleware(policy) {
+      if (!limiters[policy]) return (_req, _res, next) => next();
       const { limiter, points } = limiters[policy];
       const policyField = `"${policy}";q=${points};w=${WINDOW_SECONDS}`;
       return async (req, res, next) => {

@@ -212,19 +212,23 @@ export const envSchema = z
     RATE_LIMIT_PROGRESS_PER_MINUTE: z.coerce
       .number()
       .int()
-      .min(1)
-      .max(100_000)
+      .min(0)
+      .max(1_000_000)
       .default(10)
-      .meta(doc("progress updates (`PUT /api/tours/progress/{id}`) one user may make a minute, across every API process (seed 000's figure); one more is answered 429 `rate_limited`")),
+      .meta(
+        doc(
+          "progress updates (`PUT /api/tours/progress/{id}`) one user may make a minute, across every API process (seed 000's figure); one more is answered 429 `rate_limited`. `0` turns the limit off (a gateway in front limits instead)",
+        ),
+      ),
     RATE_LIMIT_STARTS_PER_MINUTE: z.coerce
       .number()
       .int()
-      .min(1)
-      .max(100_000)
+      .min(0)
+      .max(1_000_000)
       .default(5)
       .meta(
         doc(
-          'tour starts (`POST /api/tours/{id}/start`) one user may make a minute, across every API process; a person starts a tour when a screen opens it, so reloads and a few tours on one screen stay well under five, while each restart re-runs the tour and its planning, so a loop is held to five rounds a minute',
+          'tour starts (`POST /api/tours/{id}/start`) one user may make a minute, across every API process; a person starts a tour when a screen opens it, so reloads and a few tours on one screen stay well under five, while each restart re-runs the tour and its planning, so a loop is held to five rounds a minute. `0` turns the limit off',
         ),
       ),
     TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000).meta(doc("how long the API waits for the workflow's answer to a move (then 503 `tour_timeout`)")),

@@ -17,12 +17,12 @@ let stack: Stack;
 let otherDb: Db;
 
 /** Another API process: its own app, pool and limiter objects, the same Postgres and Temporal. */
-function secondApi(tours: TourWorkflows = stack.tours): Express {
+function secondApi(tours: TourWorkflows = stack.tours, rateLimits = stack.config.rateLimits): Express {
   return createApp({
     db: otherDb,
     tours,
     replays: stack.replays,
-    rateLimits: stack.config.rateLimits,
+    rateLimits,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
     logger: pino({ level: 'silent' }),
     integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },
@@ -113,6 +113,18 @@ describe('per-user rate limits', () => {
     expect(refused.body.error).toMatchObject({ code: 'rate_limited', details: { policy: 'start', limit: 5 } });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     await request(stack.app).put(`/api/tours/progress/${progressId}`).set('Authorization', `Bearer ${token}`).send(move(0)).expect(200);
+  });
+
+  it('counts nothing and sends no fields when a deployment sets a limit to 0', async () => {
+    const org = await createOrg(stack.ownerDb, { steps: 3 });
+    const token = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const unlimited = secondApi(stack.tours, { perMinute: { progress: 0, start: 0 } });
+    const progressId = await started(org, token, unlimited);
+    for (let i = 0; i < 12; i++) {
+      const res = await request(unlimited).put(`/api/tours/progress/${progressId}`).set('Authorization', `Bearer ${token}`).send(move(i));
+      expect({ status: res.status, field: res.headers['ratelimit'] }).toEqual({ status: 200, field: undefined });
+    }
+    expect(await stack.ownerDb('api_rate_limits').where('key', 'like', `%:${org.orgId}:%`)).toEqual([]);
   });
 
   it('gives the point back when the server fails the request, so a client retrying through an outage is not locked out', async () => {
