@@ -17,6 +17,7 @@ import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/
 import type { DeliveryReplays, TourWorkflows } from '../services/temporal';
 import { createTourService } from '../services/tours';
 import type { TokenVerifier } from './middleware/auth';
+import { createRateLimiters, type RateLimitSettings } from './rate-limits';
 import type { OpenApiDocument } from './openapi';
 
 export interface AppDeps {
@@ -32,6 +33,8 @@ export interface AppDeps {
   logger: Logger;
   /** Starts replays of dead deliveries: the integrations API's replay routes. */
   replays: DeliveryReplays;
+  /** Per-user limits of the endpoints that declare one (counted in `db`, shared by every API process). */
+  rateLimits: RateLimitSettings;
   integrations: {
     box: SecretBox;
     registry: Registry;
@@ -70,6 +73,7 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     /** What the organisation's admins should hear about, newest first (RLS keeps it to them). */
     notifications: (auth: Tenant, limit: number) => withTenant(db, auth, (trx) => listOutboundEvents(trx, limit)),
     readiness: () => readiness({ db, tours: deps.tours }),
+    rateLimits: createRateLimiters(db, deps.rateLimits),
     /** The OpenAPI document, built from the endpoints once. */
     openapi,
   };

@@ -12,6 +12,7 @@ import type { Refusal } from '../services/result';
 import type { ApiContext } from './context';
 import type { ErrorCode } from './error-codes';
 import { apiError, parse, requireJsonBody } from './middleware/errors';
+import type { RateLimitPolicy } from './rate-limits';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -103,6 +104,11 @@ export interface EndpointSpec<A extends Access, P, Q, B, Rs, E extends readonly 
   readsCookies?: readonly { name: string; description: string }[];
   responses: Rs;
   /**
+   * A per-user request limit (api/rate-limits.ts), checked before the body is parsed: past it the answer
+   * is 429 `rate_limited`, and every answer after the check carries the `RateLimit` fields.
+   */
+  rateLimit?: RateLimitPolicy;
+  /**
    * The refusals the handler can answer with. The compiler holds the handler to this list; the document
    * adds the ones of the middleware (token, admin role, unreadable body, validation).
    */
@@ -157,7 +163,8 @@ export function mountEndpoint(router: Router, e: Endpoint, ctx: ApiContext, pref
     await send(res, (await e.handler(input, ctx)) as AnyReply);
   };
   const path = expressPath(e.path.slice(prefix.length)) || '/';
-  router[e.method](path, ...(e.body ? [requireJsonBody, handle] : [handle]));
+  const limit = e.rateLimit ? [ctx.rateLimits.middleware(e.rateLimit)] : [];
+  router[e.method](path, ...limit, ...(e.body ? [requireJsonBody, handle] : [handle]));
 }
 
 function declaredCookies(e: Endpoint, header: string | undefined): Record<string, string | undefined> {

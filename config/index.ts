@@ -180,6 +180,23 @@ export const envSchema = z
     TOURHUB_ACTIVE_SECRET_KEY: optionalString.meta(doc('the key id new secrets are sealed with', 'the last key listed')),
     PUBLIC_URL: z.string().url().optional().meta(doc('where browsers reach the API: OAuth redirect URIs are built from it', '`http://localhost:$PORT`')),
     CONNECTOR_TIMEOUT_MS: positiveInt(10_000).meta(doc("timeout of every provider call, the answer's body included")),
+    PROVIDER_QUEUE_RPS_LIMIT: z.coerce
+      .number()
+      .positive()
+      .max(10_000)
+      .default(100)
+      .meta(
+        doc(
+          "calls a second to one provider across every organisation (a provider queue's whole-queue rate on the Temporal server); each organisation's integration is held to the provider's own published per-account limit besides",
+        ),
+      ),
+    PROVIDER_WORKER_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(20)
+      .meta(doc("provider calls one worker process runs at once per provider queue (they wait on the network); the queue's rates, not this, pace them")),
     CONNECTOR_BASE_URLS: baseUrlMap.meta(
       doc(
         "comma-separated `provider=url` pairs: where a provider's calls go instead of the vendor's host, for loopback fakes and sandboxes (e.g. `tave=http://127.0.0.1:4011/api/v2`). Deployment config only, never an API field; its address still has to pass the outbound rules; an id the registry does not know stops the process ([security](security.md#deployment-settings))",
@@ -202,7 +219,34 @@ export const envSchema = z
     MICROSOFT_OAUTH_CLIENT_SECRET: optionalString.meta(doc('Outlook consent (with the id)')),
     MICROSOFT_OAUTH_TENANT: z.string().min(1).default('common').meta(doc('Microsoft identity platform tenant of the Outlook consent')),
 
+    RATE_LIMIT_PROGRESS_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(10)
+      .meta(
+        doc(
+          "progress updates (`PUT /api/tours/progress/{id}`) one user may make a minute, across every API process (seed 000's figure); one more is answered 429 `rate_limited`. `0` turns the limit off (a gateway in front limits instead)",
+        ),
+      ),
+    RATE_LIMIT_STARTS_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(5)
+      .meta(
+        doc(
+          'tour starts (`POST /api/tours/{id}/start`) one user may make a minute, across every API process; a person starts a tour when a screen opens it, so reloads and a few tours on one screen stay well under five, while each restart re-runs the tour and its planning, so a loop is held to five rounds a minute. `0` turns the limit off',
+        ),
+      ),
     TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000).meta(doc("how long the API waits for the workflow's answer to a move (then 503 `tour_timeout`)")),
+    DB_OUTAGE_MAX_WAIT: duration('6h').meta(
+      doc(
+        "how long a tour's or a replay's workflow waits out a Postgres outage (retrying, with the reason in its current details) before its run gives up; set where runs are started (the API, `tourhub replay`)",
+      ),
+    ),
     TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: z.coerce
       .number()
       .int()
@@ -225,6 +269,11 @@ export const envSchema = z
     HUB_REENGAGE_AFTER: duration('24h').meta(doc('from abandonment to the re-engagement email, unless the couple resumed')),
     HUB_CHECK_IN_AFTER: durationList('1d,7d,14d,30d').meta(doc('check-in slots after completion')),
     HUB_CHECK_IN_LEAD: duration('1d').meta(doc('how long before its slot each check-in is sent, so the invitation arrives in time')),
+    HUB_SUPPRESS_REPEATS_WITHIN: duration('24h').meta(
+      doc(
+        "window in which a couple's `tour_started` and `tour_completed` effects go to an integration at most once per tour; repeats (a restart loop) are recorded as `suppressed` with the reason instead of sent; `0` sends every time",
+      ),
+    ),
     HUB_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.95).meta(doc('last-hour success rate (0 to 1) below which an integration is degraded')),
     HUB_DEGRADED_MIN_ATTEMPTS: positiveInt(10).meta(doc('last-hour attempts needed before an integration can be judged degraded')),
     /** Where a couple resumes a tour: `{tourId}` is replaced. Default: PUBLIC_URL/tours/{tourId}. */
@@ -306,7 +355,9 @@ export interface Config {
     /** How long an API process trusts a member's role before asking Postgres again: the staleness bound. */
     membershipCacheTtlMs: number;
   };
-  tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number };
+  tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number; dbOutageMaxWaitMs: number };
+  /** Per-user request limits of the API, shared by its processes through Postgres. */
+  rateLimits: { perMinute: { progress: number; start: number } };
   hub: HubConfig;
   secrets: {
     /** `kid:base64key,...`; unset in development means a keyring generated into the data folder. */
@@ -323,6 +374,8 @@ export interface Config {
     /** Connection tests (`POST /api/integrations/:id/test`) one organisation may run at once, per API process. */
     testConcurrencyPerOrg: number;
   };
+  /** The provider queues' whole-queue rate and each worker's concurrency per queue. */
+  providers: { queueRpsLimit: number; workerConcurrency: number };
   /** What outbound calls may reach (connectors/outbound.ts). */
   outbound: {
     /** Provider id -> base URL instead of the vendor's host (CONNECTOR_BASE_URLS): tests and sandboxes. */
@@ -341,6 +394,8 @@ export interface HubConfig extends HubSettings {
   degradedBelow: number;
   degradedMinAttempts: number;
   resumeUrl: string;
+  /** A couple's tour_started/tour_completed effects go to an integration at most once per tour in this window (0: always). */
+  suppressRepeatsWithinMs: number;
 }
 
 export class ConfigError extends Error {
@@ -416,7 +471,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     tours: {
       updateTimeoutMs: env.TOUR_UPDATE_TIMEOUT_MS,
       continueAsNewAfterUpdates: env.TOUR_CONTINUE_AS_NEW_AFTER_UPDATES,
+      dbOutageMaxWaitMs: env.DB_OUTAGE_MAX_WAIT,
     },
+    rateLimits: { perMinute: { progress: env.RATE_LIMIT_PROGRESS_PER_MINUTE, start: env.RATE_LIMIT_STARTS_PER_MINUTE } },
     secrets: {
       keyring: env.TOURHUB_SECRET_KEYS,
       activeKeyId: env.TOURHUB_ACTIVE_SECRET_KEY,
@@ -438,6 +495,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       degradedBelow: env.HUB_DEGRADED_BELOW,
       degradedMinAttempts: env.HUB_DEGRADED_MIN_ATTEMPTS,
       resumeUrl: env.HUB_RESUME_URL ?? `${publicUrl}/tours/{tourId}`,
+      suppressRepeatsWithinMs: env.HUB_SUPPRESS_REPEATS_WITHIN,
     },
     publicUrl,
     connectors: {
@@ -450,6 +508,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       },
       testConcurrencyPerOrg: env.INTEGRATION_TEST_CONCURRENCY,
     },
+    providers: { queueRpsLimit: env.PROVIDER_QUEUE_RPS_LIMIT, workerConcurrency: env.PROVIDER_WORKER_CONCURRENCY },
     outbound: {
       baseUrls: env.CONNECTOR_BASE_URLS,
       allowedNetworks: env.OUTBOUND_ALLOWED_NETWORKS,

@@ -39,6 +39,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     TEMPORAL_TASK_QUEUE: `test-${crypto.randomUUID()}`,
     JWT_SECRET: TEST_JWT_SECRET,
     TOURHUB_WORKFLOW_BUNDLE: required(TEST_ENV_KEYS.workflowBundle),
+    // Suites drive one member through many moves a minute; the rate-limit suite sets the product's figures.
+    RATE_LIMIT_PROGRESS_PER_MINUTE: '10000',
+    RATE_LIMIT_STARTS_PER_MINUTE: '10000',
     ...overrides,
   });
 }
@@ -126,6 +129,7 @@ export async function startStack(
     db: appDb,
     tours,
     replays,
+    rateLimits: config.rateLimits,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }),
     membershipTtlMs: config.jwt.membershipCacheTtlMs,
     logger: pino({ level: 'silent' }),

@@ -28,6 +28,8 @@ export interface TourWorkflowInput {
   tourId: string;
   /** Continue-as-new after this many accepted updates, well before the server's 2000-update limit. */
   continueAsNewAfterUpdates?: number;
+  /** How long the run waits out a Postgres outage before giving up (DB_OUTAGE_MAX_WAIT; default 6 h). */
+  dbOutageMaxWaitMs?: number;
   /** Set only by continue-as-new: the state, the frozen definition and the hub's work, carried into the new run. */
   carried?: TourCarried;
 }
