@@ -64,14 +64,14 @@ export function errorCodesOf(e: Endpoint, group: Pick<RouteGroup, 'bodyParsed'>)
   const codes = new Set<ErrorCode>(['internal_error']);
   if (group.bodyParsed) for (const c of ['malformed_json', 'bad_request', 'payload_too_large', 'unsupported_encoding'] as const) codes.add(c);
   if (e.body) codes.add('unsupported_media_type');
-  if (e.params || e.query || e.body) codes.add('validation_error');
+  if (e.params || e.query || e.headers || e.body) codes.add('validation_error');
   if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable'] as const) codes.add(c);
   if (e.access === 'admin') codes.add('admin_required');
   for (const c of e.errors) codes.add(c);
   return [...codes];
 }
 
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query' | 'header'): unknown[] {
   if (!schema) return [];
   const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema;
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
@@ -119,6 +119,15 @@ function successResponse(spec: ResponseSpec, component: string | undefined): unk
   }
   if ('content' in spec) return { description: spec.description, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
   return { description: spec.description };
+}
+
+/** A body's media types: JSON by its schema; text/plain as a string whose content is that JSON (a sendBeacon body). */
+function requestContent(e: Endpoint, ref: string): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  for (const type of e.bodyMediaTypes ?? ['application/json']) {
+    content[type] = type === 'application/json' ? { schema: { $ref: ref } } : { schema: { type: 'string', contentMediaType: 'application/json', contentSchema: { $ref: ref } } };
+  }
+  return content;
 }
 
 /** Schemas with component names: a schema keeps its first name; a name taken by another schema gets a number. */
@@ -173,10 +182,8 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
             ...(e.description ? { description: e.description } : {}),
             tags: [e.tag],
             security: e.access === 'public' ? [] : [{ bearer: [] }],
-            parameters: [...parameters(e.params, 'path'), ...parameters(e.query, 'query')],
-            ...(e.body
-              ? { requestBody: { required: !e.body.safeParse({}).success, content: { 'application/json': { schema: { $ref: `${COMPONENT}${body}` } } } } }
-              : {}),
+            parameters: [...parameters(e.params, 'path'), ...parameters(e.query, 'query'), ...parameters(e.headers, 'header')],
+            ...(e.body ? { requestBody: { required: !e.body.safeParse({}).success, content: requestContent(e, `${COMPONENT}${body}`) } } : {}),
             responses,
           };
         },

@@ -185,3 +185,68 @@ export function createDeliveryReplays(client: Client, config: Config): DeliveryR
     },
   };
 }
+
+/** What erasing a person asks of Temporal (the privacy API). */
+export interface UserWorkflows {
+  /**
+   * Terminates and deletes (history and visibility) every run of the person's workflows: the tour
+   * workflows of `tourIds` in their organisation, any other run the visibility store lists under their
+   * TourOrgId and TourUserId, and the replays of `deliveryIds`. Returns the executions deleted. Deletion
+   * is asynchronous on the server: the list may show a run for a moment after.
+   */
+  erase(key: { orgId: string; userId: string }, tourIds: readonly string[], deliveryIds: readonly string[]): Promise<{ deleted: number }>;
+}
+
+export function createUserWorkflows(client: Client, config: Config): UserWorkflows {
+  const namespace = config.temporal.namespace;
+  const ignoreMissing = (err: unknown) => {
+    if (err instanceof WorkflowNotFoundError || grpcStatus(err) === status.NOT_FOUND) return;
+    throw err;
+  };
+  /** Terminate first (synchronous: no workflow task runs after it), then delete the run. */
+  const remove = async (workflowId: string, runId?: string): Promise<boolean> => {
+    try {
+      await client.workflow.getHandle(workflowId, runId).terminate('erased at the request of the person (GDPR)');
+    } catch (err) {
+      // Already closed (completed, continued as new, terminated) or never started.
+      if (!(err instanceof WorkflowNotFoundError) && grpcStatus(err) !== status.NOT_FOUND && grpcStatus(err) !== status.FAILED_PRECONDITION) throw err;
+    }
+    try {
+      await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, ...(runId ? { runId } : {}) } });
+      return true;
+    } catch (err) {
+      ignoreMissing(err);
+      return false;
+    }
+  };
+  const list = async (query: string) => {
+    const runs: { workflowId: string; runId: string }[] = [];
+    for await (const wf of client.workflow.list({ query })) runs.push({ workflowId: wf.workflowId, runId: wf.runId });
+    return runs;
+  };
+  const quoted = (ids: readonly string[]) => ids.map((id) => `'${id.replace(/'/g, '')}'`).join(', ');
+  return {
+    async erase(key, tourIds, deliveryIds) {
+      try {
+        let deleted = 0;
+        const latest = [
+          ...tourIds.map((tourId) => tourWorkflowId(key.orgId, key.userId, tourId)),
+          ...deliveryIds.map((id) => replayWorkflowId(id)),
+        ];
+        for (const id of latest) if (await remove(id)) deleted++;
+        // Earlier runs (continued as new) and tours the ids above missed: by search attributes and ids.
+        const runs = await list(`TourOrgId = '${key.orgId}' AND TourUserId = '${key.userId}'`);
+        for (let i = 0; i < latest.length; i += 100) runs.push(...(await list(`WorkflowId IN (${quoted(latest.slice(i, i + 100))})`)));
+        const seen = new Set<string>();
+        for (const run of runs) {
+          if (seen.has(run.runId)) continue;
+          seen.add(run.runId);
+          if (await remove(run.workflowId, run.runId)) deleted++;
+        }
+        return { deleted };
+      } catch (err) {
+        throw translate(err);
+      }
+    },
+  };
+}
