@@ -53,10 +53,9 @@ export function createAnalyticsService(deps: AnalyticsServiceDeps) {
 
   async function ingest(auth: Tenant, events: readonly IncomingEvent[], context: RequestContext): Promise<IngestResult> {
     return withTenant(db, auth, async (trx) => {
-      const [tours, progress] = await Promise.all([
-        visibleTourIds(trx, unique(events.map((e) => e.tourId))),
-        ownProgressTours(trx, auth.userId, unique(events.flatMap((e) => (e.progressId ? [e.progressId] : [])))),
-      ]);
+      // One after the other: a transaction is one connection.
+      const tours = await visibleTourIds(trx, unique(events.map((e) => e.tourId)));
+      const progress = await ownProgressTours(trx, auth.userId, unique(events.flatMap((e) => (e.progressId ? [e.progressId] : []))));
       const results: EventOutcome[] = [];
       const rows: ClientEventRow[] = [];
       const firstIndex = new Map<string, number>();

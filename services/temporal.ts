@@ -203,16 +203,28 @@ export function createUserWorkflows(client: Client, config: Config): UserWorkflo
     if (err instanceof WorkflowNotFoundError || grpcStatus(err) === status.NOT_FOUND) return;
     throw err;
   };
-  /** Terminate first (synchronous: no workflow task runs after it), then delete the run. */
-  const remove = async (workflowId: string, runId?: string): Promise<boolean> => {
+  /** Terminates the running run of `workflowId` (synchronous: no workflow task runs after it); already closed or unknown is fine. */
+  const terminate = async (workflowId: string): Promise<void> => {
     try {
-      await client.workflow.getHandle(workflowId, runId).terminate('erased at the request of the person (GDPR)');
+      await client.workflow.getHandle(workflowId).terminate('erased at the request of the person (GDPR)');
     } catch (err) {
-      // Already closed (completed, continued as new, terminated) or never started.
       if (!(err instanceof WorkflowNotFoundError) && grpcStatus(err) !== status.NOT_FOUND && grpcStatus(err) !== status.FAILED_PRECONDITION) throw err;
     }
+  };
+  /** The latest run of `workflowId`, if it has one. */
+  const latestRun = async (workflowId: string): Promise<{ workflowId: string; runId: string } | undefined> => {
     try {
-      await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, ...(runId ? { runId } : {}) } });
+      const d = await client.workflow.getHandle(workflowId).describe();
+      return { workflowId, runId: d.runId };
+    } catch (err) {
+      ignoreMissing(err);
+      return undefined;
+    }
+  };
+  /** Deletes one run, history and visibility (asynchronously on the server). Each run is asked once: a second request for a run being deleted can leave its visibility record behind. */
+  const remove = async (run: { workflowId: string; runId: string }): Promise<boolean> => {
+    try {
+      await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: run });
       return true;
     } catch (err) {
       ignoreMissing(err);
@@ -228,21 +240,23 @@ export function createUserWorkflows(client: Client, config: Config): UserWorkflo
   return {
     async erase(key, tourIds, deliveryIds) {
       try {
-        let deleted = 0;
-        const latest = [
+        const ids = [
           ...tourIds.map((tourId) => tourWorkflowId(key.orgId, key.userId, tourId)),
           ...deliveryIds.map((id) => replayWorkflowId(id)),
         ];
-        for (const id of latest) if (await remove(id)) deleted++;
-        // Earlier runs (continued as new) and tours the ids above missed: by search attributes and ids.
+        for (const id of ids) await terminate(id);
+        // Runs by the person's search attributes (earlier runs continued as new, tours the ids missed),
+        // by id, and the latest of each id (the visibility store may not list a run started a moment ago).
         const runs = await list(`TourOrgId = '${key.orgId}' AND TourUserId = '${key.userId}'`);
-        for (let i = 0; i < latest.length; i += 100) runs.push(...(await list(`WorkflowId IN (${quoted(latest.slice(i, i + 100))})`)));
-        const seen = new Set<string>();
-        for (const run of runs) {
-          if (seen.has(run.runId)) continue;
-          seen.add(run.runId);
-          if (await remove(run.workflowId, run.runId)) deleted++;
+        for (let i = 0; i < ids.length; i += 100) runs.push(...(await list(`WorkflowId IN (${quoted(ids.slice(i, i + 100))})`)));
+        for (const id of ids) {
+          const run = await latestRun(id);
+          if (run) runs.push(run);
         }
+        // A run listed but still running (started after the terminations above) is terminated by the delete.
+        const unique = new Map(runs.map((r) => [r.runId, r]));
+        let deleted = 0;
+        for (const run of unique.values()) if (await remove(run)) deleted++;
         return { deleted };
       } catch (err) {
         throw translate(err);

@@ -29,13 +29,13 @@ function track(token: string, body: unknown) {
 }
 
 async function storedEvents(userId: string): Promise<number> {
-  const [{ n }] = await stack.ownerDb('tour_analytics_events').where({ user_id: userId }).count<{ n: number }[]>({ n: '*' });
-  return Number(n);
+  const [row] = await stack.ownerDb('tour_analytics_events').where({ user_id: userId }).count<{ n: number }[]>({ n: '*' });
+  return Number(row!.n);
 }
 
 async function dailyCount(orgId: string): Promise<number> {
-  const [{ n }] = await stack.ownerDb('tour_analytics_daily').where({ organization_id: orgId }).sum<{ n: number }[]>({ n: 'event_count' });
-  return Number(n ?? 0);
+  const [row] = await stack.ownerDb('tour_analytics_daily').where({ organization_id: orgId }).sum<{ n: number }[]>({ n: 'event_count' });
+  return Number(row?.n ?? 0);
 }
 
 describe('ingestion', () => {
