@@ -96,7 +96,7 @@ export const exportUserData = endpoint({
       events: d.events.map((e) => ({ ...e, timestamp: iso(e.timestamp) })),
       pseudonymised_daily_activity: d.aggregates.map((a) => ({
         ...a,
-        day: typeof a.day === 'string' ? a.day : iso(a.day).slice(0, 10),
+        day: String(a.day),
         step_index: a.step_index < 0 ? null : a.step_index,
         step_key: a.step_key === '' ? null : a.step_key,
       })),
