@@ -10,6 +10,9 @@ import type { Knex } from 'knex';
 // - tour_analytics_daily holds per (organisation, tour, UTC day, event type, step) counts and sums, kept
 //   up to date by a statement-level trigger in the inserting transaction: one upsert per distinct key of
 //   a batch, not per row, and never stale. It names nobody, so it outlives the raw events (two years).
+//   Each key is striped over 8 rows by the writing backend (`shard`): batches of one busy tour arriving
+//   on different connections update different rows, so they do not queue on one row's lock until the
+//   other commits; readers sum the stripes.
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     ALTER TABLE tour_analytics_events ADD COLUMN user_agent TEXT;
@@ -24,12 +27,13 @@ export async function up(knex: Knex): Promise<void> {
       -- -1 and '' stand for "no step" so the key has no NULLs (a NULL never conflicts).
       step_index INTEGER NOT NULL,
       step_key VARCHAR(100) NOT NULL,
+      shard SMALLINT NOT NULL DEFAULT 0 CHECK (shard >= 0 AND shard < 8),
       event_count BIGINT NOT NULL CHECK (event_count >= 0),
       interaction_ms_sum BIGINT NOT NULL DEFAULT 0,
       interaction_count BIGINT NOT NULL DEFAULT 0,
       load_ms_sum BIGINT NOT NULL DEFAULT 0,
       load_count BIGINT NOT NULL DEFAULT 0,
-      PRIMARY KEY (organization_id, tour_id, day, event_type, step_index, step_key)
+      PRIMARY KEY (organization_id, tour_id, day, event_type, step_index, step_key, shard)
     );
     CREATE INDEX idx_tour_analytics_daily_day ON tour_analytics_daily(day);
 
@@ -39,16 +43,16 @@ export async function up(knex: Knex): Promise<void> {
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
     BEGIN
       INSERT INTO tour_analytics_daily AS d (
-        organization_id, tour_id, day, event_type, step_index, step_key,
+        organization_id, tour_id, day, event_type, step_index, step_key, shard,
         event_count, interaction_ms_sum, interaction_count, load_ms_sum, load_count)
       SELECT organization_id, tour_id, ("timestamp" AT TIME ZONE 'UTC')::date, event_type,
-             coalesce(step_index, -1), coalesce(step_key, ''),
+             coalesce(step_index, -1), coalesce(step_key, ''), pg_backend_pid() % 8,
              count(*), coalesce(sum(interaction_time_ms), 0), count(interaction_time_ms),
              coalesce(sum(load_time_ms), 0), count(load_time_ms)
         FROM inserted_events
        GROUP BY 1, 2, 3, 4, 5, 6
        ORDER BY 1, 2, 3, 4, 5, 6
-      ON CONFLICT (organization_id, tour_id, day, event_type, step_index, step_key) DO UPDATE SET
+      ON CONFLICT (organization_id, tour_id, day, event_type, step_index, step_key, shard) DO UPDATE SET
         event_count = d.event_count + excluded.event_count,
         interaction_ms_sum = d.interaction_ms_sum + excluded.interaction_ms_sum,
         interaction_count = d.interaction_count + excluded.interaction_count,

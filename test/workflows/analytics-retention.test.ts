@@ -23,7 +23,7 @@ const noonOf = (day: string) => new Date(`${day}T12:00:00Z`);
 /** Everything retention may touch, for this organisation, as comparable text. */
 async function snapshot(orgId: string) {
   const raw = await stack.ownerDb('tour_analytics_events').where({ organization_id: orgId }).orderBy('id').pluck('id');
-  const daily = await stack.ownerDb('tour_analytics_daily').where({ organization_id: orgId }).orderBy(['day', 'event_type', 'step_key']).select('day', 'event_type', 'step_key', 'event_count');
+  const daily = await stack.ownerDb('tour_analytics_daily').where({ organization_id: orgId }).orderBy(['day', 'event_type', 'step_key', 'shard']).select('day', 'event_type', 'step_key', 'shard', 'event_count');
   const pseudonymous = await stack.ownerDb('tour_analytics_user_daily')
     .where({ organization_id: orgId })
     .orderBy(['day', 'user_key', 'event_type', 'step_key'])
