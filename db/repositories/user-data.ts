@@ -45,7 +45,10 @@ export async function personFootprint(db: Knex, orgId: string, userId: string): 
   const tours: string[] = await db('user_tour_progress').where({ user_id: userId }).pluck('tour_id');
   const events = await db('tour_analytics_events').select('id').where({ user_id: userId }).first();
   const deliveries: string[] = await db('integration_deliveries').where('workflow_id', 'like', `${personWorkflowPrefix(orgId, userId)}%`).pluck('id');
-  return { exists: Boolean(member || events || tours.length > 0 || deliveries.length > 0), tourIds: tours, deliveryIds: deliveries };
+  // An attempt that was in flight during an erasure may log under the person's ids afterwards: asking
+  // again finds it and strips it.
+  const logs = await db('integration_logs').select('id').where('event_id', 'like', `${personWorkflowPrefix(orgId, userId)}%`).first();
+  return { exists: Boolean(member || events || logs || tours.length > 0 || deliveries.length > 0), tourIds: tours, deliveryIds: deliveries };
 }
 
 /** Stops delivery of everything not yet sent for the person (migrations/20261128120400_create_user_data_erasure.ts). */
