@@ -169,12 +169,17 @@ describe("a person's tour data: export and erasure", () => {
       { status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
     ]);
 
-    // Temporal deletes asynchronously: every run goes, from the visibility store and by id.
-    await until('runs listed for the person', () => listRuns(`TourOrgId = '${org.orgId}' AND TourUserId = '${person}'`), (runs) => runs.length === 0);
-    await until('runs listed by id', () => listRuns(`WorkflowId STARTS_WITH 'tour:${org.orgId}:${person}:'`), (runs) => runs.length === 0);
+    // Temporal deletes asynchronously (about 10 s on an idle dev server, longer on a busy one): each run's
+    // history, then its visibility record.
+    for (const run of runsBefore) {
+      const [workflowId, runId] = run.split('/') as [string, string];
+      await until(`the history of ${run}`, () => stack.client.workflow.getHandle(workflowId, runId).describe().then(() => 'present', (e: unknown) => (e instanceof WorkflowNotFoundError ? 'deleted' : String(e))), (v) => v === 'deleted', 90_000);
+    }
     for (const tourId of [org.tourId, secondTour]) {
       await expect(stack.client.workflow.getHandle(tourWorkflowId(org.orgId, person, tourId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     }
+    await until('runs listed for the person', () => listRuns(`TourOrgId = '${org.orgId}' AND TourUserId = '${person}'`), (runs) => runs.length === 0, 90_000);
+    await until('runs listed by id', () => listRuns(`WorkflowId STARTS_WITH 'tour:${org.orgId}:${person}:'`), (runs) => runs.length === 0, 90_000);
 
     // Nobody else's data moved; the person is simply not there any more.
     expect(await stack.ownerDb('user_tour_progress').where({ id: kept.body.progress_id }).first()).toMatchObject({ user_id: org.otherMemberId });
