@@ -15,6 +15,18 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE INDEX idx_tour_progress_org_started ON user_tour_progress(organization_id, started_at);
 
+    -- The tours started in a range, of one tour or all: what every progress-based section counts. A plain
+    -- SQL set-returning function, so the planner inlines it into each caller's query.
+    CREATE FUNCTION tourhub_started_progress(org_id UUID, tour_filter UUID, start_at TIMESTAMPTZ, end_at TIMESTAMPTZ)
+    RETURNS SETOF user_tour_progress LANGUAGE sql STABLE AS $$
+      SELECT * FROM user_tour_progress p
+       WHERE p.organization_id = org_id
+         AND p.started_at IS NOT NULL
+         AND (start_at IS NULL OR p.started_at >= start_at)
+         AND (end_at IS NULL OR p.started_at < end_at)
+         AND (tour_filter IS NULL OR p.tour_id = tour_filter)
+    $$;
+
     CREATE FUNCTION get_tour_overview_metrics(org_id UUID, tour_filter UUID, start_at TIMESTAMPTZ, end_at TIMESTAMPTZ)
     RETURNS TABLE (
       total_tours_started BIGINT, completions BIGINT, abandonments BIGINT, completion_rate NUMERIC,
@@ -27,12 +39,7 @@ export async function up(knex: Knex): Promise<void> {
              round(avg(p.total_time_seconds / 60.0), 1),
              round(avg(p.user_rating), 1),
              count(p.user_rating)
-        FROM user_tour_progress p
-       WHERE p.organization_id = org_id
-         AND p.started_at IS NOT NULL
-         AND (start_at IS NULL OR p.started_at >= start_at)
-         AND (end_at IS NULL OR p.started_at < end_at)
-         AND (tour_filter IS NULL OR p.tour_id = tour_filter)
+        FROM tourhub_started_progress(org_id, tour_filter, start_at, end_at) p
     $$;
 
     CREATE FUNCTION get_tour_performance_breakdown(org_id UUID, tour_filter UUID, start_at TIMESTAMPTZ, end_at TIMESTAMPTZ)
@@ -47,12 +54,7 @@ export async function up(knex: Knex): Promise<void> {
                count(*) FILTER (WHERE p.status = 'abandoned') AS abandonments,
                avg(p.user_rating) AS rating,
                avg(p.total_time_seconds / 60.0) AS minutes
-          FROM user_tour_progress p
-         WHERE p.organization_id = org_id
-           AND p.started_at IS NOT NULL
-           AND (start_at IS NULL OR p.started_at >= start_at)
-           AND (end_at IS NULL OR p.started_at < end_at)
-           AND (tour_filter IS NULL OR p.tour_id = tour_filter)
+          FROM tourhub_started_progress(org_id, tour_filter, start_at, end_at) p
          GROUP BY p.tour_id
       )
       SELECT t.id, t.name,
@@ -105,12 +107,7 @@ export async function up(knex: Knex): Promise<void> {
                                   coalesce(p.completed_steps[cardinality(p.completed_steps)], -1),
                                   coalesce(p.skipped_steps[cardinality(p.skipped_steps)], -1)) END AS f,
                p.status = 'abandoned' AS abandoned
-          FROM user_tour_progress p
-         WHERE p.organization_id = org_id
-           AND p.started_at IS NOT NULL
-           AND (start_at IS NULL OR p.started_at >= start_at)
-           AND (end_at IS NULL OR p.started_at < end_at)
-           AND (tour_filter IS NULL OR p.tour_id = tour_filter)
+          FROM tourhub_started_progress(org_id, tour_filter, start_at, end_at) p
       ),
       reach AS (
         SELECT f.tour_id, f.f, count(*) AS people, count(*) FILTER (WHERE f.abandoned) AS left_here
@@ -155,7 +152,7 @@ export async function up(knex: Knex): Promise<void> {
        ORDER BY a.variant
     $$;
 
-    GRANT EXECUTE ON FUNCTION get_tour_overview_metrics(UUID, UUID, TIMESTAMPTZ, TIMESTAMPTZ),
+    GRANT EXECUTE ON FUNCTION tourhub_started_progress(UUID, UUID, TIMESTAMPTZ, TIMESTAMPTZ), get_tour_overview_metrics(UUID, UUID, TIMESTAMPTZ, TIMESTAMPTZ),
       get_tour_performance_breakdown(UUID, UUID, TIMESTAMPTZ, TIMESTAMPTZ),
       get_tour_step_analytics(UUID, UUID, TIMESTAMPTZ, TIMESTAMPTZ),
       get_ab_test_results(UUID) TO tourhub_app;
@@ -168,6 +165,7 @@ export async function down(knex: Knex): Promise<void> {
     DROP FUNCTION IF EXISTS get_tour_step_analytics(UUID, UUID, TIMESTAMPTZ, TIMESTAMPTZ);
     DROP FUNCTION IF EXISTS get_tour_performance_breakdown(UUID, UUID, TIMESTAMPTZ, TIMESTAMPTZ);
     DROP FUNCTION IF EXISTS get_tour_overview_metrics(UUID, UUID, TIMESTAMPTZ, TIMESTAMPTZ);
+    DROP FUNCTION IF EXISTS tourhub_started_progress(UUID, UUID, TIMESTAMPTZ, TIMESTAMPTZ);
     DROP INDEX IF EXISTS idx_tour_progress_org_started;
   `);
 }
