@@ -4,9 +4,11 @@ import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import type { ConnectorFactory } from './activities/connector-factory';
 import { createDeliveryActivities } from './activities/deliver';
+import { createRetentionActivities } from './activities/retention';
 import type { Config } from './config';
 import type { Registry } from './connectors/registry';
 import type { Db } from './db/knex';
+import { pseudonymKey } from './db/pseudonyms';
 import type { SecretBox } from './db/secrets';
 import { providerTaskQueue } from './workflows/task-queues';
 
@@ -30,7 +32,15 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
     ...workflows,
-    activities: createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
+    activities: {
+      ...createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
+      ...createRetentionActivities({
+        db: deps.db,
+        pseudonymKey: pseudonymKey(deps.config.analytics.pseudonymKey, deps.box),
+        retentionDays: deps.config.analytics.retentionDays,
+        aggregateRetentionDays: deps.config.analytics.aggregateRetentionDays,
+      }),
+    },
   });
 }
 

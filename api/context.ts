@@ -7,15 +7,20 @@ import { listDeliveries, type DeliveryListFilter } from '../db/repositories/deli
 import { listOutboundEvents } from '../db/repositories/outbound-events';
 import type { SecretBox } from '../db/secrets';
 import { withTenant, type Tenant } from '../db/tenant';
+import { createAnalyticsService } from '../services/analytics';
+import { BEACON_PURPOSE } from '../services/beacon-tokens';
 import { integrationHealth } from '../services/integration-health';
 import { createIntegrationService } from '../services/integrations';
 import { createMembershipResolver } from '../services/memberships';
 import { createOAuthService } from '../services/oauth';
 import { createProgressCache } from '../services/progress-cache';
+import type { ProgressFeed } from '../services/progress-feed';
+import { createProgressStreams } from '../services/progress-stream';
 import { readiness } from '../services/readiness';
 import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/replays';
-import type { DeliveryReplays, TourWorkflows } from '../services/temporal';
+import type { DeliveryReplays, TourWorkflows, UserWorkflows } from '../services/temporal';
 import { createTourService } from '../services/tours';
+import { createUserDataService } from '../services/user-data';
 import type { TokenVerifier } from './middleware/auth';
 import { createRateLimiters, type RateLimitSettings } from './rate-limits';
 import type { OpenApiDocument } from './openapi';
@@ -48,6 +53,15 @@ export interface AppDeps {
     /** Connection tests one organisation may run at once (INTEGRATION_TEST_CONCURRENCY); default 2. */
     connectionTestsPerOrg?: number;
   };
+  /** Progress changes as this process hears them: one LISTEN connection, opened on the first stream. */
+  realtime: { feed: ProgressFeed; heartbeatMs: number };
+  /** What an erasure asks of Temporal: the person's workflows terminated and deleted. */
+  userWorkflows: UserWorkflows;
+  analytics: {
+    beaconTokenTtlSeconds: number;
+    /** The HMAC key of the pseudonyms kept after the retention period (db/pseudonyms.ts). */
+    pseudonymKey: Uint8Array;
+  };
 }
 
 export const DEFAULT_MEMBERSHIP_TTL_MS = 30_000;
@@ -74,6 +88,14 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     notifications: (auth: Tenant, limit: number) => withTenant(db, auth, (trx) => listOutboundEvents(trx, limit)),
     readiness: () => readiness({ db, tours: deps.tours }),
     rateLimits: createRateLimiters(db, deps.rateLimits),
+    analytics: createAnalyticsService({
+      db,
+      beaconKey: deps.integrations.box.deriveKey(BEACON_PURPOSE),
+      beaconTokenTtlSeconds: deps.analytics.beaconTokenTtlSeconds,
+    }),
+    progressStreams: createProgressStreams({ db, feed: deps.realtime.feed, logger: deps.logger }),
+    realtimeHeartbeatMs: deps.realtime.heartbeatMs,
+    userData: createUserDataService({ db, workflows: deps.userWorkflows, pseudonymKey: deps.analytics.pseudonymKey }),
     /** The OpenAPI document, built from the endpoints once. */
     openapi,
   };

@@ -8,8 +8,8 @@ export const ERROR_CODES = {
   malformed_json: { status: 400, description: 'The body is not valid JSON' },
   validation_error: { status: 400, description: 'A path parameter, query parameter or body field is missing, unknown or invalid; `details.issues` lists each' },
   bad_request: { status: 400, description: 'The request could not be read (for example, its body was cut off)' },
-  payload_too_large: { status: 413, description: 'The body is over 64 kB' },
-  unsupported_media_type: { status: 415, description: 'The body is not `application/json`' },
+  payload_too_large: { status: 413, description: "The body is over the route's limit (64 kB; 2 MB for analytics events), `details.limit_bytes`" },
+  unsupported_media_type: { status: 415, description: 'The body is not `application/json` (the beacon route also takes `text/plain`), `details.accepted`' },
   unsupported_encoding: { status: 415, description: 'The body\'s content or charset encoding is not supported' },
   route_not_found: { status: 404, description: 'No route for this method and path' },
   internal_error: { status: 500, description: 'Something went wrong on our side; nothing sent was lost' },
@@ -84,6 +84,9 @@ export const ERROR_CODES = {
   },
   delivery_not_replayable: { status: 409, description: 'The delivery was planned before calls were kept for replay' },
   integration_disabled: { status: 409, description: 'The integration is disabled; enable it before replaying' },
+  // Analytics and realtime
+  invalid_beacon_token: { status: 401, description: 'The beacon token is missing, expired or not one this API issued (`details.reason`); mint another' },
+  realtime_unavailable: { status: 503, description: 'Live updates cannot be listened for right now (Postgres unreachable); retry after `Retry-After`' },
   // Health
   not_ready: { status: 503, description: 'Postgres or Temporal is unreachable (`details.checks`)' },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -70,7 +70,7 @@ export function errorCodesOf(e: Endpoint, group: Pick<RouteGroup, 'bodyParsed'>)
   const codes = new Set<ErrorCode>(['internal_error']);
   if (group.bodyParsed) for (const c of ['malformed_json', 'bad_request', 'payload_too_large', 'unsupported_encoding'] as const) codes.add(c);
   if (e.body) codes.add('unsupported_media_type');
-  if (e.params || e.query || e.body) codes.add('validation_error');
+  if (e.params || e.query || e.headers || e.body) codes.add('validation_error');
   if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable', 'not_a_member'] as const) codes.add(c);
   if (e.access === 'admin') codes.add('admin_required');
   // Every authenticated route reads Postgres; an outage is 503, never a 500.
@@ -99,7 +99,7 @@ function rateLimitHeaders(): Record<string, unknown> {
   };
 }
 
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query' | 'header'): unknown[] {
   if (!schema) return [];
   const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema;
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
@@ -165,6 +165,15 @@ function successResponse(spec: ResponseSpec, component: string | undefined, rate
   return { description: spec.description, ...headers };
 }
 
+/** A body's media types: JSON by its schema; text/plain as a string whose content is that JSON (a sendBeacon body). */
+function requestContent(e: Endpoint, ref: string): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  for (const type of e.bodyMediaTypes ?? ['application/json']) {
+    content[type] = type === 'application/json' ? { schema: { $ref: ref } } : { schema: { type: 'string', contentMediaType: 'application/json', contentSchema: { $ref: ref } } };
+  }
+  return content;
+}
+
 /** Schemas with component names: a schema keeps its first name; a name taken by another schema gets a number. */
 function componentRegistry() {
   const registry = z.registry<{ id: string }>();
@@ -220,11 +229,10 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
             parameters: [
               ...parameters(e.params, 'path'),
               ...parameters(e.query, 'query'),
+              ...parameters(e.headers, 'header'),
               ...(e.readsCookies ?? []).map((c) => ({ name: c.name, in: 'cookie', required: false, description: c.description, schema: { type: 'string' } })),
             ],
-            ...(e.body
-              ? { requestBody: { required: !e.body.safeParse({}).success, content: { 'application/json': { schema: { $ref: `${COMPONENT}${body}` } } } } }
-              : {}),
+            ...(e.body ? { requestBody: { required: !e.body.safeParse({}).success, content: requestContent(e, `${COMPONENT}${body}`) } } : {}),
             responses,
           };
         },

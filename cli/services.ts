@@ -3,12 +3,15 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { createTokenVerifier } from '../api/middleware/auth';
-import { connectTemporal, createDeliveryReplays, createTourWorkflows } from '../services/temporal';
+import { createProgressFeed } from '../services/progress-feed';
+import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from '../services/retention-schedule';
+import { connectTemporal, createDeliveryReplays, createTourWorkflows, createUserWorkflows } from '../services/temporal';
 import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
 import { migrateLatest, setAppRolePassword } from '../db/migrate';
 import { createOutboundGuard, type OutboundGuard } from '../connectors/outbound';
 import { registry, type Registry } from '../connectors/registry';
+import { pseudonymKey } from '../db/pseudonyms';
 import type { SecretBox } from '../db/secrets';
 import { createConnectorFactory } from '../activities/connector-factory';
 import { pgDeliveryGuard } from '../db/repositories/deliveries';
@@ -50,6 +53,7 @@ export async function startApi(
   const outbound = outboundGuard(config);
   const db = createDb(appDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-api' });
   const client = await connectTemporal(config);
+  const feed = createProgressFeed({ connectionString: appDatabaseUrl(config), logger, applicationName: 'tourhub-api-feed' });
   const app = createApp({
     db,
     tours: createTourWorkflows(client, config),
@@ -72,6 +76,9 @@ export async function startApi(
       outbound,
       connectionTestsPerOrg: config.connectors.testConcurrencyPerOrg,
     },
+    realtime: { feed, heartbeatMs: config.analytics.heartbeatMs },
+    userWorkflows: createUserWorkflows(client, config),
+    analytics: { beaconTokenTtlSeconds: config.analytics.beaconTokenTtlSeconds, pseudonymKey: pseudonymKey(config.analytics.pseudonymKey, box) },
   });
   const server = http.createServer(app);
   // Keep-alive longer than common load balancers' idle timeout, so they never reuse a closed socket.
@@ -89,6 +96,9 @@ export async function startApi(
     async stop() {
       // Stop accepting, let in-flight requests finish (up to 10 s), and close keep-alive sockets as they
       // go idle: closing only the idle ones once would leave busy ones open for the 65 s keep-alive.
+      // Open progress streams never finish on their own: closing the feed ends them (clients reconnect
+      // to another process with Last-Event-ID).
+      const closingFeed = feed.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         const sweep = setInterval(() => server.closeIdleConnections(), 100);
@@ -99,6 +109,7 @@ export async function startApi(
         });
         server.closeIdleConnections();
       });
+      await closingFeed;
       await client.connection.close();
       await db.destroy();
       await outbound.close();
@@ -159,6 +170,13 @@ export async function startWorker(
     ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
   });
   const providers = await startProviderWorkers({ config, db, box, connection, outbound, logger });
+  const client = await connectTemporal(config);
+  try {
+    const schedule = await ensureRetentionSchedule(client, config);
+    logger.info({ scheduleId: RETENTION_SCHEDULE_ID, cron: config.analytics.retentionCron, schedule }, 'retention schedule ready');
+  } finally {
+    await client.connection.close();
+  }
   const all = [worker, ...providers];
   const running = all.map((w) => w.run());
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));

@@ -278,6 +278,25 @@ export const envSchema = z
     HUB_DEGRADED_MIN_ATTEMPTS: positiveInt(10).meta(doc('last-hour attempts needed before an integration can be judged degraded')),
     /** Where a couple resumes a tour: `{tourId}` is replaced. Default: PUBLIC_URL/tours/{tourId}. */
     HUB_RESUME_URL: optionalString.meta(doc("the resume link of abandonment and re-engagement emails; `{tourId}` is replaced", '`$PUBLIC_URL/tours/{tourId}`')),
+
+    // Analytics, realtime and the data lifecycle
+    ANALYTICS_RETENTION: duration('90d').meta(
+      doc('how long raw analytics events are kept; the retention job rolls older ones into pseudonymous daily aggregates and deletes them (whole UTC days, at least 1d)'),
+    ),
+    ANALYTICS_AGGREGATE_RETENTION: duration('730d').meta(doc('how long the daily aggregates (anonymous and pseudonymous) are kept')),
+    ANALYTICS_RETENTION_CRON: z
+      .string()
+      .regex(/^\S+( \S+){4}$/, 'a five-field cron expression such as 15 3 * * *')
+      .default('15 3 * * *')
+      .meta(doc('when the retention schedule runs (UTC); the worker creates or updates the Temporal Schedule `analytics-retention` at start')),
+    ANALYTICS_PSEUDONYM_KEY: optionalString.meta(
+      doc(
+        'base64 of at least 32 bytes: the HMAC key that turns user ids into the pseudonyms kept after the retention period. Keep it stable (a new key makes new pseudonyms for the same people) and secret',
+        'derived from the active `TOURHUB_SECRET_KEYS` key',
+      ),
+    ),
+    ANALYTICS_BEACON_TOKEN_TTL: duration('1h').meta(doc('lifetime of the beacon tokens `POST /api/tours/analytics/beacon-token` mints for `navigator.sendBeacon` batches')),
+    REALTIME_HEARTBEAT_INTERVAL: duration('15s').meta(doc('how often an open progress stream (Server-Sent Events) gets a comment line, so proxies keep it open and clients notice a dead one')),
   })
   .superRefine((env, ctx) => {
     if (env.TOURHUB_ENV === 'production') {
@@ -313,6 +332,8 @@ export const envSchema = z
   });
 
 export type Env = z.infer<typeof envSchema>;
+
+const DAY_MS = 86_400_000;
 
 export interface Config {
   env: Env['TOURHUB_ENV'];
@@ -376,6 +397,7 @@ export interface Config {
   };
   /** The provider queues' whole-queue rate and each worker's concurrency per queue. */
   providers: { queueRpsLimit: number; workerConcurrency: number };
+  analytics: AnalyticsConfig;
   /** What outbound calls may reach (connectors/outbound.ts). */
   outbound: {
     /** Provider id -> base URL instead of the vendor's host (CONNECTOR_BASE_URLS): tests and sandboxes. */
@@ -386,6 +408,18 @@ export interface Config {
     /** Hosts of our own services (public URL, API listener, Temporal, Postgres): never reachable. */
     ownHosts: string[];
   };
+}
+
+export interface AnalyticsConfig {
+  /** Raw events older than this many whole days are rolled up and deleted. */
+  retentionDays: number;
+  /** Daily aggregates older than this many whole days are deleted. */
+  aggregateRetentionDays: number;
+  retentionCron: string;
+  /** The pseudonym HMAC key (ANALYTICS_PSEUDONYM_KEY); undefined: derived from the keyring. */
+  pseudonymKey: Buffer | undefined;
+  beaconTokenTtlSeconds: number;
+  heartbeatMs: number;
 }
 
 /** The hub's settings as the worker's config gives them (a tour's loaded HubSettings), plus health and links. */
@@ -429,6 +463,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     );
   }
   const env = parsed.data;
+  const problems: { variable: string; expected: string }[] = [];
+  if (env.ANALYTICS_RETENTION < DAY_MS) problems.push({ variable: 'ANALYTICS_RETENTION', expected: 'at least 1d' });
+  if (env.ANALYTICS_AGGREGATE_RETENTION < env.ANALYTICS_RETENTION) {
+    problems.push({ variable: 'ANALYTICS_AGGREGATE_RETENTION', expected: 'at least ANALYTICS_RETENTION' });
+  }
+  const pseudonymKey = env.ANALYTICS_PSEUDONYM_KEY === undefined ? undefined : Buffer.from(env.ANALYTICS_PSEUDONYM_KEY, 'base64');
+  if (pseudonymKey && pseudonymKey.length < 32) problems.push({ variable: 'ANALYTICS_PSEUDONYM_KEY', expected: 'base64 of at least 32 bytes' });
+  if (env.ANALYTICS_BEACON_TOKEN_TTL < 60_000) problems.push({ variable: 'ANALYTICS_BEACON_TOKEN_TTL', expected: 'at least 1m' });
+  if (env.REALTIME_HEARTBEAT_INTERVAL < 100) problems.push({ variable: 'REALTIME_HEARTBEAT_INTERVAL', expected: 'at least 100ms' });
+  if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = path.resolve(env.TOURHUB_DATA_DIR);
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
   const appPassword = env.DATABASE_APP_PASSWORD ?? (env.TOURHUB_ENV === 'production' ? '' : 'tourhub_app');
@@ -498,6 +542,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       suppressRepeatsWithinMs: env.HUB_SUPPRESS_REPEATS_WITHIN,
     },
     publicUrl,
+    analytics: {
+      retentionDays: Math.floor(env.ANALYTICS_RETENTION / DAY_MS),
+      aggregateRetentionDays: Math.floor(env.ANALYTICS_AGGREGATE_RETENTION / DAY_MS),
+      retentionCron: env.ANALYTICS_RETENTION_CRON,
+      pseudonymKey,
+      beaconTokenTtlSeconds: Math.floor(env.ANALYTICS_BEACON_TOKEN_TTL / 1000),
+      heartbeatMs: env.REALTIME_HEARTBEAT_INTERVAL,
+    },
     connectors: {
       timeoutMs: env.CONNECTOR_TIMEOUT_MS,
       google: { clientId: env.GOOGLE_OAUTH_CLIENT_ID, clientSecret: env.GOOGLE_OAUTH_CLIENT_SECRET },

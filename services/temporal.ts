@@ -222,3 +222,82 @@ export function createDeliveryReplays(client: Client, config: Config): DeliveryR
     },
   };
 }
+
+/** What erasing a person asks of Temporal (the privacy API). */
+export interface UserWorkflows {
+  /**
+   * Terminates and deletes (history and visibility) every run of the person's workflows: the tour
+   * workflows of `tourIds` in their organisation, any other run the visibility store lists under their
+   * TourOrgId and TourUserId, and the replays of `deliveryIds`. Returns the executions deleted. Deletion
+   * is asynchronous on the server: the list may show a run for a moment after.
+   */
+  erase(key: { orgId: string; userId: string }, tourIds: readonly string[], deliveryIds: readonly string[]): Promise<{ deleted: number }>;
+}
+
+export function createUserWorkflows(client: Client, config: Config): UserWorkflows {
+  const namespace = config.temporal.namespace;
+  const ignoreMissing = (err: unknown) => {
+    if (err instanceof WorkflowNotFoundError || grpcStatus(err) === status.NOT_FOUND) return;
+    throw err;
+  };
+  /** Terminates the running run of `workflowId` (synchronous: no workflow task runs after it); already closed or unknown is fine. */
+  const terminate = async (workflowId: string): Promise<void> => {
+    try {
+      await client.workflow.getHandle(workflowId).terminate('erased at the request of the person (GDPR)');
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) && grpcStatus(err) !== status.NOT_FOUND && grpcStatus(err) !== status.FAILED_PRECONDITION) throw err;
+    }
+  };
+  /** The latest run of `workflowId`, if it has one. */
+  const latestRun = async (workflowId: string): Promise<{ workflowId: string; runId: string } | undefined> => {
+    try {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      return { workflowId, runId: d.runId };
+    } catch (err) {
+      ignoreMissing(err);
+      return undefined;
+    }
+  };
+  /** Deletes one run, history and visibility (asynchronously on the server). Each run is asked once: a second request for a run being deleted can leave its visibility record behind. */
+  const remove = async (run: { workflowId: string; runId: string }): Promise<boolean> => {
+    try {
+      await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: run });
+      return true;
+    } catch (err) {
+      ignoreMissing(err);
+      return false;
+    }
+  };
+  const list = async (query: string) => {
+    const runs: { workflowId: string; runId: string }[] = [];
+    for await (const wf of client.workflow.list({ query })) runs.push({ workflowId: wf.workflowId, runId: wf.runId });
+    return runs;
+  };
+  const quoted = (ids: readonly string[]) => ids.map((id) => `'${id.replace(/'/g, '')}'`).join(', ');
+  return {
+    async erase(key, tourIds, deliveryIds) {
+      try {
+        const ids = [
+          ...tourIds.map((tourId) => tourWorkflowId(key.orgId, key.userId, tourId)),
+          ...deliveryIds.map((id) => replayWorkflowId(id)),
+        ];
+        for (const id of ids) await terminate(id);
+        // Runs by the person's search attributes (earlier runs continued as new, tours the ids missed),
+        // by id, and the latest of each id (the visibility store may not list a run started a moment ago).
+        const runs = await list(`TourOrgId = '${key.orgId}' AND TourUserId = '${key.userId}'`);
+        for (let i = 0; i < ids.length; i += 100) runs.push(...(await list(`WorkflowId IN (${quoted(ids.slice(i, i + 100))})`)));
+        for (const id of ids) {
+          const run = await latestRun(id);
+          if (run) runs.push(run);
+        }
+        // A run listed but still running (started after the terminations above) is terminated by the delete.
+        const unique = new Map(runs.map((r) => [r.runId, r]));
+        let deleted = 0;
+        for (const run of unique.values()) if (await remove(run)) deleted++;
+        return { deleted };
+      } catch (err) {
+        throw translate(err);
+      }
+    },
+  };
+}

@@ -1,6 +1,8 @@
+import { analyticsAdminRoutes, analyticsBeaconRoutes, analyticsRoutes } from './analytics';
 import { healthRoutes } from './health';
 import { integrationsRoutes, oauthCallbackRoutes } from './integrations';
 import { notificationsRoutes } from './notifications';
+import { privacyRoutes } from './privacy';
 import { referenceRoutes } from './reference';
 import { toursRoutes } from './tours';
 
@@ -10,8 +12,8 @@ import { toursRoutes } from './tours';
  */
 export const ROUTE_GROUPS = {
   beforeBodyParser: [healthRoutes],
-  public: [referenceRoutes, oauthCallbackRoutes],
-  authenticated: [toursRoutes, integrationsRoutes, notificationsRoutes],
+  public: [referenceRoutes, oauthCallbackRoutes, analyticsBeaconRoutes],
+  authenticated: [toursRoutes, analyticsRoutes, analyticsAdminRoutes, privacyRoutes, integrationsRoutes, notificationsRoutes],
 };
 
 export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROUPS.public, ...ROUTE_GROUPS.authenticated];
@@ -19,6 +21,8 @@ export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROU
 /** The reference's tags, in the order it shows them. */
 export const TAGS: Record<string, string> = {
   Tours: "Product tours and the caller's progress through them",
+  Analytics: 'Tour events in (from pages and sendBeacon) and the dashboard out (admins)',
+  Privacy: "A person's tour data: export and erasure (admins)",
   Integrations: "The organisation's integrations with CRM, calendar, payment, email and SMS providers (admins)",
   OAuth: 'Connecting Google Calendar and Outlook through their consent screens',
   Deliveries: 'What the hub sent to each integration, and replays of dead deliveries (admins)',
