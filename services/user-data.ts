@@ -60,7 +60,7 @@ export function createUserDataService(deps: { db: Db; workflows: UserWorkflows; 
         if (err instanceof WorkflowServiceError) return refuse(err.code, err.message);
         throw err;
       }
-      const counts = await withTenant(db, auth, (trx) => erasePersonData(trx, userId, keyOf(auth, userId)));
+      const counts = await withTenant(db, auth, (trx) => erasePersonData(trx, auth.orgId, userId, keyOf(auth, userId)));
       return ok({ ...counts, deliveries_cancelled: counts.deliveries_cancelled + footprint.cancelled, workflows_deleted: deleted });
     },
   };

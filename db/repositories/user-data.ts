@@ -68,7 +68,9 @@ export interface ErasureCounts {
 }
 
 /** Deletes the person's tour data in one transaction (the same migration's function); returns what it removed. */
-export async function erasePersonData(db: Knex, userId: string, userKey: Buffer): Promise<ErasureCounts> {
+export async function erasePersonData(db: Knex, orgId: string, userId: string, userKey: Buffer): Promise<ErasureCounts> {
   const result = await db.raw('select tourhub_erase_user_tour_data(?::uuid, ?::bytea) as counts', [userId, userKey]);
+  // The API's rate-limit counters are keyed `{policy}:{org}:{user}` (api/rate-limits.ts): they name the person too.
+  await db('api_rate_limits').whereIn('key', ['progress', 'start'].map((policy) => `${policy}:${orgId}:${userId}`)).delete();
   return result.rows[0].counts as ErasureCounts;
 }
