@@ -5,12 +5,14 @@ import { actionAad, findDelivery, insertPlanned, markDead } from '../db/reposito
 import { assessHealth } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
 import { loadHubContext } from '../db/repositories/organizations';
+import { insertOutboundEvents, type NewOutboundEvent } from '../db/repositories/outbound-events';
 import { findProgressFor, rowToState, saveTransition } from '../db/repositories/progress';
 import { loadTourForWorkflow } from '../db/repositories/tours';
 import type { SecretBox } from '../db/secrets';
 import type { RecordedEvent } from '../domain/events';
 import type { Category, DeliveryRetry, HubEvent, HubEventDraft, HubSettings, PlannedAction, PlannedDelivery } from '../domain/hub';
 import { idempotencyKey, plan, routeOptions } from '../domain/routes';
+import { OUTBOUND_TYPE_OF_HUB_EVENT } from '../domain/webhooks';
 import type { TourShape, TourState } from '../domain/tour-state';
 import { requestSummary } from './deliver';
 
@@ -92,6 +94,7 @@ export function createActivities(deps: ActivityDeps) {
      * sees a backlog and an operator can replay any of them. Idempotent: keys derive from the events.
      */
     async planDeliveries(input: PlanDeliveriesInput): Promise<PlannedDelivery[]> {
+      await insertOutboundEvents(deps.db, tourOutboundEvents(input));
       const [context, integrations] = await Promise.all([
         loadHubContext(deps.db, input.orgId, input.userId),
         listActiveIntegrations(deps.db, input.orgId),
@@ -183,3 +186,35 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * The tour events organisations' webhook subscriptions hear about, written to the outbox as the
+ * workflow plans them: in the run's order (the lane keeps it per tour run), once per event id however
+ * often planning is retried. No name or email: ids, the tour's name, the time and any feedback.
+ */
+export function tourOutboundEvents(input: PlanDeliveriesInput): NewOutboundEvent[] {
+  return input.events.flatMap((e) => {
+    const type = OUTBOUND_TYPE_OF_HUB_EVENT[e.type];
+    if (!type) return [];
+    return [
+      {
+        organizationId: input.orgId,
+        eventType: type,
+        subjectId: input.progressId,
+        orderingKey: input.workflowId,
+        dedupeKey: `tour-event:${e.eventId}`,
+        payload: {
+          event_id: e.eventId,
+          tour_id: input.tourId,
+          tour_name: input.tourName,
+          user_id: input.userId,
+          progress_id: input.progressId,
+          occurred_at: e.occurredAt,
+          ...(e.feedback && (type === 'feedback.submitted' || type === 'tour.completed')
+            ? { feedback: { rating: e.feedback.rating ?? null, feedback: e.feedback.feedback ?? null, was_helpful: e.feedback.wasHelpful ?? null } }
+            : {}),
+        },
+      },
+    ];
+  });
+}

@@ -15,6 +15,12 @@ import { readiness } from '../services/readiness';
 import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/replays';
 import type { DeliveryReplays, TourWorkflows } from '../services/temporal';
 import { createTourService } from '../services/tours';
+import { createCalendarPushReceiver } from '../services/inbound/calendar-push';
+import { createProviderReceiver } from '../services/inbound/providers';
+import { createTourEventReceiver } from '../services/inbound/tour-events';
+import { createSigningSecretService } from '../services/signing-secrets';
+import type { SyncRequestDeps } from '../services/sync-requests';
+import { createWebhookSubscriptionService } from '../services/webhook-subscriptions';
 import type { TokenVerifier } from './middleware/auth';
 import type { OpenApiDocument } from './openapi';
 
@@ -39,14 +45,39 @@ export interface AppDeps {
     /** Connection tests one organisation may run at once (INTEGRATION_TEST_CONCURRENCY); default 2. */
     connectionTestsPerOrg?: number;
   };
+  /**
+   * Webhooks: the sync engine's workflow client, which calendar notifications start or signal, and the
+   * default grace of rotated secrets. Without it (apps that serve no calendar), a calendar notification
+   * is answered 503 and the provider sends it again.
+   */
+  webhooks?: {
+    sync: SyncRequestDeps;
+    /** WEBHOOK_SECRET_GRACE; default 24 h. */
+    secretGraceMs?: number;
+  };
 }
+
+const DAY_MS = 24 * 3600_000;
+
+/** What calendar notifications ask of Temporal when the app was given no client: refused, so the provider retries. */
+const NO_SYNC: SyncRequestDeps = {
+  taskQueue: 'none',
+  client: {
+    workflow: {
+      signalWithStart: () => Promise.reject(Object.assign(new Error('this API has no workflow client for the sync engine'), { code: 14 })),
+    } as unknown as SyncRequestDeps['client']['workflow'],
+  },
+};
 
 /** What endpoint handlers call: the services, built once per app from its dependencies. */
 export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) {
   const { db } = deps;
   const scoped = (auth: Tenant): ReplayDeps => ({ scope: (fn) => withTenant(db, auth, fn), replays: deps.replays });
+  const tours = createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() });
+  const { box, publicUrl, outbound } = deps.integrations;
+  const graceMs = deps.webhooks?.secretGraceMs ?? DAY_MS;
   return {
-    tours: createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() }),
+    tours,
     integrations: createIntegrationService({ db, ...deps.integrations }),
     oauth: createOAuthService({ db, ...deps.integrations }),
     replays: {
@@ -61,6 +92,14 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     readiness: () => readiness({ db, tours: deps.tours }),
     /** The OpenAPI document, built from the endpoints once. */
     openapi,
+    /** Inbound webhooks: tour events, providers' callbacks, calendar notifications. */
+    inbound: {
+      tourEvents: createTourEventReceiver({ db, box, tours }),
+      providers: createProviderReceiver({ db, box, publicUrl }),
+      calendars: createCalendarPushReceiver({ db, sync: deps.webhooks?.sync ?? NO_SYNC }),
+    },
+    signingSecrets: createSigningSecretService({ db, box, defaultGraceMs: graceMs }),
+    subscriptions: createWebhookSubscriptionService({ db, box, outbound, defaultGraceMs: graceMs }),
   };
 }
 

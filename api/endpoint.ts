@@ -4,7 +4,8 @@
  * (mountEndpoint) and the OpenAPI document is built from the same declaration (api/openapi.ts), so the
  * reference cannot drift from what the server does.
  */
-import type { RequestHandler, Response, Router } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
+import express, { type RequestHandler, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import type { Tenant } from '../db/tenant';
 import type { Refusal } from '../services/result';
@@ -55,6 +56,30 @@ export interface EndpointInput<P, Q, B, A extends Access> {
   query: Parsed<Q>;
   body: Parsed<B>;
   auth: A extends 'public' ? undefined : Tenant;
+  /** The request as it came: a raw-body endpoint's bytes (empty for the others), its headers and URL. */
+  request: RawRequest;
+}
+
+export interface RawRequest {
+  raw: Buffer;
+  headers: IncomingHttpHeaders;
+  /** Path and query as sent (`/api/webhooks/twilio/…?x=1`): with the public URL, what a sender signed. */
+  originalUrl: string;
+}
+
+/**
+ * An endpoint that reads its body as bytes (an inbound webhook: the signature covers exactly these
+ * bytes, so nothing may parse or re-encode them first). Mounted before the JSON body parser.
+ */
+export interface RawBodySpec {
+  /** What senders send, for the document; any type is read. */
+  contentTypes: readonly string[];
+  /** express.raw's limit (`64kb`); over it is 413 payload_too_large before the handler runs. */
+  limit: string;
+  /** The body's shape where it is JSON, for the document; the handler parses it after the signature check. */
+  schema?: z.ZodType;
+  /** Headers senders send, name -> description, for the document (checked by the handler: a missing signature is 401, not 400). */
+  headers?: Record<string, string>;
 }
 
 /** A schema's parsed value, undefined where there is no schema; unknown in the router, which serves any endpoint. */
@@ -77,6 +102,8 @@ export interface EndpointSpec<A extends Access, P, Q, B, Rs, E extends readonly 
   query?: Q;
   /** Only endpoints with a body schema read the body, and they take only application/json. */
   body?: B;
+  /** Instead of `body`: the body as bytes (inbound webhooks). */
+  raw?: RawBodySpec;
   responses: Rs;
   /**
    * The refusals the handler can answer with. The compiler holds the handler to this list; the document
@@ -114,6 +141,8 @@ export function endpoint<
   return { handle: (handler) => ({ ...spec, handler }) as unknown as Endpoint };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Express's form of an OpenAPI path: `{id}` becomes `:id`. */
 function expressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
@@ -128,11 +157,13 @@ export function mountEndpoint(router: Router, e: Endpoint, ctx: ApiContext, pref
       query: e.query ? parse(e.query, req.query, 'query') : undefined,
       body: e.body ? parse(e.body, req.body ?? {}, 'body') : undefined,
       auth: req.auth,
+      request: { raw: Buffer.isBuffer(req.body) ? req.body : EMPTY, headers: req.headers, originalUrl: req.originalUrl },
     };
     await send(res, (await e.handler(input, ctx)) as AnyReply);
   };
   const path = expressPath(e.path.slice(prefix.length)) || '/';
-  router[e.method](path, ...(e.body ? [requireJsonBody, handle] : [handle]));
+  if (e.raw) router[e.method](path, express.raw({ type: () => true, limit: e.raw.limit }), handle);
+  else router[e.method](path, ...(e.body ? [requireJsonBody, handle] : [handle]));
 }
 
 type AnyReply =

@@ -17,3 +17,34 @@ export async function listOutboundEvents(db: Knex, limit: number): Promise<Outbo
     .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
     .limit(limit);
 }
+
+export interface NewOutboundEvent {
+  organizationId: string;
+  eventType: string;
+  subjectId?: string | null;
+  payload: Record<string, unknown>;
+  /** Events that must reach a subscriber in order share it (a tour run's workflow id). */
+  orderingKey?: string;
+  /** A writer that may run twice (a retried activity) writes one row per key. */
+  dedupeKey?: string;
+}
+
+/**
+ * Adds events to the outbox, in the order given (their seq order, which each subscriber's lane keeps).
+ * Owner connection. Rows whose dedupe key is already there are skipped.
+ */
+export async function insertOutboundEvents(db: Knex, events: readonly NewOutboundEvent[]): Promise<void> {
+  for (const e of events) {
+    await db('outbound_events')
+      .insert({
+        organization_id: e.organizationId,
+        event_type: e.eventType,
+        subject_id: e.subjectId ?? null,
+        payload: JSON.stringify(e.payload),
+        ordering_key: e.orderingKey ?? null,
+        dedupe_key: e.dedupeKey ?? null,
+      })
+      .onConflict('dedupe_key')
+      .ignore();
+  }
+}

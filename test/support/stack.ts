@@ -121,6 +121,7 @@ export async function startStack(
       outbound,
       ...(opts.connectionTestsPerOrg !== undefined ? { connectionTestsPerOrg: opts.connectionTestsPerOrg } : {}),
     },
+    webhooks: { sync: { client, taskQueue: config.temporal.taskQueue }, secretGraceMs: config.webhooks.secretGraceMs },
   });
 
   let nativeConnection: NativeConnection | undefined;
