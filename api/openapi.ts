@@ -101,7 +101,8 @@ function rawBody(raw: NonNullable<Endpoint['raw']>): unknown {
       schema: type === 'application/json' && raw.schema ? clean(z.toJSONSchema(raw.schema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema) : { type: 'string' },
     };
   }
-  return { required: false, description: `Read as bytes (up to ${raw.limit}) and checked against its signature before it is parsed`, content };
+  // x-raw-body: the tests (and any reader) can tell a body read as bytes from a parsed JSON one.
+  return { required: false, description: `Read as bytes (up to ${raw.limit}) and checked against its signature before it is parsed`, 'x-raw-body': true, content };
 }
 
 function errorResponse(status: number, codes: ErrorCode[]): unknown {
