@@ -41,8 +41,10 @@ export function createPushChannelActivities(deps: PushChannelDeps) {
       const row = await findIntegration(deps.db, input.integrationId);
       const channels = await activeChannels(deps.db, input.integrationId);
       const route = row ? PUSH_ROUTES[row.provider] : undefined;
-      const connector = row && route && row.is_active ? deps.connectors.forIntegration<'calendar'>(row) : undefined;
-      if (!connector?.watch) {
+      // A disabled integration still has its credentials: its channels are stopped at the provider too.
+      // A deleted one has none; its channels expire, and their notifications find no integration (404).
+      const connector = row && route ? deps.connectors.forIntegration<'calendar'>(row) : undefined;
+      if (!connector?.watch || !row!.is_active) {
         for (const c of channels) {
           if (connector?.stopWatch) await connector.stopWatch(asChannel(c)).catch(() => undefined);
           await stopChannel(deps.db, c.id);

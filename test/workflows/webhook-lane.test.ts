@@ -28,7 +28,7 @@ let worker: Worker;
 let workerRun: Promise<void>;
 let connection: NativeConnection;
 let relay: { stop(): Promise<void> };
-let receivers: HttpsReceiver[] = [];
+const receivers: HttpsReceiver[] = [];
 let outbound: OutboundGuard;
 let ca: string;
 
