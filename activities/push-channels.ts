@@ -44,7 +44,8 @@ export function createPushChannelActivities(deps: PushChannelDeps) {
       // A disabled integration still has its credentials: its channels are stopped at the provider too.
       // A deleted one has none; its channels expire, and their notifications find no integration (404).
       const connector = row && route ? deps.connectors.forIntegration<'calendar'>(row) : undefined;
-      if (!connector?.watch || !row!.is_active) {
+      // Google and Graph post only to https: with a plain-http PUBLIC_URL there is nothing to watch with.
+      if (!connector?.watch || !row!.is_active || !deps.publicUrl.startsWith('https://')) {
         for (const c of channels) {
           if (connector?.stopWatch) await connector.stopWatch(asChannel(c)).catch(() => undefined);
           await stopChannel(deps.db, c.id);

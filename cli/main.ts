@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<Command> 
   seed: { describe: 'create the demo organisation and tours', load: () => load('./commands/seed') },
   token: { describe: 'print a development JWT', load: () => load('./commands/token') },
   replay: { describe: 're-send dead deliveries (--delivery <id> | --integration <id> [--status dead])', load: () => load('./commands/replay') },
+  'webhook-secret': { describe: "make (rotate) an organisation's tour-event signing secret", load: () => load('./commands/webhook-secret') },
   'rotate-key': { describe: 're-encrypt integration credentials with the active key', load: () => load('./commands/rotate-key') },
   'temporal-path': { describe: 'print (installing if needed) the Temporal CLI path', load: () => load('./commands/temporal-path') },
 };

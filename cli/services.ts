@@ -163,7 +163,7 @@ export async function startWorker(
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));
   // The outbox relay: outbound webhooks and calendar channels (services/webhook-relay.ts).
   const client = await connectTemporal(config);
-  const relay = runWebhookRelay(createWebhookRelay({ db, client, taskQueue: config.temporal.taskQueue, config: config.webhooks, logger }), {
+  const relay = runWebhookRelay(createWebhookRelay({ db, client, taskQueue: config.temporal.taskQueue, config: config.webhooks, publicUrl: config.publicUrl, logger }), {
     relayIntervalMs: config.webhooks.relayIntervalMs,
     channelSweepMs: config.webhooks.channelSweepMs,
     logger,

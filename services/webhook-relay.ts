@@ -24,6 +24,8 @@ export interface WebhookRelayDeps {
   /** Where the lane and channel workflows run (TEMPORAL_TASK_QUEUE). */
   taskQueue: string;
   config: WebhookConfig;
+  /** PUBLIC_URL: where providers post notifications. Google and Graph accept only https ones. */
+  publicUrl: string;
   logger: Logger;
 }
 
@@ -79,8 +81,12 @@ export function createWebhookRelay(deps: WebhookRelayDeps) {
       return { relayed, woken };
     },
 
-    /** Starts the channel workflow of each calendar integration that lacks a live channel. */
+    /**
+     * Starts the channel workflow of each calendar integration that lacks a live channel. Not while
+     * PUBLIC_URL is plain http (a development machine): no provider would post to it.
+     */
     async sweepChannels(): Promise<number> {
+      if (!deps.publicUrl.startsWith('https://')) return 0;
       // Half the renewal lead: a channel that should have been renewed by now has lost its workflow.
       const until = new Date(Date.now() + config.channelRenewBeforeMs / 2);
       const ids = await integrationsNeedingChannels(deps.db, PUSH_PROVIDERS, until);

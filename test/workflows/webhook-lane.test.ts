@@ -43,7 +43,7 @@ beforeAll(async () => {
   connection = await NativeConnection.connect({ address: stack.config.temporal.address });
   worker = await createWorker({ config: stack.config, db: stack.ownerDb, box: testSecretBox(), connection, outbound, workflowBundle: { codePath: stack.config.temporal.workflowBundle! } });
   workerRun = worker.run();
-  relay = runWebhookRelay(createWebhookRelay({ db: stack.ownerDb, client: stack.client, taskQueue: stack.config.temporal.taskQueue, config: stack.config.webhooks, logger: pino({ level: 'silent' }) }), {
+  relay = runWebhookRelay(createWebhookRelay({ db: stack.ownerDb, client: stack.client, taskQueue: stack.config.temporal.taskQueue, config: stack.config.webhooks, publicUrl: stack.config.publicUrl, logger: pino({ level: 'silent' }) }), {
     relayIntervalMs: 50,
     channelSweepMs: 3600_000,
     logger: pino({ level: 'silent' }),
@@ -112,7 +112,8 @@ describe('outbound webhooks', () => {
       [progress[2]!]: ['tour.started', 'tour.abandoned'],
     };
     const total = Object.values(expected).flat().length;
-    await until('every event delivered', async () => hook.received.filter((r) => r.status === 200).length >= total);
+    // Answered, then recorded: wait for the record, which follows the answer.
+    await until('every event delivered', async () => (await stack.ownerDb('webhook_deliveries').where({ organization_id: org.orgId, status: 'succeeded' })).length === total);
 
     // Every request, failed ones included, is signed; each verifies with the subscription's secret.
     const seen = hook.received.map((r) => ({ id: r.headers['webhook-id']!, status: r.status, event: verified(secret, r) }));
@@ -185,7 +186,7 @@ describe('outbound webhooks', () => {
     up = true;
     const resumed = await request(stack.app).patch(`/api/webhooks/subscriptions/${id}`).set('Authorization', auth).send({ status: 'active' });
     expect(resumed.body.subscription).toMatchObject({ status: 'active', consecutive_failures: 0 });
-    await until('the waiting events', async () => hook.received.filter((r) => r.status === 200).length === 2);
+    await until('the waiting events', async () => (await stack.ownerDb('webhook_deliveries').where({ subscription_id: id, status: 'succeeded' })).length === 2);
     expect(hook.received.slice(failedSoFar).map((r) => verified(secret, r).type)).toEqual(['tour.started', 'tour.abandoned']);
   });
 });
