@@ -5,7 +5,7 @@ import { actionAad, findDelivery, insertPlanned, markDead } from '../db/reposito
 import { assessHealth } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
 import { loadHubContext } from '../db/repositories/organizations';
-import { insertOutboundEvents, type NewOutboundEvent } from '../db/repositories/outbound-events';
+import { insertOutboundEvents, TOUR_EVENT_DEDUPE_PREFIX, type NewOutboundEvent } from '../db/repositories/outbound-events';
 import { findProgressFor, rowToState, saveTransition } from '../db/repositories/progress';
 import { loadTourForWorkflow } from '../db/repositories/tours';
 import type { SecretBox } from '../db/secrets';
@@ -202,7 +202,7 @@ export function tourOutboundEvents(input: PlanDeliveriesInput): NewOutboundEvent
         eventType: type,
         subjectId: input.progressId,
         orderingKey: input.workflowId,
-        dedupeKey: `tour-event:${e.eventId}`,
+        dedupeKey: `${TOUR_EVENT_DEDUPE_PREFIX}${e.eventId}`,
         payload: {
           event_id: e.eventId,
           tour_id: input.tourId,

@@ -18,6 +18,7 @@ import { createTourService } from '../services/tours';
 import { createCalendarPushReceiver } from '../services/inbound/calendar-push';
 import { createProviderReceiver } from '../services/inbound/providers';
 import { createTourEventReceiver } from '../services/inbound/tour-events';
+import { ttlCache, VERIFICATION_CACHE_MS } from '../services/inbound/ttl-cache';
 import { createSigningSecretService } from '../services/signing-secrets';
 import type { SyncRequestDeps } from '../services/sync-requests';
 import { createWebhookSubscriptionService } from '../services/webhook-subscriptions';
@@ -76,6 +77,7 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
   const tours = createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() });
   const { box, publicUrl, outbound } = deps.integrations;
   const graceMs = deps.webhooks?.secretGraceMs ?? DAY_MS;
+  const signingSecrets = ttlCache<string[]>(VERIFICATION_CACHE_MS);
   return {
     tours,
     integrations: createIntegrationService({ db, ...deps.integrations }),
@@ -94,11 +96,11 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     openapi,
     /** Inbound webhooks: tour events, providers' callbacks, calendar notifications. */
     inbound: {
-      tourEvents: createTourEventReceiver({ db, box, tours }),
+      tourEvents: createTourEventReceiver({ db, box, tours, secrets: signingSecrets }),
       providers: createProviderReceiver({ db, box, publicUrl }),
       calendars: createCalendarPushReceiver({ db, sync: deps.webhooks?.sync ?? NO_SYNC }),
     },
-    signingSecrets: createSigningSecretService({ db, box, defaultGraceMs: graceMs }),
+    signingSecrets: createSigningSecretService({ db, box, defaultGraceMs: graceMs, verifying: signingSecrets }),
     subscriptions: createWebhookSubscriptionService({ db, box, outbound, defaultGraceMs: graceMs }),
   };
 }

@@ -10,13 +10,21 @@ export interface OutboundEventRow {
   created_at: Date;
 }
 
-/** Newest first. `db` is a tenant transaction: RLS shows only the caller's organisation, and only to admins. */
+/**
+ * Newest first. `db` is a tenant transaction: RLS shows only the caller's organisation, and only to
+ * admins. Each tour's own events (the outbox rows planning writes for webhook subscribers, keyed
+ * `tour-event:…`) are left out: a notification is something for an admin to act on.
+ */
 export async function listOutboundEvents(db: Knex, limit: number): Promise<OutboundEventRow[]> {
   return db('outbound_events')
     .select('id', 'organization_id', 'event_type', 'subject_id', 'payload', 'created_at')
+    .where((q) => q.whereNull('dedupe_key').orWhereNot('dedupe_key', 'like', `${TOUR_EVENT_DEDUPE_PREFIX}%`))
     .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
     .limit(limit);
 }
+
+/** The dedupe key prefix of the tour events planning writes (activities/index.ts). */
+export const TOUR_EVENT_DEDUPE_PREFIX = 'tour-event:';
 
 export interface NewOutboundEvent {
   organizationId: string;

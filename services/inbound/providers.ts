@@ -8,6 +8,7 @@ import { markWebhookEvent, recordWebhookEvent, type WebhookSource } from '../../
 import type { SecretBox } from '../../db/secrets';
 import { notFound, ok, refuse, type Result } from '../result';
 import { SIGNATURE_TOLERANCE_SECONDS } from '../webhook-signatures';
+import { ttlCache, VERIFICATION_CACHE_MS } from './ttl-cache';
 
 /**
  * Inbound webhooks from the providers we call: each names its integration by a path id, is checked
@@ -51,16 +52,43 @@ const TWILIO_RANK: Record<string, number> = { accepted: 1, scheduled: 1, queued:
 const twilioRank = (s: string | null) => (s === null ? 0 : (TWILIO_RANK[s] ?? 0));
 const stripeRank = (s: string | null) => (s === null ? 0 : s === 'payment_failed' ? 1 : 2);
 
+type Refusal = { ok: false; refusal: { code: ProviderRefusalCode; message: string; details: Record<string, unknown> } };
+
 export function createProviderReceiver(deps: ProviderReceiverDeps) {
-  /** The integration a path names, in its organisation's receiver scope; another provider's id is not found too. */
-  async function withIntegration<T>(integrationId: string, provider: string, fn: (row: IntegrationRow, orgId: string) => Promise<T>): Promise<T | undefined> {
+  const integrations = ttlCache<{ orgId: string; row: IntegrationRow } | null>(VERIFICATION_CACHE_MS);
+  const load = async (integrationId: string) => {
     const orgId = await integrationOrg(deps.db, integrationId);
-    if (!orgId) return undefined;
-    const row = await withReceiverScope(deps.db, orgId, (trx) => findIntegration(trx, integrationId));
-    if (!row || row.provider !== provider) return undefined;
-    return fn(row, orgId);
+    const row = orgId ? await withReceiverScope(deps.db, orgId, (trx) => findIntegration(trx, integrationId)) : undefined;
+    return orgId && row ? { orgId, row } : null;
+  };
+
+  /**
+   * The integration a path names (another provider's id is not found too), and `verify`'s answer with
+   * its credentials. A refusal against a cached row is tried once more against a fresh one, so
+   * credentials changed a moment ago apply at once.
+   */
+  async function withIntegration<T>(
+    integrationId: string,
+    provider: string,
+    verify: (row: IntegrationRow, orgId: string) => Promise<T | Refusal>,
+  ): Promise<T | Refusal | undefined> {
+    for (const fresh of [false, true]) {
+      const found = await integrations.get(integrationId, () => load(integrationId), { fresh });
+      if (!found || found.row.provider !== provider) {
+        if (fresh) return undefined;
+        continue;
+      }
+      const answer = await verify(found.row, found.orgId);
+      if (fresh || !(typeof answer === 'object' && answer !== null && 'ok' in answer && answer.ok === false && answer.refusal.code === 'invalid_signature')) return answer;
+    }
+    return undefined;
   }
 
+  /**
+   * Stores the event and applies its effect in one transaction: a concurrent copy's insert waits for
+   * this commit and then finds the event processed. A copy left pending (a crash) is applied again:
+   * every effect is idempotent.
+   */
   async function record(
     orgId: string,
     row: IntegrationRow,
@@ -68,8 +96,8 @@ export function createProviderReceiver(deps: ProviderReceiverDeps) {
     event: { id: string; type: string; payload: Record<string, unknown>; resource?: string },
     effect: (trx: Parameters<Parameters<typeof withReceiverScope>[2]>[0]) => Promise<number>,
   ): Promise<ProviderReceipt> {
-    const recorded = await withReceiverScope(deps.db, orgId, (trx) =>
-      recordWebhookEvent(trx, {
+    return withReceiverScope(deps.db, orgId, async (trx) => {
+      const recorded = await recordWebhookEvent(trx, {
         organizationId: orgId,
         webhookId: event.id,
         eventType: event.type,
@@ -77,15 +105,12 @@ export function createProviderReceiver(deps: ProviderReceiverDeps) {
         payload: event.payload,
         integrationId: row.id,
         ...(event.resource ? { resource: event.resource } : {}),
-      }),
-    );
-    if (!recorded.created && recorded.row.status === 'processed') return { eventId: event.id, duplicate: true, updated: 0 };
-    const updated = await withReceiverScope(deps.db, orgId, async (trx) => {
-      const n = await effect(trx);
+      });
+      if (!recorded.created && recorded.row.status === 'processed') return { eventId: event.id, duplicate: true, updated: 0 };
+      const updated = await effect(trx);
       await markWebhookEvent(trx, recorded.row.id, 'processed');
-      return n;
+      return { eventId: event.id, duplicate: !recorded.created, updated };
     });
-    return { eventId: event.id, duplicate: !recorded.created, updated };
   }
 
   return {

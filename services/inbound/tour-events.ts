@@ -10,6 +10,7 @@ import { inboundTourCommand, INBOUND_TOUR_EVENT_TYPES, type InboundTourEventType
 import { ok, refuse, type Refusal, type Result } from '../result';
 import type { AdvanceRefusalCode, StartRefusalCode, TourService } from '../tours';
 import { verifyTourSignature, type SignatureFailure } from '../webhook-signatures';
+import { ttlCache, VERIFICATION_CACHE_MS, type TtlCache } from './ttl-cache';
 
 /** Seed 001's tour event body. Ids are lower-cased here, so keys built from them are canonical. */
 export const TourEventBody = z.strictObject({
@@ -58,6 +59,8 @@ export interface TourEventDeps {
   db: Db;
   box: SecretBox;
   tours: TourService;
+  /** Organisations' signing secrets, shared with the service that rotates them (which forgets an entry it changes). */
+  secrets?: TtlCache<string[]>;
   now?: () => number;
 }
 
@@ -75,6 +78,8 @@ const fail = (reason: SignatureFailure) =>
 export function createTourEventReceiver(deps: TourEventDeps) {
   const now = deps.now ?? Date.now;
   const inFlight = new Map<string, Promise<Result<TourEventReceipt, TourEventRefusalCode>>>();
+  const secretsOf = deps.secrets ?? ttlCache<string[]>(VERIFICATION_CACHE_MS);
+  const loadSecrets = (orgId: string) => withReceiverScope(deps.db, orgId, (trx) => openValidSigningSecrets(trx, deps.box, orgId));
 
   async function receive(raw: Buffer, signature: string | undefined): Promise<Result<TourEventReceipt, TourEventRefusalCode>> {
     // No signature: refused before the body is even read.
@@ -89,8 +94,11 @@ export function createTourEventReceiver(deps: TourEventDeps) {
     const org = z.object({ organization_id: z.uuid() }).safeParse(json);
     if (!org.success) return refuse('invalid_signature', 'The body names no organisation whose secret could have signed it', { reason: 'no_secret' });
     const orgId = org.data.organization_id.toLowerCase();
-    const secrets = await withReceiverScope(deps.db, orgId, (trx) => openValidSigningSecrets(trx, deps.box, orgId));
-    const verified = verifyTourSignature(signature, raw, secrets, Math.floor(now() / 1000));
+    const check = async (fresh: boolean) =>
+      verifyTourSignature(signature, raw, await secretsOf.get(orgId, () => loadSecrets(orgId), { fresh }), Math.floor(now() / 1000));
+    let verified = await check(false);
+    // A secret made since the cache was filled: read them afresh before refusing.
+    if (!verified.ok && (verified.reason === 'mismatch' || verified.reason === 'no_secret')) verified = await check(true);
     if (!verified.ok) return fail(verified.reason);
 
     const body = TourEventBody.safeParse(json);
