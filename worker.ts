@@ -5,6 +5,9 @@ import { createActivities } from './activities';
 import type { ConnectorFactory } from './activities/connector-factory';
 import { createDeliveryActivities } from './activities/deliver';
 import { createRetentionActivities } from './activities/retention';
+import { createPushChannelActivities } from './activities/push-channels';
+import { createWebhookActivities } from './activities/webhooks';
+import { createOutboundGuard, type OutboundGuard } from './connectors/outbound';
 import type { Config } from './config';
 import type { Registry } from './connectors/registry';
 import type { Db } from './db/knex';
@@ -20,6 +23,8 @@ export interface WorkerDeps {
   connection: NativeConnection;
   /** A prebuilt bundle (tests, images); without one the worker bundles workflows/ at start-up. */
   workflowBundle?: { codePath: string } | { code: string };
+  /** The outbound rules webhooks are sent under; default: the config's. */
+  outbound?: OutboundGuard;
 }
 
 /** The only place that wires workflows, activities and their dependencies together. */
@@ -39,6 +44,13 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
         pseudonymKey: pseudonymKey(deps.config.analytics.pseudonymKey, deps.box),
         retentionDays: deps.config.analytics.retentionDays,
         aggregateRetentionDays: deps.config.analytics.aggregateRetentionDays,
+      }),
+      ...createWebhookActivities({
+        db: deps.db,
+        box: deps.box,
+        outbound: deps.outbound ?? createOutboundGuard(deps.config.outbound),
+        timeoutMs: deps.config.webhooks.timeoutMs,
+        pause: deps.config.webhooks.pause,
       }),
     },
   });
@@ -86,11 +98,15 @@ export async function createProviderWorkers(deps: {
   connectors: ConnectorFactory;
   logger?: Logger;
 }): Promise<Worker[]> {
-  const activities = createDeliveryActivities({
-    db: deps.db,
-    connectors: deps.connectors,
-    health: { degradedBelow: deps.config.hub.degradedBelow, minAttempts: deps.config.hub.degradedMinAttempts },
-  });
+  const activities = {
+    ...createDeliveryActivities({
+      db: deps.db,
+      connectors: deps.connectors,
+      health: { degradedBelow: deps.config.hub.degradedBelow, minAttempts: deps.config.hub.degradedMinAttempts },
+    }),
+    // Calendar channels are made and renewed through the provider's connector, under its rate limit.
+    ...createPushChannelActivities({ db: deps.db, connectors: deps.connectors, publicUrl: deps.config.publicUrl, ttlMs: deps.config.webhooks.channelTtlMs }),
+  };
   const { namespace } = deps.config.temporal;
   return Promise.all(
     [...deps.registry.values()].map(async (entry) => {

@@ -21,6 +21,13 @@ import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/
 import type { DeliveryReplays, TourWorkflows, UserWorkflows } from '../services/temporal';
 import { createTourService } from '../services/tours';
 import { createUserDataService } from '../services/user-data';
+import { createCalendarPushReceiver } from '../services/inbound/calendar-push';
+import { createProviderReceiver } from '../services/inbound/providers';
+import { createTourEventReceiver } from '../services/inbound/tour-events';
+import { ttlCache, VERIFICATION_CACHE_MS } from '../services/inbound/ttl-cache';
+import { createSigningSecretService } from '../services/signing-secrets';
+import type { SyncRequestDeps } from '../services/sync-requests';
+import { createWebhookSubscriptionService } from '../services/webhook-subscriptions';
 import type { TokenVerifier } from './middleware/auth';
 import { createRateLimiters, type RateLimitSettings } from './rate-limits';
 import type { OpenApiDocument } from './openapi';
@@ -62,19 +69,45 @@ export interface AppDeps {
     /** The HMAC key of the pseudonyms kept after the retention period (db/pseudonyms.ts). */
     pseudonymKey: Uint8Array;
   };
+  /**
+   * Webhooks: the sync engine's workflow client, which calendar notifications start or signal, and the
+   * default grace of rotated secrets. Without it (apps that serve no calendar), a calendar notification
+   * is answered 503 and the provider sends it again.
+   */
+  webhooks?: {
+    sync: SyncRequestDeps;
+    /** WEBHOOK_SECRET_GRACE; default 24 h. */
+    secretGraceMs?: number;
+  };
 }
 
 export const DEFAULT_MEMBERSHIP_TTL_MS = 30_000;
+
+const DAY_MS = 24 * 3600_000;
+
+/** What calendar notifications ask of Temporal when the app was given no client: refused, so the provider retries. */
+const NO_SYNC: SyncRequestDeps = {
+  taskQueue: 'none',
+  client: {
+    workflow: {
+      signalWithStart: () => Promise.reject(Object.assign(new Error('this API has no workflow client for the sync engine'), { code: 14 })),
+    } as unknown as SyncRequestDeps['client']['workflow'],
+  },
+};
 
 /** What endpoint handlers call: the services, built once per app from its dependencies. */
 export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) {
   const { db } = deps;
   const scoped = (auth: Tenant): ReplayDeps => ({ scope: (fn) => withTenant(db, auth, fn), replays: deps.replays });
   const members = createMembershipResolver({ db, ttlMs: deps.membershipTtlMs ?? DEFAULT_MEMBERSHIP_TTL_MS });
+  const tours = createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() });
+  const { box, publicUrl, outbound } = deps.integrations;
+  const graceMs = deps.webhooks?.secretGraceMs ?? DAY_MS;
+  const signingSecrets = ttlCache<string[]>(VERIFICATION_CACHE_MS);
   return {
     /** Who a verified token's user is in its organisation: the role every route sees. */
     members,
-    tours: createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() }),
+    tours,
     integrations: createIntegrationService({ db, ...deps.integrations }),
     oauth: createOAuthService({ db, ...deps.integrations, members }),
     replays: {
@@ -98,6 +131,14 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     userData: createUserDataService({ db, workflows: deps.userWorkflows, pseudonymKey: deps.analytics.pseudonymKey }),
     /** The OpenAPI document, built from the endpoints once. */
     openapi,
+    /** Inbound webhooks: tour events, providers' callbacks, calendar notifications. */
+    inbound: {
+      tourEvents: createTourEventReceiver({ db, box, tours, secrets: signingSecrets }),
+      providers: createProviderReceiver({ db, box, publicUrl }),
+      calendars: createCalendarPushReceiver({ db, sync: deps.webhooks?.sync ?? NO_SYNC }),
+    },
+    signingSecrets: createSigningSecretService({ db, box, defaultGraceMs: graceMs, verifying: signingSecrets }),
+    subscriptions: createWebhookSubscriptionService({ db, box, outbound, defaultGraceMs: graceMs }),
   };
 }
 

@@ -4,9 +4,9 @@
  * (mountEndpoint) and the OpenAPI document is built from the same declaration (api/openapi.ts), so the
  * reference cannot drift from what the server does.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookies } from 'cookie';
-import type { RequestHandler, Response, Router } from 'express';
+import express, { type RequestHandler, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import type { Tenant } from '../db/tenant';
 import type { Refusal } from '../services/result';
@@ -86,6 +86,30 @@ export interface EndpointInput<P, Q, B, A extends Access, H = undefined> {
   auth: A extends 'public' ? undefined : Tenant;
   /** The request's cookies that the endpoint declares it reads (`readsCookies`); the others are not passed. */
   cookies: Readonly<Record<string, string | undefined>>;
+  /** The request as it came: a raw-body endpoint's bytes (empty for the others), its headers and URL. */
+  request: RawRequest;
+}
+
+export interface RawRequest {
+  raw: Buffer;
+  headers: IncomingHttpHeaders;
+  /** Path and query as sent (`/api/webhooks/twilio/…?x=1`): with the public URL, what a sender signed. */
+  originalUrl: string;
+}
+
+/**
+ * An endpoint that reads its body as bytes (an inbound webhook: the signature covers exactly these
+ * bytes, so nothing may parse or re-encode them first). Mounted before the JSON body parser.
+ */
+export interface RawBodySpec {
+  /** What senders send, for the document; any type is read. */
+  contentTypes: readonly string[];
+  /** express.raw's limit (`64kb`); over it is 413 payload_too_large before the handler runs. */
+  limit: string;
+  /** The body's shape where it is JSON, for the document; the handler parses it after the signature check. */
+  schema?: z.ZodType;
+  /** Headers senders send, name -> description, for the document (checked by the handler: a missing signature is 401, not 400). */
+  headers?: Record<string, string>;
 }
 
 /** A schema's parsed value, undefined where there is no schema; unknown in the router, which serves any endpoint. */
@@ -125,6 +149,8 @@ export interface EndpointSpec<A extends Access, P, Q, B, Rs, E extends readonly 
   bodyMediaTypes?: readonly BodyMediaType[];
   /** The largest body this endpoint reads, in body-parser's notation; the app's default (64 kB) otherwise. */
   bodyLimit?: string;
+  /** Instead of `body`: the body as bytes (inbound webhooks). */
+  raw?: RawBodySpec;
   responses: Rs;
   /**
    * A per-user request limit (api/rate-limits.ts), checked before the body is parsed: past it the answer
@@ -169,6 +195,8 @@ export function endpoint<
   return { handle: (handler) => ({ ...spec, handler }) as unknown as Endpoint };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Express's form of an OpenAPI path: `{id}` becomes `:id`. */
 export function expressPath(path: string): string {
   return path.replace(/\{(\w+)\}/g, ':$1');
@@ -185,12 +213,14 @@ export function mountEndpoint(router: Router, e: Endpoint, ctx: ApiContext, pref
       body: e.body ? parse(e.body, req.body ?? {}, 'body') : undefined,
       auth: req.auth,
       cookies: declaredCookies(e, req.headers.cookie),
+      request: { raw: Buffer.isBuffer(req.body) ? req.body : EMPTY, headers: req.headers, originalUrl: req.originalUrl },
     };
     await send(res, (await e.handler(input, ctx)) as AnyReply);
   };
   const path = expressPath(e.path.slice(prefix.length)) || '/';
   const limit = e.rateLimit ? [ctx.rateLimits.middleware(e.rateLimit)] : [];
-  router[e.method](path, ...limit, ...(e.body ? [requireBodyType(e.bodyMediaTypes ?? ['application/json']), handle] : [handle]));
+  if (e.raw) router[e.method](path, ...limit, express.raw({ type: () => true, limit: e.raw.limit }), handle);
+  else router[e.method](path, ...limit, ...(e.body ? [requireBodyType(e.bodyMediaTypes ?? ['application/json']), handle] : [handle]));
 }
 
 function declaredCookies(e: Endpoint, header: string | undefined): Record<string, string | undefined> {

@@ -16,6 +16,7 @@ import type { SecretBox } from '../db/secrets';
 import { createConnectorFactory } from '../activities/connector-factory';
 import { pgDeliveryGuard } from '../db/repositories/deliveries';
 import { createProviderWorkers, createWorker, installRuntime } from '../worker';
+import { createWebhookRelay, runWebhookRelay } from '../services/webhook-relay';
 import { oauthClients } from './oauth-clients';
 
 /** The pieces `tourhub dev`, `tourhub api` and `tourhub worker` start, each with its own stop. */
@@ -79,6 +80,7 @@ export async function startApi(
     realtime: { feed, heartbeatMs: config.analytics.heartbeatMs },
     userWorkflows: createUserWorkflows(client, config),
     analytics: { beaconTokenTtlSeconds: config.analytics.beaconTokenTtlSeconds, pseudonymKey: pseudonymKey(config.analytics.pseudonymKey, box) },
+    webhooks: { sync: { client, taskQueue: config.temporal.taskQueue }, secretGraceMs: config.webhooks.secretGraceMs },
   });
   const server = http.createServer(app);
   // Keep-alive longer than common load balancers' idle timeout, so they never reuse a closed socket.
@@ -167,23 +169,33 @@ export async function startWorker(
     db,
     box,
     connection,
+    outbound,
     ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
   });
   const providers = await startProviderWorkers({ config, db, box, connection, outbound, logger });
-  const client = await connectTemporal(config);
+  const scheduler = await connectTemporal(config);
   try {
-    const schedule = await ensureRetentionSchedule(client, config);
+    const schedule = await ensureRetentionSchedule(scheduler, config);
     logger.info({ scheduleId: RETENTION_SCHEDULE_ID, cron: config.analytics.retentionCron, schedule }, 'retention schedule ready');
   } finally {
-    await client.connection.close();
+    await scheduler.connection.close();
   }
   const all = [worker, ...providers];
   const running = all.map((w) => w.run());
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+  // The outbox relay: outbound webhooks and calendar channels (services/webhook-relay.ts).
+  const client = await connectTemporal(config);
+  const relay = runWebhookRelay(createWebhookRelay({ db, client, taskQueue: config.temporal.taskQueue, config: config.webhooks, publicUrl: config.publicUrl, logger }), {
+    relayIntervalMs: config.webhooks.relayIntervalMs,
+    channelSweepMs: config.webhooks.channelSweepMs,
+    logger,
+  });
   logger.info({ taskQueue: config.temporal.taskQueue, providerQueues: providers.length }, 'worker polling');
   return {
     worker,
     async stop() {
+      await relay.stop();
+      await client.connection.close();
       for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.all(running.map((r) => r.catch(() => undefined)));
       await connection.close();

@@ -297,6 +297,21 @@ export const envSchema = z
     ),
     ANALYTICS_BEACON_TOKEN_TTL: duration('1h').meta(doc('lifetime of the beacon tokens `POST /api/tours/analytics/beacon-token` mints for `navigator.sendBeacon` batches')),
     REALTIME_HEARTBEAT_INTERVAL: duration('15s').meta(doc('how often an open progress stream (Server-Sent Events) gets a comment line, so proxies keep it open and clients notice a dead one')),
+    // Webhooks in and out (docs/security.md#webhooks).
+    WEBHOOK_TIMEOUT: duration('10s').meta(doc('one outbound webhook attempt, the answer included')),
+    WEBHOOK_RETRY_INITIAL_INTERVAL: duration('5s').meta(doc("an outbound webhook's first retry interval")),
+    WEBHOOK_RETRY_BACKOFF: z.coerce.number().min(1).max(10).default(2).meta(doc('outbound webhook retry backoff coefficient, 1 to 10')),
+    WEBHOOK_RETRY_MAX_INTERVAL: duration('1h').meta(doc('the longest interval between outbound webhook retries')),
+    WEBHOOK_RETRY_MAX_TIME: duration('3d').meta(doc("an outbound webhook delivery's whole time, retries included (keep it at 24h or more outside tests); then it is failed, resendable, and its lane moves on")),
+    WEBHOOK_PAUSE_AFTER: duration('2d').meta(doc('a subscription whose every attempt has failed for this long (and `WEBHOOK_PAUSE_MIN_FAILURES` times in a row) is paused and reported')),
+    WEBHOOK_PAUSE_MIN_FAILURES: positiveInt(10).meta(doc('failed attempts in a row, at least, before a subscription is paused')),
+    WEBHOOK_SECRET_GRACE: duration('24h').meta(doc('how long a rotated secret (a tour-event signing secret, a subscription secret) keeps working, unless the rotation says otherwise')),
+    WEBHOOK_RELAY_INTERVAL: duration('1s').meta(doc('how often the worker fans new outbox events out to subscriptions and wakes their lanes')),
+    WEBHOOK_LANE_LINGER: duration('1m').meta(doc('how long an idle delivery lane waits for more before its workflow closes')),
+    WEBHOOK_RESIGNAL_AFTER: duration('15m').meta(doc('a lane with pending deliveries is woken again after this, in case its wake-up was lost')),
+    WEBHOOK_CHANNEL_TTL: duration('7d').meta(doc('how long a calendar change-notification channel is asked for (providers may grant less)')),
+    WEBHOOK_CHANNEL_RENEW_BEFORE: duration('1d').meta(doc('renew a calendar channel this long before it expires')),
+    WEBHOOK_CHANNEL_SWEEP: duration('1m').meta(doc('how often the worker looks for calendar integrations without a live channel and starts their `pushChannel` workflow')),
   })
   .superRefine((env, ctx) => {
     if (env.TOURHUB_ENV === 'production') {
@@ -398,6 +413,7 @@ export interface Config {
   /** The provider queues' whole-queue rate and each worker's concurrency per queue. */
   providers: { queueRpsLimit: number; workerConcurrency: number };
   analytics: AnalyticsConfig;
+  webhooks: WebhookConfig;
   /** What outbound calls may reach (connectors/outbound.ts). */
   outbound: {
     /** Provider id -> base URL instead of the vendor's host (CONNECTOR_BASE_URLS): tests and sandboxes. */
@@ -420,6 +436,20 @@ export interface AnalyticsConfig {
   pseudonymKey: Buffer | undefined;
   beaconTokenTtlSeconds: number;
   heartbeatMs: number;
+}
+
+/** Webhooks in and out: outbound retries and pausing, the relay, rotations, calendar channels. */
+export interface WebhookConfig {
+  timeoutMs: number;
+  retry: { initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumTimeMs: number };
+  pause: { afterMs: number; minFailures: number };
+  secretGraceMs: number;
+  relayIntervalMs: number;
+  laneLingerMs: number;
+  resignalAfterMs: number;
+  channelTtlMs: number;
+  channelRenewBeforeMs: number;
+  channelSweepMs: number;
 }
 
 /** The hub's settings as the worker's config gives them (a tour's loaded HubSettings), plus health and links. */
@@ -549,6 +579,23 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       pseudonymKey,
       beaconTokenTtlSeconds: Math.floor(env.ANALYTICS_BEACON_TOKEN_TTL / 1000),
       heartbeatMs: env.REALTIME_HEARTBEAT_INTERVAL,
+    },
+    webhooks: {
+      timeoutMs: env.WEBHOOK_TIMEOUT,
+      retry: {
+        initialIntervalMs: env.WEBHOOK_RETRY_INITIAL_INTERVAL,
+        backoffCoefficient: env.WEBHOOK_RETRY_BACKOFF,
+        maximumIntervalMs: env.WEBHOOK_RETRY_MAX_INTERVAL,
+        maximumTimeMs: env.WEBHOOK_RETRY_MAX_TIME,
+      },
+      pause: { afterMs: env.WEBHOOK_PAUSE_AFTER, minFailures: env.WEBHOOK_PAUSE_MIN_FAILURES },
+      secretGraceMs: env.WEBHOOK_SECRET_GRACE,
+      relayIntervalMs: env.WEBHOOK_RELAY_INTERVAL,
+      laneLingerMs: env.WEBHOOK_LANE_LINGER,
+      resignalAfterMs: env.WEBHOOK_RESIGNAL_AFTER,
+      channelTtlMs: env.WEBHOOK_CHANNEL_TTL,
+      channelRenewBeforeMs: env.WEBHOOK_CHANNEL_RENEW_BEFORE,
+      channelSweepMs: env.WEBHOOK_CHANNEL_SWEEP,
     },
     connectors: {
       timeoutMs: env.CONNECTOR_TIMEOUT_MS,

@@ -28,14 +28,22 @@ export interface TourKey {
   tourId: string;
 }
 
+export interface UpdateOptions {
+  /**
+   * Temporal's update id: a second update with the same id on the same run returns the first one's
+   * result instead of applying again (an inbound webhook's copies use their event's key).
+   */
+  updateId?: string;
+}
+
 /** What the tour service asks of Temporal; an interface so API tests can see exactly what was sent. */
 export interface TourWorkflows {
-  start(key: TourKey, args: StartTourArgs, summary: string): Promise<TourUpdateResult>;
+  start(key: TourKey, args: StartTourArgs, summary: string, opts?: UpdateOptions): Promise<TourUpdateResult>;
   /**
    * `running` says the stored progress is mid-tour, so its workflow should be open: a plain update is
    * sent, cheaper for the server than update-with-start, which remains the fallback if the run closed.
    */
-  advance(key: TourKey, args: AdvanceTourArgs, summary: string, opts?: { running?: boolean }): Promise<TourUpdateResult>;
+  advance(key: TourKey, args: AdvanceTourArgs, summary: string, opts?: UpdateOptions & { running?: boolean }): Promise<TourUpdateResult>;
   ping(): Promise<void>;
 }
 
@@ -69,11 +77,12 @@ export class TourRejection extends Error {
 }
 
 export function createTourWorkflows(client: Client, config: Config): TourWorkflows {
-  const send = async (key: TourKey, update: typeof startTourUpdate | typeof advanceTourUpdate, args: unknown, summary: string) => {
+  const send = async (key: TourKey, update: typeof startTourUpdate | typeof advanceTourUpdate, args: unknown, summary: string, opts?: UpdateOptions) => {
     const workflowId = tourWorkflowId(key.orgId, key.userId, key.tourId);
     const attempt = () =>
       client.workflow.executeUpdateWithStart(update as typeof startTourUpdate, {
         args: [args as StartTourArgs],
+        ...(opts?.updateId ? { updateId: opts.updateId } : {}),
         startWorkflowOperation: new WithStartWorkflowOperation<TourLifecycleWorkflow>(TOUR_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: config.temporal.taskQueue,
@@ -104,27 +113,27 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
       throw translated;
     }
   };
-  const update = async (key: TourKey, args: AdvanceTourArgs) => {
+  const update = async (key: TourKey, args: AdvanceTourArgs, opts?: UpdateOptions) => {
     const handle = client.workflow.getHandle(tourWorkflowId(key.orgId, key.userId, key.tourId));
     try {
-      return await withDeadline(client, config.tours.updateTimeoutMs, () => handle.executeUpdate(advanceTourUpdate, { args: [args] }));
+      return await withDeadline(client, config.tours.updateTimeoutMs, () => handle.executeUpdate(advanceTourUpdate, { args: [args], ...(opts?.updateId ? { updateId: opts.updateId } : {}) }));
     } catch (err) {
       throw translate(err);
     }
   };
   return {
-    start: (key, args, summary) => send(key, startTourUpdate, args, summary),
+    start: (key, args, summary, opts) => send(key, startTourUpdate, args, summary, opts),
     async advance(key, args, summary, opts) {
       if (opts?.running) {
         try {
-          return await update(key, args);
+          return await update(key, args, opts);
         } catch (err) {
           // The run closed after the row was read (or was never started here), or closed while this
           // update waited in it: start it again from Postgres.
           if (!(err instanceof WorkflowNotFoundError) && !(err instanceof RunClosedMidUpdate)) throw err;
         }
       }
-      return send(key, advanceTourUpdate, args, summary);
+      return send(key, advanceTourUpdate, args, summary, opts);
     },
     async ping() {
       await client.connection.workflowService.getSystemInfo({});
@@ -159,7 +168,8 @@ export function isTemporalUnavailable(err: unknown): boolean {
   return false;
 }
 
-function translate(err: unknown): unknown {
+/** A Temporal client error as the services see it: a TourRejection, a WorkflowServiceError, or the error itself. */
+export function translate(err: unknown): unknown {
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
   if (cause instanceof ApplicationFailure && cause.type === ACCEPTED_UPDATE_COMPLETED_WORKFLOW) return new RunClosedMidUpdate(cause.message);
   if (cause instanceof ApplicationFailure && cause.type) {

@@ -3,3 +3,5 @@
 export { tourLifecycle } from './tour-lifecycle/workflow';
 export { replayDelivery } from './delivery-replay';
 export { analyticsRetention } from './analytics-retention';
+export { webhookLane } from './webhook-lane';
+export { pushChannel } from './push-channel';

@@ -5,15 +5,16 @@ import { notificationsRoutes } from './notifications';
 import { privacyRoutes } from './privacy';
 import { referenceRoutes } from './reference';
 import { toursRoutes } from './tours';
+import { inboundWebhookRoutes, webhookAdminRoutes } from './webhooks';
 
 /**
  * Every endpoint, in the groups createApp mounts them in (api/app.ts): health before the body parser,
  * then the public routes, then, behind the token check, one group per resource.
  */
 export const ROUTE_GROUPS = {
-  beforeBodyParser: [healthRoutes],
+  beforeBodyParser: [healthRoutes, inboundWebhookRoutes],
   public: [referenceRoutes, oauthCallbackRoutes, analyticsBeaconRoutes],
-  authenticated: [toursRoutes, analyticsRoutes, analyticsAdminRoutes, privacyRoutes, integrationsRoutes, notificationsRoutes],
+  authenticated: [toursRoutes, analyticsRoutes, analyticsAdminRoutes, privacyRoutes, integrationsRoutes, notificationsRoutes, webhookAdminRoutes],
 };
 
 export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROUPS.public, ...ROUTE_GROUPS.authenticated];
@@ -27,6 +28,7 @@ export const TAGS: Record<string, string> = {
   OAuth: 'Connecting Google Calendar and Outlook through their consent screens',
   Deliveries: 'What the hub sent to each integration, and replays of dead deliveries (admins)',
   Notifications: "Events for the organisation's admins (admins)",
+  Webhooks: 'Inbound webhooks (tour events, Stripe, Twilio, calendar notifications: signed, no token) and outbound subscriptions (admins)',
   Health: 'Liveness and readiness probes (no token)',
   Reference: 'This document and the page that renders it (no token)',
 };
