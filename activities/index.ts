@@ -1,16 +1,18 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { HubConfig } from '../config';
 import type { Db } from '../db/knex';
-import { actionAad, findDelivery, insertPlanned, insertSkipped, markDead } from '../db/repositories/deliveries';
+import { actionAad, findDelivery, insertSkipped, markDead, planWithRepeatRule } from '../db/repositories/deliveries';
 import { assessHealth } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
 import { loadHubContext } from '../db/repositories/organizations';
+import { insertOutboundEvents, TOUR_EVENT_DEDUPE_PREFIX, type NewOutboundEvent } from '../db/repositories/outbound-events';
 import { findProgressFor, rowToState, saveTransition } from '../db/repositories/progress';
 import { loadRunShape } from '../db/repositories/tour-versions';
 import type { SecretBox } from '../db/secrets';
 import type { RecordedEvent } from '../domain/events';
-import type { Category, DeliveryRetry, HubEvent, HubEventDraft, HubSettings, PlannedAction, PlannedDelivery } from '../domain/hub';
+import { ONCE_PER_WINDOW_EVENTS, type Category, type DeliveryRetry, type HubEvent, type HubEventDraft, type HubSettings, type PlannedAction, type PlannedDelivery } from '../domain/hub';
 import { idempotencyKey, planRoute, routeOptions, SKIP_REASONS } from '../domain/routes';
+import { OUTBOUND_TYPE_OF_HUB_EVENT } from '../domain/webhooks';
 import type { TourRun, TourShape, TourState } from '../domain/tour-state';
 import { requestSummary } from './deliver';
 
@@ -108,8 +110,12 @@ export function createActivities(deps: ActivityDeps) {
      * each with its idempotency key. Writes every one as a pending delivery (its call sealed), so health
      * sees a backlog and an operator can replay any of them; a route the member lacks an email or phone
      * for is written as skipped, with the reason, and not returned. Idempotent: keys derive from the events.
+     * A repeated tour_started or tour_completed of the same couple and tour within
+     * HUB_SUPPRESS_REPEATS_WITHIN is written as suppressed and not returned, so the workflow never sends
+     * it: a restart loop costs the planner one round of effects, and the workflow's logic is unchanged.
      */
     async planDeliveries(input: PlanDeliveriesInput): Promise<PlannedDelivery[]> {
+      await insertOutboundEvents(deps.db, tourOutboundEvents(input));
       const [context, integrations] = await Promise.all([
         loadHubContext(deps.db, input.orgId, input.userId),
         listActiveIntegrations(deps.db, input.orgId),
@@ -161,8 +167,9 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       const orgOf = new Map(integrations.map((i) => [i.id, i.organization_id]));
-      await insertPlanned(
+      const send = await planWithRepeatRule(
         deps.db,
+        input.workflowId,
         planned.map((p) => ({
           organizationId: orgOf.get(p.integrationId)!,
           integrationId: p.integrationId,
@@ -174,9 +181,10 @@ export function createActivities(deps: ActivityDeps) {
           payload: requestSummary(p.action),
           sealedAction: deps.box.seal(p.action, actionAad(p.idempotencyKey)),
         })),
+        { eventTypes: ONCE_PER_WINDOW_EVENTS, windowMs: deps.hub.suppressRepeatsWithinMs },
       );
       await insertSkipped(deps.db, skipped);
-      return planned;
+      return planned.filter((p) => send.has(p.idempotencyKey));
     },
 
     /**
@@ -217,3 +225,35 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * The tour events organisations' webhook subscriptions hear about, written to the outbox as the
+ * workflow plans them: in the run's order (the lane keeps it per tour run), once per event id however
+ * often planning is retried. No name or email: ids, the tour's name, the time and any feedback.
+ */
+export function tourOutboundEvents(input: PlanDeliveriesInput): NewOutboundEvent[] {
+  return input.events.flatMap((e) => {
+    const type = OUTBOUND_TYPE_OF_HUB_EVENT[e.type];
+    if (!type) return [];
+    return [
+      {
+        organizationId: input.orgId,
+        eventType: type,
+        subjectId: input.progressId,
+        orderingKey: input.workflowId,
+        dedupeKey: `${TOUR_EVENT_DEDUPE_PREFIX}${e.eventId}`,
+        payload: {
+          event_id: e.eventId,
+          tour_id: input.tourId,
+          tour_name: input.tourName,
+          user_id: input.userId,
+          progress_id: input.progressId,
+          occurred_at: e.occurredAt,
+          ...(e.feedback && (type === 'feedback.submitted' || type === 'tour.completed')
+            ? { feedback: { rating: e.feedback.rating ?? null, feedback: e.feedback.feedback ?? null, was_helpful: e.feedback.wasHelpful ?? null } }
+            : {}),
+        },
+      },
+    ];
+  });
+}

@@ -50,7 +50,12 @@ are accepted in any case and answered in lower case. \`npx tourhub token\` mints
 **Errors.** Every error is \`{"error": {"code", "message", "details"}}\` and changes nothing. Each operation
 lists the codes it can answer with under their status. A method and path not in this document answer
 \`404 route_not_found\` (under \`/api\`, a request without a valid token gets its \`401\` first). \`429\` and
-\`503\` carry \`Retry-After\`.`;
+\`503\` carry \`Retry-After\`: a \`503\` (\`database_unavailable\`, \`temporal_unavailable\`, \`tour_timeout\`) is an
+outage to wait out, never a bug, and changed nothing the retry could double.
+
+**Rate limits.** Progress updates and tour starts are limited per user and minute, across every API
+process. Their answers carry \`RateLimit-Policy\` and \`RateLimit\` (draft-ietf-httpapi-ratelimit-headers), and
+one past the limit is \`429 rate_limited\`.`;
 
 const pascal = (id: string) => id[0]!.toUpperCase() + id.slice(1);
 
@@ -64,15 +69,38 @@ function clean(schema: JsonSchema): JsonSchema {
 export function errorCodesOf(e: Endpoint, group: Pick<RouteGroup, 'bodyParsed'>): ErrorCode[] {
   const codes = new Set<ErrorCode>(['internal_error']);
   if (group.bodyParsed) for (const c of ['malformed_json', 'bad_request', 'payload_too_large', 'unsupported_encoding'] as const) codes.add(c);
+  if (e.raw) for (const c of ['bad_request', 'payload_too_large', 'unsupported_encoding'] as const) codes.add(c);
   if (e.body) codes.add('unsupported_media_type');
-  if (e.params || e.query || e.body) codes.add('validation_error');
+  if (e.params || e.query || e.headers || e.body) codes.add('validation_error');
   if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable', 'not_a_member'] as const) codes.add(c);
   if (e.access === 'admin') codes.add('admin_required');
+  // Every authenticated route reads Postgres; an outage is 503, never a 500.
+  if (e.access !== 'public') codes.add('database_unavailable');
+  if (e.rateLimit) codes.add('rate_limited');
   for (const c of e.errors) codes.add(c);
   return [...codes];
 }
 
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
+/**
+ * The IETF draft's fields (draft-ietf-httpapi-ratelimit-headers-11) on the answers of a rate-limited
+ * endpoint: on every answer after the limit was checked, unless the deployment turned the limit off.
+ */
+function rateLimitHeaders(): Record<string, unknown> {
+  return {
+    RateLimit: {
+      description: 'The caller\'s remaining quota under the policy and the seconds until it resets, e.g. `"progress";r=7;t=42`',
+      required: false,
+      schema: { type: 'string' },
+    },
+    'RateLimit-Policy': {
+      description: 'The policy: its quota and window in seconds, e.g. `"progress";q=10;w=60`',
+      required: false,
+      schema: { type: 'string' },
+    },
+  };
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query' | 'header'): unknown[] {
   if (!schema) return [];
   const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema;
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
@@ -89,8 +117,31 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unk
   });
 }
 
-function errorResponse(status: number, codes: ErrorCode[]): unknown {
-  const headers = status === 429 || status === 503 ? { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } } : undefined;
+function headerParameters(e: Endpoint): unknown[] {
+  return Object.entries(e.raw?.headers ?? {}).map(([name, description]) => ({ name, in: 'header', required: false, description, schema: { type: 'string' } }));
+}
+
+/** A raw-body endpoint's body: its JSON schema where it has one, a string of each other type. */
+function rawBody(raw: NonNullable<Endpoint['raw']>): unknown {
+  const content: Record<string, unknown> = {};
+  for (const type of raw.contentTypes) {
+    content[type] = {
+      schema: type === 'application/json' && raw.schema ? clean(z.toJSONSchema(raw.schema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema) : { type: 'string' },
+    };
+  }
+  // x-raw-body: the tests (and any reader) can tell a body read as bytes from a parsed JSON one.
+  return { required: false, description: `Read as bytes (up to ${raw.limit}) and checked against its signature before it is parsed`, 'x-raw-body': true, content };
+}
+
+function errorResponse(status: number, codes: ErrorCode[], rateLimited: boolean): unknown {
+  const headers =
+    status === 429 || status === 503
+      ? {
+          'Retry-After': { description: 'Seconds to wait before retrying', required: true, schema: { type: 'integer' } },
+          // Every 429 `rate_limited` carries them; a deployment that turned the limit off sends none.
+          ...(rateLimited && status === 429 ? rateLimitHeaders() : {}),
+        }
+      : undefined;
   return {
     description: codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].description}`).join('\n\n'),
     ...(headers ? { headers } : {}),
@@ -107,10 +158,15 @@ function errorResponse(status: number, codes: ErrorCode[]): unknown {
   };
 }
 
-function successResponse(spec: ResponseSpec, component: string | undefined): unknown {
+function successResponse(spec: ResponseSpec, component: string | undefined, rateLimited: boolean): unknown {
   const cookie = spec.setsCookie ? { 'Set-Cookie': { description: spec.setsCookie, schema: { type: 'string' } } } : undefined;
   if ('json' in spec) {
-    return { description: spec.description, ...(cookie ? { headers: cookie } : {}), content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } } };
+    const headers = { ...(rateLimited ? rateLimitHeaders() : {}), ...cookie };
+    return {
+      description: spec.description,
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } },
+    };
   }
   if ('redirect' in spec) {
     // Express says where in the body too, for a client that does not follow redirects.
@@ -124,6 +180,15 @@ function successResponse(spec: ResponseSpec, component: string | undefined): unk
   const headers = cookie ? { headers: cookie } : {};
   if ('content' in spec) return { description: spec.description, ...headers, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
   return { description: spec.description, ...headers };
+}
+
+/** A body's media types: JSON by its schema; text/plain as a string whose content is that JSON (a sendBeacon body). */
+function requestContent(e: Endpoint, ref: string): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  for (const type of e.bodyMediaTypes ?? ['application/json']) {
+    content[type] = type === 'application/json' ? { schema: { $ref: ref } } : { schema: { type: 'string', contentMediaType: 'application/json', contentSchema: { $ref: ref } } };
+  }
+  return content;
 }
 
 /** Schemas with component names: a schema keeps its first name; a name taken by another schema gets a number. */
@@ -170,8 +235,8 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
           const byStatus = new Map<number, ErrorCode[]>();
           for (const code of codes) byStatus.set(ERROR_CODES[code].status, [...(byStatus.get(ERROR_CODES[code].status) ?? []), code]);
           const responses: Record<string, unknown> = {};
-          for (const [status, spec] of Object.entries(e.responses)) responses[status] = successResponse(spec, components.get(status));
-          for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) responses[String(status)] = errorResponse(status, list);
+          for (const [status, spec] of Object.entries(e.responses)) responses[status] = successResponse(spec, components.get(status), e.rateLimit !== undefined);
+          for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) responses[String(status)] = errorResponse(status, list, e.rateLimit !== undefined);
           return {
             operationId: e.operationId,
             summary: e.summary,
@@ -181,11 +246,12 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
             parameters: [
               ...parameters(e.params, 'path'),
               ...parameters(e.query, 'query'),
+              ...parameters(e.headers, 'header'),
+              ...headerParameters(e),
               ...(e.readsCookies ?? []).map((c) => ({ name: c.name, in: 'cookie', required: false, description: c.description, schema: { type: 'string' } })),
             ],
-            ...(e.body
-              ? { requestBody: { required: !e.body.safeParse({}).success, content: { 'application/json': { schema: { $ref: `${COMPONENT}${body}` } } } } }
-              : {}),
+            ...(e.raw ? { requestBody: rawBody(e.raw) } : {}),
+            ...(e.body ? { requestBody: { required: !e.body.safeParse({}).success, content: requestContent(e, `${COMPONENT}${body}`) } } : {}),
             responses,
           };
         },

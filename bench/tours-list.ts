@@ -26,7 +26,8 @@ import { migrateLatest, setAppRolePassword } from '../db/migrate';
 import { publishVersion } from '../db/repositories/tour-versions';
 import { createSecretBox, parseKeyring } from '../db/secrets';
 import { assignVariant } from '../domain/ab';
-import type { DeliveryReplays, TourWorkflows } from '../services/temporal';
+import { createProgressFeed } from '../services/progress-feed';
+import type { DeliveryReplays, TourWorkflows, UserWorkflows } from '../services/temporal';
 import { freePorts, log, REPO_ROOT } from './lib/stack';
 import { summarize } from './lib/stats';
 
@@ -112,10 +113,17 @@ async function main(): Promise<void> {
     const unused = () => Promise.reject(new Error('not on this path'));
     const workflows: TourWorkflows = { start: unused, advance: unused, feedback: unused, ping: unused };
     const replays: DeliveryReplays = { replay: unused };
+    const userWorkflows: UserWorkflows = { erase: unused };
     const app = createApp({
       db: appDb,
       tours: workflows,
       replays,
+      // GET /api/tours is not rate-limited; the limits are off so nothing else on the path counts.
+      rateLimits: { perMinute: { progress: 0, start: 0 } },
+      // Opened only by a progress stream, which this benchmark never asks for.
+      realtime: { feed: createProgressFeed({ connectionString: appUrl.toString(), logger: pino({ level: 'silent' }) }), heartbeatMs: 15_000 },
+      userWorkflows,
+      analytics: { beaconTokenTtlSeconds: 300, pseudonymKey: crypto.randomBytes(32) },
       verifier: createTokenVerifier(JWT),
       logger: pino({ level: 'silent' }),
       integrations: { box: createSecretBox(parseKeyring(`k:${Buffer.alloc(32, 1).toString('base64')}`), 'k'), registry, oauthClients: {}, publicUrl: 'http://bench.invalid', connectorTimeoutMs: 1000, outbound: createOutboundGuard() },

@@ -26,7 +26,7 @@ import { TOUR_NOT_FOUND, tourWorkflowId, type AdvanceTourArgs, type StartTourArg
 import type { ProgressCache } from './progress-cache';
 import { notFound, ok, refuse, type Refusal } from './result';
 import { audienceOf, exposeTo, previewVariants } from './targeting';
-import { TourRejection, WorkflowServiceError, type TourKey, type TourWorkflows, type WorkflowServiceErrorCode } from './temporal';
+import { TourRejection, WorkflowServiceError, type TourKey, type TourWorkflows, type UpdateOptions, type WorkflowServiceErrorCode } from './temporal';
 import { createTourContent, type RunContent, type Scope } from './tour-content';
 
 /** The moves that can complete a tour, and so the only ones that may carry a subscription interest. */
@@ -232,21 +232,23 @@ export function createTourService(deps: TourServiceDeps) {
       auth: Tenant,
       tourId: string,
       args: StartTourArgs,
-      client: ClientContext,
+      client: ClientContext = {},
+      opts?: UpdateOptions,
     ): Promise<TourResult<{ state: TourState; version: VersionRow; steps: StepRow[]; variant: Variant | null; created: boolean }, StartRefusalCode>> {
       const key = { orgId: auth.orgId, userId: auth.userId, tourId };
       const prepared = await withTenant(db, auth, async (trx) => {
         const tour = await findTour(trx, tourId);
         if (!tour || !tour.is_active || tour.published_version === null) return notFound('Tour', { tour_id: tourId });
+        const summary = `${tour.name} (${tour.tour_key}) for user ${auth.userId}`;
         const row = await findProgressFor(trx, key);
         // A resume keeps its run; a finished tour without restart is refused by the workflow as before.
-        if (row && (RESUMABLE(row.status) || (isFinished(row.status) && !args.restart))) return ok({ run: undefined, abTest: undefined });
+        if (row && (RESUMABLE(row.status) || (isFinished(row.status) && !args.restart))) return ok({ summary, run: undefined, abTest: undefined });
         const fresh = await freshContent(trx, auth, tourId, tour.published_version, client, false);
         if (!fresh) return notFound('Tour', { tour_id: tourId });
         const missing = missingPrerequisites(fresh.version.definition.prerequisite_tours, new Set(fresh.audience.facts.completed_tours));
         if (missing.length > 0) {
           const names = new Map<string, string | null>();
-        for (const id of missing) names.set(id, (await findTour(trx, id))?.name ?? null);
+          for (const id of missing) names.set(id, (await findTour(trx, id))?.name ?? null);
           return refuse('prerequisites_missing', `Complete ${missing.length === 1 ? 'this tour' : 'these tours'} first: ${missing.map((id) => names.get(id) ?? id).join(', ')}`, {
             missing: missing.map((id) => ({ tour_id: id, name: names.get(id) ?? null })),
           });
@@ -257,12 +259,12 @@ export function createTourService(deps: TourServiceDeps) {
         const test = (await findRunningTests(trx, [tourId])).get(tourId);
         const abTest: RunExperiment | undefined = test ? { testId: test.id, variant: await exposeTo(trx, auth, test) } : undefined;
         const run: TourRun = { version: fresh.version.version, stepKeys: fresh.kept.map((s) => s.step_key) };
-        return ok({ run, abTest });
+        return ok({ summary, run, abTest });
       });
       if (!prepared.ok) return prepared;
-      const { run, abTest } = prepared.value;
+      const { summary, run, abTest } = prepared.value;
       const sent: StartTourArgs = { ...args, ...(run ? { run } : {}), ...(abTest ? { abTest } : {}) };
-      const moved = await throughWorkflow(() => deps.workflows.start(key, sent, `Tour ${tourId} for user ${auth.userId}`), START_REFUSALS);
+      const moved = await throughWorkflow(() => deps.workflows.start(key, sent, summary, opts), START_REFUSALS);
       if (!moved.ok) return moved;
       const { state } = moved.value;
       cache.rememberProgress(state.progressId, { ...key, status: state.status });
@@ -277,6 +279,7 @@ export function createTourService(deps: TourServiceDeps) {
       auth: Tenant,
       progressId: string,
       args: AdvanceTourArgs,
+      opts?: UpdateOptions,
     ): Promise<TourResult<{ state: TourState; steps: StepRow[]; celebrate: boolean }, AdvanceRefusalCode>> {
       if (args.subscriptionInterest && !(COMPLETING_ACTIONS as readonly string[]).includes(args.action)) {
         return refuse('subscription_interest_without_completion', 'A subscription interest comes with the move that completes the tour (complete_tour or next_step)', {
@@ -301,7 +304,7 @@ export function createTourService(deps: TourServiceDeps) {
         }
       }
       const moved = await throughWorkflow(
-        () => deps.workflows.advance(key, args, `Tour ${known.tourId} for user ${known.userId}`, { running: known.status === 'in_progress' }),
+        () => deps.workflows.advance(key, args, `Tour ${known.tourId} for user ${known.userId}`, { ...opts, running: known.status === 'in_progress' }),
         TRANSITION_ERROR_CODES,
         remember,
       );

@@ -12,7 +12,8 @@ export const USAGE = `Usage: tourhub replay --delivery <delivery id>
        tourhub replay --integration <integration id> [--status dead]
 
 Re-sends dead deliveries with their original idempotency key (a provider that did receive one sees a
-duplicate it ignores). --delivery replays one delivery (any status but succeeded); --integration replays
+duplicate it ignores). Only dead deliveries are replayed: a pending, retrying or running one would race
+the call still owed. --delivery replays one dead delivery; --integration replays
 that integration's dead deliveries, oldest first, at most ${REPLAY_BATCH_LIMIT} per run. Each replay runs as the
 workflow delivery-replay:<delivery id>; its outcome lands in the delivery's row
 (GET /api/integrations/deliveries). Uses DATABASE_URL (owner) and TEMPORAL_ADDRESS.`;
@@ -70,7 +71,8 @@ export interface ReplayIo {
  * its message and code).
  */
 export async function replay(deps: { db: Knex; replays: DeliveryReplays } & ReplayIo, args: Exclude<ReplayArgs, { kind: 'help' }>): Promise<number> {
-  const service = { scope: <T>(fn: (db: Knex) => Promise<T>) => fn(deps.db), replays: deps.replays };
+  // A transaction per replay: the claim (dead -> pending) commits only with a started workflow.
+  const service = { scope: <T>(fn: (db: Knex) => Promise<T>) => deps.db.transaction(fn), replays: deps.replays };
   let outcome: { started: StartedReplay[]; failed: FailedReplay[]; notReplayable: string[]; remaining?: number };
   if (args.kind === 'delivery') {
     const result = await replayDelivery(service, args.deliveryId);
@@ -111,7 +113,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfigOrExit();
-  const db = createDb(ownerDatabaseUrl(config), { poolMax: 2, applicationName: 'tourhub-replay' });
+  const db = createDb(ownerDatabaseUrl(config), { poolMax: 5, applicationName: 'tourhub-replay' });
   try {
     const client = await connectTemporal(config);
     try {

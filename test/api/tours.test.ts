@@ -300,9 +300,11 @@ describe('tours API', () => {
       db: stack.appDb,
       tours: stack.tours,
       replays: stack.replays,
+      rateLimits: stack.config.rateLimits,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
       logger: pino({ level: 'silent' }),
       integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },
+      ...stack.lifecycle,
     });
     const org = await createOrg(stack.ownerDb, { steps: 3 });
     const token = await memberToken(org);
@@ -328,9 +330,11 @@ describe('tours API', () => {
       db: stack.appDb,
       tours: recording,
       replays: stack.replays,
+      rateLimits: stack.config.rateLimits,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
       logger: pino({ level: 'silent' }),
       integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },
+      ...stack.lifecycle,
     });
     const org = await createOrg(stack.ownerDb, { steps: 2 });
     const token = await memberToken(org);

@@ -58,7 +58,7 @@ export interface ContextExtras<C, S> extends Partial<Omit<ConnectorContext<C, S>
 
 /** What the connector factory hands `entry.create`: the HTTP layer bound to the entry's hosts. */
 export function context<C, S>(entry: Pick<ProviderEntry, 'id' | 'hosts'>, credentials: C, settings: S, extra: ContextExtras<C, S> = {}): ConnectorContext<C, S> {
-  const { timeoutMs = 2000, baseUrl, outbound = testOutbound(), ...rest } = extra;
+  const { timeoutMs = 10_000, baseUrl, outbound = testOutbound(), ...rest } = extra;
   return {
     credentials,
     settings,

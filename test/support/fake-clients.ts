@@ -17,7 +17,7 @@ export function connectToFake<C extends keyof CategoryConnectors>(
   const settings = { ...fake.integration.settings, ...opts.settings };
   return entry.create(
     context(entry, entry.credentialsSchema.parse(credentials), entry.settingsSchema.parse(settings), {
-      timeoutMs: opts.timeoutMs ?? 2000,
+      timeoutMs: opts.timeoutMs ?? 10_000,
       baseUrl: fake.deploymentBaseUrl,
       guard: opts.guard ?? memoryGuard(),
       now: Date.now,

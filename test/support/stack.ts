@@ -3,9 +3,11 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Express } from 'express';
 import pino from 'pino';
-import { createApp } from '../../api/app';
+import { createApp, type AppDeps } from '../../api/app';
 import { createTokenVerifier, signToken } from '../../api/middleware/auth';
-import { createDeliveryReplays, createTourWorkflows, type DeliveryReplays, type TourWorkflows } from '../../services/temporal';
+import { createProgressFeed } from '../../services/progress-feed';
+import { createDeliveryReplays, createTourWorkflows, createUserWorkflows, type DeliveryReplays, type TourWorkflows } from '../../services/temporal';
+import { pseudonymKey } from '../../db/pseudonyms';
 import { appDatabaseUrl, loadConfig, type Config } from '../../config';
 import { createDb, type Db } from '../../db/knex';
 import type { OAuthClient } from '../../connectors/oauth';
@@ -39,6 +41,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     TEMPORAL_TASK_QUEUE: `test-${crypto.randomUUID()}`,
     JWT_SECRET: TEST_JWT_SECRET,
     TOURHUB_WORKFLOW_BUNDLE: required(TEST_ENV_KEYS.workflowBundle),
+    // Suites drive one member through many moves a minute; the rate-limit suite sets the product's figures.
+    RATE_LIMIT_PROGRESS_PER_MINUTE: '10000',
+    RATE_LIMIT_STARTS_PER_MINUTE: '10000',
     ...overrides,
   });
 }
@@ -82,6 +87,8 @@ export interface Stack {
   tours: TourWorkflows;
   /** What the API's replay routes start replays with: the real one unless the suite passed its own. */
   replays: DeliveryReplays;
+  /** The app's realtime, erasure and analytics dependencies, for a suite that builds a second app. */
+  lifecycle: Pick<AppDeps, 'realtime' | 'userWorkflows' | 'analytics'>;
   worker: Worker | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -122,15 +129,22 @@ export async function startStack(
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const tours = createTourWorkflows(client, config);
   const replays = opts.replays ?? createDeliveryReplays(client, config);
+  const box = opts.box ?? testSecretBox();
+  const lifecycle: Stack['lifecycle'] = {
+    realtime: { feed: createProgressFeed({ connectionString: appDatabaseUrl(config), logger: pino({ level: 'silent' }) }), heartbeatMs: config.analytics.heartbeatMs },
+    userWorkflows: createUserWorkflows(client, config),
+    analytics: { beaconTokenTtlSeconds: config.analytics.beaconTokenTtlSeconds, pseudonymKey: pseudonymKey(config.analytics.pseudonymKey, box) },
+  };
   const app = createApp({
     db: appDb,
     tours,
     replays,
+    rateLimits: config.rateLimits,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }),
     membershipTtlMs: config.jwt.membershipCacheTtlMs,
     logger: pino({ level: 'silent' }),
     integrations: {
-      box: opts.box ?? testSecretBox(),
+      box,
       registry: opts.registry ?? registry,
       oauthClients: opts.oauthClients ?? {},
       publicUrl: 'http://tourhub.test',
@@ -138,6 +152,8 @@ export async function startStack(
       outbound,
       ...(opts.connectionTestsPerOrg !== undefined ? { connectionTestsPerOrg: opts.connectionTestsPerOrg } : {}),
     },
+    ...lifecycle,
+    webhooks: { sync: { client, taskQueue: config.temporal.taskQueue }, secretGraceMs: config.webhooks.secretGraceMs },
   });
 
   let nativeConnection: NativeConnection | undefined;
@@ -150,6 +166,7 @@ export async function startStack(
     client,
     tours,
     replays,
+    lifecycle,
     worker: undefined,
     async startWorker() {
       quietRuntime();
@@ -173,6 +190,7 @@ export async function startStack(
     async close() {
       await stack.stopWorker();
       await nativeConnection?.close();
+      await lifecycle.realtime.feed.close();
       await connection.close();
       await Promise.all([ownerDb.destroy(), appDb.destroy()]);
       if (!opts.outbound) await outbound.close();

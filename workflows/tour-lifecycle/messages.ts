@@ -28,6 +28,8 @@ export interface TourWorkflowInput {
   tourId: string;
   /** Continue-as-new after this many accepted updates, well before the server's 2000-update limit. */
   continueAsNewAfterUpdates?: number;
+  /** How long the run waits out a Postgres outage before giving up (DB_OUTAGE_MAX_WAIT; default 6 h). */
+  dbOutageMaxWaitMs?: number;
   /**
    * The run the start that creates this workflow asks for, so the first load reads that version and
    * those steps (a run stored in progress keeps its own). Absent for runs started before versions.

@@ -5,6 +5,7 @@ import { getTourSteps } from './get-steps';
 import { getTour } from './get-tour';
 import { listTours } from './list-tours';
 import { startTour } from './start-tour';
+import { streamProgress } from './stream-progress';
 import { submitFeedback } from './submit-feedback';
 
 export const toursRoutes: RouteGroup = {
@@ -12,5 +13,5 @@ export const toursRoutes: RouteGroup = {
   access: 'member',
   bodyParsed: true,
   // '/progress/...' before '/{id}', so "progress" is never read as a tour id.
-  endpoints: [listTours, getProgress, advanceProgress, submitFeedback, getTour, getTourSteps, startTour],
+  endpoints: [listTours, getProgress, streamProgress, advanceProgress, submitFeedback, getTour, getTourSteps, startTour],
 };

@@ -42,6 +42,7 @@ export const startTour = endpoint({
     200: { description: 'The tour was already in progress: its progress, unchanged', json: Started },
     201: { description: 'Started (or resumed, or restarted)', json: Started },
   },
+  rateLimit: 'start',
   errors: ['not_found', 'prerequisites_missing', 'tour_has_no_steps', 'tour_already_finished', 'temporal_unavailable', 'tour_timeout', 'tour_busy'],
 }).handle(async ({ params, body, auth }, { tours }) => {
   const started = await tours.start(auth, params.id, {

@@ -28,7 +28,7 @@ export const replayIntegration = endpoint({
         dead_total: z.number().int().min(0),
         remaining: z.number().int().min(0),
         not_replayable: z.array(canonicalUuid()).describe('Dead deliveries planned before calls were kept for replay'),
-        failed: z.array(z.strictObject({ delivery_id: canonicalUuid(), error: z.string() })).describe('Replays that could not be started'),
+        failed: z.array(z.strictObject({ delivery_id: canonicalUuid(), error: z.string() })).describe('Replays that could not be started, and dead deliveries a concurrent replay claimed first'),
         message: z.string(),
       }),
     },

@@ -46,6 +46,7 @@ export const oauthCallback = endpoint({
     'oauth_exchange_failed',
     'provider_unavailable',
     'invalid_credentials',
+    'database_unavailable',
   ],
 }).handle(async ({ params, query, cookies }, { oauth }) => {
   const browserBinding = cookies[BROWSER_BINDING_COOKIE];
