@@ -117,24 +117,42 @@ export interface VariantCounts {
 }
 
 /**
+ * The analytics events the tour workflow records (keyed by progress and version). A client's own
+ * events (POST /api/tours/analytics/events, keyed `c:{user}:{id}`) may carry any event_data, so they
+ * never count as a run's start or completion in a test.
+ */
+export const SERVER_EVENT = "coalesce(event_key, '') NOT LIKE 'c:%'";
+
+/**
  * Per variant: exposures (stored assignments), and the distinct people whose runs in this test recorded a
- * start and a completion (analytics events carry the run's test and variant, and are never rewritten,
- * so a later restart under another test does not move them).
+ * start and a completion: from the analytics events (which carry the run's test and variant and are never
+ * rewritten, so a later restart under another test does not move them), and, for events retention has
+ * since deleted, from the first start and completion it carried onto the assignment
+ * (db/repositories/retention.ts). People are counted by the assignment's hash, so one found both ways
+ * counts once.
  */
 export async function countResults(db: Knex, testId: string): Promise<Record<Variant, VariantCounts>> {
   const out: Record<Variant, VariantCounts> = { a: { exposures: 0, starts: 0, completions: 0 }, b: { exposures: 0, starts: 0, completions: 0 } };
   const exposures = await db('tour_ab_assignments').select('variant').count({ n: '*' }).where({ ab_test_id: testId }).groupBy('variant');
   for (const r of exposures as { variant: Variant; n: string | number }[]) out[r.variant].exposures = Number(r.n);
-  const events = await db.raw(
-    `SELECT event_data->>'ab_test_variant' AS variant,
-            count(DISTINCT user_id) FILTER (WHERE event_type = 'tour_started')::int AS starts,
-            count(DISTINCT user_id) FILTER (WHERE event_type = 'tour_completed')::int AS completions
-       FROM tour_analytics_events
-      WHERE (event_data->>'ab_test_id') = ? AND event_type IN ('tour_started', 'tour_completed')
+  const outcomes = await db.raw(
+    `WITH outcomes AS (
+       SELECT event_data->>'ab_test_variant' AS variant, tourhub_ab_subject(?::uuid, user_id) AS subject, event_type::text AS type
+         FROM tour_analytics_events
+        WHERE (event_data->>'ab_test_id') = ? AND event_type IN ('tour_started', 'tour_completed') AND ${SERVER_EVENT}
+       UNION
+       SELECT btrim(variant), subject_hash::text, 'tour_started' FROM tour_ab_assignments WHERE ab_test_id = ? AND started_at IS NOT NULL
+       UNION
+       SELECT btrim(variant), subject_hash::text, 'tour_completed' FROM tour_ab_assignments WHERE ab_test_id = ? AND completed_at IS NOT NULL
+     )
+     SELECT variant,
+            count(DISTINCT subject) FILTER (WHERE type = 'tour_started')::int AS starts,
+            count(DISTINCT subject) FILTER (WHERE type = 'tour_completed')::int AS completions
+       FROM outcomes
       GROUP BY 1`,
-    [testId],
+    [testId, testId, testId, testId],
   );
-  for (const r of events.rows as { variant: string; starts: number; completions: number }[]) {
+  for (const r of outcomes.rows as { variant: string; starts: number; completions: number }[]) {
     if (r.variant === 'a' || r.variant === 'b') Object.assign(out[r.variant], { starts: r.starts, completions: r.completions });
   }
   return out;

@@ -102,7 +102,7 @@ describe('A/B tests', () => {
     expect(await stack.ownerDb('user_tour_progress').where({ id: started.body.progress_id }).first()).toMatchObject({ ab_test_id: testId, ab_variant: 'b' });
   });
 
-  it('counts the results per variant from the stored exposures and the runs\' events', async () => {
+  it('counts the results per variant from the stored exposures and the runs\' events, never a client\'s own events', async () => {
     const org = await createOrg(stack.ownerDb);
     const tourId = await publishedTour(stack, org, { steps: stepsOf(['one']) });
     const testId = await runningTest(org, tourId);
@@ -112,9 +112,19 @@ describe('A/B tests', () => {
       const started = await person.post(`/api/tours/${tourId}/start`, {});
       await person.put(`/api/tours/progress/${started.body.progress_id}`, { action: 'next_step' });
     }
+    // A fourth person is shown the tour and never starts it, but their client sends its own analytics
+    // events claiming a start and a completion in the test: those are not the runs' records and do not count.
+    const shown = crypto.randomUUID();
+    await ensureMember(stack.ownerDb, { orgId: org.orgId, userId: shown, role: 'member' });
+    const viewer = as(stack, org, shown);
+    const variant = (await viewer.get(`/api/tours/${tourId}`)).body.ab_test_variant;
+    for (const event_type of ['tour_started', 'tour_completed']) {
+      const claimed = await viewer.post('/api/tours/analytics/events', { id: crypto.randomUUID(), tour_id: tourId, event_type, event_data: { ab_test_id: testId, ab_test_variant: variant } });
+      expect(claimed.status).toBe(200);
+    }
     const results = (await as(stack, org).get(`/api/tours/ab-tests/${testId}/results`)).body;
     const total = (k: 'exposures' | 'starts' | 'completions') => results.variants.reduce((s: number, v: Record<string, number>) => s + v[k]!, 0);
-    expect({ exposures: total('exposures'), starts: total('starts'), completions: total('completions') }).toEqual({ exposures: 3, starts: 3, completions: 3 });
+    expect({ exposures: total('exposures'), starts: total('starts'), completions: total('completions') }).toEqual({ exposures: 4, starts: 3, completions: 3 });
     expect(results.recommendation).toBe('keep_running');
   });
 
