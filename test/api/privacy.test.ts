@@ -63,7 +63,7 @@ describe("a person's tour data: export and erasure", () => {
     person = org.memberId;
     await stack.ownerDb('organization_members')
       .where({ organization_id: org.orgId, user_id: person })
-      .update({ email: PERSON.email, display_name: PERSON.name, phone: PERSON.phone });
+      .update({ email: PERSON.email, display_name: PERSON.name, phone: PERSON.phone, wedding_date: '2027-06-12', time_zone: 'Europe/Lisbon', attributes: JSON.stringify({ guests: 120 }) });
     admin = await tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
     member = await tokenFor(stack, { orgId: org.orgId, userId: person });
 
@@ -135,9 +135,9 @@ describe("a person's tour data: export and erasure", () => {
     expect(res.body).toMatchObject({
       organization_id: org.orgId,
       user_id: person,
-      member: { role: 'member', email: PERSON.email, display_name: PERSON.name, phone: PERSON.phone },
+      member: { role: 'member', email: PERSON.email, display_name: PERSON.name, phone: PERSON.phone, wedding_date: '2027-06-12', time_zone: 'Europe/Lisbon', attributes: { guests: 120 } },
       feedback: [{ tour_id: secondTour, progress_id: progressIds[1], rating: 4, was_helpful: true }],
-      ab_assignments: [{ test_name: 'Welcome copy', variant: 'b' }],
+      ab_assignments: [{ test_name: 'Welcome copy', variant: 'b', started_at: null, completed_at: null }],
       pseudonymised_daily_activity: [{ tour_id: org.tourId, day: '2026-01-05', event_type: 'step_viewed', event_count: 3 }],
     });
     expect(res.body.progress.map((p: { id: string }) => p.id).sort()).toEqual([...progressIds].sort());
