@@ -1,17 +1,7 @@
 import { parsePhone } from '../connectors/normalize';
 import type { Db } from '../db/knex';
-import {
-  countAdmins,
-  deleteMember,
-  findMemberProfile,
-  findOrganizationSettings,
-  listMembers,
-  updateOrganizationSettings,
-  upsertMember,
-  type MemberFields,
-  type MemberProfileRow,
-  type OrganizationSettings,
-} from '../db/repositories/members';
+import { countAdmins, deleteMember, findMemberProfile, listMembers, upsertMember, type MemberFields, type MemberProfileRow } from '../db/repositories/members';
+import { findOrganizationSettings, updateOrganizationSettings, type OrganizationSettings } from '../db/repositories/organizations';
 import { withTenant, type Tenant } from '../db/tenant';
 import { notFound, ok, refuse, type Result } from './result';
 

@@ -1,6 +1,5 @@
 import type { Db } from '../db/knex';
-import { provisionMember } from '../db/repositories/members';
-import { findMemberRole } from '../db/repositories/organizations';
+import { findMemberRole, provisionMember } from '../db/repositories/members';
 import { parsePhone } from '../connectors/normalize';
 import { withTenant, type Role, type Tenant } from '../db/tenant';
 import { assertCanonicalUuids } from '../domain/ids';

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Db } from '../db/knex';
-import { findMember, findOrganization, insertOrganization, putMember, type OrganizationRow } from '../db/repositories/organizations';
+import { findMember, putMember } from '../db/repositories/members';
+import { findOrganization, insertOrganization, type OrganizationRow } from '../db/repositories/organizations';
 import type { Role } from '../db/tenant';
 import { assertCanonicalUuids, canonicalUuidOf } from '../domain/ids';
 import { notFound, ok, refuse, type Result } from './result';

@@ -84,21 +84,34 @@ export async function provisionMember(db: Knex, orgId: string, userId: string, c
   return true;
 }
 
-export interface OrganizationSettings {
-  id: string;
-  slug: string;
-  name: string;
-  time_zone: string;
-  auto_provision_members: boolean;
+/**
+ * The caller's role in the organisation, or undefined for a non-member. Under RLS the caller sees only
+ * their own membership row (members_see_themselves), which is all this needs.
+ */
+export async function findMemberRole(db: Knex, orgId: string, userId: string): Promise<Role | undefined> {
+  const row = (await db('organization_members').select('role').where({ organization_id: orgId, user_id: userId }).first()) as { role: Role } | undefined;
+  return row?.role;
 }
 
-const ORG_COLUMNS = ['id', 'slug', 'name', 'time_zone', 'auto_provision_members'];
-
-export async function findOrganizationSettings(db: Knex, orgId: string): Promise<OrganizationSettings | undefined> {
-  return db('organizations').select(ORG_COLUMNS).where({ id: orgId }).first();
+export interface MemberRow {
+  user_id: string;
+  role: Role;
+  email: string | null;
 }
 
-export async function updateOrganizationSettings(db: Knex, orgId: string, fields: { auto_provision_members?: boolean; time_zone?: string }): Promise<OrganizationSettings | undefined> {
-  const [row] = await db('organizations').where({ id: orgId }).update({ ...fields, updated_at: db.fn.now() }).returning(ORG_COLUMNS);
-  return row;
+export async function findMember(db: Knex, orgId: string, userId: string): Promise<MemberRow | undefined> {
+  return db('organization_members').select('user_id', 'role', 'email').where({ organization_id: orgId, user_id: userId }).first() as Promise<MemberRow | undefined>;
+}
+
+/** Adds the member, or changes the role of an existing one. */
+export async function putMember(db: Knex, orgId: string, member: { userId: string; role: Role; email?: string }): Promise<void> {
+  await db('organization_members')
+    .insert({ organization_id: orgId, user_id: member.userId, role: member.role, ...(member.email ? { email: member.email } : {}) })
+    .onConflict(['organization_id', 'user_id'])
+    .merge(['role']);
+}
+
+/** How the hub reaches a member (owner connection: any organisation's). */
+export async function findMemberContact(db: Knex, orgId: string, userId: string): Promise<{ email: string | null; display_name: string | null; phone: string | null } | undefined> {
+  return db('organization_members').select('email', 'display_name', 'phone').where({ organization_id: orgId, user_id: userId }).first();
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { HubPerson } from '../../domain/hub';
-import type { Role } from '../tenant';
+import { findMemberContact } from './members';
 
 export interface HubContext {
   timeZone: string;
@@ -21,7 +21,7 @@ export async function findOrgTimeZone(db: Knex, orgId: string): Promise<string> 
 export async function loadHubContext(db: Knex, orgId: string, userId: string): Promise<HubContext> {
   const [timeZone, member] = await Promise.all([
     findOrgTimeZone(db, orgId),
-    db('organization_members').select('email', 'display_name', 'phone').where({ organization_id: orgId, user_id: userId }).first(),
+    findMemberContact(db, orgId, userId),
   ]);
   // Display names are free text: the first word is the best guess at a first name, the rest the last.
   const [first, ...rest] = String(member?.display_name ?? '').trim().split(/\s+/).filter(Boolean);
@@ -35,15 +35,6 @@ export async function loadHubContext(db: Knex, orgId: string, userId: string): P
       ...(member?.phone ? { phone: member.phone } : {}),
     },
   };
-}
-
-/**
- * The caller's role in the organisation, or undefined for a non-member. Under RLS the caller sees only
- * their own membership row (members_see_themselves), which is all this needs.
- */
-export async function findMemberRole(db: Knex, orgId: string, userId: string): Promise<Role | undefined> {
-  const row = (await db('organization_members').select('role').where({ organization_id: orgId, user_id: userId }).first()) as { role: Role } | undefined;
-  return row?.role;
 }
 
 export interface OrganizationRow {
@@ -64,20 +55,21 @@ export async function insertOrganization(db: Knex, org: OrganizationRow): Promis
   return row;
 }
 
-export interface MemberRow {
-  user_id: string;
-  role: Role;
-  email: string | null;
+export interface OrganizationSettings {
+  id: string;
+  slug: string;
+  name: string;
+  time_zone: string;
+  auto_provision_members: boolean;
 }
 
-export async function findMember(db: Knex, orgId: string, userId: string): Promise<MemberRow | undefined> {
-  return db('organization_members').select('user_id', 'role', 'email').where({ organization_id: orgId, user_id: userId }).first() as Promise<MemberRow | undefined>;
+const ORG_COLUMNS = ['id', 'slug', 'name', 'time_zone', 'auto_provision_members'];
+
+export async function findOrganizationSettings(db: Knex, orgId: string): Promise<OrganizationSettings | undefined> {
+  return db('organizations').select(ORG_COLUMNS).where({ id: orgId }).first();
 }
 
-/** Adds the member, or changes the role of an existing one. */
-export async function putMember(db: Knex, orgId: string, member: { userId: string; role: Role; email?: string }): Promise<void> {
-  await db('organization_members')
-    .insert({ organization_id: orgId, user_id: member.userId, role: member.role, ...(member.email ? { email: member.email } : {}) })
-    .onConflict(['organization_id', 'user_id'])
-    .merge(['role']);
+export async function updateOrganizationSettings(db: Knex, orgId: string, fields: { auto_provision_members?: boolean; time_zone?: string }): Promise<OrganizationSettings | undefined> {
+  const [row] = await db('organizations').where({ id: orgId }).update({ ...fields, updated_at: db.fn.now() }).returning(ORG_COLUMNS);
+  return row;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { OrganizationSettings } from '../../../db/repositories/members';
+import type { OrganizationSettings } from '../../../db/repositories/organizations';
 import { endpoint, refused } from '../../endpoint';
 import { named } from '../../openapi';
 import type { RouteGroup } from '../../openapi';
