@@ -39,9 +39,11 @@ async function completed(org: OrgFixture, feedback?: object): Promise<string> {
 }
 
 const feedbackNotes = (crm: string) => stack.ownerDb('integration_deliveries').where({ integration_id: crm, event_type: 'feedback_submitted' });
+/** What webhook subscriptions hear of a progress's feedback (the outbox, issue 13). */
+const feedbackWebhooks = (progressId: string) => stack.ownerDb('outbound_events').where({ subject_id: progressId, event_type: 'feedback.submitted' });
 
 describe('feedback after the end', () => {
-  it('rates a finished tour once, and the rating reaches the hub\'s feedback_submitted route', async () => {
+  it('rates a finished tour once, and the rating reaches the hub\'s feedback_submitted route and one feedback.submitted webhook event', async () => {
     const { org, crm } = await orgWithCrm();
     const progressId = await completed(org);
     const member = as(stack, org, org.memberId);
@@ -54,10 +56,16 @@ describe('feedback after the end', () => {
     const events = await stack.ownerDb('tour_analytics_events').where({ progress_id: progressId, event_type: 'feedback_submitted' });
     expect(events).toHaveLength(1);
 
+    // Webhook subscriptions hear feedback.submitted once, with the rating.
+    const webhooks = await feedbackWebhooks(progressId);
+    expect(webhooks).toHaveLength(1);
+    expect(webhooks[0].payload).toMatchObject({ progress_id: progressId, feedback: { rating: 4, feedback: 'Lovely, thank you', was_helpful: true } });
+
     const again = await member.post(`/api/tours/progress/${progressId}/feedback`, { rating: 1 });
     expectEnvelope(again, 409, 'feedback_already_given');
     expect(again.body.error.details.current_progress).toMatchObject({ user_rating: 4 });
     expect(await stack.ownerDb('user_tour_progress').where({ id: progressId }).first()).toMatchObject({ user_rating: 4 });
+    expect(await feedbackWebhooks(progressId)).toHaveLength(1);
   });
 
   it('reaches a tour whose run has closed, through update-with-start', async () => {
@@ -69,6 +77,7 @@ describe('feedback after the end', () => {
     expect(rated.status).toBe(201);
     expect(rated.body.progress).toMatchObject({ user_rating: 5, status: 'completed' });
     expect(await until(() => feedbackNotes(crm), (rows) => rows.length > 0)).toHaveLength(1);
+    expect(await feedbackWebhooks(progressId)).toHaveLength(1);
   });
 
   it('refuses an unfinished tour, a tour rated with its last step, someone else\'s progress and an empty rating, changing nothing', async () => {
