@@ -21,7 +21,7 @@ const unused = (what: string) => () => {
 export function referenceApp(): { app: Express; close(): Promise<void> } {
   // Never queried: knex connects on the first query, and nothing here makes one.
   const db: Db = createDb('postgres://reference-app.invalid:1/none', { poolMax: 1 });
-  const tours: TourWorkflows = { start: unused('Temporal'), advance: unused('Temporal'), ping: unused('Temporal') };
+  const tours: TourWorkflows = { start: unused('Temporal'), advance: unused('Temporal'), feedback: unused('Temporal'), ping: unused('Temporal') };
   const replays: DeliveryReplays = { replay: unused('Temporal') };
   const outbound = createOutboundGuard();
   const logger = pino({ level: 'silent' });

@@ -14,6 +14,11 @@
  *   load-outage      loading the tour fails past its local retries while the start waits in the run;
  *                    the run waits out the outage (the wait-out-database-outages patch) and answers.
  *   not-found        a start for a tour that does not exist: rejected, and the run ends.
+ *   versions         a run on published version 1 to completion, then a restart that asks for version 2
+ *                    (with an A/B variant) in the same open run: the `tour-versions` patch loads it.
+ *   feedback-1, -2   a rating after the end, to the open run (its check-in re-booked under the new
+ *                    version), then a second run made by update-with-start for feedback on a closed run
+ *                    (refused: rated already) and the run ends.
  *
  * Usage (about a minute, mostly the timers and the postgres-down waits):
  *   export TEMPORAL_CLI_PATH=...   # or a CLI in .tools, as for the tests
@@ -69,9 +74,13 @@ const tourShape = (steps: number): TourShape => ({
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const VERSION_1 = tourShape(3);
+const VERSION_2: TourShape = { ...VERSION_1, name: 'Welcome, version 2', steps: [{ key: 'hello', skippable: true }, { key: 'extra', skippable: true }, { key: 'bye', skippable: true }] };
+
 interface Scenario {
   name: string;
   shape: TourShape | null;
+  versions?: Record<number, TourShape>;
   hub?: Partial<HubSettings>;
   env?: Record<string, string>;
   /** Wraps the fakes, e.g. to make Postgres fail. */
@@ -139,6 +148,42 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'versions',
+    shape: { ...VERSION_1, version: 1 },
+    versions: { 1: VERSION_1, 2: VERSION_2 },
+    hub: { checkInAfterMs: [2_000], checkInLeadMs: 0 },
+    async drive(tours, key, handle) {
+      await tours.start(key, { run: { version: 1, stepKeys: VERSION_1.steps.map((s) => s.key) } }, 'recorded for the replay test');
+      await tours.advance(key, { action: 'next_step' }, '');
+      await tours.advance(key, { action: 'complete_tour' }, '');
+      // The check-in keeps the run open: the restart meets the run that took version 1.
+      await tours.start(key, { restart: true, run: { version: 2, stepKeys: ['hello', 'bye'] }, abTest: { testId: crypto.randomUUID(), variant: 'b' } }, '');
+      await tours.advance(key, { action: 'next_step' }, '');
+      await tours.advance(key, { action: 'next_step' }, '');
+      await handle.result();
+    },
+  },
+  {
+    name: 'feedback',
+    shape: tourShape(2),
+    hub: { checkInAfterMs: [1_500], checkInLeadMs: 0 },
+    async drive(tours, key, handle) {
+      await tours.start(key, {}, 'recorded for the replay test');
+      await tours.advance(key, { action: 'complete_tour' }, '');
+      await tours.feedback(key, { feedback: { rating: 4, feedback: 'Lovely', wasHelpful: true } }, '');
+      const { runId } = await handle.describe();
+      await handle.result();
+      // The run has closed: feedback re-creates it from Postgres, which the fakes say is rated already.
+      await tours.feedback(key, { feedback: { rating: 2 } }, '').then(
+        () => Promise.reject(new Error('a second rating was accepted')),
+        () => undefined,
+      );
+      await handle.result();
+      const last = await handle.describe();
+      return [runId, last.runId];
+    },
+  },
+  {
     name: 'load-outage',
     shape: tourShape(2),
     activities(fake) {
@@ -202,7 +247,7 @@ async function main(): Promise<void> {
 async function record(scenario: Scenario, set: string, client: Client, native: NativeConnection, address: string): Promise<void> {
   const taskQueue = `record-${scenario.name}`;
   const config = loadConfig({ TOURHUB_ENV: 'test', TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, ...scenario.env });
-  const fake = fakeActivities(scenario.shape, { integrations: INTEGRATIONS, ...(scenario.hub ? { hub: scenario.hub } : {}) });
+  const fake = fakeActivities(scenario.shape, { integrations: INTEGRATIONS, ...(scenario.hub ? { hub: scenario.hub } : {}), ...(scenario.versions ? { versions: scenario.versions } : {}) });
   failPersistence = fake.failNext;
   const worker = await Worker.create({
     connection: native,

@@ -5,7 +5,7 @@ import { endpoint } from '../../../endpoint';
 import { named } from '../../../openapi';
 import { iso, limitQuery, timestamp, canonicalUuid } from '../../shared';
 
-const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead', 'suppressed', 'cancelled'] as const;
+const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead', 'skipped', 'suppressed', 'cancelled'] as const;
 
 /** An opaque keyset position: base64url of `{"t": created_at (microseconds, UTC), "i": id}`. */
 const deliveryCursor = z.string().max(200).transform((raw, ctx) => {
@@ -45,7 +45,8 @@ const DeliveryView = named(
     status: z.enum(DELIVERY_STATUSES),
     attempts: z.number().int().min(0),
     last_error: z.string().nullable(),
-    suppressed_reason: z.string().nullable().describe('Why a repeated effect was not sent (status `suppressed`, HUB_SUPPRESS_REPEATS_WITHIN)'),
+    skip_reason: z.string().nullable().describe('Why a `skipped` route was not taken: the member lacks the email or phone its provider needs (nothing was planned)'),
+    suppressed_reason: z.string().nullable().describe('Why a repeated effect was not sent (status `suppressed`, HUB_SUPPRESS_REPEATS_WITHIN): planned, then held back'),
     created_at: timestamp,
     updated_at: timestamp,
     delivered_at: timestamp.nullable(),
@@ -66,6 +67,7 @@ function presentDelivery(d: DeliveryListItem): z.input<typeof DeliveryView> {
     status: d.status,
     attempts: d.attempts,
     last_error: d.last_error,
+    skip_reason: d.skip_reason,
     suppressed_reason: d.suppressed_reason,
     created_at: iso(d.created_at),
     updated_at: iso(d.updated_at),
