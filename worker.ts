@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import type { ConnectorFactory } from './activities/connector-factory';
@@ -8,12 +8,14 @@ import type { Config } from './config';
 import type { Registry } from './connectors/registry';
 import type { Db } from './db/knex';
 import type { SecretBox } from './db/secrets';
+import { FAILURE_CONVERTER_PATH, tourDataConverter } from './services/payload-codec';
 import { providerTaskQueue } from './workflows/task-queues';
 
 export interface WorkerDeps {
   config: Config;
-  /** Owner connection: the worker writes progress for every organisation. */
+  /** The tourhub_worker role's connection: only what the activities read and write, for every organisation. */
   db: Db;
+  /** Seals planned calls and opens credentials; its keyring also encrypts every Temporal payload. */
   box: SecretBox;
   connection: NativeConnection;
   /** A prebuilt bundle (tests, images); without one the worker bundles workflows/ at start-up. */
@@ -24,17 +26,29 @@ export interface WorkerDeps {
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = deps.workflowBundle
     ? { workflowBundle: deps.workflowBundle }
-    : { workflowsPath: require.resolve(path.join(__dirname, 'workflows')) };
+    : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
     connection: deps.connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
+    dataConverter: tourDataConverter(deps.box),
     ...workflows,
     activities: createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
   });
 }
 
 export { providerTaskQueue };
+
+const WORKFLOWS_PATH = require.resolve(path.join(__dirname, 'workflows'));
+
+/**
+ * The workflow bundle as a worker would build it at start-up, for images and test suites that bundle
+ * once: with the failure converter that moves failure messages into encrypted payloads.
+ */
+export async function bundleTourWorkflows(logger?: Parameters<typeof bundleWorkflowCode>[0]['logger']): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, ...(logger ? { logger } : {}) });
+  return code;
+}
 
 /**
  * One activity-only worker per provider, on `provider-{id}`, with the server-side rate limit set from the
@@ -44,6 +58,8 @@ export { providerTaskQueue };
 export async function createProviderWorkers(deps: {
   config: Config;
   db: Db;
+  /** Its keyring decrypts the deliveries' inputs (and encrypts their results and failures). */
+  box: SecretBox;
   connection: NativeConnection;
   registry: Registry;
   connectors: ConnectorFactory;
@@ -59,6 +75,7 @@ export async function createProviderWorkers(deps: {
         connection: deps.connection,
         namespace: deps.config.temporal.namespace,
         taskQueue: providerTaskQueue(entry.id),
+        dataConverter: tourDataConverter(deps.box),
         activities,
         maxTaskQueueActivitiesPerSecond: entry.ratePerSecond,
         // Provider calls wait on the network, not the CPU; the queue's rate is the real limit.

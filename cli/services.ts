@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { createTokenVerifier } from '../api/middleware/auth';
 import { connectTemporal, createDeliveryReplays, createTourWorkflows } from '../services/temporal';
-import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
+import { temporalConnectionOptions } from '../services/temporal-connection';
+import { appDatabaseUrl, ownerDatabaseUrl, workerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
-import { migrateLatest, setAppRolePassword } from '../db/migrate';
+import { migrateLatest, setAppRolePassword, setWorkerRolePassword } from '../db/migrate';
 import { createOutboundGuard, type OutboundGuard } from '../connectors/outbound';
 import { registry, type Registry } from '../connectors/registry';
 import type { SecretBox } from '../db/secrets';
@@ -35,6 +36,7 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
   try {
     const applied = await migrateLatest(db);
     if (!config.database.appUrl) await setAppRolePassword(db, config.database.appPassword);
+    if (!config.database.workerUrl) await setWorkerRolePassword(db, config.database.workerPassword);
     logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'schema up to date');
   } finally {
     await db.destroy();
@@ -49,7 +51,7 @@ export async function startApi(
 ): Promise<{ url: string; stop(): Promise<void>; db: Db }> {
   const outbound = outboundGuard(config);
   const db = createDb(appDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-api' });
-  const client = await connectTemporal(config);
+  const client = await connectTemporal(config, box);
   const app = createApp({
     db,
     tours: createTourWorkflows(client, config),
@@ -124,6 +126,7 @@ export function startProviderWorkers(deps: {
   return createProviderWorkers({
     config,
     db,
+    box,
     connection,
     registry: providers,
     connectors: createConnectorFactory({
@@ -145,8 +148,9 @@ export async function startWorker(
 ): Promise<{ worker: Worker; stop(): Promise<void> }> {
   installRuntime(logger, config.logLevel);
   const outbound = outboundGuard(config);
-  const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-worker' });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Not the owner: the worker's role may read and write only what its activities need (migrations/*_create_worker_role.ts).
+  const db = createDb(workerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-worker' });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await createWorker({
     config,
     db,

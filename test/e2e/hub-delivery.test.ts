@@ -12,6 +12,7 @@ import { DEMO } from '../../db/seeds/demo';
 import { TEST_ENV_KEYS, TEST_JWT_SECRET } from '../support/constants';
 import { connectFakeIntegrations, deploymentEnv, startFakeProviders, type FakeProviderId, type FakeProviders } from '../support/fake-providers';
 import { privateDevStack } from '../support/dev-stack';
+import { tourDataConverter } from '../../services/payload-codec';
 import { TEST_KEYRING, testSecretBox } from '../support/stack';
 import { killed, spawnWorker, untilOutput } from '../support/worker-process';
 
@@ -128,7 +129,7 @@ beforeAll(async () => {
   });
   db = createDb(config.database.url!, { poolMax: 3 });
   connection = await Connection.connect({ address: config.temporal.address });
-  temporal = new Client({ connection, namespace: config.temporal.namespace });
+  temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: tourDataConverter(testSecretBox()) });
   adminToken = await token(DEMO.adminUserId, 'admin');
 
   const ids = await connectFakeIntegrations({
