@@ -4,6 +4,7 @@ import { version } from '../package.json';
 import { createApiContext, type ApiContext, type AppDeps } from './context';
 import { mountEndpoint } from './endpoint';
 import { authenticate, requireAdmin } from './middleware/auth';
+import { codecAuthenticate, codecCors } from './middleware/codec';
 import { errorHandler, unknownRoute } from './middleware/errors';
 import { buildOpenApiDocument, type OpenApiDocument, type RouteGroup } from './openapi';
 import { ALL_ROUTE_GROUPS, ROUTE_GROUPS, TAGS } from './routes';
@@ -11,6 +12,9 @@ import { ALL_ROUTE_GROUPS, ROUTE_GROUPS, TAGS } from './routes';
 export type { AppDeps } from './context';
 
 let document: OpenApiDocument | undefined;
+
+/** Temporal refuses payloads over 2 MB; a request carries a few (an event's input and its header). */
+const CODEC_BODY_LIMIT = '4mb';
 
 /** The OpenAPI document of every route, built once from the endpoint declarations. */
 export function openApiDocument(): OpenApiDocument {
@@ -35,6 +39,11 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   for (const group of ROUTE_GROUPS.beforeBodyParser) mountGroup(app, group, ctx);
+  // The codec endpoint: a whole workflow's payloads in one request, so its own body limit, before the API's.
+  app.use('/codec', codecCors(deps.codec?.uiOrigins ?? []));
+  mountGroup(app, ROUTE_GROUPS.codec.public, ctx);
+  app.use('/codec', express.json({ limit: CODEC_BODY_LIMIT, strict: true }), codecAuthenticate(deps.verifier, ctx.codec.sessions, deps.codec?.adminOrgId));
+  mountGroup(app, ROUTE_GROUPS.codec.authenticated, ctx);
   app.use(express.json({ limit: '64kb', strict: true }));
   for (const group of ROUTE_GROUPS.public) mountGroup(app, group, ctx);
   app.use('/api', authenticate(deps.verifier));

@@ -6,6 +6,8 @@ import type { Db } from '../db/knex';
 import { listDeliveries, type DeliveryListFilter } from '../db/repositories/deliveries';
 import { listOutboundEvents } from '../db/repositories/outbound-events';
 import type { SecretBox } from '../db/secrets';
+import { createCodecService } from '../services/payload-codec';
+import { createCodecSessions } from './middleware/codec';
 import { withTenant, type Tenant } from '../db/tenant';
 import { integrationHealth } from '../services/integration-health';
 import { createIntegrationService } from '../services/integrations';
@@ -26,7 +28,15 @@ export interface AppDeps {
   logger: Logger;
   /** Starts replays of dead deliveries: the integrations API's replay routes. */
   replays: DeliveryReplays;
+  /** The Temporal Web UI's codec endpoint; without it no browser origin may call it. */
+  codec?: {
+    /** Origins of the Web UI (TEMPORAL_UI_ORIGIN). */
+    uiOrigins: readonly string[];
+    /** Only this organisation's admins may use it (CODEC_ADMIN_ORG_ID). */
+    adminOrgId?: string | undefined;
+  };
   integrations: {
+    /** Encrypts credentials and, with the same keyring, Temporal payloads (the codec endpoint). */
     box: SecretBox;
     registry: Registry;
     /** Configured OAuth clients by provider id; a provider missing here cannot be connected. */
@@ -59,6 +69,11 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     /** What the organisation's admins should hear about, newest first (RLS keeps it to them). */
     notifications: (auth: Tenant, limit: number) => withTenant(db, auth, (trx) => listOutboundEvents(trx, limit)),
     readiness: () => readiness({ db, tours: deps.tours }),
+    /** The codec endpoint's decode and encode, and the browser sessions that authenticate the Web UI. */
+    codec: {
+      ...createCodecService(deps.integrations.box),
+      sessions: createCodecSessions(deps.integrations.box, { secure: deps.integrations.publicUrl.startsWith('https:') }),
+    },
     /** The OpenAPI document, built from the endpoints once. */
     openapi,
   };

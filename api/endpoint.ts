@@ -30,13 +30,17 @@ export type ResponseSpec =
   /** No body. */
   | { description: string };
 
-type ReplyFor<S extends number, R> = R extends { json: infer J extends z.ZodType }
-  ? { status: S; body: z.input<J> }
-  : R extends { redirect: true }
-    ? { status: S; redirect: string }
-    : R extends { content: readonly string[] }
-      ? { status: S; file: string } | { status: S; text: string; type: string }
-      : { status: S };
+/** Headers a reply sets besides its body's (a cookie). */
+type WithHeaders = { headers?: Record<string, string> };
+
+type ReplyFor<S extends number, R> = WithHeaders &
+  (R extends { json: infer J extends z.ZodType }
+    ? { status: S; body: z.input<J> }
+    : R extends { redirect: true }
+      ? { status: S; redirect: string }
+      : R extends { content: readonly string[] }
+        ? { status: S; file: string } | { status: S; text: string; type: string }
+        : { status: S });
 
 /** What a handler answers: one of its declared responses, typed by status. */
 export type Reply<Rs> = { [S in keyof Rs & number]: ReplyFor<S, Rs[S]> }[keyof Rs & number];
@@ -137,17 +141,15 @@ export function mountEndpoint(router: Router, e: Endpoint, ctx: ApiContext, pref
 
 type AnyReply =
   | Refused<ErrorCode>
-  | { status: number; body: unknown }
-  | { status: number; redirect: string }
-  | { status: number; file: string }
-  | { status: number; text: string; type: string }
-  | { status: number };
+  | (WithHeaders &
+      ({ status: number; body: unknown } | { status: number; redirect: string } | { status: number; file: string } | { status: number; text: string; type: string } | { status: number }));
 
 async function send(res: Response, reply: AnyReply): Promise<void> {
   if ('refused' in reply) {
     const { code, message, details } = reply.refused;
     throw apiError(code, message, details);
   }
+  if (reply.headers) res.set(reply.headers);
   if ('body' in reply) {
     res.status(reply.status).json(reply.body);
   } else if ('redirect' in reply) {

@@ -63,6 +63,7 @@ export async function startApi(
       audience: config.jwt.audience,
     }),
     logger,
+    codec: { uiOrigins: config.codec.uiOrigins, adminOrgId: config.codec.adminOrgId },
     integrations: {
       box,
       registry,

@@ -153,7 +153,7 @@ export const envSchema = z
     DATABASE_URL: postgresUrl
       .optional()
       .or(z.literal('').transform(() => undefined))
-      .meta(doc('owner connection (migrations, the worker, the CLI); unset: the embedded Postgres in the data folder, which `tourhub dev` starts', 'embedded')),
+      .meta(doc("owner connection (migrations, the CLI; the API and the worker derive their roles' connections from it); unset: the embedded Postgres in the data folder, which `tourhub dev` starts", 'embedded')),
     DATABASE_APP_URL: postgresUrl
       .optional()
       .or(z.literal('').transform(() => undefined))

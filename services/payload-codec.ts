@@ -87,6 +87,9 @@ export interface JsonPayload {
   data?: string;
 }
 
+/** ...and as the endpoint answers: every field written out. */
+export type AnsweredPayload = Required<JsonPayload>;
+
 function fromJson(p: JsonPayload): Payload {
   return {
     metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
@@ -94,7 +97,7 @@ function fromJson(p: JsonPayload): Payload {
   };
 }
 
-function toJson(p: Payload): JsonPayload {
+function toJson(p: Payload): AnsweredPayload {
   return {
     metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
     data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
@@ -109,7 +112,7 @@ function toJson(p: Payload): JsonPayload {
 export function createCodecService(box: SecretBox) {
   const codec = createPayloadCodec(box);
   return {
-    async decode(payloads: JsonPayload[]): Promise<Result<JsonPayload[], 'payload_not_decodable'>> {
+    async decode(payloads: JsonPayload[]): Promise<Result<AnsweredPayload[], 'payload_not_decodable'>> {
       try {
         return ok((await codec.decode(payloads.map(fromJson))).map(toJson));
       } catch (err) {
@@ -117,7 +120,7 @@ export function createCodecService(box: SecretBox) {
         return refuse('payload_not_decodable', err.message, err.keyId ? { key_id: err.keyId } : {});
       }
     },
-    async encode(payloads: JsonPayload[]): Promise<JsonPayload[]> {
+    async encode(payloads: JsonPayload[]): Promise<AnsweredPayload[]> {
       return (await codec.encode(payloads.map(fromJson))).map(toJson);
     },
   };

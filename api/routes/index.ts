@@ -1,3 +1,4 @@
+import { codecPublicRoutes, codecRoutes } from './codec';
 import { healthRoutes } from './health';
 import { integrationsRoutes, oauthCallbackRoutes } from './integrations';
 import { notificationsRoutes } from './notifications';
@@ -5,16 +6,24 @@ import { referenceRoutes } from './reference';
 import { toursRoutes } from './tours';
 
 /**
- * Every endpoint, in the groups createApp mounts them in (api/app.ts): health before the body parser,
- * then the public routes, then, behind the token check, one group per resource.
+ * Every endpoint, in the groups createApp mounts them in (api/app.ts): health before the body parser;
+ * the codec endpoint with its own CORS, body limit and authentication; then the public routes, then,
+ * behind the token check, one group per resource.
  */
 export const ROUTE_GROUPS = {
   beforeBodyParser: [healthRoutes],
+  codec: { public: codecPublicRoutes, authenticated: codecRoutes },
   public: [referenceRoutes, oauthCallbackRoutes],
   authenticated: [toursRoutes, integrationsRoutes, notificationsRoutes],
 };
 
-export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROUPS.public, ...ROUTE_GROUPS.authenticated];
+export const ALL_ROUTE_GROUPS = [
+  ...ROUTE_GROUPS.beforeBodyParser,
+  ROUTE_GROUPS.codec.public,
+  ROUTE_GROUPS.codec.authenticated,
+  ...ROUTE_GROUPS.public,
+  ...ROUTE_GROUPS.authenticated,
+];
 
 /** The reference's tags, in the order it shows them. */
 export const TAGS: Record<string, string> = {
@@ -23,6 +32,7 @@ export const TAGS: Record<string, string> = {
   OAuth: 'Connecting Google Calendar and Outlook through their consent screens',
   Deliveries: 'What the hub sent to each integration, and replays of dead deliveries (admins)',
   Notifications: "Events for the organisation's admins (admins)",
+  Codec: "The Temporal Web UI's codec endpoint: decrypts and encrypts workflow payloads for operators (admins)",
   Health: 'Liveness and readiness probes (no token)',
   Reference: 'This document and the page that renders it (no token)',
 };

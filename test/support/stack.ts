@@ -119,6 +119,7 @@ export async function startStack(
     replays,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }),
     logger: pino({ level: 'silent' }),
+    codec: { uiOrigins: config.codec.uiOrigins, adminOrgId: config.codec.adminOrgId },
     integrations: {
       box,
       registry: opts.registry ?? registry,
