@@ -68,7 +68,7 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     deliveries: (auth: Tenant, filter: DeliveryListFilter) => withTenant(db, auth, (trx) => listDeliveries(trx, filter)),
     /** What the organisation's admins should hear about, newest first (RLS keeps it to them). */
     notifications: (auth: Tenant, limit: number) => withTenant(db, auth, (trx) => listOutboundEvents(trx, limit)),
-    readiness: () => readiness({ db, tours: deps.tours }),
+    readiness: () => readiness({ db, tours: deps.tours, logger: deps.logger }),
     /** The codec endpoint's decode and encode, and the browser sessions that authenticate the Web UI. */
     codec: {
       ...createCodecService(deps.integrations.box),
