@@ -13,7 +13,8 @@ export const WORKER_GRANTS: Record<string, string> = {
   tour_steps: 'SELECT',
   // persistTransition: the progress row and its analytics events (insert, duplicates ignored).
   user_tour_progress: 'SELECT, INSERT, UPDATE',
-  tour_analytics_events: 'INSERT',
+  // ON CONFLICT (event_key) DO NOTHING reads the key it conflicts on.
+  tour_analytics_events: 'INSERT, SELECT (event_key)',
   // planDeliveries: the organisation's time zone and whom the event is about.
   organizations: 'SELECT (id, time_zone)',
   organization_members: 'SELECT (organization_id, user_id, email, display_name, phone)',
