@@ -22,7 +22,9 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { signToken } from '../api/middleware/auth';
+import { resolveSecretBox } from '../cli/runtime';
 import { loadConfig } from '../config';
+import { FAILURE_CONVERTER_PATH, tourDataConverter } from '../services/payload-codec';
 import { DEMO } from '../db/seeds/demo';
 import { bareStopSignal, bareUpdate, bareWorkflow } from './bare-workflow';
 import { intOption, isStopping, STACK_OPTIONS, stackOptions, type StackOptions, loadAverage, machineFacts, machineLine, runBench, saveResults, startPrivateTemporal, UsageError, type Machine } from './lib/harness';
@@ -506,7 +508,7 @@ runBench<Options>({
     });
     // Signals are ours: the load stops first, then the bare worker, the stack and Temporal, in order.
     Runtime.install({ logger: sdkLogger, shutdownSignals: [] });
-    const bundlePromise = bundleWorkflowCode({ workflowsPath: require.resolve('./bare-workflow'), logger: sdkLogger });
+    const bundlePromise = bundleWorkflowCode({ workflowsPath: require.resolve('./bare-workflow'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: sdkLogger });
     bundlePromise.catch(() => undefined);
     const t0 = Date.now();
     const stack = await startDevStack({ dataDir, apiPort, pgPort, temporalAddress: address, passThrough: TUNING_VARIABLES, isStopping });
@@ -518,12 +520,15 @@ runBench<Options>({
     const secret = fs.readFileSync(path.join(dataDir, 'jwt-secret'), 'utf8').trim();
     const jwt = { secret, issuer: jwtDefaults.jwt.issuer, audience: jwtDefaults.jwt.audience };
 
+    // The bare path encrypts its payloads with the stack's keyring like the API does, so the ratio
+    // measures the tour's own work, not the codec.
+    const dataConverter = tourDataConverter(resolveSecretBox(loadConfig({ TOURHUB_DATA_DIR: dataDir }), { create: false }));
     const connection = await Connection.connect({ address });
     cleanups.push('Temporal client', () => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
+    const client = new Client({ connection, namespace: 'default', dataConverter });
     const nativeConnection = await NativeConnection.connect({ address });
     cleanups.push('worker connection', () => nativeConnection.close());
-    const worker = await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: BARE_TASK_QUEUE, workflowBundle: bundle });
+    const worker = await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: BARE_TASK_QUEUE, workflowBundle: bundle, dataConverter });
     const running = worker.run();
     cleanups.push('bare worker', async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
