@@ -20,9 +20,10 @@ export const WORKER_GRANTS: Record<string, string> = {
   organization_members: 'SELECT (organization_id, user_id, email, display_name, phone)',
   // Connectors read integrations; OAuth refreshes write credentials back; health flips write the health.
   organization_integrations: 'SELECT, UPDATE (credentials, health, health_changed_at, updated_at)',
-  // Deliveries, their attempts, the guards of providers without idempotency keys, admins' notifications.
+  // Deliveries, their attempts (read back to judge an integration's health), the guards of providers
+  // without idempotency keys, admins' notifications.
   integration_deliveries: 'SELECT, INSERT, UPDATE',
-  integration_logs: 'INSERT',
+  integration_logs: 'SELECT, INSERT',
   delivery_guards: 'SELECT, INSERT, UPDATE',
   outbound_events: 'INSERT',
 };

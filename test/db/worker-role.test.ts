@@ -69,7 +69,8 @@ describe('the tourhub_worker role', () => {
     await refused(worker('tour_definitions').where({ id: org.tourId }).update({ name: 'renamed' }));
     await refused(worker('organization_members').insert({ organization_id: org.orgId, user_id: crypto.randomUUID(), role: 'admin' }));
     await refused(worker('tour_analytics_events').select('id'));
-    await refused(worker('integration_logs').select('id'));
+    await refused(worker('tour_ab_assignments').select('id'));
+    await refused(worker('integration_logs').where({ organization_id: org.orgId }).delete());
     await refused(worker('user_tour_progress').where({ organization_id: org.orgId }).delete());
   });
 
