@@ -56,6 +56,12 @@ module.exports = tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // knex's toQuery() inlines the bindings into SQL text; run again as raw SQL, a `?` or `$1` in a
+      // person's text becomes a placeholder (issue 10: feedback came back rewritten). Bind values instead.
+      'no-restricted-properties': [
+        'error',
+        { property: 'toQuery', message: 'SQL text built from values is not run: let knex bind them (onConflict().merge(), raw(sql, bindings)).' },
+      ],
     },
   },
   {

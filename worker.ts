@@ -31,7 +31,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
-    dataConverter: tourDataConverter(deps.box),
+    dataConverter: tourDataConverter(deps.box, { encrypt: deps.config.temporal.encryptPayloads }),
     ...workflows,
     activities: createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
   });
@@ -50,10 +50,37 @@ export async function bundleTourWorkflows(logger?: Parameters<typeof bundleWorkf
   return code;
 }
 
+/** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY */
+const ACTIVITY_TASK_QUEUE = 2;
+
 /**
- * One activity-only worker per provider, on `provider-{id}`, with the server-side rate limit set from the
- * provider's published limit. Every worker on a queue must set the same rate (the server keeps the last
- * one it was told), and these activities must never be eagerly dispatched, which would bypass it.
+ * A provider queue's rates, set on the server (UpdateTaskQueueConfig): each fairness key (an integration,
+ * so one organisation's account) at the provider's published per-account limit, and the whole queue at
+ * PROVIDER_QUEUE_RPS_LIMIT, our own ceiling on one vendor across every organisation. A queue limit set
+ * this way overrides any a worker asks for (an older worker's `maxTaskQueueActivitiesPerSecond`, which
+ * capped the queue at one account's rate), and every worker sets the same values, so the last one wins
+ * harmlessly. A server without fairness (switched off, or too old) keeps working unfairly: logged.
+ */
+export async function configureProviderQueue(
+  connection: Pick<NativeConnection, 'workflowService'>,
+  opts: { namespace: string; taskQueue: string; perKeyRps: number; queueRps: number },
+): Promise<void> {
+  const reason = (what: string) => ({ reason: `tourhub worker: ${what}` });
+  await connection.workflowService.updateTaskQueueConfig({
+    namespace: opts.namespace,
+    identity: 'tourhub-worker',
+    taskQueue: opts.taskQueue,
+    taskQueueType: ACTIVITY_TASK_QUEUE,
+    updateQueueRateLimit: { rateLimit: { requestsPerSecond: opts.queueRps }, ...reason('PROVIDER_QUEUE_RPS_LIMIT') },
+    updateFairnessKeyRateLimitDefault: { rateLimit: { requestsPerSecond: opts.perKeyRps }, ...reason("the provider's published per-account limit") },
+  });
+}
+
+/**
+ * One activity-only worker per provider, on `provider-{id}`. The provider's published limit is per
+ * account, so the server applies it per integration (configureProviderQueue); the worker itself sets no
+ * queue-wide rate, which would hold every organisation to one account's limit. These activities are never
+ * eagerly dispatched, which would bypass the server's limits.
  */
 export async function createProviderWorkers(deps: {
   config: Config;
@@ -63,25 +90,32 @@ export async function createProviderWorkers(deps: {
   connection: NativeConnection;
   registry: Registry;
   connectors: ConnectorFactory;
+  logger?: Logger;
 }): Promise<Worker[]> {
   const activities = createDeliveryActivities({
     db: deps.db,
     connectors: deps.connectors,
     health: { degradedBelow: deps.config.hub.degradedBelow, minAttempts: deps.config.hub.degradedMinAttempts },
   });
+  const { namespace } = deps.config.temporal;
   return Promise.all(
-    [...deps.registry.values()].map((entry) =>
-      Worker.create({
+    [...deps.registry.values()].map(async (entry) => {
+      const taskQueue = providerTaskQueue(entry.id);
+      try {
+        await configureProviderQueue(deps.connection, { namespace, taskQueue, perKeyRps: entry.ratePerSecond, queueRps: deps.config.providers.queueRpsLimit });
+      } catch (err) {
+        deps.logger?.warn({ err, taskQueue }, 'could not set the provider queue\'s fairness rates; its calls run without per-organisation limits');
+      }
+      return Worker.create({
         connection: deps.connection,
-        namespace: deps.config.temporal.namespace,
-        taskQueue: providerTaskQueue(entry.id),
-        dataConverter: tourDataConverter(deps.box),
+        namespace,
+        taskQueue,
+        dataConverter: tourDataConverter(deps.box, { encrypt: deps.config.temporal.encryptPayloads }),
         activities,
-        maxTaskQueueActivitiesPerSecond: entry.ratePerSecond,
-        // Provider calls wait on the network, not the CPU; the queue's rate is the real limit.
-        maxConcurrentActivityTaskExecutions: Math.max(4, Math.ceil(entry.ratePerSecond * 2)),
-      }),
-    ),
+        // Provider calls wait on the network, not the CPU: enough slots for many organisations' calls at once.
+        maxConcurrentActivityTaskExecutions: deps.config.providers.workerConcurrency,
+      });
+    }),
   );
 }
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { HubConfig } from '../config';
 import type { Db } from '../db/knex';
-import { actionAad, findDelivery, insertPlanned, markDead } from '../db/repositories/deliveries';
+import { actionAad, findDelivery, markDead, planWithRepeatRule } from '../db/repositories/deliveries';
 import { assessHealth } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
 import { loadHubContext } from '../db/repositories/organizations';
@@ -9,7 +9,7 @@ import { findProgressFor, rowToState, saveTransition } from '../db/repositories/
 import { loadTourForWorkflow } from '../db/repositories/tours';
 import type { SecretBox } from '../db/secrets';
 import type { RecordedEvent } from '../domain/events';
-import type { Category, DeliveryRetry, HubEvent, HubEventDraft, HubSettings, PlannedAction, PlannedDelivery } from '../domain/hub';
+import { ONCE_PER_WINDOW_EVENTS, type Category, type DeliveryRetry, type HubEvent, type HubEventDraft, type HubSettings, type PlannedAction, type PlannedDelivery } from '../domain/hub';
 import { idempotencyKey, plan, routeOptions } from '../domain/routes';
 import type { TourShape, TourState } from '../domain/tour-state';
 import { requestSummary } from './deliver';
@@ -90,6 +90,9 @@ export function createActivities(deps: ActivityDeps) {
      * Turns tour events into provider calls: one per route of each active integration, in event order,
      * each with its idempotency key. Writes every one as a pending delivery (its call sealed), so health
      * sees a backlog and an operator can replay any of them. Idempotent: keys derive from the events.
+     * A repeated tour_started or tour_completed of the same couple and tour within
+     * HUB_SUPPRESS_REPEATS_WITHIN is written as suppressed and not returned, so the workflow never sends
+     * it: a restart loop costs the planner one round of effects, and the workflow's logic is unchanged.
      */
     async planDeliveries(input: PlanDeliveriesInput): Promise<PlannedDelivery[]> {
       const [context, integrations] = await Promise.all([
@@ -128,8 +131,9 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       const orgOf = new Map(integrations.map((i) => [i.id, i.organization_id]));
-      await insertPlanned(
+      const send = await planWithRepeatRule(
         deps.db,
+        input.workflowId,
         planned.map((p) => ({
           organizationId: orgOf.get(p.integrationId)!,
           integrationId: p.integrationId,
@@ -141,8 +145,9 @@ export function createActivities(deps: ActivityDeps) {
           payload: requestSummary(p.action),
           sealedAction: deps.box.seal(p.action, actionAad(p.idempotencyKey)),
         })),
+        { eventTypes: ONCE_PER_WINDOW_EVENTS, windowMs: deps.hub.suppressRepeatsWithinMs },
       );
-      return planned;
+      return planned.filter((p) => send.has(p.idempotencyKey));
     },
 
     /**

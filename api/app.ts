@@ -6,6 +6,7 @@ import { mountEndpoint } from './endpoint';
 import { authenticate, requireAdmin } from './middleware/auth';
 import { codecAuthenticate, codecCors } from './middleware/codec';
 import { errorHandler, unknownRoute } from './middleware/errors';
+import { loggableUrl } from './middleware/log-url';
 import { buildOpenApiDocument, type OpenApiDocument, type RouteGroup } from './openapi';
 import { ALL_ROUTE_GROUPS, ROUTE_GROUPS, TAGS } from './routes';
 
@@ -31,9 +32,10 @@ export function createApp(deps: AppDeps): Express {
     pinoHttp({
       logger: deps.logger,
       autoLogging: { ignore: (req) => req.url === '/healthz' },
-      // Method, path and status only: headers carry bearer tokens, and bodies carry people's feedback.
+      // Method, URL and status only: headers carry bearer tokens, bodies carry people's feedback, and an
+      // OAuth callback's query carries its code and state (loggableUrl keeps their names, not their values).
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: loggableUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
@@ -42,11 +44,11 @@ export function createApp(deps: AppDeps): Express {
   // The codec endpoint: a whole workflow's payloads in one request, so its own body limit, before the API's.
   app.use('/codec', codecCors(deps.codec?.uiOrigins ?? []));
   mountGroup(app, ROUTE_GROUPS.codec.public, ctx);
-  app.use('/codec', express.json({ limit: CODEC_BODY_LIMIT, strict: true }), codecAuthenticate(deps.verifier, ctx.codec.sessions, deps.codec?.adminOrgId));
+  app.use('/codec', express.json({ limit: CODEC_BODY_LIMIT, strict: true }), codecAuthenticate(deps.verifier, ctx.members, ctx.codec.sessions, deps.codec?.adminOrgId));
   mountGroup(app, ROUTE_GROUPS.codec.authenticated, ctx);
   app.use(express.json({ limit: '64kb', strict: true }));
   for (const group of ROUTE_GROUPS.public) mountGroup(app, group, ctx);
-  app.use('/api', authenticate(deps.verifier));
+  app.use('/api', authenticate(deps.verifier, ctx.members));
   for (const group of ROUTE_GROUPS.authenticated) mountGroup(app, group, ctx);
   app.use(unknownRoute);
   app.use(errorHandler(deps.logger));

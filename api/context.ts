@@ -11,6 +11,7 @@ import { createCodecSessions } from './middleware/codec';
 import { withTenant, type Tenant } from '../db/tenant';
 import { integrationHealth } from '../services/integration-health';
 import { createIntegrationService } from '../services/integrations';
+import { createMembershipResolver } from '../services/memberships';
 import { createOAuthService } from '../services/oauth';
 import { createProgressCache } from '../services/progress-cache';
 import { readiness } from '../services/readiness';
@@ -18,6 +19,7 @@ import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/
 import type { DeliveryReplays, TourWorkflows } from '../services/temporal';
 import { createTourService } from '../services/tours';
 import type { TokenVerifier } from './middleware/auth';
+import { createRateLimiters, type RateLimitSettings } from './rate-limits';
 import type { OpenApiDocument } from './openapi';
 
 export interface AppDeps {
@@ -25,6 +27,11 @@ export interface AppDeps {
   db: Db;
   tours: TourWorkflows;
   verifier: TokenVerifier;
+  /**
+   * How long a member's role is trusted without asking Postgres again (MEMBERSHIP_CACHE_TTL), per API
+   * process: the bound on how stale a removed member's or a changed role's access can be. Default 30 s.
+   */
+  membershipTtlMs?: number;
   logger: Logger;
   /** Starts replays of dead deliveries: the integrations API's replay routes. */
   replays: DeliveryReplays;
@@ -35,6 +42,8 @@ export interface AppDeps {
     /** Only this organisation's admins may use it (CODEC_ADMIN_ORG_ID). */
     adminOrgId?: string | undefined;
   };
+  /** Per-user limits of the endpoints that declare one (counted in `db`, shared by every API process). */
+  rateLimits: RateLimitSettings;
   integrations: {
     /** Encrypts credentials and, with the same keyring, Temporal payloads (the codec endpoint). */
     box: SecretBox;
@@ -51,14 +60,19 @@ export interface AppDeps {
   };
 }
 
+export const DEFAULT_MEMBERSHIP_TTL_MS = 30_000;
+
 /** What endpoint handlers call: the services, built once per app from its dependencies. */
 export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) {
   const { db } = deps;
   const scoped = (auth: Tenant): ReplayDeps => ({ scope: (fn) => withTenant(db, auth, fn), replays: deps.replays });
+  const members = createMembershipResolver({ db, ttlMs: deps.membershipTtlMs ?? DEFAULT_MEMBERSHIP_TTL_MS });
   return {
+    /** Who a verified token's user is in its organisation: the role every route sees. */
+    members,
     tours: createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() }),
     integrations: createIntegrationService({ db, ...deps.integrations }),
-    oauth: createOAuthService({ db, ...deps.integrations }),
+    oauth: createOAuthService({ db, ...deps.integrations, members }),
     replays: {
       delivery: (auth: Tenant, deliveryId: string) => replayDelivery(scoped(auth), deliveryId),
       integration: (auth: Tenant, integrationId: string) => replayIntegration(scoped(auth), integrationId),
@@ -69,6 +83,7 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     /** What the organisation's admins should hear about, newest first (RLS keeps it to them). */
     notifications: (auth: Tenant, limit: number) => withTenant(db, auth, (trx) => listOutboundEvents(trx, limit)),
     readiness: () => readiness({ db, tours: deps.tours, logger: deps.logger }),
+    rateLimits: createRateLimiters(db, deps.rateLimits),
     /** The codec endpoint's decode and encode, and the browser sessions that authenticate the Web UI. */
     codec: {
       ...createCodecService(deps.integrations.box),

@@ -4,6 +4,7 @@
  * (mountEndpoint) and the OpenAPI document is built from the same declaration (api/openapi.ts), so the
  * reference cannot drift from what the server does.
  */
+import { parse as parseCookies } from 'cookie';
 import type { RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { Tenant } from '../db/tenant';
@@ -11,6 +12,7 @@ import type { Refusal } from '../services/result';
 import type { ApiContext } from './context';
 import type { ErrorCode } from './error-codes';
 import { apiError, parse, requireJsonBody } from './middleware/errors';
+import type { RateLimitPolicy } from './rate-limits';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -20,7 +22,7 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
  */
 export type Access = 'public' | 'member' | 'admin';
 
-export type ResponseSpec =
+export type ResponseSpec = (
   /** A JSON body of this schema. */
   | { description: string; json: z.ZodType }
   /** A redirect: the Location header says where. */
@@ -28,19 +30,34 @@ export type ResponseSpec =
   /** A body that is not JSON (a page, a stylesheet), in one of these media types. */
   | { description: string; content: readonly string[] }
   /** No body. */
-  | { description: string };
+  | { description: string }
+) & {
+  /** The response always sets a cookie: what it is for (documented as its Set-Cookie header). */
+  setsCookie?: string;
+};
 
-/** Headers a reply sets besides its body's (a cookie). */
-type WithHeaders = { headers?: Record<string, string> };
+/** A cookie a reply sets; `maxAgeSeconds: 0` clears it. */
+export interface SetCookie {
+  name: string;
+  value: string;
+  path: string;
+  maxAgeSeconds: number;
+  secure: boolean;
+  httpOnly: true;
+  sameSite: 'lax' | 'strict';
+}
 
-type ReplyFor<S extends number, R> = WithHeaders &
-  (R extends { json: infer J extends z.ZodType }
+type WithCookies<T> = T & { cookies?: readonly SetCookie[] };
+
+type ReplyFor<S extends number, R> = WithCookies<
+  R extends { json: infer J extends z.ZodType }
     ? { status: S; body: z.input<J> }
     : R extends { redirect: true }
       ? { status: S; redirect: string }
       : R extends { content: readonly string[] }
         ? { status: S; file: string } | { status: S; text: string; type: string }
-        : { status: S });
+        : { status: S }
+>;
 
 /** What a handler answers: one of its declared responses, typed by status. */
 export type Reply<Rs> = { [S in keyof Rs & number]: ReplyFor<S, Rs[S]> }[keyof Rs & number];
@@ -59,6 +76,8 @@ export interface EndpointInput<P, Q, B, A extends Access> {
   query: Parsed<Q>;
   body: Parsed<B>;
   auth: A extends 'public' ? undefined : Tenant;
+  /** The request's cookies that the endpoint declares it reads (`readsCookies`); the others are not passed. */
+  cookies: Readonly<Record<string, string | undefined>>;
 }
 
 /** A schema's parsed value, undefined where there is no schema; unknown in the router, which serves any endpoint. */
@@ -81,7 +100,14 @@ export interface EndpointSpec<A extends Access, P, Q, B, Rs, E extends readonly 
   query?: Q;
   /** Only endpoints with a body schema read the body, and they take only application/json. */
   body?: B;
+  /** Cookies the handler reads (documented as cookie parameters, never required by the document). */
+  readsCookies?: readonly { name: string; description: string }[];
   responses: Rs;
+  /**
+   * A per-user request limit (api/rate-limits.ts), checked before the body is parsed: past it the answer
+   * is 429 `rate_limited`, and every answer after the check carries the `RateLimit` fields.
+   */
+  rateLimit?: RateLimitPolicy;
   /**
    * The refusals the handler can answer with. The compiler holds the handler to this list; the document
    * adds the ones of the middleware (token, admin role, unreadable body, validation).
@@ -132,24 +158,39 @@ export function mountEndpoint(router: Router, e: Endpoint, ctx: ApiContext, pref
       query: e.query ? parse(e.query, req.query, 'query') : undefined,
       body: e.body ? parse(e.body, req.body ?? {}, 'body') : undefined,
       auth: req.auth,
+      cookies: declaredCookies(e, req.headers.cookie),
     };
     await send(res, (await e.handler(input, ctx)) as AnyReply);
   };
   const path = expressPath(e.path.slice(prefix.length)) || '/';
-  router[e.method](path, ...(e.body ? [requireJsonBody, handle] : [handle]));
+  const limit = e.rateLimit ? [ctx.rateLimits.middleware(e.rateLimit)] : [];
+  router[e.method](path, ...limit, ...(e.body ? [requireJsonBody, handle] : [handle]));
+}
+
+function declaredCookies(e: Endpoint, header: string | undefined): Record<string, string | undefined> {
+  if (!e.readsCookies?.length || !header) return {};
+  const all = parseCookies(header);
+  return Object.fromEntries(e.readsCookies.map((c) => [c.name, all[c.name]]));
 }
 
 type AnyReply =
   | Refused<ErrorCode>
-  | (WithHeaders &
-      ({ status: number; body: unknown } | { status: number; redirect: string } | { status: number; file: string } | { status: number; text: string; type: string } | { status: number }));
+  | WithCookies<
+      | { status: number; body: unknown }
+      | { status: number; redirect: string }
+      | { status: number; file: string }
+      | { status: number; text: string; type: string }
+      | { status: number }
+    >;
 
 async function send(res: Response, reply: AnyReply): Promise<void> {
   if ('refused' in reply) {
     const { code, message, details } = reply.refused;
     throw apiError(code, message, details);
   }
-  if (reply.headers) res.set(reply.headers);
+  for (const c of reply.cookies ?? []) {
+    res.cookie(c.name, c.value, { path: c.path, maxAge: c.maxAgeSeconds * 1000, secure: c.secure, httpOnly: c.httpOnly, sameSite: c.sameSite });
+  }
   if ('body' in reply) {
     res.status(reply.status).json(reply.body);
   } else if ('redirect' in reply) {

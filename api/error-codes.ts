@@ -13,12 +13,17 @@ export const ERROR_CODES = {
   unsupported_encoding: { status: 415, description: 'The body\'s content or charset encoding is not supported' },
   route_not_found: { status: 404, description: 'No route for this method and path' },
   internal_error: { status: 500, description: 'Something went wrong on our side; nothing sent was lost' },
+  database_unavailable: { status: 503, description: 'Postgres is unreachable (an outage or a restart); nothing was changed; retry after `Retry-After`' },
   // Authentication
   missing_token: { status: 401, description: 'No `Authorization: Bearer` header' },
-  invalid_token: { status: 401, description: 'The token is not valid for this API (signature, issuer, audience or claims)' },
+  invalid_token: {
+    status: 401,
+    description: 'The token is not valid for this API: its signature or algorithm, issuer, audience, a missing `exp`, or `sub`/`org` that are not UUIDs (`details.reason`, `details.claim`)',
+  },
   token_expired: { status: 401, description: 'The token has expired' },
   auth_unavailable: { status: 503, description: 'The identity provider\'s keys could not be fetched' },
-  admin_required: { status: 403, description: 'Only organisation admins can do this' },
+  not_a_member: { status: 403, description: "The token's user is not a member of the token's organisation (`details.organization_id`)" },
+  admin_required: { status: 403, description: 'Only organisation admins can do this (the role comes from membership, not from the token)' },
   // Any resource
   not_found: { status: 404, description: 'No such resource in the caller\'s organisation (another organisation\'s looks the same)' },
   // Tours
@@ -35,6 +40,11 @@ export const ERROR_CODES = {
   step_not_skippable: { status: 422, description: 'The current step cannot be skipped' },
   invalid_feedback: { status: 422, description: 'The rating is not a whole number from 1 to 5' },
   tour_busy: { status: 429, description: 'Too many changes to this tour at once; retry after `Retry-After`' },
+  rate_limited: {
+    status: 429,
+    description:
+      'The caller made more of these requests this minute than the limit allows (`details.policy`, `details.limit`, `RATE_LIMIT_*`); retry after `Retry-After`. `RateLimit` and `RateLimit-Policy` say how many remain',
+  },
   tour_timeout: { status: 503, description: 'The tour\'s workflow did not answer in time; retry' },
   temporal_unavailable: { status: 503, description: 'The workflow service is unreachable; retry after `Retry-After`' },
   // Integrations
@@ -68,6 +78,10 @@ export const ERROR_CODES = {
   },
   // Replays
   already_delivered: { status: 409, description: 'The delivery already succeeded; a replay would send nothing' },
+  delivery_not_dead: {
+    status: 409,
+    description: 'Only a dead delivery is replayed; this one is pending, retrying, being replayed or suppressed (`details.status`), and a replay would race it',
+  },
   delivery_not_replayable: { status: 409, description: 'The delivery was planned before calls were kept for replay' },
   integration_disabled: { status: 409, description: 'The integration is disabled; enable it before replaying' },
   // Health

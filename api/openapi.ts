@@ -42,14 +42,20 @@ const DESCRIPTION = `Product tours as durable Temporal workflows that drive wedd
 payment, email and SMS tools.
 
 **Authentication.** Every \`/api\` route but this reference and the OAuth callback needs
-\`Authorization: Bearer <JWT>\` with the claims \`sub\` (user UUID), \`org\` (organisation UUID) and \`role\`
-(\`admin\` or \`member\`), issuer \`tourhub\`, audience \`tourhub-api\`. \`npx tourhub token\` mints one for a
-development stack.
+\`Authorization: Bearer <JWT>\` with the claims \`sub\` (user UUID), \`org\` (organisation UUID) and \`exp\`,
+issuer \`tourhub\`, audience \`tourhub-api\`. The caller's role (\`admin\` or \`member\`) comes from the
+organisation's members, not from the token; a user who is not a member gets \`403 not_a_member\`. UUIDs
+are accepted in any case and answered in lower case. \`npx tourhub token\` mints one for a development stack.
 
 **Errors.** Every error is \`{"error": {"code", "message", "details"}}\` and changes nothing. Each operation
 lists the codes it can answer with under their status. A method and path not in this document answer
 \`404 route_not_found\` (under \`/api\`, a request without a valid token gets its \`401\` first). \`429\` and
-\`503\` carry \`Retry-After\`.`;
+\`503\` carry \`Retry-After\`: a \`503\` (\`database_unavailable\`, \`temporal_unavailable\`, \`tour_timeout\`) is an
+outage to wait out, never a bug, and changed nothing the retry could double.
+
+**Rate limits.** Progress updates and tour starts are limited per user and minute, across every API
+process. Their answers carry \`RateLimit-Policy\` and \`RateLimit\` (draft-ietf-httpapi-ratelimit-headers), and
+one past the limit is \`429 rate_limited\`.`;
 
 const pascal = (id: string) => id[0]!.toUpperCase() + id.slice(1);
 
@@ -65,10 +71,32 @@ export function errorCodesOf(e: Endpoint, group: Pick<RouteGroup, 'bodyParsed'>)
   if (group.bodyParsed) for (const c of ['malformed_json', 'bad_request', 'payload_too_large', 'unsupported_encoding'] as const) codes.add(c);
   if (e.body) codes.add('unsupported_media_type');
   if (e.params || e.query || e.body) codes.add('validation_error');
-  if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable'] as const) codes.add(c);
+  if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable', 'not_a_member'] as const) codes.add(c);
   if (e.access === 'admin') codes.add('admin_required');
+  // Every authenticated route reads Postgres; an outage is 503, never a 500.
+  if (e.access !== 'public') codes.add('database_unavailable');
+  if (e.rateLimit) codes.add('rate_limited');
   for (const c of e.errors) codes.add(c);
   return [...codes];
+}
+
+/**
+ * The IETF draft's fields (draft-ietf-httpapi-ratelimit-headers-11) on the answers of a rate-limited
+ * endpoint: on every answer after the limit was checked, unless the deployment turned the limit off.
+ */
+function rateLimitHeaders(): Record<string, unknown> {
+  return {
+    RateLimit: {
+      description: 'The caller\'s remaining quota under the policy and the seconds until it resets, e.g. `"progress";r=7;t=42`',
+      required: false,
+      schema: { type: 'string' },
+    },
+    'RateLimit-Policy': {
+      description: 'The policy: its quota and window in seconds, e.g. `"progress";q=10;w=60`',
+      required: false,
+      schema: { type: 'string' },
+    },
+  };
 }
 
 function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
@@ -88,8 +116,15 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unk
   });
 }
 
-function errorResponse(status: number, codes: ErrorCode[]): unknown {
-  const headers = status === 429 || status === 503 ? { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } } : undefined;
+function errorResponse(status: number, codes: ErrorCode[], rateLimited: boolean): unknown {
+  const headers =
+    status === 429 || status === 503
+      ? {
+          'Retry-After': { description: 'Seconds to wait before retrying', required: true, schema: { type: 'integer' } },
+          // Every 429 `rate_limited` carries them; a deployment that turned the limit off sends none.
+          ...(rateLimited && status === 429 ? rateLimitHeaders() : {}),
+        }
+      : undefined;
   return {
     description: codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].description}`).join('\n\n'),
     ...(headers ? { headers } : {}),
@@ -106,19 +141,28 @@ function errorResponse(status: number, codes: ErrorCode[]): unknown {
   };
 }
 
-function successResponse(spec: ResponseSpec, component: string | undefined): unknown {
-  if ('json' in spec) return { description: spec.description, content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } } };
+function successResponse(spec: ResponseSpec, component: string | undefined, rateLimited: boolean): unknown {
+  const cookie = spec.setsCookie ? { 'Set-Cookie': { description: spec.setsCookie, schema: { type: 'string' } } } : undefined;
+  if ('json' in spec) {
+    const headers = { ...(rateLimited ? rateLimitHeaders() : {}), ...cookie };
+    return {
+      description: spec.description,
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
+      content: { 'application/json': { schema: { $ref: `${COMPONENT}${component}` } } },
+    };
+  }
   if ('redirect' in spec) {
     // Express says where in the body too, for a client that does not follow redirects.
     const note = { schema: { type: 'string' }, example: 'Found. Redirecting to https://…' };
     return {
       description: spec.description,
-      headers: { Location: { description: 'Where to go', schema: { type: 'string', format: 'uri' } } },
+      headers: { Location: { description: 'Where to go', schema: { type: 'string', format: 'uri' } }, ...cookie },
       content: { 'text/plain': note, 'text/html': note },
     };
   }
-  if ('content' in spec) return { description: spec.description, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
-  return { description: spec.description };
+  const headers = cookie ? { headers: cookie } : {};
+  if ('content' in spec) return { description: spec.description, ...headers, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
+  return { description: spec.description, ...headers };
 }
 
 /** Schemas with component names: a schema keeps its first name; a name taken by another schema gets a number. */
@@ -165,15 +209,19 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
           const byStatus = new Map<number, ErrorCode[]>();
           for (const code of codes) byStatus.set(ERROR_CODES[code].status, [...(byStatus.get(ERROR_CODES[code].status) ?? []), code]);
           const responses: Record<string, unknown> = {};
-          for (const [status, spec] of Object.entries(e.responses)) responses[status] = successResponse(spec, components.get(status));
-          for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) responses[String(status)] = errorResponse(status, list);
+          for (const [status, spec] of Object.entries(e.responses)) responses[status] = successResponse(spec, components.get(status), e.rateLimit !== undefined);
+          for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) responses[String(status)] = errorResponse(status, list, e.rateLimit !== undefined);
           return {
             operationId: e.operationId,
             summary: e.summary,
             ...(e.description ? { description: e.description } : {}),
             tags: [e.tag],
             security: e.access === 'public' ? [] : [{ bearer: [] }],
-            parameters: [...parameters(e.params, 'path'), ...parameters(e.query, 'query')],
+            parameters: [
+              ...parameters(e.params, 'path'),
+              ...parameters(e.query, 'query'),
+              ...(e.readsCookies ?? []).map((c) => ({ name: c.name, in: 'cookie', required: false, description: c.description, schema: { type: 'string' } })),
+            ],
             ...(e.body
               ? { requestBody: { required: !e.body.safeParse({}).success, content: { 'application/json': { schema: { $ref: `${COMPONENT}${body}` } } } } }
               : {}),
@@ -204,7 +252,7 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
     tags: tags.map((name) => ({ name, ...(opts.tags?.[name] ? { description: opts.tags[name] } : {}) })),
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT with sub, org and role (`npx tourhub token` in development)' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT with sub, org and exp; the role comes from membership (`npx tourhub token` in development)' } },
       schemas: Object.fromEntries(Object.entries(written).map(([id, schema]) => [id, clean(schema)])),
     },
   };

@@ -4,8 +4,9 @@
  * cli/services.ts startProviderWorkers), plus the bare hub workflow's
  * worker. Configured by the environment the benchmark sets (the usual config variables, with prebuilt
  * workflow bundles), and two variables of its own:
- *   BENCH_HUB_PROVIDER_RATE   when set, every provider queue's rate (activities/s) instead of the
- *                             registry's published one: the benchmark's "raised rates" rows
+ *   BENCH_HUB_PROVIDER_RATE   when set, every provider's per-integration rate (activities/s) instead of
+ *                             the registry's published one, and the whole queue's at least that: the
+ *                             benchmark's "raised rates" rows
  *   BENCH_HUB_BARE_BUNDLE     the bundled bench/bare-hub-workflow.ts, served on BENCH_HUB_BARE_QUEUE
  * Prints "hub worker polling" once every worker runs; SIGINT or SIGTERM stops them and exits.
  */
@@ -34,7 +35,9 @@ async function main(): Promise<void> {
   const db = createDb(workerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-bench-worker' });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const tourWorker = await createWorker({ config, db, box, connection, workflowBundle: { codePath: config.temporal.workflowBundle } });
-  const providers = await startProviderWorkers({ config, db, box, connection, providers: registry });
+  // Raised rows raise the whole-queue cap (PROVIDER_QUEUE_RPS_LIMIT) too, or it would be what they measure.
+  const providerConfig = rate === undefined ? config : { ...config, providers: { ...config.providers, queueRpsLimit: Math.max(config.providers.queueRpsLimit, rate) } };
+  const providers = await startProviderWorkers({ config: providerConfig, db, box, connection, providers: registry });
   const bare = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -187,7 +187,7 @@ async function makePeople(db: Db, jwt: { secret: string; issuer: string; audienc
   for (let i = 0; i < n; i++) {
     const userId = crypto.randomUUID();
     const k = ++personCounter;
-    const token = await signToken(jwt, { orgId: DEMO.orgId, userId, role: 'member' }, 3600 * 4);
+    const token = await signToken(jwt, { orgId: DEMO.orgId, userId }, 3600 * 4);
     people.push({
       userId,
       email: `bench-${tag}-${k}@hub.tourhub.test`,
@@ -992,7 +992,7 @@ runBench<Options>({
     cleanups.push('bench worker', async () => worker?.managed.stop('SIGINT', 30_000));
 
     const org = (await db('organizations').select('time_zone').where({ id: DEMO.orgId }).first()) as { time_zone: string };
-    const adminToken = await signToken(jwt, { orgId: DEMO.orgId, userId: DEMO.adminUserId, role: 'admin' }, 3600 * 4);
+    const adminToken = await signToken(jwt, { orgId: DEMO.orgId, userId: DEMO.adminUserId }, 3600 * 4);
     const connect = (ids: FakeProviderId[]) =>
       connectFakeIntegrations({ apiUrl: stack.apiUrl, adminToken, orgId: DEMO.orgId, db, box, fakes: ids.map((id) => fakes.get(id)) as FakeProvider[] });
 

@@ -11,6 +11,9 @@
  * Each round runs a latency phase (one virtual user, sequential updates) and a throughput phase (N
  * virtual users sharing a fixed number of updates, or fewer when the phase reaches its time cap;
  * updates/s = successful updates / wall time) on each path.
+ * `--compare limiter` runs the full path twice, on two stacks side by side: with the listed toggles on
+ * and with them off (TOGGLES below; each toggle is a set of the stack's config variables), so a
+ * feature's cost is measured in one run, interleaved, against the same Temporal server.
  * Prints medians across rounds, their ratio, per-round figures and the goal checks, and saves JSON to
  * bench/results/. Timing never fails the run: the exit code is non-zero only when the harness broke.
  * See bench/README.md.
@@ -23,12 +26,13 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { signToken } from '../api/middleware/auth';
 import { resolveSecretBox } from '../cli/runtime';
-import { loadConfig } from '../config';
+import { embeddedDatabaseUrl, loadConfig } from '../config';
+import { createDb, type Db } from '../db/knex';
 import { FAILURE_CONVERTER_PATH, tourDataConverter } from '../services/payload-codec';
 import { DEMO } from '../db/seeds/demo';
 import { bareStopSignal, bareUpdate, bareWorkflow } from './bare-workflow';
 import { intOption, isStopping, STACK_OPTIONS, stackOptions, type StackOptions, loadAverage, machineFacts, machineLine, runBench, saveResults, startPrivateTemporal, UsageError, type Machine } from './lib/harness';
-import { fmt, log, msSince, nowNs, startDevStack, table, treeCpuMs } from './lib/stack';
+import { fmt, freePorts, log, msSince, nowNs, startDevStack, table, treeCpuMs } from './lib/stack';
 import { median, ratio, summarize, type LatencySummary } from './lib/stats';
 
 const BARE_TASK_QUEUE = 'bench-bare';
@@ -38,7 +42,40 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const GOAL_P50_RATIO = 2.0;
 const GOAL_THROUGHPUT = 100;
 /** Config variables a caller may pass through to the benchmarked stack to try a tuning; all others are ours to set. */
-const TUNING_VARIABLES = ['DATABASE_POOL_MAX', 'TOUR_UPDATE_TIMEOUT_MS', 'TOUR_CONTINUE_AS_NEW_AFTER_UPDATES', 'TOURHUB_WORKFLOW_BUNDLE'];
+const TUNING_VARIABLES = ['DATABASE_POOL_MAX', 'TOUR_UPDATE_TIMEOUT_MS', 'TOUR_CONTINUE_AS_NEW_AFTER_UPDATES', 'TOURHUB_WORKFLOW_BUNDLE', 'MEMBERSHIP_CACHE_TTL'];
+/** Goal of issue 10: the full path with its protections on within this factor of the same path with them off. */
+const GOAL_ON_OFF_RATIO = 1.2;
+
+/**
+ * Features of the full path that can be switched, each as the stack's config variables when on and when
+ * off. "On" is how the benchmark always runs them; `--compare` adds a stack with the listed ones off.
+ * A new feature to weigh is one more entry here.
+ */
+const TOGGLES: Record<string, { on: Record<string, string>; off: Record<string, string> }> = {
+  // On: every payload the API and the worker send to Temporal sealed with AES-256-GCM (and opened again).
+  codec: { on: { TEMPORAL_PAYLOAD_CODEC: 'on' }, off: { TEMPORAL_PAYLOAD_CODEC: 'off' } },
+  // On: every update counted in Postgres (one upsert), at a limit the benchmark never reaches.
+  limiter: {
+    on: { RATE_LIMIT_PROGRESS_PER_MINUTE: '1000000', RATE_LIMIT_STARTS_PER_MINUTE: '1000000' },
+    off: { RATE_LIMIT_PROGRESS_PER_MINUTE: '0', RATE_LIMIT_STARTS_PER_MINUTE: '0' },
+  },
+};
+
+/** One stack the full path runs on: a name for the report and the config variables that make it. */
+interface Variant {
+  key: string;
+  label: string;
+  env: Record<string, string>;
+}
+
+function variantsOf(compare: string[]): Variant[] {
+  const all = (state: 'on' | 'off', names: string[]) => Object.assign({}, ...Object.keys(TOGGLES).map((t) => TOGGLES[t]![names.includes(t) ? state : 'on']));
+  if (compare.length === 0) return [{ key: 'full', label: 'full (API+workflow+Postgres)', env: all('on', []) }];
+  return [
+    { key: 'full-on', label: `full, ${compare.join('+')} on`, env: all('on', compare) },
+    { key: 'full-off', label: `full, ${compare.join('+')} off`, env: all('off', compare) },
+  ];
+}
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -51,11 +88,15 @@ Benchmarks PUT /api/tours/progress/:id on a private "tourhub dev" stack against 
   --max-phase-seconds N    end a throughput phase early after N s (reported)    default 15
   --temporal-memory        run the Temporal dev server in memory (default: a SQLite file with
                            journal_mode=WAL, synchronous=NORMAL, as "tourhub dev" does)
+  --compare T[,T...]       also run the full path with these toggles off, on a second stack, and
+                           compare (toggles: ${Object.keys(TOGGLES).join(', ')}); default: none, one stack with all on
   --keep-data              keep the temporary data folder (Postgres, Temporal db, logs)
   --no-save                do not write bench/results/progress-<timestamp>.json
 Tuning variables passed through to the stack when set: ${TUNING_VARIABLES.join(', ')}.`;
 
 interface Options extends StackOptions {
+  /** Toggles compared on against off (--compare). */
+  compare: string[];
   rounds: number;
   warmup: number;
   latencyUpdates: number;
@@ -74,6 +115,7 @@ function parseOptions(argv: string[]): Options | undefined {
       concurrency: { type: 'string', default: '16' },
       'throughput-updates': { type: 'string', default: '1500' },
       'max-phase-seconds': { type: 'string', default: '15' },
+      compare: { type: 'string', default: '' },
       ...STACK_OPTIONS,
     },
     strict: true,
@@ -87,7 +129,11 @@ function parseOptions(argv: string[]): Options | undefined {
   // continues-as-new, and the tour workflow does so only every 500 updates by default.
   if (latencyUpdates + warmup > 1800) throw new UsageError('--latency-updates plus --warmup must stay below 1800 (2000 updates per workflow run)');
   if (Math.ceil(throughputUpdates / concurrency) + 1 > 1800) throw new UsageError('--throughput-updates / --concurrency must stay below 1800 per virtual user');
+  const compare = [...new Set(values.compare.split(',').map((t) => t.trim()).filter(Boolean))];
+  const unknown = compare.filter((t) => !(t in TOGGLES));
+  if (unknown.length) throw new UsageError(`--compare knows ${Object.keys(TOGGLES).join(', ')}, not ${unknown.join(', ')}`);
   return {
+    compare,
     rounds: intOption('rounds', values.rounds, 1, 50),
     warmup,
     latencyUpdates,
@@ -112,9 +158,12 @@ interface VirtualUser {
 }
 
 interface BenchPath {
-  key: 'full' | 'bare';
+  /** `bare`, or a full-path variant's key. */
+  key: string;
   label: string;
   newUser(): Promise<VirtualUser>;
+  /** CPU ms so far of the processes this path runs on. */
+  cpu: CpuProbe;
 }
 
 async function readBody(res: Response): Promise<string> {
@@ -125,13 +174,16 @@ async function readBody(res: Response): Promise<string> {
   }
 }
 
-function fullPath(apiUrl: string, jwt: { secret: string; issuer: string; audience: string }): BenchPath {
+function fullPath(variant: Variant, apiUrl: string, jwt: { secret: string; issuer: string; audience: string }, cpu: CpuProbe, db: Db): BenchPath {
   return {
-    key: 'full',
-    label: 'full (API+workflow+Postgres)',
+    key: variant.key,
+    label: variant.label,
+    cpu,
     async newUser() {
       const userId = crypto.randomUUID();
-      const token = await signToken(jwt, { orgId: DEMO.orgId, userId, role: 'member' }, 3600);
+      // Roles come from membership: each virtual couple is a member of the demo organisation.
+      await db('organization_members').insert({ organization_id: DEMO.orgId, user_id: userId, role: 'member' });
+      const token = await signToken(jwt, { orgId: DEMO.orgId, userId }, 3600);
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
       const started = await fetch(`${apiUrl}/api/tours/${DEMO.coupleTourId}/start`, {
         method: 'POST',
@@ -168,10 +220,11 @@ function fullPath(apiUrl: string, jwt: { secret: string; issuer: string; audienc
   };
 }
 
-function barePath(client: Client): BenchPath {
+function barePath(client: Client, cpu: CpuProbe): BenchPath {
   return {
     key: 'bare',
     label: 'bare Temporal update',
+    cpu,
     async newUser() {
       const handle: WorkflowHandle<typeof bareWorkflow> = await client.workflow.start(bareWorkflow, {
         taskQueue: BARE_TASK_QUEUE,
@@ -271,7 +324,8 @@ function emptyResult(path: BenchPath['key'], phase: PhaseResult['phase'], concur
   };
 }
 
-async function latencyPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Promise<PhaseResult> {
+async function latencyPhase(p: BenchPath, opts: Options): Promise<PhaseResult> {
+  const { cpu } = p;
   let user: VirtualUser;
   try {
     user = await p.newUser();
@@ -316,7 +370,8 @@ async function latencyPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Promise
   };
 }
 
-async function throughputPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Promise<PhaseResult> {
+async function throughputPhase(p: BenchPath, opts: Options): Promise<PhaseResult> {
+  const { cpu } = p;
   let users: VirtualUser[];
   try {
     users = await Promise.all(Array.from({ length: opts.concurrency }, () => p.newUser()));
@@ -377,8 +432,8 @@ async function throughputPhase(p: BenchPath, opts: Options, cpu: CpuProbe): Prom
 
 interface RoundResult {
   round: number;
-  full: { latency: PhaseResult; throughput: PhaseResult };
-  bare: { latency: PhaseResult; throughput: PhaseResult };
+  /** Path key (each full-path variant, then `bare`) -> its two phases. */
+  paths: Record<string, { latency: PhaseResult; throughput: PhaseResult }>;
 }
 
 interface Figures {
@@ -398,24 +453,34 @@ function medianOf(values: number[]): number {
   return finite.length ? median(finite) : Number.NaN;
 }
 
-function summarizeRounds(rounds: RoundResult[]) {
-  const full = rounds.map((r) => figuresOf(r.full));
-  const bare = rounds.map((r) => figuresOf(r.bare));
-  const perRoundRatio = rounds.map((_, i) => ({
-    p50: ratio(full[i]!.p50, bare[i]!.p50),
-    p99: ratio(full[i]!.p99, bare[i]!.p99),
-    throughput: ratio(full[i]!.throughput, bare[i]!.throughput),
-  }));
-  const med = (xs: Figures[]): Figures => ({
-    p50: medianOf(xs.map((x) => x.p50)),
-    p99: medianOf(xs.map((x) => x.p99)),
-    throughput: medianOf(xs.map((x) => x.throughput)),
-  });
-  return { full: med(full), bare: med(bare), ratio: med(perRoundRatio), perRoundRatio };
+const ratioOf = (a: Figures, b: Figures): Figures => ({ p50: ratio(a.p50, b.p50), p99: ratio(a.p99, b.p99), throughput: ratio(a.throughput, b.throughput) });
+const med = (xs: Figures[]): Figures => ({
+  p50: medianOf(xs.map((x) => x.p50)),
+  p99: medianOf(xs.map((x) => x.p99)),
+  throughput: medianOf(xs.map((x) => x.throughput)),
+});
+
+/**
+ * Medians across rounds of every path, and of the per-round ratios: each full variant against bare and,
+ * when comparing, the toggles on against off (each ratio compares measurements minutes apart at most).
+ */
+function summarizeRounds(rounds: RoundResult[], variants: Variant[]) {
+  const keys = [...variants.map((v) => v.key), 'bare'];
+  const paths = Object.fromEntries(keys.map((k) => [k, med(rounds.map((r) => figuresOf(r.paths[k]!)))]));
+  const perRound = (a: string, b: string) => rounds.map((r) => ratioOf(figuresOf(r.paths[a]!), figuresOf(r.paths[b]!)));
+  const vsBare = Object.fromEntries(variants.map((v) => [v.key, med(perRound(v.key, 'bare'))]));
+  const onOff = variants.length === 2 ? med(perRound(variants[0]!.key, variants[1]!.key)) : undefined;
+  return { paths, vsBare, onOff };
 }
 
-function report(rounds: RoundResult[], machine: Machine, opts: Options): { text: string; summary: ReturnType<typeof summarizeRounds>; goals: Record<string, boolean | null> } {
-  const s = summarizeRounds(rounds);
+function report(
+  rounds: RoundResult[],
+  variants: Variant[],
+  machine: Machine,
+  opts: Options,
+): { text: string; summary: ReturnType<typeof summarizeRounds>; goals: Record<string, boolean | null> } {
+  const s = summarizeRounds(rounds, variants);
+  const labels: Record<string, string> = { ...Object.fromEntries(variants.map((v) => [v.key, v.label])), bare: 'bare Temporal update' };
   const out: string[] = [];
   out.push('');
   out.push(
@@ -423,29 +488,32 @@ function report(rounds: RoundResult[], machine: Machine, opts: Options): { text:
       ` (latency: 1 user x ${opts.latencyUpdates} updates after ${opts.warmup} warm-up; throughput: ${opts.concurrency} users, ${opts.throughputUpdates} updates)`,
   );
   out.push('');
-  out.push(
-    table([
-      ['path', 'p50 ms', 'p99 ms', 'throughput upd/s'],
-      ['full (API+workflow+Postgres)', fmt(s.full.p50), fmt(s.full.p99), fmt(s.full.throughput, 0)],
-      ['bare Temporal update', fmt(s.bare.p50), fmt(s.bare.p99), fmt(s.bare.throughput, 0)],
-      ['ratio full/bare', `${fmt(s.ratio.p50, 2)}x`, `${fmt(s.ratio.p99, 2)}x`, `${fmt(s.ratio.throughput, 2)}x`],
-    ]),
-  );
-  out.push('(ratio row: median of the per-round ratios, so each ratio compares two measurements taken minutes apart at most)');
+  const rows: string[][] = [['path', 'p50 ms', 'p99 ms', 'throughput upd/s']];
+  for (const key of Object.keys(s.paths)) rows.push([labels[key]!, fmt(s.paths[key]!.p50), fmt(s.paths[key]!.p99), fmt(s.paths[key]!.throughput, 0)]);
+  for (const v of variants) {
+    const r = s.vsBare[v.key]!;
+    rows.push([`ratio ${v.key}/bare`, `${fmt(r.p50, 2)}x`, `${fmt(r.p99, 2)}x`, `${fmt(r.throughput, 2)}x`]);
+  }
+  if (s.onOff) rows.push([`ratio ${opts.compare.join('+')} on/off`, `${fmt(s.onOff.p50, 2)}x`, `${fmt(s.onOff.p99, 2)}x`, `${fmt(s.onOff.throughput, 2)}x`]);
+  out.push(table(rows));
+  out.push('(ratio rows: medians of the per-round ratios, so each ratio compares two measurements taken minutes apart at most)');
   out.push('');
-  const p50Ok = Number.isFinite(s.ratio.p50) ? s.ratio.p50 <= GOAL_P50_RATIO : null;
-  const tputOk = Number.isFinite(s.full.throughput) ? s.full.throughput >= GOAL_THROUGHPUT : null;
+  const main = s.vsBare[variants[0]!.key]!;
+  const mainTput = s.paths[variants[0]!.key]!.throughput;
+  const p50Ok = Number.isFinite(main.p50) ? main.p50 <= GOAL_P50_RATIO : null;
+  const tputOk = Number.isFinite(mainTput) ? mainTput >= GOAL_THROUGHPUT : null;
+  const onOffOk = s.onOff && Number.isFinite(s.onOff.p50) ? s.onOff.p50 <= GOAL_ON_OFF_RATIO : null;
   const yn = (b: boolean | null) => (b === null ? 'n/a (no data)' : b ? 'yes' : 'no');
-  out.push(`goal: full p50 ratio <= ${GOAL_P50_RATIO.toFixed(1)}: ${yn(p50Ok)} (${fmt(s.ratio.p50, 2)}x)`);
-  out.push(`goal: full throughput >= ${GOAL_THROUGHPUT}/s: ${yn(tputOk)} (${fmt(s.full.throughput, 0)}/s on ${String(machine.cpus)} cores)`);
+  out.push(`goal: full p50 ratio <= ${GOAL_P50_RATIO.toFixed(1)}: ${yn(p50Ok)} (${fmt(main.p50, 2)}x)`);
+  out.push(`goal: full throughput >= ${GOAL_THROUGHPUT}/s: ${yn(tputOk)} (${fmt(mainTput, 0)}/s on ${String(machine.cpus)} cores)`);
+  if (s.onOff) out.push(`goal: ${opts.compare.join('+')} on within ${GOAL_ON_OFF_RATIO}x of off at p50: ${yn(onOffOk)} (${fmt(s.onOff.p50, 2)}x)`);
   out.push('');
   out.push('per round:');
-  const rows: string[][] = [['round', 'path', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'upd/s', 'load p50', 'load p99', 'errors', 'CPU ms/upd bench|api|pg|temporal = total']];
+  const detail: string[][] = [['round', 'path', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'upd/s', 'load p50', 'load p99', 'errors', 'CPU ms/upd bench|api|pg|temporal = total']];
   for (const r of rounds) {
-    for (const key of ['full', 'bare'] as const) {
-      const { latency: l, throughput: t } = r[key];
+    for (const [key, { latency: l, throughput: t }] of Object.entries(r.paths)) {
       const c = t.cpuMsPerUpdate;
-      rows.push([
+      detail.push([
         String(r.round),
         key,
         fmt(l.latencyMs.p50),
@@ -459,15 +527,13 @@ function report(rounds: RoundResult[], machine: Machine, opts: Options): { text:
         `${[c.bench, c.api, c.postgres, c.temporal].map((v) => fmt(v, 1)).join('|')} = ${fmt(c.total, 1)}`,
       ]);
     }
-    const rr = summarizeRounds([r]).ratio;
-    rows.push([String(r.round), 'ratio', fmt(rr.p50, 2), '', fmt(rr.p99, 2), '', fmt(rr.throughput, 2), '', '', '', '']);
   }
-  out.push(table(rows));
-  out.push('(p50..max: latency phase, 1 user; upd/s, load p50/p99, CPU: throughput phase. CPU columns: this process (load generator; also the bare worker), the tourhub dev process (API + tour worker), its child processes (Postgres; the idle esbuild service of tsx), the Temporal dev server)');
+  out.push(table(detail));
+  out.push('(p50..max: latency phase, 1 user; upd/s, load p50/p99, CPU: throughput phase. CPU columns: this process (load generator; also the bare worker), the tourhub dev process of that path (API + tour worker), its child processes (Postgres; the idle esbuild service of tsx), the Temporal dev server)');
   const problems: string[] = [];
   for (const r of rounds) {
-    for (const key of ['full', 'bare'] as const) {
-      for (const ph of [r[key].latency, r[key].throughput]) {
+    for (const [key, phases] of Object.entries(r.paths)) {
+      for (const ph of [phases.latency, phases.throughput]) {
         const where = `round ${r.round} ${key} ${ph.phase}`;
         if (ph.failed) problems.push(`${where}: FAILED: ${ph.failed}`);
         if (ph.errors) problems.push(`${where}: ${ph.errors} of ${ph.attempted} updates failed, e.g. ${ph.errorSamples.join(' / ')}`);
@@ -484,7 +550,7 @@ function report(rounds: RoundResult[], machine: Machine, opts: Options): { text:
   }
   out.push('');
   out.push(machineLine(machine));
-  return { text: out.join('\n'), summary: s, goals: { p50RatioWithin2x: p50Ok, throughputAtLeast100: tputOk } };
+  return { text: out.join('\n'), summary: s, goals: { p50RatioWithin2x: p50Ok, throughputAtLeast100: tputOk, ...(s.onOff ? { onWithin1_2xOfOff: onOffOk } : {}) } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,17 +577,24 @@ runBench<Options>({
     const bundlePromise = bundleWorkflowCode({ workflowsPath: require.resolve('./bare-workflow'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: sdkLogger });
     bundlePromise.catch(() => undefined);
     const t0 = Date.now();
-    const stack = await startDevStack({ dataDir, apiPort, pgPort, temporalAddress: address, passThrough: TUNING_VARIABLES, isStopping });
-    // SIGINT: `tourhub dev` stops its API, worker and Postgres, then exits.
-    cleanups.push('tourhub dev', () => stack.process.stop('SIGINT', 60_000));
-    log(`tourhub dev ready in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${stack.apiUrl}`);
+    const variants = variantsOf(opts.compare);
+    // One stack per variant, each with its own Postgres, API port and data folder, on the one Temporal
+    // server; started one after the other (each bundles the workflows), stopped in reverse.
+    const stacks: { variant: Variant; stack: Awaited<ReturnType<typeof startDevStack>>; dataDir: string; pgPort: number }[] = [];
+    for (const [i, variant] of variants.entries()) {
+      const [ownApi, ownPg] = i === 0 ? [apiPort, pgPort] : ((await freePorts(2)) as [number, number]);
+      const ownDir = i === 0 ? dataDir : path.join(dataDir, variant.key);
+      fs.mkdirSync(ownDir, { recursive: true, mode: 0o755 });
+      const stack = await startDevStack({ dataDir: ownDir, apiPort: ownApi, pgPort: ownPg, temporalAddress: address, passThrough: TUNING_VARIABLES, env: variant.env, isStopping });
+      // SIGINT: `tourhub dev` stops its API, worker and Postgres, then exits.
+      cleanups.push(`tourhub dev (${variant.key})`, () => stack.process.stop('SIGINT', 60_000));
+      stacks.push({ variant, stack, dataDir: ownDir, pgPort: ownPg });
+      log(`tourhub dev (${variant.label}) ready after ${((Date.now() - t0) / 1000).toFixed(1)} s at ${stack.apiUrl}`);
+    }
     const bundle = await bundlePromise;
 
-    const secret = fs.readFileSync(path.join(dataDir, 'jwt-secret'), 'utf8').trim();
-    const jwt = { secret, issuer: jwtDefaults.jwt.issuer, audience: jwtDefaults.jwt.audience };
-
-    // The bare path encrypts its payloads with the stack's keyring like the API does, so the ratio
-    // measures the tour's own work, not the codec.
+    // The bare path encrypts its payloads like the API does (with the first stack's keyring), so the
+    // ratio to it measures the tour's own work, not the codec.
     const dataConverter = tourDataConverter(resolveSecretBox(loadConfig({ TOURHUB_DATA_DIR: dataDir }), { create: false }));
     const connection = await Connection.connect({ address });
     cleanups.push('Temporal client', () => connection.close());
@@ -535,10 +608,11 @@ runBench<Options>({
       await running;
     });
 
-    const cpu: CpuProbe = {
+    /** CPU of this process, one stack's process tree (API and worker; Postgres) and the Temporal server. */
+    const cpuOf = (stackPid: number | undefined): CpuProbe => ({
       read: () => {
         const u = process.cpuUsage();
-        const tourhub = treeCpuMs(stack.process.pid);
+        const tourhub = treeCpuMs(stackPid);
         const temporal = treeCpuMs(server.pid);
         return {
           bench: (u.user + u.system) / 1000,
@@ -547,27 +621,36 @@ runBench<Options>({
           temporal: temporal && temporal.self + temporal.descendants,
         };
       },
-    };
+    });
     const loadBefore = loadAverage();
-    const paths = { full: fullPath(stack.apiUrl, jwt), bare: barePath(client) };
+    const paths: BenchPath[] = [
+      ...stacks.map(({ variant, stack, dataDir: dir, pgPort: ownPg }) => {
+        const secret = fs.readFileSync(path.join(dir, 'jwt-secret'), 'utf8').trim();
+        // Roles come from membership: the bench writes each virtual couple's row into that stack's Postgres.
+        const db = createDb(embeddedDatabaseUrl(loadConfig({ EMBEDDED_PG_PORT: String(ownPg) })), { poolMax: 2, applicationName: 'tourhub-bench' });
+        cleanups.push(`bench database pool (${variant.key})`, () => db.destroy());
+        return fullPath(variant, stack.apiUrl, { secret, issuer: jwtDefaults.jwt.issuer, audience: jwtDefaults.jwt.audience }, cpuOf(stack.process.pid), db);
+      }),
+      barePath(client, cpuOf(stacks[0]!.stack.process.pid)),
+    ];
     const rounds: RoundResult[] = [];
     for (let round = 1; round <= opts.rounds && !isStopping(); round++) {
-      const result: Partial<RoundResult> = { round };
-      for (const key of ['full', 'bare'] as const) {
+      const result: RoundResult = { round, paths: {} };
+      for (const p of paths) {
         if (isStopping()) break;
-        log(`round ${round}/${opts.rounds}: ${key} latency (${opts.warmup} + ${opts.latencyUpdates} sequential updates)`);
-        const latency = await latencyPhase(paths[key], opts, cpu);
+        log(`round ${round}/${opts.rounds}: ${p.key} latency (${opts.warmup} + ${opts.latencyUpdates} sequential updates)`);
+        const latency = await latencyPhase(p, opts);
         if (isStopping()) break;
-        log(`round ${round}/${opts.rounds}: ${key} throughput (${opts.concurrency} users, ${opts.throughputUpdates} updates)`);
-        const throughput = await throughputPhase(paths[key], opts, cpu);
+        log(`round ${round}/${opts.rounds}: ${p.key} throughput (${opts.concurrency} users, ${opts.throughputUpdates} updates)`);
+        const throughput = await throughputPhase(p, opts);
         log(
-          `  ${key}: p50 ${fmt(latency.latencyMs.p50)} ms, p99 ${fmt(latency.latencyMs.p99)} ms, ${fmt(throughput.throughput, 0)} upd/s` +
+          `  ${p.key}: p50 ${fmt(latency.latencyMs.p50)} ms, p99 ${fmt(latency.latencyMs.p99)} ms, ${fmt(throughput.throughput, 0)} upd/s` +
             (latency.errors + throughput.errors ? `, ${latency.errors + throughput.errors} errors` : '') +
             (latency.failed || throughput.failed ? `, FAILED: ${latency.failed ?? throughput.failed}` : ''),
         );
-        result[key] = { latency, throughput };
+        result.paths[p.key] = { latency, throughput };
       }
-      if (!isStopping()) rounds.push(result as RoundResult);
+      if (!isStopping()) rounds.push(result);
     }
     if (isStopping()) {
       log(`interrupted after ${rounds.length} complete round${rounds.length === 1 ? '' : 's'}; no report`);
@@ -575,10 +658,10 @@ runBench<Options>({
     }
 
     const machine = await machineFacts({ loadBefore, binary, temporalMemory: opts.temporalMemory });
-    const { text, summary, goals } = report(rounds, machine, opts);
+    const { text, summary, goals } = report(rounds, variants, machine, opts);
     process.stdout.write(`${text}\n`);
 
-    if (opts.save) saveResults('progress', startedAt, { options: opts, tuning: stack.tuning, machine, summary, goals, rounds });
+    if (opts.save) saveResults('progress', startedAt, { options: opts, variants, tuning: stacks[0]!.stack.tuning, machine, summary, goals, rounds });
     return 0;
   },
 });

@@ -16,8 +16,8 @@ function client(
   const tenant = creds.tenant ? { tenant: creds.tenant } : {};
   const endpoint = { clientId, clientSecret, timeoutMs, guard, now: Date.now, ...tenant };
   return {
-    authorizeUrl: ({ state, redirectUri }) => provider.authorizeUrl({ clientId, redirectUri, state, ...tenant }),
-    exchangeCode: ({ code, redirectUri }) => provider.exchangeCode({ ...endpoint, code, redirectUri }),
+    authorizeUrl: ({ state, redirectUri, codeChallenge }) => provider.authorizeUrl({ clientId, redirectUri, state, codeChallenge, ...tenant }),
+    exchangeCode: ({ code, redirectUri, codeVerifier }) => provider.exchangeCode({ ...endpoint, code, redirectUri, codeVerifier }),
     refreshGrant: provider.refreshGrant(endpoint),
   };
 }

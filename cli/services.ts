@@ -56,12 +56,14 @@ export async function startApi(
     db,
     tours: createTourWorkflows(client, config),
     replays: createDeliveryReplays(client, config),
+    rateLimits: config.rateLimits,
     verifier: createTokenVerifier({
       ...(jwtSecret ? { secret: jwtSecret } : {}),
       ...(config.jwt.jwksUrl ? { jwksUrl: config.jwt.jwksUrl } : {}),
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
     }),
+    membershipTtlMs: config.jwt.membershipCacheTtlMs,
     logger,
     codec: { uiOrigins: config.codec.uiOrigins, adminOrgId: config.codec.adminOrgId },
     integrations: {
@@ -119,6 +121,7 @@ export function startProviderWorkers(deps: {
   connection: NativeConnection;
   providers?: Registry;
   outbound?: OutboundGuard;
+  logger?: Logger;
 }): Promise<Worker[]> {
   const { config, db, box, connection } = deps;
   const providers = deps.providers ?? registry;
@@ -130,6 +133,7 @@ export function startProviderWorkers(deps: {
     box,
     connection,
     registry: providers,
+    ...(deps.logger ? { logger: deps.logger } : {}),
     connectors: createConnectorFactory({
       db,
       box,
@@ -159,7 +163,7 @@ export async function startWorker(
     connection,
     ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
   });
-  const providers = await startProviderWorkers({ config, db, box, connection, outbound });
+  const providers = await startProviderWorkers({ config, db, box, connection, outbound, logger });
   const all = [worker, ...providers];
   const running = all.map((w) => w.run());
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));

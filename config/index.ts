@@ -192,15 +192,33 @@ export const envSchema = z
     TEMPORAL_TLS_CA_PATH: optionalString.meta(doc("PEM CA that signed the Temporal frontend's certificate, when the system does not trust it")),
     TEMPORAL_TLS_SERVER_NAME: optionalString.meta(doc("the name the frontend's certificate is checked against (SNI), when it is not the host of `TEMPORAL_ADDRESS`")),
     TEMPORAL_API_KEY: optionalString.meta(doc('API key sent to Temporal (Temporal Cloud); switches TLS on')),
+    TEMPORAL_PAYLOAD_CODEC: z
+      .enum(['on', 'off'])
+      .default('on')
+      .meta(
+        doc(
+          "`off` sends payloads to Temporal unencrypted: only for a benchmark that weighs the codec (`npm run bench -- --compare codec`); refused when `TOURHUB_ENV=production`. Every process of a deployment must agree: a worker without the codec cannot read what a client with it sent",
+        ),
+      ),
 
     JWT_SECRET: z
       .string()
       .min(32, 'at least 32 characters')
       .optional()
       .meta(doc('HS256 secret, at least 32 characters', 'generated into `$TOURHUB_DATA_DIR/jwt-secret` outside production')),
-    JWT_JWKS_URL: z.string().url().optional().meta(doc("an identity provider's JWKS (RS/ES keys) instead of a shared secret")),
+    JWT_JWKS_URL: z
+      .url({ protocol: /^https?$/, message: 'an http or https URL' })
+      .optional()
+      .meta(doc("an identity provider's JWKS (RS, PS, ES or EdDSA keys) instead of a shared secret; https when `TOURHUB_ENV=production`")),
     JWT_ISSUER: z.string().min(1).default('tourhub').meta(doc('required `iss` of tokens')),
     JWT_AUDIENCE: z.string().min(1).default('tourhub-api').meta(doc('required `aud` of tokens')),
+    MEMBERSHIP_CACHE_TTL: duration('30s')
+      .pipe(z.number().max(300_000, 'at most 5m'))
+      .meta(
+        doc(
+          "how long an API process trusts a member's role (from `organization_members`) before asking Postgres again, at most 5m; a removed member or a changed role takes effect within this time. `0` asks on every request",
+        ),
+      ),
 
     TOURHUB_SECRET_KEYS: optionalString.meta(
       doc('comma-separated `kid:base64(32 bytes)` keys that encrypt provider credentials (AES-256-GCM)', 'generated into `$TOURHUB_DATA_DIR/secret-keys` outside production'),
@@ -218,6 +236,23 @@ export const envSchema = z
       .meta(doc("only admins of this organisation (the operators') may use the codec endpoint; unset: an admin of any organisation", 'any organisation')),
     PUBLIC_URL: z.string().url().optional().meta(doc('where browsers reach the API: OAuth redirect URIs are built from it', '`http://localhost:$PORT`')),
     CONNECTOR_TIMEOUT_MS: positiveInt(10_000).meta(doc("timeout of every provider call, the answer's body included")),
+    PROVIDER_QUEUE_RPS_LIMIT: z.coerce
+      .number()
+      .positive()
+      .max(10_000)
+      .default(100)
+      .meta(
+        doc(
+          "calls a second to one provider across every organisation (a provider queue's whole-queue rate on the Temporal server); each organisation's integration is held to the provider's own published per-account limit besides",
+        ),
+      ),
+    PROVIDER_WORKER_CONCURRENCY: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(20)
+      .meta(doc("provider calls one worker process runs at once per provider queue (they wait on the network); the queue's rates, not this, pace them")),
     CONNECTOR_BASE_URLS: baseUrlMap.meta(
       doc(
         "comma-separated `provider=url` pairs: where a provider's calls go instead of the vendor's host, for loopback fakes and sandboxes (e.g. `tave=http://127.0.0.1:4011/api/v2`). Deployment config only, never an API field; its address still has to pass the outbound rules; an id the registry does not know stops the process ([security](security.md#deployment-settings))",
@@ -240,7 +275,34 @@ export const envSchema = z
     MICROSOFT_OAUTH_CLIENT_SECRET: optionalString.meta(doc('Outlook consent (with the id)')),
     MICROSOFT_OAUTH_TENANT: z.string().min(1).default('common').meta(doc('Microsoft identity platform tenant of the Outlook consent')),
 
+    RATE_LIMIT_PROGRESS_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(10)
+      .meta(
+        doc(
+          "progress updates (`PUT /api/tours/progress/{id}`) one user may make a minute, across every API process (seed 000's figure); one more is answered 429 `rate_limited`. `0` turns the limit off (a gateway in front limits instead)",
+        ),
+      ),
+    RATE_LIMIT_STARTS_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(5)
+      .meta(
+        doc(
+          'tour starts (`POST /api/tours/{id}/start`) one user may make a minute, across every API process; a person starts a tour when a screen opens it, so reloads and a few tours on one screen stay well under five, while each restart re-runs the tour and its planning, so a loop is held to five rounds a minute. `0` turns the limit off',
+        ),
+      ),
     TOUR_UPDATE_TIMEOUT_MS: positiveInt(10_000).meta(doc("how long the API waits for the workflow's answer to a move (then 503 `tour_timeout`)")),
+    DB_OUTAGE_MAX_WAIT: duration('6h').meta(
+      doc(
+        "how long a tour's or a replay's workflow waits out a Postgres outage (retrying, with the reason in its current details) before its run gives up; set where runs are started (the API, `tourhub replay`)",
+      ),
+    ),
     TOUR_CONTINUE_AS_NEW_AFTER_UPDATES: z.coerce
       .number()
       .int()
@@ -263,6 +325,11 @@ export const envSchema = z
     HUB_REENGAGE_AFTER: duration('24h').meta(doc('from abandonment to the re-engagement email, unless the couple resumed')),
     HUB_CHECK_IN_AFTER: durationList('1d,7d,14d,30d').meta(doc('check-in slots after completion')),
     HUB_CHECK_IN_LEAD: duration('1d').meta(doc('how long before its slot each check-in is sent, so the invitation arrives in time')),
+    HUB_SUPPRESS_REPEATS_WITHIN: duration('24h').meta(
+      doc(
+        "window in which a couple's `tour_started` and `tour_completed` effects go to an integration at most once per tour; repeats (a restart loop) are recorded as `suppressed` with the reason instead of sent; `0` sends every time",
+      ),
+    ),
     HUB_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.95).meta(doc('last-hour success rate (0 to 1) below which an integration is degraded')),
     HUB_DEGRADED_MIN_ATTEMPTS: positiveInt(10).meta(doc('last-hour attempts needed before an integration can be judged degraded')),
     /** Where a couple resumes a tour: `{tourId}` is replaced. Default: PUBLIC_URL/tours/{tourId}. */
@@ -275,6 +342,13 @@ export const envSchema = z
           code: 'custom',
           path: ['JWT_SECRET'],
           message: 'JWT_SECRET or JWT_JWKS_URL is required when TOURHUB_ENV=production',
+        });
+      }
+      if (env.JWT_JWKS_URL && new URL(env.JWT_JWKS_URL).protocol !== 'https:') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_JWKS_URL'],
+          message: 'must be https when TOURHUB_ENV=production: the keys that authenticate every caller cannot travel in the clear',
         });
       }
       if (!env.TOURHUB_SECRET_KEYS) {
@@ -292,6 +366,9 @@ export const envSchema = z
         });
       }
       for (const issue of productionDefaults(env)) ctx.addIssue({ code: 'custom', path: [issue.variable], message: issue.message });
+      if (env.TEMPORAL_PAYLOAD_CODEC === 'off') {
+        ctx.addIssue({ code: 'custom', path: ['TEMPORAL_PAYLOAD_CODEC'], message: 'personal data must not reach Temporal unencrypted: off is refused when TOURHUB_ENV=production' });
+      }
     }
     if (!env.TEMPORAL_TLS_CERT_PATH !== !env.TEMPORAL_TLS_KEY_PATH) {
       ctx.addIssue({
@@ -420,6 +497,8 @@ export interface Config {
     /** How every client and worker connects (services/temporal-connection.ts builds the options). */
     tls: { enabled: boolean; certPath: string | undefined; keyPath: string | undefined; caPath: string | undefined; serverName: string | undefined };
     apiKey: string | undefined;
+    /** False only for benchmarks (TEMPORAL_PAYLOAD_CODEC=off, refused in production). */
+    encryptPayloads: boolean;
   };
   /** The codec endpoint the Temporal Web UI decodes payloads through. */
   codec: {
@@ -428,8 +507,18 @@ export interface Config {
     /** When set, only this organisation's admins may use it. */
     adminOrgId: string | undefined;
   };
-  jwt: { secret: string | undefined; jwksUrl: string | undefined; issuer: string; audience: string; secretFile: string };
-  tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number };
+  jwt: {
+    secret: string | undefined;
+    jwksUrl: string | undefined;
+    issuer: string;
+    audience: string;
+    secretFile: string;
+    /** How long an API process trusts a member's role before asking Postgres again: the staleness bound. */
+    membershipCacheTtlMs: number;
+  };
+  tours: { updateTimeoutMs: number; continueAsNewAfterUpdates: number; dbOutageMaxWaitMs: number };
+  /** Per-user request limits of the API, shared by its processes through Postgres. */
+  rateLimits: { perMinute: { progress: number; start: number } };
   hub: HubConfig;
   secrets: {
     /** `kid:base64key,...`; unset in development means a keyring generated into the data folder. */
@@ -446,6 +535,8 @@ export interface Config {
     /** Connection tests (`POST /api/integrations/:id/test`) one organisation may run at once, per API process. */
     testConcurrencyPerOrg: number;
   };
+  /** The provider queues' whole-queue rate and each worker's concurrency per queue. */
+  providers: { queueRpsLimit: number; workerConcurrency: number };
   /** What outbound calls may reach (connectors/outbound.ts). */
   outbound: {
     /** Provider id -> base URL instead of the vendor's host (CONNECTOR_BASE_URLS): tests and sandboxes. */
@@ -464,6 +555,8 @@ export interface HubConfig extends HubSettings {
   degradedBelow: number;
   degradedMinAttempts: number;
   resumeUrl: string;
+  /** A couple's tour_started/tour_completed effects go to an integration at most once per tour in this window (0: always). */
+  suppressRepeatsWithinMs: number;
 }
 
 export class ConfigError extends Error {
@@ -541,6 +634,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         serverName: env.TEMPORAL_TLS_SERVER_NAME,
       },
       apiKey: env.TEMPORAL_API_KEY,
+      encryptPayloads: env.TEMPORAL_PAYLOAD_CODEC === 'on',
     },
     codec: {
       uiOrigins: env.TEMPORAL_UI_ORIGIN.length > 0 ? env.TEMPORAL_UI_ORIGIN : [`http://localhost:${env.TEMPORAL_UI_PORT}`],
@@ -552,11 +646,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       secretFile: path.join(dataDir, 'jwt-secret'),
+      membershipCacheTtlMs: env.MEMBERSHIP_CACHE_TTL,
     },
     tours: {
       updateTimeoutMs: env.TOUR_UPDATE_TIMEOUT_MS,
       continueAsNewAfterUpdates: env.TOUR_CONTINUE_AS_NEW_AFTER_UPDATES,
+      dbOutageMaxWaitMs: env.DB_OUTAGE_MAX_WAIT,
     },
+    rateLimits: { perMinute: { progress: env.RATE_LIMIT_PROGRESS_PER_MINUTE, start: env.RATE_LIMIT_STARTS_PER_MINUTE } },
     secrets: {
       keyring: env.TOURHUB_SECRET_KEYS,
       activeKeyId: env.TOURHUB_ACTIVE_SECRET_KEY,
@@ -578,6 +675,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       degradedBelow: env.HUB_DEGRADED_BELOW,
       degradedMinAttempts: env.HUB_DEGRADED_MIN_ATTEMPTS,
       resumeUrl: env.HUB_RESUME_URL ?? `${publicUrl}/tours/{tourId}`,
+      suppressRepeatsWithinMs: env.HUB_SUPPRESS_REPEATS_WITHIN,
     },
     publicUrl,
     connectors: {
@@ -590,6 +688,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       },
       testConcurrencyPerOrg: env.INTEGRATION_TEST_CONCURRENCY,
     },
+    providers: { queueRpsLimit: env.PROVIDER_QUEUE_RPS_LIMIT, workerConcurrency: env.PROVIDER_WORKER_CONCURRENCY },
     outbound: {
       baseUrls: env.CONNECTOR_BASE_URLS,
       allowedNetworks: env.OUTBOUND_ALLOWED_NETWORKS,
@@ -650,5 +749,5 @@ export function workerDatabaseUrl(config: Config): string {
   return url.toString();
 }
 
-/** The least-privileged role the worker runs as (migrations/20261124090000_create_worker_role.ts). */
+/** The least-privileged role the worker runs as (migrations/20261202090000_create_worker_role.ts). */
 export const WORKER_ROLE = 'tourhub_worker';

@@ -257,7 +257,10 @@ function createHttpClient(vendor: VendorHttp, send: (url: URL, init: RequestInit
 export function providerMessage(body: unknown): string | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
-  const candidates = [b.detail, b.title, b.message, (b.error as Record<string, unknown> | undefined)?.message, b.error_description, b.error];
+  // Kit answers {"errors": ["..."]}, Square and ActiveCampaign {"errors": [{"detail"|"title": "..."}]}.
+  const first = Array.isArray(b.errors) ? (b.errors[0] as unknown) : undefined;
+  const listed = typeof first === 'string' ? first : first && typeof first === 'object' ? ((first as Record<string, unknown>).detail ?? (first as Record<string, unknown>).title) : undefined;
+  const candidates = [b.detail, b.title, b.message, (b.error as Record<string, unknown> | undefined)?.message, b.error_description, b.error, listed];
   const found = candidates.find((c) => typeof c === 'string' && c.trim() !== '');
   if (typeof found !== 'string') return undefined;
   // eslint-disable-next-line no-control-regex

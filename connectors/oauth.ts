@@ -32,8 +32,9 @@ export type RefreshGrant = (refreshToken: string) => Promise<OAuthTokens>;
  * cli/oauth-clients.ts; a provider without a client id and secret has none and cannot be connected.
  */
 export interface OAuthClient {
-  authorizeUrl(opts: { state: string; redirectUri: string }): string;
-  exchangeCode(opts: { code: string; redirectUri: string }): Promise<OAuthTokens>;
+  /** `codeChallenge`: PKCE (RFC 7636), the S256 challenge of the verifier the exchange will send. */
+  authorizeUrl(opts: { state: string; redirectUri: string; codeChallenge: string }): string;
+  exchangeCode(opts: { code: string; redirectUri: string; codeVerifier: string }): Promise<OAuthTokens>;
   refreshGrant: RefreshGrant;
 }
 

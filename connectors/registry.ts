@@ -1,14 +1,22 @@
+import { appleCalendar } from './calendar/apple';
 import { googleCalendar } from './calendar/google';
 import { outlookCalendar } from './calendar/outlook';
 import { honeybook } from './crm/honeybook';
 import { lightblue } from './crm/lightblue';
+import { pocketsuite } from './crm/pocketsuite';
 import { tave } from './crm/tave';
+import { activecampaign } from './email/activecampaign';
+import { kit } from './email/kit';
 import { mailchimp } from './email/mailchimp';
+import { paypal } from './payment/paypal';
+import { square } from './payment/square';
 import { stripe } from './payment/stripe';
 import type { OutboundRefusal } from './errors';
 import { vetDestination, type OutboundGuard } from './outbound';
 import type { ProviderEntry } from './registry-types';
+import { bird } from './sms/bird';
 import { twilio } from './sms/twilio';
+import { vonage } from './sms/vonage';
 
 export type { ProviderEntry } from './registry-types';
 
@@ -17,11 +25,19 @@ const PROVIDERS: ProviderEntry[] = [
   honeybook,
   tave,
   lightblue,
+  pocketsuite,
   googleCalendar,
   outlookCalendar,
+  appleCalendar,
   stripe,
+  square,
+  paypal,
   mailchimp,
+  kit,
+  activecampaign,
   twilio,
+  vonage,
+  bird,
 ];
 
 export type Registry = ReadonlyMap<string, ProviderEntry>;

@@ -12,6 +12,14 @@ import type { FollowUpSettings } from './follow-ups';
 export const HUB_EVENT_TYPES = ['tour_started', 'tour_completed', 'tour_abandoned', 'feedback_submitted', 're_engagement_due', 'check_in_due'] as const;
 export type HubEventType = (typeof HUB_EVENT_TYPES)[number];
 
+/**
+ * The events a restart loop repeats at will (start with `restart: true`, then complete): their effects go
+ * to an integration at most once per tour and couple within HUB_SUPPRESS_REPEATS_WITHIN; the repeats are
+ * recorded as suppressed instead of sent, so a member cannot make the planner pay for a fresh round of
+ * tasks, invitations, emails and texts on every loop.
+ */
+export const ONCE_PER_WINDOW_EVENTS: readonly HubEventType[] = ['tour_started', 'tour_completed'];
+
 /** The kinds of tool an organisation connects; each has one connector contract (connectors/contracts.ts). */
 export type Category = 'crm' | 'calendar' | 'payment' | 'email' | 'sms';
 

@@ -4,6 +4,7 @@
  * organisation's time zone, never from a clock.
  */
 import type { Category, HubEvent, HubEventType, HubPerson, PlannedAction } from './hub';
+import { assertCanonicalKey, assertCanonicalUuids } from './ids';
 
 /** Per-integration options, with seed 001's defaults. */
 export interface RouteOptions {
@@ -176,8 +177,13 @@ export function plan(category: Category, event: HubEvent, options: RouteOptions)
   }
 }
 
-/** The key a provider sees for one planned call: stable across retries, replays and workers. */
+/**
+ * The key a provider sees for one planned call: stable across retries, replays and workers. Built from
+ * canonical ids only (the event id from the workflow id), or the same call could go out under two keys.
+ */
 export function idempotencyKey(eventId: string, integrationId: string, method: string, index: number): string {
+  assertCanonicalKey('idempotencyKey', eventId);
+  assertCanonicalUuids('idempotencyKey', { integrationId });
   return `${eventId}:${integrationId}:${index}:${method}`;
 }
 

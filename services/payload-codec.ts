@@ -75,9 +75,11 @@ export const FAILURE_CONVERTER_PATH = require.resolve('../workflows/failure-conv
 /**
  * The data converter of every Temporal client and worker we create: the payload codec above, and failures
  * whose messages travel inside an (encrypted) payload. A workflow bundle built ahead of time must be built
- * with the same failureConverterPath (worker.ts `bundleTourWorkflows`).
+ * with the same failureConverterPath (worker.ts `bundleTourWorkflows`). `encrypt: false` leaves the codec
+ * out, for the benchmark that weighs it (TEMPORAL_PAYLOAD_CODEC=off, refused in production).
  */
-export function tourDataConverter(box: SecretBox): DataConverter {
+export function tourDataConverter(box: SecretBox, opts: { encrypt?: boolean } = {}): DataConverter {
+  if (opts.encrypt === false) return { failureConverterPath: FAILURE_CONVERTER_PATH };
   return { payloadCodecs: [createPayloadCodec(box)], failureConverterPath: FAILURE_CONVERTER_PATH };
 }
 

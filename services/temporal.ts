@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import {
   Client,
   Connection,
+  ServiceError,
   WithStartWorkflowOperation,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -79,7 +80,7 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
         startWorkflowOperation: new WithStartWorkflowOperation<TourLifecycleWorkflow>(TOUR_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: config.temporal.taskQueue,
-          args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates }],
+          args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates, dbOutageMaxWaitMs: config.tours.dbOutageMaxWaitMs }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           staticSummary: summary,
           typedSearchAttributes: [
@@ -92,7 +93,18 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
     try {
       return await withDeadline(client, config.tours.updateTimeoutMs, attempt);
     } catch (err) {
-      throw translate(err);
+      const translated = translate(err);
+      if (!(translated instanceof RunClosedMidUpdate)) throw translated;
+    }
+    // The run this update was accepted by closed before answering (it failed, or was terminated). Its
+    // progress is in Postgres up to its last flush: update-with-start re-creates the run from there, so
+    // the client's retry lands on the same progress, not on a second one.
+    try {
+      return await withDeadline(client, config.tours.updateTimeoutMs, attempt);
+    } catch (err) {
+      const translated = translate(err);
+      if (translated instanceof RunClosedMidUpdate) throw new WorkflowServiceError('tour_timeout', 'The tour did not answer in time; try again');
+      throw translated;
     }
   };
   const update = async (key: TourKey, args: AdvanceTourArgs) => {
@@ -110,8 +122,9 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
         try {
           return await update(key, args);
         } catch (err) {
-          // The run closed after the row was read (or was never started here): start it again.
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          // The run closed after the row was read (or was never started here), or closed while this
+          // update waited in it: start it again from Postgres.
+          if (!(err instanceof WorkflowNotFoundError) && !(err instanceof RunClosedMidUpdate)) throw err;
         }
       }
       return send(key, advanceTourUpdate, args, summary);
@@ -126,8 +139,32 @@ function withDeadline<T>(client: Client, ms: number, fn: () => Promise<T>): Prom
   return client.connection.withDeadline(Date.now() + ms, fn);
 }
 
+/**
+ * The server's answer to an update whose run completed (failed, was terminated) after accepting it and
+ * before answering: not a refusal of the move, so never shown to a client as one.
+ */
+const ACCEPTED_UPDATE_COMPLETED_WORKFLOW = 'AcceptedUpdateCompletedWorkflow';
+
+class RunClosedMidUpdate extends Error {}
+
+/** gRPC statuses that mean "the service could not take this now", not "this request is wrong". */
+const UNAVAILABLE_STATUSES: readonly number[] = [status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.ABORTED, status.INTERNAL, status.UNKNOWN, status.CANCELLED];
+
+/** A Temporal client call that failed because the cluster is unreachable or overloaded (any route may meet one). */
+export function isTemporalUnavailable(err: unknown): boolean {
+  if (err instanceof WorkflowServiceError) return err.code === 'temporal_unavailable';
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof ServiceError) {
+      const code = grpcStatus(e);
+      return code === undefined || UNAVAILABLE_STATUSES.includes(code);
+    }
+  }
+  return false;
+}
+
 function translate(err: unknown): unknown {
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.type === ACCEPTED_UPDATE_COMPLETED_WORKFLOW) return new RunClosedMidUpdate(cause.message);
   if (cause instanceof ApplicationFailure && cause.type) {
     const [details, state] = (cause.details ?? []) as [Record<string, unknown> | undefined, unknown];
     return new TourRejection(cause.type, cause.message, details ?? {}, state ?? null);
@@ -140,7 +177,7 @@ function translate(err: unknown): unknown {
   if (grpcCode === status.RESOURCE_EXHAUSTED) {
     return new WorkflowServiceError('tour_busy', 'Too many changes to this tour at once; retry shortly');
   }
-  if (grpcCode === status.UNAVAILABLE || grpcCode === status.DEADLINE_EXCEEDED) {
+  if (grpcCode !== undefined && UNAVAILABLE_STATUSES.includes(grpcCode)) {
     return new WorkflowServiceError('temporal_unavailable', 'The workflow service is unavailable; retry shortly');
   }
   return err;
@@ -160,7 +197,7 @@ function grpcStatus(err: unknown): number | undefined {
  */
 export async function connectTemporal(config: Config, box: SecretBox): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(config));
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: tourDataConverter(box) });
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: tourDataConverter(box, { encrypt: config.temporal.encryptPayloads }) });
 }
 
 /** What replaying dead deliveries asks of Temporal (the API's replay routes and `tourhub replay`). */
@@ -179,7 +216,7 @@ export function createDeliveryReplays(client: Client, config: Config): DeliveryR
         const handle = await client.workflow.start(replayDelivery, {
           workflowId: replayWorkflowId(deliveryId),
           taskQueue: config.temporal.taskQueue,
-          args: [{ deliveryId }],
+          args: [{ deliveryId, dbOutageMaxWaitMs: config.tours.dbOutageMaxWaitMs }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           staticSummary: summary,

@@ -3,7 +3,7 @@
  * retry policy and a summary the Temporal UI shows on the activity. Shared by the tour workflow and the
  * operator's replay, so both send the same call the same way.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { createDeliveryActivities, DeliveryResult } from '../activities/deliver';
 import type { DeliveryRetry, PlannedDelivery } from '../domain/hub';
 import { providerTaskQueue } from './task-queues';
@@ -15,9 +15,19 @@ export function deliverySummary(d: PlannedDelivery): string {
   return `${d.provider}: ${d.action.category}.${d.action.method} for ${d.eventType}`;
 }
 
+/**
+ * Before this patch provider calls carried no fairness key, so one organisation's burst on a provider
+ * queue delayed every other organisation's calls behind it.
+ */
+export const FAIRNESS_PATCH = 'provider-call-fairness-key';
+
 export function runDelivery(d: PlannedDelivery, retry: DeliveryRetry): Promise<DeliveryResult> {
   const { deliver } = proxyActivities<DeliveryActivities>({
     taskQueue: providerTaskQueue(d.provider),
+    // The provider's published limit is per account, so it applies per integration: the queue gives each
+    // integration its own virtual queue and rate (worker.ts configures the per-key limit), and one
+    // organisation's backlog cannot hold another's calls back.
+    ...(patched(FAIRNESS_PATCH) ? { priority: { fairnessKey: d.integrationId } } : {}),
     // One attempt: the connector's own timeouts plus our database writes. It is also how long a call
     // in flight on a worker that died waits before it is retried elsewhere.
     startToCloseTimeout: retry.attemptTimeoutMs,

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { SecretBox } from '../../db/secrets';
 import type { Tenant } from '../../db/tenant';
+import type { Identity, MembershipResolver } from '../../services/memberships';
 import type { TokenVerifier } from './auth';
 import { apiError } from './errors';
 
@@ -15,7 +16,9 @@ import { apiError } from './errors';
  *   without sign-on (`tourhub dev`) cannot send a header, but it sends cookies when its codec setting
  *   "Include cross-origin credentials" is on.
  *
- * With CODEC_ADMIN_ORG_ID set, only that organisation's admins (the operators) qualify.
+ * Either way the role is the membership's (organization_members), looked up like every /api request:
+ * a demoted admin's session stops working within MEMBERSHIP_CACHE_TTL. With CODEC_ADMIN_ORG_ID set,
+ * only that organisation's admins (the operators) qualify.
  */
 
 export const CODEC_COOKIE = 'tourhub_codec';
@@ -28,11 +31,12 @@ const SESSION_ISSUER = 'tourhub';
 const CROSS_ORIGIN_PATHS = new Set(['/decode', '/encode']);
 
 export interface CodecSessions {
-  /** The Set-Cookie value that opens a session for this admin. */
+  /** The session cookie's value for this admin. */
   issue(auth: Tenant): Promise<string>;
-  verify(token: string): Promise<Tenant>;
-  /** The Set-Cookie value that ends it. */
-  clear(): string;
+  /** Whom a session names; their role is looked up again on every use. */
+  verify(token: string): Promise<Identity>;
+  /** Whether the cookie is Secure (the API is served over https). */
+  secure: boolean;
 }
 
 /**
@@ -42,10 +46,10 @@ export interface CodecSessions {
  */
 export function createCodecSessions(box: SecretBox, opts: { secure: boolean }): CodecSessions {
   const key = box.deriveKey('codec-session');
-  const attributes = `Path=/codec; HttpOnly; SameSite=Strict${opts.secure ? '; Secure' : ''}`;
   return {
+    secure: opts.secure,
     async issue(auth) {
-      const token = await new SignJWT({ org: auth.orgId, role: auth.role })
+      return new SignJWT({ org: auth.orgId })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(auth.userId)
         .setIssuer(SESSION_ISSUER)
@@ -53,19 +57,17 @@ export function createCodecSessions(box: SecretBox, opts: { secure: boolean }): 
         .setIssuedAt()
         .setExpirationTime(Math.floor(Date.now() / 1000) + CODEC_SESSION_SECONDS)
         .sign(key);
-      return `${CODEC_COOKIE}=${token}; Max-Age=${CODEC_SESSION_SECONDS}; ${attributes}`;
     },
     async verify(token) {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: SESSION_ISSUER, audience: SESSION_AUDIENCE, algorithms: ['HS256'] });
-        if (typeof payload.sub !== 'string' || typeof payload.org !== 'string' || payload.role !== 'admin') throw new Error('claims');
-        return { orgId: payload.org, userId: payload.sub, role: 'admin' };
+        if (typeof payload.sub !== 'string' || typeof payload.org !== 'string') throw new Error('claims');
+        return { orgId: payload.org, userId: payload.sub, claims: payload };
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) throw apiError('token_expired', 'The codec session has expired; open /codec/session again');
         throw apiError('invalid_token', 'The codec session is not valid; open /codec/session again');
       }
     },
-    clear: () => `${CODEC_COOKIE}=; Max-Age=0; ${attributes}`,
   };
 }
 
@@ -105,19 +107,26 @@ export function codecCors(origins: readonly string[]): RequestHandler {
   };
 }
 
-/** Sets req.auth from the bearer token or, without one, the session cookie; the group's requireAdmin does the rest. */
-export function codecAuthenticate(verifier: TokenVerifier, sessions: CodecSessions, adminOrgId: string | undefined): RequestHandler {
+/**
+ * Sets req.auth from the bearer token or, without one, the session cookie, with the role the caller's
+ * membership gives; the group's requireAdmin does the rest.
+ */
+export function codecAuthenticate(verifier: TokenVerifier, members: MembershipResolver, sessions: CodecSessions, adminOrgId: string | undefined): RequestHandler {
   return async (req, _res, next) => {
     const header = req.headers.authorization;
+    let identity: Identity;
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match) throw apiError('invalid_token', 'Authorization header must be "Bearer <token>"');
-      req.auth = await verifier.verify(match[1]!);
+      identity = await verifier.verify(match[1]!);
     } else {
       const session = cookie(req.headers.cookie, CODEC_COOKIE);
       if (!session) throw apiError('missing_token', 'Send an admin bearer token, or open /codec/session in this browser first');
-      req.auth = await sessions.verify(session);
+      identity = await sessions.verify(session);
     }
+    const member = await members.resolve(identity);
+    if (!member.ok) throw apiError(member.refusal.code, member.refusal.message, member.refusal.details);
+    req.auth = member.value;
     if (adminOrgId && req.auth.role === 'admin' && req.auth.orgId !== adminOrgId) {
       throw apiError('admin_required', "Only the operators' organisation's admins (CODEC_ADMIN_ORG_ID) may use the codec endpoint");
     }

@@ -5,7 +5,8 @@ import { named } from '../openapi';
 // something to drop silently. Response schemas are strict too, so the tests that check real responses
 // against the document catch a field the document does not name.
 
-export const uuid = () => z.uuid({ message: 'must be a UUID' });
+/** Every id field of a request or a response: canonical (lower case) whatever case the client sent. */
+export { canonicalUuid } from '../ids';
 
 /** `?limit=` as a whole number in 1..max (query strings are text). */
 export const limitQuery = (max: number, fallback: number) =>

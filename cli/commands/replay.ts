@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
-import { z } from 'zod';
+import { canonicalUuid } from '../../api/ids';
 import { ownerDatabaseUrl } from '../../config';
 import { createDb } from '../../db/knex';
 import { REPLAY_BATCH_LIMIT, replayDelivery, replayIntegration, type FailedReplay, type StartedReplay } from '../../services/replays';
@@ -12,7 +12,8 @@ export const USAGE = `Usage: tourhub replay --delivery <delivery id>
        tourhub replay --integration <integration id> [--status dead]
 
 Re-sends dead deliveries with their original idempotency key (a provider that did receive one sees a
-duplicate it ignores). --delivery replays one delivery (any status but succeeded); --integration replays
+duplicate it ignores). Only dead deliveries are replayed: a pending, retrying or running one would race
+the call still owed. --delivery replays one dead delivery; --integration replays
 that integration's dead deliveries, oldest first, at most ${REPLAY_BATCH_LIMIT} per run. Each replay runs as the
 workflow delivery-replay:<delivery id>; its outcome lands in the delivery's row
 (GET /api/integrations/deliveries). Uses DATABASE_URL (owner), TEMPORAL_ADDRESS and the keyring
@@ -23,7 +24,8 @@ export type ReplayArgs =
   | { kind: 'delivery'; deliveryId: string }
   | { kind: 'integration'; integrationId: string; status: 'dead' };
 
-const uuid = z.uuid();
+/** Ids in any case, canonical from here on (a replay's workflow id is built from the delivery id). */
+const uuid = canonicalUuid();
 
 /** Pure: what to replay, or the message that says what is wrong with the arguments (exit 2). */
 export function parseReplayArgs(argv: string[]): { ok: true; args: ReplayArgs } | { ok: false; error: string } {
@@ -44,15 +46,17 @@ export function parseReplayArgs(argv: string[]): { ok: true; args: ReplayArgs } 
   }
   if (values.delivery !== undefined) {
     if (values.status !== undefined) return { ok: false, error: '--status goes with --integration; --delivery replays that one delivery' };
-    if (!uuid.safeParse(values.delivery).success) return { ok: false, error: `--delivery must be a delivery id (a UUID), got "${values.delivery}"` };
-    return { ok: true, args: { kind: 'delivery', deliveryId: values.delivery } };
+    const deliveryId = uuid.safeParse(values.delivery);
+    if (!deliveryId.success) return { ok: false, error: `--delivery must be a delivery id (a UUID), got "${values.delivery}"` };
+    return { ok: true, args: { kind: 'delivery', deliveryId: deliveryId.data } };
   }
   if (values.integration !== undefined) {
-    if (!uuid.safeParse(values.integration).success) return { ok: false, error: `--integration must be an integration id (a UUID), got "${values.integration}"` };
+    const integrationId = uuid.safeParse(values.integration);
+    if (!integrationId.success) return { ok: false, error: `--integration must be an integration id (a UUID), got "${values.integration}"` };
     if (values.status !== undefined && values.status !== 'dead') {
       return { ok: false, error: `--status can only be "dead" (got "${values.status}"): only dead deliveries are replayed in bulk` };
     }
-    return { ok: true, args: { kind: 'integration', integrationId: values.integration, status: 'dead' } };
+    return { ok: true, args: { kind: 'integration', integrationId: integrationId.data, status: 'dead' } };
   }
   return { ok: false, error: 'Say what to replay: --delivery <id> or --integration <id>' };
 }
@@ -68,7 +72,8 @@ export interface ReplayIo {
  * its message and code).
  */
 export async function replay(deps: { db: Knex; replays: DeliveryReplays } & ReplayIo, args: Exclude<ReplayArgs, { kind: 'help' }>): Promise<number> {
-  const service = { scope: <T>(fn: (db: Knex) => Promise<T>) => fn(deps.db), replays: deps.replays };
+  // A transaction per replay: the claim (dead -> pending) commits only with a started workflow.
+  const service = { scope: <T>(fn: (db: Knex) => Promise<T>) => deps.db.transaction(fn), replays: deps.replays };
   let outcome: { started: StartedReplay[]; failed: FailedReplay[]; notReplayable: string[]; remaining?: number };
   if (args.kind === 'delivery') {
     const result = await replayDelivery(service, args.deliveryId);
@@ -109,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfigOrExit();
-  const db = createDb(ownerDatabaseUrl(config), { poolMax: 2, applicationName: 'tourhub-replay' });
+  const db = createDb(ownerDatabaseUrl(config), { poolMax: 5, applicationName: 'tourhub-replay' });
   try {
     // The replay's input goes through the payload codec like every other: the keyring is needed.
     const client = await connectTemporal(config, resolveSecretBox(config, { create: false }));

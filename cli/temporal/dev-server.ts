@@ -41,6 +41,8 @@ export interface StartDevServerOptions {
   logFile?: string;
   /** Checked while waiting for the server: true stops it and rejects (a benchmark interrupted while starting). */
   isCancelled?: () => boolean;
+  /** More `key=value` dynamic config after DEV_SERVER_DYNAMIC_CONFIG (tests: one task queue partition). */
+  extraDynamicConfig?: readonly string[];
 }
 
 export interface DevServer {
@@ -61,10 +63,18 @@ export const DEV_SERVER_DYNAMIC_CONFIG = [
   'frontend.enableExecuteMultiOperation=true',
   'frontend.enableUpdateWorkflowExecution=true',
   'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+  // Task queue fairness: each integration's provider calls get their own virtual queue and rate
+  // (workflows/deliveries.ts, worker.ts). Server 1.32 (CLI 1.9.1) has both switches; its backlog
+  // migration is built in (`matching.enableMigration` was removed), so that key is not passed here.
+  'matching.useNewMatcher=true',
+  'matching.enableFairness=true',
 ] as const;
 
 /** The `temporal server start-dev` arguments startDevServer uses (exported for tests and the docs). */
-export function devServerArgs(opts: Pick<StartDevServerOptions, 'port' | 'uiPort' | 'headless' | 'dbFile' | 'namespace' | 'codecEndpoint'>, withSearchAttributes = true): string[] {
+export function devServerArgs(
+  opts: Pick<StartDevServerOptions, 'port' | 'uiPort' | 'headless' | 'dbFile' | 'namespace' | 'extraDynamicConfig' | 'codecEndpoint'>,
+  withSearchAttributes = true,
+): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port)];
   if (opts.headless) args.push('--headless');
   else {
@@ -76,7 +86,7 @@ export function devServerArgs(opts: Pick<StartDevServerOptions, 'port' | 'uiPort
   }
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   args.push('--log-level', 'warn');
-  for (const value of DEV_SERVER_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
+  for (const value of [...DEV_SERVER_DYNAMIC_CONFIG, ...(opts.extraDynamicConfig ?? [])]) args.push('--dynamic-config-value', value);
   if (withSearchAttributes) {
     for (const sa of TOUR_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=${sa.type}`);
   }

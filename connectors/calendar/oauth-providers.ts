@@ -16,6 +16,11 @@ export interface AuthorizeUrlInput {
   redirectUri: string;
   /** Opaque CSRF/state value checked by the callback. */
   state: string;
+  /**
+   * PKCE (RFC 7636): base64url(SHA-256(code verifier)), sent with `code_challenge_method=S256`. A code
+   * stolen on its way back is useless without the verifier, which only the token exchange carries.
+   */
+  codeChallenge: string;
   /** Microsoft only: tenant id or domain, or 'common' / 'organizations' / 'consumers'. Default 'common'. */
   tenant?: string;
 }
@@ -37,6 +42,8 @@ export interface TokenEndpointInput {
 export interface ExchangeCodeInput extends TokenEndpointInput {
   code: string;
   redirectUri: string;
+  /** PKCE: the verifier whose challenge the consent URL carried. */
+  codeVerifier: string;
 }
 
 export interface OAuthProvider {
@@ -86,7 +93,7 @@ const GOOGLE_SCOPE = 'https://www.googleapis.com/auth/calendar.events';
 export const googleOAuth: OAuthProvider = {
   scope: GOOGLE_SCOPE,
 
-  authorizeUrl({ clientId, redirectUri, state }) {
+  authorizeUrl({ clientId, redirectUri, state, codeChallenge }) {
     const url = new URL(GOOGLE_AUTHORIZE);
     url.search = new URLSearchParams({
       client_id: clientId,
@@ -97,6 +104,8 @@ export const googleOAuth: OAuthProvider = {
       prompt: 'consent',
       include_granted_scopes: 'true',
       state,
+      code_challenge: codeChallenge,
+      code_challenge_method: 'S256',
     }).toString();
     return url.toString();
   },
@@ -105,7 +114,14 @@ export const googleOAuth: OAuthProvider = {
     return requestTokens(
       'google-oauth',
       input.tokenUrl ?? GOOGLE_TOKEN,
-      { grant_type: 'authorization_code', code: input.code, redirect_uri: input.redirectUri, client_id: input.clientId, client_secret: input.clientSecret },
+      {
+        grant_type: 'authorization_code',
+        code: input.code,
+        redirect_uri: input.redirectUri,
+        client_id: input.clientId,
+        client_secret: input.clientSecret,
+        code_verifier: input.codeVerifier,
+      },
       input,
     );
   },
@@ -136,7 +152,7 @@ function microsoftEndpoint(tenant: string | undefined, leg: 'authorize' | 'token
 export const microsoftOAuth: OAuthProvider = {
   scope: MICROSOFT_SCOPE,
 
-  authorizeUrl({ clientId, redirectUri, state, tenant }) {
+  authorizeUrl({ clientId, redirectUri, state, tenant, codeChallenge }) {
     const url = new URL(microsoftEndpoint(tenant, 'authorize'));
     url.search = new URLSearchParams({
       client_id: clientId,
@@ -145,6 +161,8 @@ export const microsoftOAuth: OAuthProvider = {
       response_mode: 'query',
       scope: MICROSOFT_SCOPE,
       state,
+      code_challenge: codeChallenge,
+      code_challenge_method: 'S256',
     }).toString();
     return url.toString();
   },
@@ -160,6 +178,7 @@ export const microsoftOAuth: OAuthProvider = {
         client_id: input.clientId,
         client_secret: input.clientSecret,
         scope: MICROSOFT_SCOPE,
+        code_verifier: input.codeVerifier,
       },
       input,
     );

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { DeliveryGuard } from '../../connectors/contracts';
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead';
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead' | 'suppressed';
 
 export interface DeliveryRow {
   id: string;
@@ -19,6 +19,8 @@ export interface DeliveryRow {
   /** The planned call, sealed: it names a person. Opened only for a replay. */
   sealed_action: unknown;
   provider_reference: string | null;
+  /** Why a repeated effect was not sent (status `suppressed`). */
+  suppressed_reason: string | null;
   created_at: Date;
   updated_at: Date;
   delivered_at: Date | null;
@@ -50,6 +52,85 @@ export async function insertPlanned(db: Knex, rows: (DeliveryIdentity & { sealed
     .insert(rows.map((d) => ({ ...identityColumns(d), sealed_action: JSON.stringify(d.sealedAction) })))
     .onConflict('idempotency_key')
     .ignore();
+}
+
+/** Which events' effects go out once per window, and how long the window is (0: every time). */
+export interface RepeatRule {
+  eventTypes: readonly string[];
+  windowMs: number;
+}
+
+/**
+ * Writes a batch of one tour run's planned deliveries (as insertPlanned does) and decides which of them
+ * go out: a delivery of a once-per-window event is `suppressed` when the same integration already has a
+ * delivery of that event type for this workflow (one couple, one tour) from another event, pending,
+ * retrying or delivered, within the window, or from an earlier event of this batch. Returns the keys to
+ * send, in order. A transaction-scoped advisory lock on the workflow id makes two plans of one tour
+ * decide one after the other, so concurrent plans cannot both send. Planning the same events again
+ * sends what was not suppressed the first time, and nothing new is suppressed.
+ */
+export async function planWithRepeatRule(
+  db: Knex,
+  workflowId: string,
+  rows: (DeliveryIdentity & { sealedAction: unknown })[],
+  rule: RepeatRule,
+): Promise<Set<string>> {
+  const send = new Set<string>();
+  if (rows.length === 0) return send;
+  await db.transaction(async (trx) => {
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`plan:${workflowId}`]);
+    const existing = new Map<string, DeliveryStatus>(
+      (await trx('integration_deliveries').select('idempotency_key', 'status').whereIn('idempotency_key', rows.map((r) => r.idempotencyKey))).map(
+        (r: { idempotency_key: string; status: DeliveryStatus }) => [r.idempotency_key, r.status],
+      ),
+    );
+    const repeatable = rows.filter((r) => rule.eventTypes.includes(r.eventType));
+    /** (integration, event type) -> the earlier event that went out, and when. */
+    const sent = new Map<string, { eventId: string; at: Date }>();
+    const slot = (r: { integrationId: string; eventType: string }) => `${r.integrationId}|${r.eventType}`;
+    if (rule.windowMs > 0 && repeatable.length > 0) {
+      const earlier: { integration_id: string; event_type: string; event_id: string; created_at: Date }[] = await trx('integration_deliveries')
+        .select('integration_id', 'event_type', 'event_id', 'created_at')
+        .whereIn('integration_id', [...new Set(repeatable.map((r) => r.integrationId))])
+        .andWhere({ workflow_id: workflowId })
+        .whereIn('event_type', [...new Set(repeatable.map((r) => r.eventType))])
+        .whereIn('status', ['pending', 'failed', 'succeeded'])
+        .andWhere('created_at', '>', trx.raw(`now() - (? * interval '1 millisecond')`, [rule.windowMs]))
+        .orderBy('created_at', 'asc');
+      for (const e of earlier) if (!sent.has(slot({ integrationId: e.integration_id, eventType: e.event_type }))) sent.set(slot({ integrationId: e.integration_id, eventType: e.event_type }), { eventId: e.event_id, at: e.created_at });
+    }
+    const fresh: Record<string, unknown>[] = [];
+    for (const r of rows) {
+      const status = existing.get(r.idempotencyKey);
+      if (status !== undefined) {
+        if (status !== 'suppressed') send.add(r.idempotencyKey);
+        continue;
+      }
+      const before = rule.windowMs > 0 && rule.eventTypes.includes(r.eventType) ? sent.get(slot(r)) : undefined;
+      if (before && before.eventId !== r.eventId) {
+        fresh.push({
+          ...identityColumns(r),
+          sealed_action: JSON.stringify(r.sealedAction),
+          status: 'suppressed',
+          suppressed_reason: `${r.eventType} already went to this integration for this couple and tour at ${before.at.toISOString()} (event ${before.eventId}); repeats within ${formatWindow(rule.windowMs)} are not sent (HUB_SUPPRESS_REPEATS_WITHIN)`,
+        });
+        continue;
+      }
+      if (rule.eventTypes.includes(r.eventType) && !sent.has(slot(r))) sent.set(slot(r), { eventId: r.eventId, at: new Date() });
+      fresh.push({ ...identityColumns(r), sealed_action: JSON.stringify(r.sealedAction) });
+      send.add(r.idempotencyKey);
+    }
+    if (fresh.length > 0) await trx('integration_deliveries').insert(fresh).onConflict('idempotency_key').ignore();
+  });
+  return send;
+}
+
+/** 86400000 -> "24h", 90000 -> "90s": how the window reads in a reason. */
+function formatWindow(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
 }
 
 function identityColumns(d: DeliveryIdentity) {
@@ -138,6 +219,18 @@ export async function markDead(db: Knex, idempotencyKey: string, error: string):
     .update({ status: 'dead', last_error: error.slice(0, 2000), updated_at: db.fn.now() });
 }
 
+/**
+ * Claims a dead delivery for its replay: dead -> pending, in the caller's transaction. False when it is
+ * not dead (any more): a concurrent replay claimed it first, or it is pending, retrying or delivered.
+ * The row lock makes two claims of one delivery serialise, so only one of them sees it dead.
+ */
+export async function claimDeadForReplay(db: Knex, deliveryId: string): Promise<boolean> {
+  const claimed = await db('integration_deliveries')
+    .where({ id: deliveryId, status: 'dead' })
+    .update({ status: 'pending', updated_at: db.fn.now() }, ['id']);
+  return claimed.length > 0;
+}
+
 /** A DeliveryGuard backed by the delivery_guards table, for one integration. */
 export function pgDeliveryGuard(db: Knex, integration: { id: string; organization_id: string }): DeliveryGuard {
   return {
@@ -173,6 +266,7 @@ export interface DeliveryListItem {
   status: DeliveryStatus;
   attempts: number;
   last_error: string | null;
+  suppressed_reason: string | null;
   created_at: Date;
   updated_at: Date;
   delivered_at: Date | null;
@@ -196,7 +290,7 @@ export async function listDeliveries(db: Knex, f: DeliveryListFilter): Promise<D
     .join('organization_integrations as i', 'i.id', 'd.integration_id')
     .select(
       'd.id', 'd.integration_id', 'i.provider', 'd.event_id', 'd.event_type', 'd.action', 'd.idempotency_key', 'd.status',
-      'd.attempts', 'd.last_error', 'd.created_at', 'd.updated_at', 'd.delivered_at', 'd.workflow_id',
+      'd.attempts', 'd.last_error', 'd.suppressed_reason', 'd.created_at', 'd.updated_at', 'd.delivered_at', 'd.workflow_id',
       db.raw(`to_char(d.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position`),
     )
     .orderBy([{ column: 'd.created_at', order: 'desc' }, { column: 'd.id', order: 'desc' }])

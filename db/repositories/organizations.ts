@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { HubPerson } from '../../domain/hub';
+import type { Role } from '../tenant';
 
 export interface HubContext {
   timeZone: string;
@@ -32,4 +33,48 @@ export async function loadHubContext(db: Knex, orgId: string, userId: string): P
       ...(member.phone ? { phone: member.phone } : {}),
     },
   };
+}
+
+/**
+ * The caller's role in the organisation, or undefined for a non-member. Under RLS the caller sees only
+ * their own membership row (members_see_themselves), which is all this needs.
+ */
+export async function findMemberRole(db: Knex, orgId: string, userId: string): Promise<Role | undefined> {
+  const row = (await db('organization_members').select('role').where({ organization_id: orgId, user_id: userId }).first()) as { role: Role } | undefined;
+  return row?.role;
+}
+
+export interface OrganizationRow {
+  id: string;
+  slug: string;
+  name: string;
+}
+
+/** By id (canonical UUID) or slug. Owner connection: the CLI's operators see every organisation. */
+export async function findOrganization(db: Knex, by: { id: string } | { slug: string }): Promise<OrganizationRow | undefined> {
+  return db('organizations').select('id', 'slug', 'name').where(by).first() as Promise<OrganizationRow | undefined>;
+}
+
+/** Inserts the organisation; undefined when its slug (or id) is taken. */
+export async function insertOrganization(db: Knex, org: OrganizationRow): Promise<OrganizationRow | undefined> {
+  const [row] = (await db('organizations').insert(org).onConflict().ignore().returning(['id', 'slug', 'name'])) as OrganizationRow[];
+  return row;
+}
+
+export interface MemberRow {
+  user_id: string;
+  role: Role;
+  email: string | null;
+}
+
+export async function findMember(db: Knex, orgId: string, userId: string): Promise<MemberRow | undefined> {
+  return db('organization_members').select('user_id', 'role', 'email').where({ organization_id: orgId, user_id: userId }).first() as Promise<MemberRow | undefined>;
+}
+
+/** Adds the member, or changes the role of an existing one. */
+export async function putMember(db: Knex, orgId: string, member: { userId: string; role: Role; email?: string }): Promise<void> {
+  await db('organization_members')
+    .insert({ organization_id: orgId, user_id: member.userId, role: member.role, ...(member.email ? { email: member.email } : {}) })
+    .onConflict(['organization_id', 'user_id'])
+    .merge(['role']);
 }

@@ -101,6 +101,13 @@ export function progressColumns(s: TourState) {
   };
 }
 
+/** What a newer transition overwrites in an existing row (its identity and created_at stay). */
+const MERGED_COLUMNS = [
+  'status', 'current_step_index', 'completed_steps', 'skipped_steps', 'total_steps', 'version', 'workflow_id',
+  'started_at', 'completed_at', 'last_interaction_at', 'total_time_seconds', 'user_rating', 'feedback',
+  'was_helpful', 'device_type', 'viewport_size',
+] as const;
+
 /**
  * Writes a transition: the progress row only if `state.version` is newer than what is stored (so a
  * retry or a late, reordered write is a no-op), and its analytics events keyed by progress, version
@@ -119,20 +126,15 @@ export async function saveTransition(
       viewport_size: s.viewportSize ? JSON.stringify(s.viewportSize) : null,
       updated_at: trx.fn.now(),
     };
-    const result = await trx.raw(
-      `${trx('user_tour_progress').insert(values).toQuery()}
-       ON CONFLICT (user_id, organization_id, tour_id) DO UPDATE SET
-         status = excluded.status, current_step_index = excluded.current_step_index,
-         completed_steps = excluded.completed_steps, skipped_steps = excluded.skipped_steps,
-         total_steps = excluded.total_steps, version = excluded.version, workflow_id = excluded.workflow_id,
-         started_at = excluded.started_at, completed_at = excluded.completed_at,
-         last_interaction_at = excluded.last_interaction_at, total_time_seconds = excluded.total_time_seconds,
-         user_rating = excluded.user_rating, feedback = excluded.feedback, was_helpful = excluded.was_helpful,
-         device_type = excluded.device_type, viewport_size = excluded.viewport_size, updated_at = now()
-       WHERE user_tour_progress.version < excluded.version
-       RETURNING id`,
-    );
-    const written = (result.rowCount ?? 0) > 0;
+    // Built by knex with bound values end to end: user text (feedback with `?` or `$1` in it) is a value,
+    // never part of the SQL. The WHERE makes a write older than the stored row a no-op.
+    const rows = await trx('user_tour_progress')
+      .insert(values)
+      .onConflict(['user_id', 'organization_id', 'tour_id'])
+      .merge([...MERGED_COLUMNS, 'updated_at'])
+      .where('user_tour_progress.version', '<', trx.raw('excluded.version'))
+      .returning('id');
+    const written = rows.length > 0;
     if (input.events.length > 0) {
       await trx('tour_analytics_events')
         .insert(

@@ -98,6 +98,40 @@ describe('planning deliveries', () => {
     await expect(run(activities.loadReplay, { deliveryId: crypto.randomUUID() })).rejects.toMatchObject({ type: 'delivery_not_found' });
   });
 
+  it('sends a couple\'s tour_started and tour_completed to an integration once per tour and window, even when two plans race', async () => {
+    const org = await createOrg(db);
+    await db('organization_members').where({ organization_id: org.orgId, user_id: org.memberId }).update({ email: 'ava@example.com' });
+    const crm = await integrate(org, 'crm', 'tave');
+    const workflowId = `tour:${org.orgId}:${org.memberId}:${org.tourId}`;
+    const plan = (events: { version: number; type: 'tour_started' | 'tour_completed' | 'tour_abandoned' }[]) =>
+      run(activities.planDeliveries, {
+        workflowId, orgId: org.orgId, userId: org.memberId, tourId: org.tourId, tourName: 'Welcome', progressId: crypto.randomUUID(),
+        events: events.map((e) => ({ eventId: `${workflowId}:${e.version}.0`, type: e.type, occurredAt: '2026-11-23T03:00:00.000Z' })),
+      });
+    // Two restarts planned at once (two workers, or a retried local activity beside a new run): one goes out.
+    const [a, b] = await Promise.all([plan([{ version: 1, type: 'tour_started' }]), plan([{ version: 3, type: 'tour_started' }])]);
+    expect(a.length + b.length).toBe(1);
+    // One batch with the whole loop in it: the first completion goes out, the repeats in it do not; an
+    // abandonment is not a repeatable event and always goes.
+    const batch = await plan([
+      { version: 4, type: 'tour_completed' }, { version: 5, type: 'tour_started' }, { version: 6, type: 'tour_completed' }, { version: 7, type: 'tour_abandoned' },
+    ]);
+    expect(batch.map((p) => `${p.eventId.split(':').pop()}:${p.eventType}:${p.action.method}`)).toEqual([
+      '4.0:tour_completed:logActivity', '4.0:tour_completed:createTask', '7.0:tour_abandoned:createTask',
+    ]);
+    const rows = await db('integration_deliveries').where({ integration_id: crm }).orderBy('event_id');
+    expect(rows.map((r) => `${r.event_id.split(':').pop()}:${r.status}`)).toEqual([
+      expect.stringMatching(/^1\.0:(pending|suppressed)$/), expect.stringMatching(/^3\.0:(pending|suppressed)$/),
+      '4.0:pending', '4.0:pending', '5.0:suppressed', '6.0:suppressed', '6.0:suppressed', '7.0:pending',
+    ]);
+    expect(rows.filter((r) => r.status === 'suppressed').every((r) => r.suppressed_reason.includes('repeats within 24h are not sent'))).toBe(true);
+    // Planning the same batch again (a retried local activity) sends the same ones and suppresses nothing new.
+    expect((await plan([{ version: 6, type: 'tour_completed' }, { version: 4, type: 'tour_completed' }])).map((p) => p.eventId.split(':').pop())).toEqual(['4.0', '4.0']);
+    // Past the window the next loop goes out again.
+    await db('integration_deliveries').where({ integration_id: crm }).update({ created_at: db.raw(`now() - interval '25 hours'`) });
+    expect(await plan([{ version: 8, type: 'tour_started' }])).toHaveLength(1);
+  });
+
   it('plans nothing for a member without an email, or an organisation without integrations', async () => {
     const org = await createOrg(db);
     await integrate(org, 'crm', 'tave');

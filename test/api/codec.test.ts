@@ -23,8 +23,8 @@ let member: string;
 beforeAll(async () => {
   stack = await startStack({ worker: false });
   org = await createOrg(stack.ownerDb);
-  admin = await tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
-  member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+  admin = await tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
+  member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
 });
 
 afterAll(async () => {
@@ -136,7 +136,7 @@ describe('the codec endpoint of the Temporal Web UI', () => {
       const sealed = await workers.encode([jsonPayload(person)]);
       const operators = await request(restricted.app).post('/codec/decode').set('Authorization', `Bearer ${admin}`).send({ payloads: sealed });
       expect(operators.status).toBe(200);
-      const otherAdmin = await tokenFor(restricted.config, { orgId: other.orgId, userId: other.adminId, role: 'admin' });
+      const otherAdmin = await tokenFor(restricted, { orgId: other.orgId, userId: other.adminId, role: 'admin' });
       const refused = await request(restricted.app).post('/codec/decode').set('Authorization', `Bearer ${otherAdmin}`).send({ payloads: sealed });
       expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 403, code: 'admin_required' });
       const noSession = await request(restricted.app).post('/codec/session').set('Authorization', `Bearer ${otherAdmin}`);

@@ -1,18 +1,22 @@
 import crypto from 'node:crypto';
 import request from 'supertest';
-import { ApiError } from '../../api/middleware/errors';
-import type { DeliveryReplays } from '../../services/temporal';
+import { WorkflowServiceError, type DeliveryReplays } from '../../services/temporal';
 import { replayWorkflowId } from '../../workflows/delivery-replay';
 import { createOrg, type OrgFixture } from '../support/fixtures';
 import { insertTestDelivery, insertTestIntegration } from '../support/hub-rows';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
 
-/** Records every replay the API starts, instead of starting workflows; `down` makes it answer as an unreachable Temporal. */
+/**
+ * Records every replay the API starts, instead of starting workflows; `down` makes it answer as an
+ * unreachable Temporal, `slow` makes each start take that long (two replays then overlap).
+ */
 const started: { deliveryId: string; summary: string }[] = [];
 let down = false;
+let slow = 0;
 const fakeReplays: DeliveryReplays = {
   async replay(deliveryId, summary) {
-    if (down) throw new ApiError(503, 'temporal_unavailable', 'The workflow service is unavailable; retry shortly');
+    if (slow) await new Promise((r) => setTimeout(r, slow));
+    if (down) throw new WorkflowServiceError('temporal_unavailable', 'The workflow service is unavailable; retry shortly');
     started.push({ deliveryId, summary });
     return { workflowId: replayWorkflowId(deliveryId), runId: 'run-1' };
   },
@@ -32,10 +36,11 @@ afterAll(async () => {
 beforeEach(() => {
   started.length = 0;
   down = false;
+  slow = 0;
 });
 
 const api = () => request(stack.app);
-const admin = (org: OrgFixture) => tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
+const admin = (org: OrgFixture) => tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
 
 function expectError(res: request.Response, status: number, code: string) {
   expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
@@ -69,7 +74,7 @@ describe('GET /api/integrations/deliveries', () => {
     expect(res.body.next_cursor).toBeNull();
     const first = res.body.deliveries[0];
     expect(Object.keys(first).sort()).toEqual(
-      ['id', 'integration_id', 'provider', 'event_id', 'event_type', 'action', 'idempotency_key', 'status', 'attempts', 'last_error', 'created_at', 'updated_at', 'delivered_at', 'workflow_id'].sort(),
+      ['id', 'integration_id', 'provider', 'event_id', 'event_type', 'action', 'idempotency_key', 'status', 'attempts', 'last_error', 'suppressed_reason', 'created_at', 'updated_at', 'delivered_at', 'workflow_id'].sort(),
     );
     expect(first).toMatchObject({ integration_id: crm, provider: 'tave', event_type: 'tour_abandoned', action: 'crm.logActivity', status: 'dead', attempts: 1, idempotency_key: rows.crmDeadNew.idempotencyKey, delivered_at: null });
     // The planned call names a person; neither it nor its sealed form ever leaves through the listing.
@@ -172,7 +177,7 @@ describe('GET /api/integrations/deliveries', () => {
     expect(all.body.deliveries).toEqual([]);
     const byId = await api().get(`/api/integrations/deliveries?integration_id=${crm}`).set('Authorization', `Bearer ${await admin(outsider)}`);
     expect(byId.body.deliveries).toEqual([]);
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await api().get('/api/integrations/deliveries').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
   });
 });
@@ -210,15 +215,44 @@ describe('POST /api/integrations/deliveries/:id/replay', () => {
     expect(started).toEqual([]);
   });
 
-  it('answers 503 temporal_unavailable when the replay cannot be started', async () => {
+  it('refuses a pending, retrying or already replaying delivery with 409 delivery_not_dead, and starts nothing', async () => {
+    const { org, token, crm, rows } = await orgWithDeliveries();
+    const pending = await insertTestDelivery(stack.ownerDb, box, { orgId: org.orgId, integrationId: crm, status: 'pending' });
+    for (const [id, status] of [[pending.id, 'pending'], [rows.crmFailed.id, 'failed']] as const) {
+      const res = await api().post(`/api/integrations/deliveries/${id}/replay`).set('Authorization', `Bearer ${token}`);
+      expectError(res, 409, 'delivery_not_dead');
+      expect(res.body.error.details).toEqual({ delivery_id: id, status });
+    }
+    expect(started).toEqual([]);
+    // A replay claims its delivery: while it runs, the delivery is pending and a second replay is refused.
+    await api().post(`/api/integrations/deliveries/${rows.crmDeadOld.id}/replay`).set('Authorization', `Bearer ${token}`).expect(202);
+    expect(await stack.ownerDb('integration_deliveries').where({ id: rows.crmDeadOld.id }).first()).toMatchObject({ status: 'pending' });
+    expectError(await api().post(`/api/integrations/deliveries/${rows.crmDeadOld.id}/replay`).set('Authorization', `Bearer ${token}`), 409, 'delivery_not_dead');
+    expect(started.map((s) => s.deliveryId)).toEqual([rows.crmDeadOld.id]);
+  });
+
+  it('starts one replay when two admins replay the same dead delivery at once', async () => {
+    const { token, rows } = await orgWithDeliveries();
+    slow = 300; // both pass the status check before either has started its workflow
+    const [a, b] = await Promise.all([
+      api().post(`/api/integrations/deliveries/${rows.crmDeadOld.id}/replay`).set('Authorization', `Bearer ${token}`),
+      api().post(`/api/integrations/deliveries/${rows.crmDeadOld.id}/replay`).set('Authorization', `Bearer ${token}`),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([202, 409]);
+    expect((a.status === 409 ? a : b).body.error).toMatchObject({ code: 'delivery_not_dead', details: { status: 'pending' } });
+    expect(started.map((s) => s.deliveryId)).toEqual([rows.crmDeadOld.id]);
+  });
+
+  it('answers 503 temporal_unavailable when the replay cannot be started, and leaves the delivery dead', async () => {
     const { token, rows } = await orgWithDeliveries();
     down = true;
     expectError(await api().post(`/api/integrations/deliveries/${rows.crmDeadOld.id}/replay`).set('Authorization', `Bearer ${token}`), 503, 'temporal_unavailable');
+    expect(await stack.ownerDb('integration_deliveries').where({ id: rows.crmDeadOld.id }).first()).toMatchObject({ status: 'dead' });
   });
 
   it('refuses a member with 403', async () => {
     const { org, rows } = await orgWithDeliveries();
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await api().post(`/api/integrations/deliveries/${rows.crmDeadOld.id}/replay`).set('Authorization', `Bearer ${member}`), 403, 'admin_required');
     expect(started).toEqual([]);
   });
@@ -300,7 +334,7 @@ describe('POST /api/integrations/:id/replay', () => {
     const outsider = await createOrg(stack.ownerDb);
     expectError(await api().post(`/api/integrations/${crm}/replay`).set('Authorization', `Bearer ${await admin(outsider)}`), 404, 'not_found');
     expectError(await api().post(`/api/integrations/${crypto.randomUUID()}/replay`).set('Authorization', `Bearer ${await admin(org)}`), 404, 'not_found');
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await api().post(`/api/integrations/${crm}/replay`).set('Authorization', `Bearer ${member}`), 403, 'admin_required');
     await stack.ownerDb('organization_integrations').where({ id: crm }).update({ is_active: false, health: 'disabled' });
     expectError(await api().post(`/api/integrations/${crm}/replay`).set('Authorization', `Bearer ${await admin(org)}`), 409, 'integration_disabled');

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 const api = () => request(stack.app);
-const admin = (org: OrgFixture) => tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
+const admin = (org: OrgFixture) => tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const THRESHOLDS = { degradedBelow: 0.95, minAttempts: 10 };
@@ -103,7 +103,7 @@ describe('GET /api/integrations/health', () => {
     await insertTestIntegration(stack.ownerDb, box, { orgId: org.orgId, provider: 'tave' });
     const outsider = await createOrg(stack.ownerDb);
     expect((await health(await admin(outsider))).size).toBe(0);
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await api().get('/api/integrations/health').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
   });
 });
@@ -143,7 +143,7 @@ describe('GET /api/notifications', () => {
     const outsider = await createOrg(stack.ownerDb);
     const theirs = await api().get('/api/notifications').set('Authorization', `Bearer ${await admin(outsider)}`);
     expect(theirs.body).toEqual({ notifications: [], total: 0 });
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await api().get('/api/notifications').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
     for (const q of ['limit=0', 'limit=201', 'limit=x', 'since=yesterday']) {
       expectError(await api().get(`/api/notifications?${q}`).set('Authorization', `Bearer ${await admin(org)}`), 400, 'validation_error');

@@ -6,6 +6,7 @@ import type { OAuthClient } from '../../connectors/oauth';
 import type { CrmConnector } from '../../connectors/contracts';
 import { ConnectorError } from '../../connectors/errors';
 import { createRegistry, type ProviderEntry } from '../../connectors/registry';
+import { fakeCalendar } from '../support/connectors';
 import { createOrg, type OrgFixture } from '../support/fixtures';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
 
@@ -38,22 +39,11 @@ const fakeCrm: ProviderEntry = {
       },
     }) as unknown as CrmConnector,
 };
-const fakeCalendar: ProviderEntry = {
-  id: 'fake-calendar',
-  category: 'calendar',
-  displayName: 'Fake Calendar',
-  auth: 'oauth2',
-  credentialsSchema: z.strictObject({ accessToken: z.string(), refreshToken: z.string().optional(), expiresAt: z.number().optional(), scope: z.string().optional() }),
-  settingsSchema: z.strictObject({ calendarId: z.string().default('primary') }),
-  hosts: ['api.fake-calendar.example'],
-  ratePerSecond: 10,
-  docsUrl: 'https://example.invalid/docs',
-  create: () => ({}) as never,
-};
 
 const exchanged: string[] = [];
 const fakeOAuth: OAuthClient = {
-  authorizeUrl: ({ state, redirectUri }) => `https://consent.example.invalid/auth?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
+  authorizeUrl: ({ state, redirectUri, codeChallenge }) =>
+    `https://consent.example.invalid/auth?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}&code_challenge=${codeChallenge}`,
   async exchangeCode({ code }) {
     exchanged.push(code);
     if (code === 'bad-code') throw new ConnectorError({ code: 'bad_request', retryable: false, provider: 'fake-calendar', status: 400, message: 'invalid_grant' });
@@ -69,7 +59,7 @@ let admin: string;
 beforeAll(async () => {
   stack = await startStack({ worker: false, registry: createRegistry([fakeCrm, fakeCalendar]), oauthClients: { 'fake-calendar': fakeOAuth } });
   org = await createOrg(stack.ownerDb);
-  admin = await tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
+  admin = await tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
 });
 
 afterAll(async () => {
@@ -138,7 +128,7 @@ describe('integrations API', () => {
 
   it('never logs or stores the secret in clear', async () => {
     const other = await createOrg(stack.ownerDb);
-    const token = await tokenFor(stack.config, { orgId: other.orgId, userId: other.adminId, role: 'admin' });
+    const token = await tokenFor(stack, { orgId: other.orgId, userId: other.adminId, role: 'admin' });
     const created = await createFake(token);
     const raw = await stack.ownerDb.raw(`select credentials::text as t from organization_integrations where id = ?`, [created.body.integration.id]);
     expect(raw.rows[0].t).not.toContain(SECRET);
@@ -169,7 +159,7 @@ describe('integrations API', () => {
 
   it('accepts every routable event in enabled_events and refuses the step events that are never routed', async () => {
     const fresh = await createOrg(stack.ownerDb);
-    const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
     const all = ['tour_started', 'tour_completed', 'tour_abandoned', 'feedback_submitted', 're_engagement_due', 'check_in_due'];
     const created = await createFake(token, { enabled_events: all });
     expect(created.status).toBe(201);
@@ -196,7 +186,7 @@ describe('integrations API', () => {
     async function freshAdmin(timeZone?: string) {
       const fresh = await createOrg(stack.ownerDb);
       if (timeZone) await stack.ownerDb('organizations').where({ id: fresh.orgId }).update({ time_zone: timeZone });
-      return tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+      return tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
     }
 
     it('shows seed 001\'s defaults in the organisation\'s zone when nothing is overridden', async () => {
@@ -251,28 +241,28 @@ describe('integrations API', () => {
   });
 
   it('refuses a non-admin with 403 and keeps other organisations\' integrations out of reach', async () => {
-    const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     expectError(await createFake(member), 403, 'admin_required');
     expectError(await api().get('/api/integrations').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
 
     const mine = await createFake(admin, { provider: 'fake-crm' }).then((r) => (r.status === 201 ? r : createFake(admin)));
     const id = mine.body.integration?.id ?? (await api().get('/api/integrations').set('Authorization', `Bearer ${admin}`)).body.integrations[0].id;
     const outsiderOrg = await createOrg(stack.ownerDb);
-    const outsider = await tokenFor(stack.config, { orgId: outsiderOrg.orgId, userId: outsiderOrg.adminId, role: 'admin' });
+    const outsider = await tokenFor(stack, { orgId: outsiderOrg.orgId, userId: outsiderOrg.adminId, role: 'admin' });
     expectError(await api().get(`/api/integrations/${id}`).set('Authorization', `Bearer ${outsider}`), 404, 'not_found');
     expectError(await api().delete(`/api/integrations/${id}`).set('Authorization', `Bearer ${outsider}`), 404, 'not_found');
   });
 
   it('refuses a second integration of the same provider with 409', async () => {
     const fresh = await createOrg(stack.ownerDb);
-    const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
     expect((await createFake(token)).status).toBe(201);
     expectError(await createFake(token), 409, 'integration_exists');
   });
 
   it('tests an integration with the provider\'s cheapest read and reports the result', async () => {
     const fresh = await createOrg(stack.ownerDb);
-    const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+    const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
     const id = (await createFake(token)).body.integration.id;
     pingResult = 'ok';
     const ok = await api().post(`/api/integrations/${id}/test`).set('Authorization', `Bearer ${token}`);
@@ -284,7 +274,7 @@ describe('integrations API', () => {
 
   it('holds no database connection while the vendor takes its time, and runs at most two tests at once per organisation', async () => {
     const orgs = await Promise.all([createOrg(stack.ownerDb), createOrg(stack.ownerDb)]);
-    const [token, otherToken] = (await Promise.all(orgs.map((o) => tokenFor(stack.config, { orgId: o.orgId, userId: o.adminId, role: 'admin' })))) as [string, string];
+    const [token, otherToken] = (await Promise.all(orgs.map((o) => tokenFor(stack, { orgId: o.orgId, userId: o.adminId, role: 'admin' })))) as [string, string];
     const id = (await createFake(token)).body.integration.id;
     const otherId = (await createFake(otherToken)).body.integration.id;
     let open!: () => void;
@@ -327,10 +317,12 @@ describe('integrations API', () => {
   });
 
   describe('OAuth', () => {
-    async function startConsent(token = admin): Promise<string> {
+    /** The consent's state, and the browser-binding cookie the start set (the callback needs both). */
+    async function startConsent(token = admin): Promise<{ state: string; cookie: string }> {
       const res = await api().get('/api/integrations/oauth/fake-calendar/start?response=json').set('Authorization', `Bearer ${token}`);
       expect(res.status).toBe(200);
-      return new URL(res.body.authorize_url).searchParams.get('state')!;
+      const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+      return { state: new URL(res.body.authorize_url).searchParams.get('state')!, cookie };
     }
 
     it('redirects to the consent screen with an org-bound state and a callback on our public URL', async () => {
@@ -343,9 +335,9 @@ describe('integrations API', () => {
 
     it('stores the exchanged tokens encrypted on the callback', async () => {
       const fresh = await createOrg(stack.ownerDb);
-      const token = await tokenFor(stack.config, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
-      const state = await startConsent(token);
-      const res = await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=${encodeURIComponent(state)}&scope=x`);
+      const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.adminId, role: 'admin' });
+      const { state, cookie } = await startConsent(token);
+      const res = await api().get(`/api/integrations/oauth/fake-calendar/callback?code=good-code&state=${encodeURIComponent(state)}&scope=x`).set('Cookie', cookie);
       expect(res.status).toBe(201);
       expect(res.body.integration).toMatchObject({ provider: 'fake-calendar', is_active: true, settings: { calendarId: 'primary' } });
       const raw = await stack.ownerDb.raw(`select credentials::text as t from organization_integrations where organization_id = ?`, [fresh.orgId]);
@@ -354,7 +346,7 @@ describe('integrations API', () => {
     });
 
     it('rejects a tampered state', async () => {
-      const state = await startConsent();
+      const { state } = await startConsent();
       const [h, p, s] = state.split('.');
       const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
       const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, org: crypto.randomUUID() })).toString('base64url')}.${s}`;
@@ -365,9 +357,10 @@ describe('integrations API', () => {
     it('rejects an expired state', async () => {
       const key = testSecretBox().deriveKey('oauth-state');
       const past = Math.floor(Date.now() / 1000) - 3600;
-      const expired = await new SignJWT({ org: org.orgId, provider: 'fake-calendar', nonce: 'n' })
+      const expired = await new SignJWT({ org: org.orgId, provider: 'fake-calendar' })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(org.adminId)
+        .setJti(crypto.randomUUID())
         .setAudience('oauth-state')
         .setIssuedAt(past - 600)
         .setExpirationTime(past)
@@ -378,14 +371,16 @@ describe('integrations API', () => {
     });
 
     it('rejects a state issued for another provider, a denied consent and a refused code', async () => {
-      const state = await startConsent();
-      expectError(await api().get(`/api/integrations/oauth/fake-crm/callback?code=c&state=${state}`), 422, 'oauth_not_configured');
-      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?error=access_denied&state=${state}`), 400, 'oauth_denied');
-      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?code=bad-code&state=${state}`), 400, 'oauth_exchange_failed');
+      const { state, cookie } = await startConsent();
+      expectError(await api().get(`/api/integrations/oauth/fake-crm/callback?code=c&state=${state}`).set('Cookie', cookie), 422, 'oauth_not_configured');
+      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?error=access_denied&state=${state}`).set('Cookie', cookie), 400, 'oauth_denied');
+      // Each consent's state works once: a new consent for the refused code.
+      const second = await startConsent();
+      expectError(await api().get(`/api/integrations/oauth/fake-calendar/callback?code=bad-code&state=${second.state}`).set('Cookie', second.cookie), 400, 'oauth_exchange_failed');
     });
 
     it('refuses to start a consent for a non-admin or an unconfigured provider', async () => {
-      const member = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+      const member = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
       expectError(await api().get('/api/integrations/oauth/fake-calendar/start').set('Authorization', `Bearer ${member}`), 403, 'admin_required');
       expectError(await api().get('/api/integrations/oauth/fake-crm/start').set('Authorization', `Bearer ${admin}`), 422, 'not_oauth_provider');
     });

@@ -68,7 +68,7 @@ beforeEach(() => {
 
 async function adminOfNewOrg(): Promise<{ orgId: string; token: string }> {
   const org = await createOrg(stack.ownerDb);
-  return { orgId: org.orgId, token: await tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' }) };
+  return { orgId: org.orgId, token: await tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' }) };
 }
 
 const api = () => request(stack.app);

@@ -29,6 +29,7 @@ function appWith(deps: { pgUrl: string; ping: TourWorkflows['ping'] }) {
     replays: { replay: unused },
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: 'tourhub', audience: 'tourhub-api' }),
     logger,
+    rateLimits: { perMinute: { progress: 10, start: 5 } },
     integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound },
   });
   return { app, lines, close: () => Promise.all([db.destroy(), outbound.close()]) };

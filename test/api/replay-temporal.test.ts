@@ -81,7 +81,7 @@ async function waitForStatus(deliveryId: string, status: string, timeoutMs = 20_
 
 describe('replaying a dead delivery through Temporal', () => {
   it('re-sends the sealed call with its key through the API, and the dead row becomes succeeded', async () => {
-    const token = await tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
+    const token = await tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
     const dead = await insertTestDelivery(stack.ownerDb, box, { orgId: org.orgId, integrationId });
     const res = await request(stack.app).post(`/api/integrations/deliveries/${dead.id}/replay`).set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(202);

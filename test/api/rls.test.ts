@@ -12,11 +12,11 @@ let progressA: string;
 beforeAll(async () => {
   stack = await startStack();
   [orgA, orgB] = await Promise.all([createOrg(stack.ownerDb), createOrg(stack.ownerDb)]);
-  const token = await tokenFor(stack.config, { orgId: orgA.orgId, userId: orgA.memberId });
+  const token = await tokenFor(stack, { orgId: orgA.orgId, userId: orgA.memberId });
   const res = await request(stack.app).post(`/api/tours/${orgA.tourId}/start`).set('Authorization', `Bearer ${token}`).send({});
   progressA = res.body.progress_id;
   // A second member of A also has progress, to show members see only their own.
-  const other = await tokenFor(stack.config, { orgId: orgA.orgId, userId: orgA.otherMemberId });
+  const other = await tokenFor(stack, { orgId: orgA.orgId, userId: orgA.otherMemberId });
   await request(stack.app).post(`/api/tours/${orgA.tourId}/start`).set('Authorization', `Bearer ${other}`).send({}).expect(201);
 });
 
@@ -44,7 +44,7 @@ describe('row-level security', () => {
   });
 
   it('gives a user of organisation B a 404 for organisation A\'s tour and progress', async () => {
-    const tokenB = await tokenFor(stack.config, { orgId: orgB.orgId, userId: orgB.adminId, role: 'admin' });
+    const tokenB = await tokenFor(stack, { orgId: orgB.orgId, userId: orgB.adminId, role: 'admin' });
     const tour = await request(stack.app).get(`/api/tours/${orgA.tourId}`).set('Authorization', `Bearer ${tokenB}`);
     expect(tour.status).toBe(404);
     expect(tour.body.error.code).toBe('not_found');

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 async function memberToken(org: OrgFixture, userId = org.memberId): Promise<string> {
-  return tokenFor(stack.config, { orgId: org.orgId, userId });
+  return tokenFor(stack, { orgId: org.orgId, userId });
 }
 
 async function startTour(org: OrgFixture, token: string): Promise<string> {
@@ -218,13 +218,13 @@ describe('tours API', () => {
     });
 
     it('an expired token', async () => {
-      const expired = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId }, { ttlSeconds: -60 });
+      const expired = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId }, { ttlSeconds: -60 });
       expectEnvelope(await put(progressId, expired, { action: 'next_step' }), 401, 'token_expired');
       await expectUnchanged();
     });
 
     it('a badly signed token', async () => {
-      const forged = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId }, { secret: 'another-secret-that-is-also-long-enough-to-sign' });
+      const forged = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId }, { secret: 'another-secret-that-is-also-long-enough-to-sign' });
       expectEnvelope(await put(progressId, forged, { action: 'next_step' }), 401, 'invalid_token');
       expectEnvelope(await put(progressId, 'not.a.jwt', { action: 'next_step' }), 401, 'invalid_token');
       await expectUnchanged();
@@ -232,7 +232,7 @@ describe('tours API', () => {
 
     it('another organisation\'s token', async () => {
       const other = await createOrg(stack.ownerDb);
-      const outsider = await tokenFor(stack.config, { orgId: other.orgId, userId: org.memberId });
+      const outsider = await tokenFor(stack, { orgId: other.orgId, userId: org.memberId });
       expectEnvelope(await put(progressId, outsider, { action: 'next_step' }), 404, 'not_found');
       expectEnvelope(await request(stack.app).get(`/api/tours/progress/${progressId}`).set('Authorization', `Bearer ${outsider}`), 404, 'not_found');
       await expectUnchanged();
@@ -300,6 +300,7 @@ describe('tours API', () => {
       db: stack.appDb,
       tours: stack.tours,
       replays: stack.replays,
+      rateLimits: stack.config.rateLimits,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
       logger: pino({ level: 'silent' }),
       integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },
@@ -328,6 +329,7 @@ describe('tours API', () => {
       db: stack.appDb,
       tours: recording,
       replays: stack.replays,
+      rateLimits: stack.config.rateLimits,
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
       logger: pino({ level: 'silent' }),
       integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },

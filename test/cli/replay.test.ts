@@ -107,6 +107,10 @@ describe('tourhub replay', () => {
     const delivered = await insertTestDelivery(db, box, { orgId: org.orgId, integrationId, status: 'succeeded' });
     expect(await replay(io(), { kind: 'delivery', deliveryId: delivered.id })).toBe(1);
     expect(err).toEqual([expect.stringMatching(/already succeeded.*\(already_delivered\)$/)]);
+    // In flight: a replay would race the call the hub still owes.
+    const retrying = await insertTestDelivery(db, box, { orgId: org.orgId, integrationId, status: 'failed' });
+    expect(await replay(io(), { kind: 'delivery', deliveryId: retrying.id })).toBe(1);
+    expect(err.pop()).toMatch(/Only a dead delivery is replayed; this one is failed.*\(delivery_not_dead\)$/);
     expect(await replay(io(), { kind: 'delivery', deliveryId: crypto.randomUUID() })).toBe(1);
     expect(await replay(io(), { kind: 'integration', integrationId: crypto.randomUUID(), status: 'dead' })).toBe(1);
     expect(err.slice(1)).toEqual([expect.stringMatching(/Delivery not found \(not_found\)/), expect.stringMatching(/Integration not found \(not_found\)/)]);

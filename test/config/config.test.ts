@@ -102,6 +102,12 @@ describe('config', () => {
     expect(problems({ TEMPORAL_TLS: 'yes' }).map((p) => p.variable)).toEqual(['TEMPORAL_TLS']);
   });
 
+  it('encrypts payloads unless a benchmark switches the codec off, which production refuses', () => {
+    expect(loadConfig({}).temporal.encryptPayloads).toBe(true);
+    expect(loadConfig({ TEMPORAL_PAYLOAD_CODEC: 'off' }).temporal.encryptPayloads).toBe(false);
+    expect(problems({ ...PRODUCTION, TEMPORAL_PAYLOAD_CODEC: 'off' }).map((p) => p.variable)).toEqual(['TEMPORAL_PAYLOAD_CODEC']);
+  });
+
   it("limits the codec endpoint to the Web UI's origin, by default on its port on localhost", () => {
     expect(loadConfig({}).codec).toEqual({ uiOrigins: ['http://localhost:8233'], adminOrgId: undefined });
     expect(loadConfig({ TEMPORAL_UI_PORT: '18233' }).codec.uiOrigins).toEqual(['http://localhost:18233']);
@@ -117,6 +123,36 @@ describe('config', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://owner:secret@db.internal:5432/tourhub', DATABASE_WORKER_PASSWORD: 'w0rk/er' });
     expect(workerDatabaseUrl(config)).toBe('postgres://tourhub_worker:w0rk%2Fer@db.internal:5432/tourhub');
     expect(workerDatabaseUrl(loadConfig({ DATABASE_WORKER_URL: 'postgres://w:p@elsewhere/tourhub' }))).toBe('postgres://w:p@elsewhere/tourhub');
+  });
+
+  describe('the JWKS URL', () => {
+    const production = { TOURHUB_ENV: 'production', DATABASE_URL: 'postgres://u:p@db/tourhub', DATABASE_APP_URL: 'postgres://a:p@db/tourhub', TOURHUB_SECRET_KEYS: 'k1:x' };
+    const jwksProblems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return err.problems.filter((p) => p.variable === 'JWT_JWKS_URL');
+      }
+    };
+
+    it('must be https in production: the keys that authenticate every caller cannot travel in the clear', () => {
+      const [problem] = jwksProblems({ ...production, JWT_JWKS_URL: 'http://idp.example/.well-known/jwks.json' });
+      expect(problem?.expected).toMatch(/https when TOURHUB_ENV=production/);
+      expect(jwksProblems({ ...production, JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json' })).toEqual([]);
+    });
+
+    it('may be http outside production (a local identity provider) but never another scheme', () => {
+      expect(jwksProblems({ JWT_JWKS_URL: 'http://127.0.0.1:8080/jwks.json' })).toEqual([]);
+      expect(jwksProblems({ JWT_JWKS_URL: 'ftp://idp.example/jwks.json' })).toHaveLength(1);
+    });
+  });
+
+  it('trusts a member\'s role for 30 s by default, at most 5 minutes', () => {
+    expect(loadConfig({}).jwt.membershipCacheTtlMs).toBe(30_000);
+    expect(loadConfig({ MEMBERSHIP_CACHE_TTL: '0' }).jwt.membershipCacheTtlMs).toBe(0);
+    expect(problems({ MEMBERSHIP_CACHE_TTL: '10m' }).map((p) => p.variable)).toEqual(['MEMBERSHIP_CACHE_TTL']);
   });
 
   it('derives the API\'s non-owner connection from the owner URL', () => {

@@ -15,13 +15,24 @@ const FOLDERS: Record<string, string> = {
   stripe: 'payment/stripe',
   mailchimp: 'email/mailchimp',
   twilio: 'sms/twilio',
+  pocketsuite: 'crm/pocketsuite',
+  'apple-calendar': 'calendar/apple',
+  square: 'payment/square',
+  paypal: 'payment/paypal',
+  kit: 'email/kit',
+  activecampaign: 'email/activecampaign',
+  vonage: 'sms/vonage',
+  bird: 'sms/bird',
 };
 
 describe('the provider registry', () => {
-  it('holds the eight providers of the design, one per id', () => {
+  it('holds seed 001\'s sixteen providers, one per id', () => {
     expect(entries.map((e) => `${e.category}/${e.id}`).sort()).toEqual([
-      'calendar/google-calendar', 'calendar/outlook-calendar', 'crm/honeybook', 'crm/lightblue', 'crm/tave',
-      'email/mailchimp', 'payment/stripe', 'sms/twilio',
+      'calendar/apple-calendar', 'calendar/google-calendar', 'calendar/outlook-calendar',
+      'crm/honeybook', 'crm/lightblue', 'crm/pocketsuite', 'crm/tave',
+      'email/activecampaign', 'email/kit', 'email/mailchimp',
+      'payment/paypal', 'payment/square', 'payment/stripe',
+      'sms/bird', 'sms/twilio', 'sms/vonage',
     ]);
   });
 
@@ -29,7 +40,8 @@ describe('the provider registry', () => {
     expect(e.ratePerSecond).toBeGreaterThan(0);
     expect(e.docsUrl).toMatch(/^https:\/\//);
     expect(['api-key', 'oauth2', 'webhook-secret']).toContain(e.auth);
-    expect(e.auth === 'oauth2').toBe(e.category === 'calendar');
+    // Every calendar is OAuth but iCloud, whose CalDAV takes an app-specific password.
+    expect(e.auth === 'oauth2').toBe(e.category === 'calendar' && e.id !== 'apple-calendar');
   });
 
   // A base URL is deployment config (CONNECTOR_BASE_URLS), never an organisation's setting: one would
@@ -70,7 +82,12 @@ function minimalSettings(id: string): Record<string, unknown> {
     case 'mailchimp':
       return { listId: 'abc123' };
     case 'twilio':
+    case 'vonage':
       return { from: '+15005550006' };
+    case 'activecampaign':
+      return { apiUrl: 'https://account.api-us1.com' };
+    case 'bird':
+      return { workspaceId: '8c5b5c5e-3a4b-4f6e-9a1b-2c3d4e5f6a7b', channelId: '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a' };
     default:
       return {};
   }

@@ -37,7 +37,7 @@ describe('migrations', () => {
       expect.arrayContaining([
         'organizations', 'organization_members', 'tour_definitions', 'tour_steps', 'user_tour_progress',
         'tour_analytics_events', 'tour_ab_tests', 'tour_ab_assignments', 'organization_integrations',
-        'integration_logs', 'webhook_events', 'sync_timestamps', 'integration_deliveries',
+        'integration_logs', 'webhook_events', 'sync_timestamps', 'integration_deliveries', 'oauth_states',
       ]),
     );
     expect(first.types).toEqual(

@@ -3,7 +3,7 @@ import { workerDatabaseUrl } from '../../config';
 import { createDb, type Db } from '../../db/knex';
 import { loadHubContext } from '../../db/repositories/organizations';
 import { saveTransition } from '../../db/repositories/progress';
-import { WORKER_GRANTS } from '../../migrations/20261124090000_create_worker_role';
+import { WORKER_GRANTS } from '../../migrations/20261202090000_create_worker_role';
 import { createOrg, type OrgFixture } from '../support/fixtures';
 import { testConfig } from '../support/stack';
 
@@ -12,7 +12,16 @@ import { testConfig } from '../support/stack';
  * this list nor WORKER_GRANTS fails the last test, so whoever adds a table decides whether the worker
  * needs it (a grant and a policy in a migration) or not (this list).
  */
-const NO_WORKER_ACCESS = ['knex_migrations', 'knex_migrations_lock', 'tour_ab_tests', 'tour_ab_assignments', 'webhook_events', 'sync_timestamps'];
+const NO_WORKER_ACCESS = [
+  'knex_migrations',
+  'knex_migrations_lock',
+  'tour_ab_tests',
+  'tour_ab_assignments',
+  'webhook_events',
+  'sync_timestamps',
+  'oauth_states', // the API's OAuth consents
+  'api_rate_limits', // the API's per-user request counts
+];
 
 let owner: Db;
 let worker: Db;

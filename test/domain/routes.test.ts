@@ -101,6 +101,15 @@ describe('hub routes (seed 001 defaults)', () => {
   });
 
   it('derives a key that names event, integration, position and method', () => {
-    expect(idempotencyKey('tour:o:u:t:4', 'int-1', 'createTask', 1)).toBe('tour:o:u:t:4:int-1:1:createTask');
+    const eventId = 'tour:0e0d0000-0000-4000-8000-000000000001:c0000000-0000-4000-8000-000000000001:d0000000-0000-4000-8000-000000000001:4.0';
+    const integrationId = '6f1c2a4e-8b7d-4c3a-9e2f-1a2b3c4d5e6f';
+    expect(idempotencyKey(eventId, integrationId, 'createTask', 1)).toBe(`${eventId}:${integrationId}:1:createTask`);
+  });
+
+  it('refuses to build a key from ids that are not canonical', () => {
+    const eventId = 'tour:0e0d0000-0000-4000-8000-000000000001:c0000000-0000-4000-8000-000000000001:d0000000-0000-4000-8000-000000000001:4.0';
+    expect(() => idempotencyKey(eventId.toUpperCase(), '6f1c2a4e-8b7d-4c3a-9e2f-1a2b3c4d5e6f', 'createTask', 1)).toThrow(/upper-case/);
+    expect(() => idempotencyKey(eventId, '6F1C2A4E-8B7D-4C3A-9E2F-1A2B3C4D5E6F', 'createTask', 1)).toThrow(/integrationId/);
+    expect(() => idempotencyKey(eventId, 'int-1', 'createTask', 1)).toThrow(/lower-case UUIDs/);
   });
 });

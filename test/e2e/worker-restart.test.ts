@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('a worker killed mid-tour', () => {
   it('lets the tour go on from where it was after a restart, losing no accepted step', async () => {
     const org = await createOrg(stack.ownerDb, { steps: 6 });
-    const token = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const token = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     const put = (body: object) =>
       request(stack.app).put(`/api/tours/progress/${progressId}`).set('Authorization', `Bearer ${token}`).send(body);
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, parseDocument } from 'yaml';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../../cli/temporal/dev-server';
 import { envSchema, loadConfig, workerDatabaseUrl } from '../../config';
 import { TOUR_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
@@ -202,7 +203,9 @@ describe('docker-compose.yml', () => {
     expect(target).toBe(path.posix.join('/etc/temporal', env.DYNAMIC_CONFIG_FILE_PATH ?? ''));
 
     const dynamic = parse(fs.readFileSync(path.join(repo, 'deploy/temporal/dynamicconfig.yaml'), 'utf8')) as Record<string, { value: unknown }[]>;
-    for (const key of ['frontend.enableExecuteMultiOperation', 'frontend.enableUpdateWorkflowExecution', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted']) {
+    // The dev server's switches (cli/temporal/dev-server.ts), and the fairness backlog migration older servers need.
+    const devSwitches = DEV_SERVER_DYNAMIC_CONFIG.map((v) => v.split('=')[0]!);
+    for (const key of [...devSwitches, 'matching.enableMigration']) {
       expect({ key, value: dynamic[key]?.[0]?.value }).toEqual({ key, value: true });
     }
   });

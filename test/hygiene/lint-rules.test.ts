@@ -66,3 +66,22 @@ describe('the workflow sandbox lint rule', () => {
     expect(await lintWorkflow("import { createDb } from '../db/knex';", 'activities/example.ts')).not.toContain(RULE);
   });
 });
+
+describe('the SQL text rule', () => {
+  async function lint(code: string, file = 'db/repositories/example.ts'): Promise<string[]> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const eslint = new ESLint({ cwd: root, overrideConfigFile: true, overrideConfig: require(path.join(root, 'eslint.config.js')) });
+    const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
+    return result!.messages.map((m) => m.ruleId ?? m.message);
+  }
+
+  it.each(['db/repositories/example.ts', 'services/example.ts', 'test/db/example.test.ts'])("refuses knex's toQuery() in %s", async (file) => {
+    const code = "import type { Knex } from 'knex';\nexport const run = (db: Knex) => db.raw(`${db('t').insert({ a: 1 }).toQuery()} on conflict do nothing`);\n";
+    expect(await lint(code, file)).toContain('no-restricted-properties');
+  });
+
+  it('allows bound values', async () => {
+    const code = "import type { Knex } from 'knex';\nexport const run = (db: Knex) => db.raw('select ?::text', ['a?$1']);\n";
+    expect(await lint(code)).not.toContain('no-restricted-properties');
+  });
+});

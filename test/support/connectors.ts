@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ConnectorError } from '../../connectors/errors';
 import type { DeliveryGuard, OAuthSession } from '../../connectors/contracts';
 import { vendorHttp } from '../../connectors/http';
@@ -57,7 +58,7 @@ export interface ContextExtras<C, S> extends Partial<Omit<ConnectorContext<C, S>
 
 /** What the connector factory hands `entry.create`: the HTTP layer bound to the entry's hosts. */
 export function context<C, S>(entry: Pick<ProviderEntry, 'id' | 'hosts'>, credentials: C, settings: S, extra: ContextExtras<C, S> = {}): ConnectorContext<C, S> {
-  const { timeoutMs = 2000, baseUrl, outbound = testOutbound(), ...rest } = extra;
+  const { timeoutMs = 10_000, baseUrl, outbound = testOutbound(), ...rest } = extra;
   return {
     credentials,
     settings,
@@ -77,3 +78,20 @@ export async function connectorFailure(promise: Promise<unknown>): Promise<Conne
   expect(err).toBeInstanceOf(ConnectorError);
   return err as ConnectorError;
 }
+
+/**
+ * An OAuth provider of our own making for the API's consent tests: a calendar connected through a
+ * consent screen, whose connector is never called.
+ */
+export const fakeCalendar: ProviderEntry = {
+  id: 'fake-calendar',
+  category: 'calendar',
+  displayName: 'Fake Calendar',
+  auth: 'oauth2',
+  credentialsSchema: z.strictObject({ accessToken: z.string(), refreshToken: z.string().optional(), expiresAt: z.number().optional(), scope: z.string().optional() }),
+  settingsSchema: z.strictObject({ calendarId: z.string().default('primary') }),
+  hosts: ['api.fake-calendar.example'],
+  ratePerSecond: 10,
+  docsUrl: 'https://example.invalid/docs',
+  create: () => ({}) as never,
+};

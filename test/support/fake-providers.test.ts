@@ -3,8 +3,8 @@ import { graphTransactionId } from '../../connectors/calendar/outlook/mapping';
 import type { CalendarConnector, CategoryConnectors, CrmConnector, DeliveryGuard, EmailConnector, PaymentConnector, SmsConnector } from '../../connectors/contracts';
 import { subscriberHash } from '../../connectors/email/mailchimp/mapping';
 import { ConnectorError } from '../../connectors/errors';
-import { registry } from '../../connectors/registry';
-import { context, memoryGuard, staticOAuth } from './connectors';
+import { memoryGuard } from './connectors';
+import { connectToFake, crashOnceAfterSend } from './fake-clients';
 import { startFakeProviders, type FakeProvider, type FakeProviders } from './fake-providers';
 
 /**
@@ -35,36 +35,7 @@ afterAll(async () => {
 });
 
 function connect<C extends keyof CategoryConnectors>(fake: FakeProvider, guard: DeliveryGuard = memoryGuard(), timeoutMs = 2000): CategoryConnectors[C] {
-  const entry = registry.get(fake.id)!;
-  const { credentials, settings } = fake.integration;
-  // What the worker builds with CONNECTOR_BASE_URLS naming the fake (deploymentEnv) and loopback allowed.
-  return entry.create(
-    context(entry, entry.credentialsSchema.parse(credentials), entry.settingsSchema.parse(settings), {
-      timeoutMs,
-      baseUrl: fake.deploymentBaseUrl,
-      guard,
-      now: Date.now,
-      ...(entry.auth === 'oauth2' ? { oauth: staticOAuth(String(credentials.accessToken)) } : {}),
-    }),
-  ) as CategoryConnectors[C];
-}
-
-/** A guard whose first markSent fails: the provider got the call, then the worker died before recording it. */
-function crashOnceAfterSend(): DeliveryGuard & { records: ReturnType<typeof memoryGuard>['records'] } {
-  const inner = memoryGuard();
-  let crash = true;
-  return {
-    records: inner.records,
-    find: (k) => inner.find(k),
-    markAttempted: (k) => inner.markAttempted(k),
-    async markSent(k, ref) {
-      if (crash) {
-        crash = false;
-        throw new Error('worker died');
-      }
-      return inner.markSent(k, ref);
-    },
-  };
+  return connectToFake<C>(fake, { guard, timeoutMs });
 }
 
 describe('fake providers against the real connectors', () => {

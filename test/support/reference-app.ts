@@ -27,6 +27,7 @@ export function referenceApp(): { app: Express; close(): Promise<void> } {
     db,
     tours,
     replays,
+    rateLimits: { perMinute: { progress: 10, start: 5 } },
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: 'tourhub', audience: 'tourhub-api' }),
     logger: pino({ level: 'silent' }),
     integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound },

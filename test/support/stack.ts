@@ -41,20 +41,39 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     TEMPORAL_TASK_QUEUE: `test-${crypto.randomUUID()}`,
     JWT_SECRET: TEST_JWT_SECRET,
     TOURHUB_WORKFLOW_BUNDLE: required(TEST_ENV_KEYS.workflowBundle),
+    // Suites drive one member through many moves a minute; the rate-limit suite sets the product's figures.
+    RATE_LIMIT_PROGRESS_PER_MINUTE: '10000',
+    RATE_LIMIT_STARTS_PER_MINUTE: '10000',
     ...overrides,
   });
 }
 
-export function tokenFor(
-  config: Config,
+/**
+ * A signed token for a test user. By default the user is made a member of the organisation with the
+ * token's role first (the API takes the role from membership, not from the token); a user who is already
+ * a member must have that role, so a test cannot silently ask for an admin it does not have.
+ * `membership: 'as-is'` leaves the membership table alone (non-members, ids in odd case).
+ */
+export async function tokenFor(
+  stack: { config: Config; ownerDb: Db },
   claims: { orgId: string; userId: string; role?: 'admin' | 'member' },
-  opts: { ttlSeconds?: number; secret?: string } = {},
+  opts: { ttlSeconds?: number; secret?: string; membership?: 'ensure' | 'as-is' } = {},
 ): Promise<string> {
+  const role = claims.role ?? 'member';
+  if ((opts.membership ?? 'ensure') === 'ensure') await ensureMember(stack.ownerDb, { orgId: claims.orgId, userId: claims.userId, role });
   return signToken(
-    { secret: opts.secret ?? TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience },
-    { orgId: claims.orgId, userId: claims.userId, role: claims.role ?? 'member' },
+    { secret: opts.secret ?? TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience },
+    { orgId: claims.orgId, userId: claims.userId },
     opts.ttlSeconds ?? 3600,
   );
+}
+
+/** Makes the user a member of the organisation with `role`; throws if they already are one with another role. */
+export async function ensureMember(db: Db, member: { orgId: string; userId: string; role: 'admin' | 'member' }): Promise<void> {
+  const key = { organization_id: member.orgId.toLowerCase(), user_id: member.userId.toLowerCase() };
+  await db('organization_members').insert({ ...key, role: member.role }).onConflict(['organization_id', 'user_id']).ignore();
+  const row = await db('organization_members').select('role').where(key).first();
+  if (row?.role !== member.role) throw new Error(`test user ${member.userId} is a ${row?.role} of ${member.orgId}, not a ${member.role}`);
 }
 
 export interface Stack {
@@ -117,7 +136,9 @@ export async function startStack(
     db: appDb,
     tours,
     replays,
+    rateLimits: config.rateLimits,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }),
+    membershipTtlMs: config.jwt.membershipCacheTtlMs,
     logger: pino({ level: 'silent' }),
     codec: { uiOrigins: config.codec.uiOrigins, adminOrgId: config.codec.adminOrgId },
     integrations: {

@@ -120,7 +120,7 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined | fal
 
 describe('personal data in Temporal', () => {
   it('a completed tour leaves no email, name, phone or feedback in the raw history, description or details', async () => {
-    const token = await tokenFor(stack.config, { orgId: org.orgId, userId: org.memberId });
+    const token = await tokenFor(stack, { orgId: org.orgId, userId: org.memberId });
     const api = (method: 'post' | 'put', url: string, body: object) => request(stack.app)[method](url).set('Authorization', `Bearer ${token}`).send(body);
     const started = await api('post', `/api/tours/${org.tourId}/start`, { device_type: 'desktop' });
     expect(started.status).toBe(201);

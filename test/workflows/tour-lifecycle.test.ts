@@ -58,6 +58,17 @@ async function settledHistoryLength(workflowId: string): Promise<number> {
   }
 }
 
+/** Polls `check` until it returns something truthy (30 s at most). */
+async function until<T>(check: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('tour lifecycle workflow', () => {
   it('rejects an invalid move in the validator without failing a workflow task or writing history', async () => {
     const s = shape();
@@ -141,6 +152,90 @@ describe('tour lifecycle workflow', () => {
       const versions = new Set(fake.writes.flatMap((w) => w.events.map((e) => e.version)));
       expect([...versions].sort()).toEqual([1, 2, 3]);
     });
+  }, 60_000);
+
+  it('waits out Postgres while loading the tour, saying why in its details, and answers the start once it is back', async () => {
+    const s = shape(3);
+    const fake = fakeActivities(s);
+    let down = true;
+    let loads = 0;
+    const load = fake.activities.loadTour;
+    // Down for more than the local activity's own quick retries: before issue 10 this failed the run.
+    fake.activities.loadTour = async (input) => {
+      loads++;
+      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      return load(input);
+    };
+    await withWorker(
+      fake,
+      async (tours) => {
+        const k = key(s);
+        const handle = temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
+        const start = tours.start(k, {}, 'test');
+        const details = await until(async () => {
+          const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata').catch(() => undefined);
+          return meta?.currentDetails?.includes('Waiting for Postgres') ? meta.currentDetails : undefined;
+        });
+        expect(details).toMatch(/\*\*Waiting for Postgres:\*\* loading the tour: connect ECONNREFUSED 127\.0\.0\.1:5432 \(waiting since .*, try 1, next in 1 s\)/);
+        expect(loads).toBeGreaterThanOrEqual(6); // the local activity's own quick retries came first
+        down = false;
+        expect((await start).state).toMatchObject({ status: 'in_progress', version: 1 });
+        expect((await handle.describe()).status.name).toBe('RUNNING');
+        const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        expect(meta.currentDetails).not.toContain('Waiting for Postgres');
+      },
+      { TOUR_UPDATE_TIMEOUT_MS: '30000' },
+    );
+  }, 60_000);
+
+  it('gives up on Postgres only after DB_OUTAGE_MAX_WAIT', async () => {
+    const s = shape(3);
+    const fake = fakeActivities(s);
+    fake.activities.loadTour = async () => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    };
+    await withWorker(
+      fake,
+      async (tours) => {
+        const k = key(s);
+        await expect(tours.start(k, {}, 'test')).rejects.toMatchObject({ code: 'tour_timeout' });
+        const id = tourWorkflowId(k.orgId, k.userId, k.tourId);
+        await until(async () => (await temporal.client.workflow.count(`WorkflowId = '${id}' AND ExecutionStatus = 'Failed'`)).count > 0);
+      },
+      { TOUR_UPDATE_TIMEOUT_MS: '4000', DB_OUTAGE_MAX_WAIT: '2s' },
+    );
+  }, 60_000);
+
+  it('answers a start whose run closed under it from a fresh run on the same progress, not with an engine error', async () => {
+    const s = shape(3);
+    const k = key(s);
+    const stored = {
+      progressId: crypto.randomUUID(), orgId: k.orgId, userId: k.userId, tourId: s.tourId, status: 'in_progress' as const,
+      currentStepIndex: 1, completedSteps: [0], skippedSteps: [], totalSteps: 3, version: 4, startedAt: null,
+      completedAt: null, lastInteractionAt: null, totalTimeMs: 0, feedback: {}, deviceType: null, viewportSize: null,
+    };
+    const fake = fakeActivities(s, { stored });
+    let down = true;
+    const load = fake.activities.loadTour;
+    fake.activities.loadTour = async (input) => {
+      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      return load(input);
+    };
+    await withWorker(
+      fake,
+      async (tours) => {
+        const handle = temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId));
+        const start = tours.start(k, {}, 'test');
+        await until(async () => (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata').catch(() => undefined))?.currentDetails?.includes('Waiting'));
+        // An operator (or a crash past the bound) ends the run while the start waits in it.
+        await handle.terminate('operator test');
+        down = false;
+        const answered = await start;
+        expect(answered.state).toMatchObject({ progressId: stored.progressId, currentStepIndex: 1, version: 4 });
+        expect(await temporal.client.workflow.count(`WorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Running'`)).toMatchObject({ count: 1 });
+      },
+      { TOUR_UPDATE_TIMEOUT_MS: '30000' },
+    );
   }, 60_000);
 
   it('resumes from the stored progress when the workflow is re-created', async () => {

@@ -4,11 +4,18 @@ import type { DeliveryRetry, PlannedDelivery } from '../../domain/hub';
 import { deathCode, deathReason, deliverySummary, runDelivery } from '../deliveries';
 import type { DeadDelivery, HubCarried } from './messages';
 
-const { markDeliveryDead } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  // A dead letter that is not recorded would be lost from the operators' view: keep trying.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+/**
+ * A dead letter that is not recorded would be lost from the operators' view: keep trying through a
+ * Postgres outage, up to its bound (DB_OUTAGE_MAX_WAIT). The interval stays under the local retry
+ * threshold, so waiting adds no timers to the history.
+ */
+export function deadLetter(outageMaxWaitMs: number) {
+  return proxyLocalActivities<Activities>({
+    startToCloseTimeout: '10 seconds',
+    scheduleToCloseTimeout: outageMaxWaitMs,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  }).markDeliveryDead;
+}
 
 /** How many dead deliveries the details keep; the full list is GET /api/integrations/deliveries. */
 const DEAD_SHOWN = 20;
@@ -16,6 +23,8 @@ const DEAD_SHOWN = 20;
 export interface LaneHooks {
   /** The retry policy of this tour's deliveries (known once the tour is loaded, before any delivery). */
   retry(): DeliveryRetry;
+  /** How long recording a dead delivery may wait out a Postgres outage. */
+  outageMaxWaitMs(): number;
   /** A delivery finished (delivered or dead): the details change. */
   onDelivered(): void;
   /** A lane stopped (empty, or drained for a rollover): the main loop has something to look at. */
@@ -123,7 +132,7 @@ export class DeliveryLanes {
       this.dead.push({ idempotencyKey: d.idempotencyKey, summary: deliverySummary(d), reason: deathCode(err) });
       if (this.dead.length > DEAD_SHOWN) this.dead.splice(0, this.dead.length - DEAD_SHOWN);
       try {
-        await markDeliveryDead({ idempotencyKey: d.idempotencyKey, integrationId: d.integrationId, error: reason });
+        await deadLetter(this.hooks.outageMaxWaitMs())({ idempotencyKey: d.idempotencyKey, integrationId: d.integrationId, error: reason });
       } catch (markErr) {
         if (isCancellation(markErr)) throw markErr;
         log.error('Could not record a dead delivery', { idempotencyKey: d.idempotencyKey, error: String(markErr) });

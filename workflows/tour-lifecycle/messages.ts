@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { RecordedEvent } from '../../domain/events';
+import { assertCanonicalUuids } from '../../domain/ids';
 import type { FollowUp } from '../../domain/follow-ups';
 import type { HubEventDraft, HubSettings, PlannedDelivery } from '../../domain/hub';
 import type { AdvanceCommand, StartCommand, TourShape, TourState } from '../../domain/tour-state';
@@ -12,8 +13,12 @@ import type { AdvanceCommand, StartCommand, TourShape, TourState } from '../../d
 /** The workflow type, as registered by the worker (workflows/index.ts exports it under this name). */
 export const TOUR_WORKFLOW_TYPE = 'tourLifecycle';
 
-/** One user's run through one tour: ids in canonical lower case. */
+/**
+ * One user's run through one tour. Ids must be canonical (lower case): the id is a string to Temporal,
+ * so another spelling of the same ids would be a second workflow for the same progress row.
+ */
 export function tourWorkflowId(orgId: string, userId: string, tourId: string): string {
+  assertCanonicalUuids('tourWorkflowId', { orgId, userId, tourId });
   return `tour:${orgId}:${userId}:${tourId}`;
 }
 
@@ -23,6 +28,8 @@ export interface TourWorkflowInput {
   tourId: string;
   /** Continue-as-new after this many accepted updates, well before the server's 2000-update limit. */
   continueAsNewAfterUpdates?: number;
+  /** How long the run waits out a Postgres outage before giving up (DB_OUTAGE_MAX_WAIT; default 6 h). */
+  dbOutageMaxWaitMs?: number;
   /** Set only by continue-as-new: the state, the frozen definition and the hub's work, carried into the new run. */
   carried?: TourCarried;
 }

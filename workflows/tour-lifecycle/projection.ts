@@ -10,6 +10,7 @@ import type { FollowUp } from '../../domain/follow-ups';
 import type { PlannedDelivery } from '../../domain/hub';
 import type { TourState } from '../../domain/tour-state';
 import { deliverySummary } from '../deliveries';
+import { outageReason } from '../outage';
 import { TourStatus, TourStepIndex } from '../search-attributes';
 import type { DeadDelivery } from './messages';
 import { describeFollowUp } from './timers';
@@ -44,11 +45,13 @@ export class Projection {
   private persistedVersion: number;
   /** When the unflushed events must reach Postgres at the latest: one deadline per burst, not per step. */
   private flushBy: number | undefined;
+  /** What the run is waiting on Postgres for, shown first in the details until it answers. */
+  private waiting: string | undefined;
 
   constructor(
     private readonly workflowId: string,
     private readonly current: () => TourState | null,
-    private readonly details: (state: TourState) => string,
+    private readonly details: (state: TourState, waiting: string | undefined) => string,
   ) {
     this.persistedVersion = current()?.version ?? 0;
   }
@@ -96,10 +99,19 @@ export class Projection {
       const state = this.current()!;
       if (this.shown?.step !== state.currentStepIndex || this.shown?.status !== state.status) this.show();
       this.flushBy = this.behind() ? Date.now() + FLUSH_AFTER_MS : undefined;
-    } catch {
+      if (this.waiting?.startsWith(WRITING)) this.waitingFor(undefined);
+    } catch (err) {
       this.unflushed = [...batch, ...this.unflushed];
       this.flushBy = Date.now() + RETRY_FLUSH_AFTER_MS;
+      this.waitingFor(`${WRITING}: ${outageReason(err)} (next try in ${RETRY_FLUSH_AFTER_MS / 1000} s)`);
     }
+  }
+
+  /** Postgres did not answer (a reason), or answered again (undefined): the details say so. */
+  waitingFor(reason: string | undefined): void {
+    if (reason === this.waiting) return;
+    this.waiting = reason;
+    this.refresh();
   }
 
   /** Search attributes and details, now. */
@@ -110,20 +122,23 @@ export class Projection {
       { key: TourStepIndex, value: state.currentStepIndex },
     ]);
     this.shown = { status: state.status, step: state.currentStepIndex };
-    setCurrentDetails(this.details(state));
+    setCurrentDetails(this.details(state, this.waiting));
   }
 
   /** Details only (deliveries or timers moved). */
   refresh(): void {
     const state = this.current();
-    if (state) setCurrentDetails(this.details(state));
+    if (state) setCurrentDetails(this.details(state, this.waiting));
   }
 }
 
+const WRITING = 'writing progress';
+
 /** The run's current details in the Temporal UI (markdown). Ids and counts only: no personal data. */
-export function currentDetails(state: TourState, lanes: LanesView, followUps: readonly FollowUp[]): string {
+export function currentDetails(state: TourState, lanes: LanesView, followUps: readonly FollowUp[], waiting?: string): string {
   const pending = lanes.pending();
   return [
+    ...(waiting ? [`**Waiting for Postgres:** ${waiting}`, ''] : []),
     `**Status:** ${state.status}`,
     `**Step:** ${Math.min(state.currentStepIndex + 1, state.totalSteps)} of ${state.totalSteps}`,
     `**Completed steps:** ${state.completedSteps.join(', ') || 'none'}`,

@@ -5,6 +5,7 @@ import {
   continueAsNew,
   log,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   uuid4,
@@ -14,6 +15,7 @@ import type { Activities } from '../../activities';
 import { nextDue, reschedule, stillApplies, type FollowUp } from '../../domain/follow-ups';
 import { HUB_EVENT_TYPES, type HubEventDraft, type HubEventType, type HubSettings } from '../../domain/hub';
 import { apply, initialState, isSettled, validate, type TourCommand, type TourShape, type TourState, type Transition } from '../../domain/tour-state';
+import { DEFAULT_OUTAGE_MAX_WAIT_MS, outageReason, untilDatabaseAnswers } from '../outage';
 import { DeliveryLanes } from './lanes';
 import { advanceTourUpdate, startTourUpdate, TOUR_NOT_FOUND, tourStateQuery, type TourUpdateResult, type TourWorkflowInput } from './messages';
 import { currentDetails, DB_ACTIVITY_OPTIONS, Projection } from './projection';
@@ -43,9 +45,11 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
   /** Set by handlers, timers and delivery lanes: the main loop has something to look at. */
   let dirty = false;
   const limit = input.continueAsNewAfterUpdates ?? 500;
-  const projection = new Projection(workflowId, () => state, (s) => currentDetails(s, lanes, followUps));
+  const outageMaxWaitMs = input.dbOutageMaxWaitMs ?? DEFAULT_OUTAGE_MAX_WAIT_MS;
+  const projection = new Projection(workflowId, () => state, (s, waiting) => currentDetails(s, lanes, followUps, waiting));
   const lanes = new DeliveryLanes(carried?.hub, {
     retry: () => hubSettings!.retry,
+    outageMaxWaitMs: () => outageMaxWaitMs,
     onDelivered: () => projection.refresh(),
     onStopped: () => {
       dirty = true;
@@ -94,7 +98,11 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
   setHandler(tourStateQuery, () => state);
 
   if (shape === undefined) {
-    const loaded = await loadTour({ orgId: input.orgId, userId: input.userId, tourId: input.tourId });
+    // Updates that arrive meanwhile wait for the load (their callers time out and retry, into this run).
+    const loaded = await untilDatabaseAnswers('loading the tour', () => loadTour({ orgId: input.orgId, userId: input.userId, tourId: input.tourId }), {
+      maxWaitMs: outageMaxWaitMs,
+      waiting: (reason) => setCurrentDetails(reason ? `**Waiting for Postgres:** ${reason}` : ''),
+    });
     hubSettings = loaded.hub;
     shape = loaded.shape;
     state = loaded.shape
@@ -128,10 +136,11 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
             events: batch,
           }),
         );
-        projection.refresh();
+        projection.waitingFor(undefined);
       } catch (err) {
         // Postgres is down: the events stay owed, planned on the next pass.
         log.warn('Deliveries not yet planned; will retry', { error: String(err) });
+        projection.waitingFor(`planning deliveries: ${outageReason(err)} (next try in 10 s)`);
         unplanned = [...batch, ...unplanned];
         await sleep('10 seconds');
       }

@@ -23,6 +23,9 @@ const Payloads = named(
   }),
 );
 
+/** Documented as a cookie parameter; api/middleware/codec.ts reads it, before the handler. */
+const SESSION_COOKIE = [{ name: 'tourhub_codec', description: 'The codec session `POST /codec/session` started, instead of a bearer token' }] as const;
+
 const AUTH_NOTE =
   'An admin bearer token of this API, or the session cookie `POST /codec/session` sets (the Web UI sends it with "Include cross-origin credentials"). Browsers may call it only from `TEMPORAL_UI_ORIGIN` (CORS).';
 
@@ -35,6 +38,7 @@ export const decodePayloads = endpoint({
   description: AUTH_NOTE,
   access: 'admin',
   body: PayloadsBody,
+  readsCookies: SESSION_COOKIE,
   responses: { 200: { description: 'The payloads, decrypted, in the same order', json: Payloads } },
   errors: ['origin_not_allowed', 'payload_not_decodable'],
 }).handle(async ({ body }, ctx) => {
@@ -52,6 +56,7 @@ export const encodePayloads = endpoint({
   description: AUTH_NOTE,
   access: 'admin',
   body: PayloadsBody,
+  readsCookies: SESSION_COOKIE,
   responses: { 200: { description: 'The payloads, encrypted, in the same order', json: Payloads } },
   errors: ['origin_not_allowed'],
 }).handle(async ({ body }, ctx) => {

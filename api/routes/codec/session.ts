@@ -1,4 +1,16 @@
-import { endpoint } from '../../endpoint';
+import { endpoint, type SetCookie } from '../../endpoint';
+import { CODEC_COOKIE, CODEC_SESSION_SECONDS } from '../../middleware/codec';
+
+/** HttpOnly, only to /codec, SameSite=Strict (the UI and the API on one site), Secure over https. */
+const sessionCookie = (value: string, maxAgeSeconds: number, secure: boolean): SetCookie => ({
+  name: CODEC_COOKIE,
+  value,
+  path: '/codec',
+  maxAgeSeconds,
+  secure,
+  httpOnly: true,
+  sameSite: 'strict',
+});
 
 /**
  * A page on this API where an operator pastes an admin token once, so this browser holds a codec
@@ -78,9 +90,12 @@ export const startCodecSession = endpoint({
   summary: 'Set the codec session cookie (8 hours) for the admin whose bearer token this is',
   description: 'The cookie (`tourhub_codec`: HttpOnly, Path=/codec, SameSite=Strict, Secure over https) authenticates `/codec/decode` and `/codec/encode` from the Web UI.',
   access: 'admin',
-  responses: { 204: { description: 'Started: `Set-Cookie` carries the session' } },
+  responses: { 204: { description: 'Started', setsCookie: 'The codec session (`tourhub_codec`), for 8 hours' } },
   errors: [],
-}).handle(async ({ auth }, ctx) => ({ status: 204, headers: { 'Set-Cookie': await ctx.codec.sessions.issue(auth) } }));
+}).handle(async ({ auth }, ctx) => ({
+  status: 204,
+  cookies: [sessionCookie(await ctx.codec.sessions.issue(auth), CODEC_SESSION_SECONDS, ctx.codec.sessions.secure)],
+}));
 
 export const endCodecSession = endpoint({
   operationId: 'endCodecSession',
@@ -89,6 +104,6 @@ export const endCodecSession = endpoint({
   tag: 'Codec',
   summary: "End this browser's codec session",
   access: 'public',
-  responses: { 204: { description: 'Ended: `Set-Cookie` clears the cookie' } },
+  responses: { 204: { description: 'Ended', setsCookie: 'The codec session cookie, cleared' } },
   errors: [],
-}).handle(async (_input, ctx) => ({ status: 204, headers: { 'Set-Cookie': ctx.codec.sessions.clear() } }));
+}).handle(async (_input, ctx) => ({ status: 204, cookies: [sessionCookie('', 0, ctx.codec.sessions.secure)] }));

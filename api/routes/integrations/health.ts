@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { endpoint } from '../../endpoint';
-import { iso, timestamp, uuid } from '../shared';
+import { iso, timestamp, canonicalUuid } from '../shared';
 
 const rate = z.number().min(0).max(1).nullable().describe('Share of attempts that succeeded; null without attempts');
 const ms = z.number().int().min(0).nullable();
 const count = z.number().int().min(0);
 
 const IntegrationHealthView = z.strictObject({
-  id: uuid(),
+  id: canonicalUuid(),
   provider: z.string(),
   type: z.string(),
   health: z.enum(['healthy', 'degraded', 'disabled']),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { endpoint, refused } from '../../endpoint';
-import { uuid } from '../shared';
+import { canonicalUuid } from '../shared';
 import { IntegrationParams } from './views';
 
 const latency = z.number().int().min(0).describe('Milliseconds the call took');
@@ -19,9 +19,9 @@ export const testIntegration = endpoint({
     200: {
       description: 'What the provider answered',
       json: z.union([
-        z.strictObject({ integration_id: uuid(), ok: z.literal(true), latency_ms: latency }),
+        z.strictObject({ integration_id: canonicalUuid(), ok: z.literal(true), latency_ms: latency }),
         z.strictObject({
-          integration_id: uuid(),
+          integration_id: canonicalUuid(),
           ok: z.literal(false),
           latency_ms: latency,
           error: z.strictObject({ code: z.string(), message: z.string(), retryable: z.boolean(), status: z.number().int().nullable() }),

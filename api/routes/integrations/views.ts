@@ -3,16 +3,16 @@ import { HUB_EVENT_TYPES } from '../../../domain/hub';
 import { routeOptions } from '../../../domain/routes';
 import type { IntegrationRecord } from '../../../services/providers';
 import { named } from '../../openapi';
-import { iso, jsonObject, timestamp, uuid } from '../shared';
+import { iso, jsonObject, timestamp, canonicalUuid } from '../shared';
 
-export const IntegrationParams = z.strictObject({ id: uuid() });
+export const IntegrationParams = z.strictObject({ id: canonicalUuid() });
 
 const HEALTH = ['healthy', 'degraded', 'disabled'] as const;
 
 export const IntegrationView = named(
   'Integration',
   z.strictObject({
-    id: uuid(),
+    id: canonicalUuid(),
     provider: z.string(),
     type: z.string().describe('The category: crm, calendar, payment, email or sms'),
     display_name: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { endpoint } from '../../endpoint';
-import { iso, jsonObject, limitQuery, timestamp, uuid } from '../shared';
+import { iso, jsonObject, limitQuery, timestamp, canonicalUuid } from '../shared';
 
 export const listNotifications = endpoint({
   operationId: 'listNotifications',
@@ -16,7 +16,7 @@ export const listNotifications = endpoint({
       description: 'The newest notifications',
       json: z.strictObject({
         notifications: z.array(
-          z.strictObject({ id: uuid(), type: z.string(), subject_id: uuid().nullable(), payload: jsonObject, created_at: timestamp }),
+          z.strictObject({ id: canonicalUuid(), type: z.string(), subject_id: canonicalUuid().nullable(), payload: jsonObject, created_at: timestamp }),
         ),
         total: z.number().int().min(0),
       }),

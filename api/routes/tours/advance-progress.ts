@@ -45,6 +45,7 @@ export const advanceProgress = endpoint({
       }),
     },
   },
+  rateLimit: 'progress',
   errors: ['not_found', 'not_your_progress', 'subscription_interest_without_completion', ...TRANSITION_ERROR_CODES, ...WORKFLOW_SERVICE_ERROR_CODES],
 }).handle(async ({ params, body, auth }, { tours }) => {
   const moved = await tours.advance(auth, params.progressId, {

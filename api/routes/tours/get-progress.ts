@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { isFinished } from '../../../domain/tour-state';
 import { endpoint, refused } from '../../endpoint';
-import { uuid } from '../shared';
+import { canonicalUuid } from '../shared';
 import { currentStep, presentProgress, ProgressView, StepView } from './views';
 
-export const ProgressParams = z.strictObject({ progressId: uuid() });
+export const ProgressParams = z.strictObject({ progressId: canonicalUuid() });
 
 export const getProgress = endpoint({
   operationId: 'getProgress',

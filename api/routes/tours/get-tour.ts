@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { endpoint, refused } from '../../endpoint';
-import { uuid } from '../shared';
+import { canonicalUuid } from '../shared';
 import { presentProgress, presentStep, presentTour, ProgressView, StepView, TourView } from './views';
 
-export const TourParams = z.strictObject({ id: uuid() });
+export const TourParams = z.strictObject({ id: canonicalUuid() });
 
 export const getTour = endpoint({
   operationId: 'getTour',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PROGRESS_STATUSES, type ProgressStatus } from '../../../domain/tour-state';
 import { endpoint } from '../../endpoint';
-import { uuid } from '../shared';
+import { canonicalUuid } from '../shared';
 import { AUDIENCES, presentTour, TourView, WEDDING_PHASES } from './views';
 
 const booleanString = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -22,7 +22,7 @@ const TourListing = z.strictObject({
   total_steps: z.number().int().min(0),
   progress: z
     .strictObject({
-      progress_id: uuid(),
+      progress_id: canonicalUuid(),
       status: z.enum(PROGRESS_STATUSES),
       completed_steps: z.array(z.number().int().min(0)),
       current_step_index: z.number().int().min(0),

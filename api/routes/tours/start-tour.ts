@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_TYPES } from '../../../domain/tour-state';
 import { endpoint, refused } from '../../endpoint';
-import { uuid } from '../shared';
+import { canonicalUuid } from '../shared';
 import { TourParams } from './get-tour';
 import { currentStep, presentProgress, ProgressView, remainingSeconds, StepView, withCurrentProgress } from './views';
 
@@ -17,7 +17,7 @@ export const StartTourBody = z.strictObject({
 });
 
 const Started = z.strictObject({
-  progress_id: uuid(),
+  progress_id: canonicalUuid(),
   progress: ProgressView,
   current_step: StepView.nullable(),
   total_steps: z.number().int().min(0),
@@ -38,6 +38,7 @@ export const startTour = endpoint({
     200: { description: 'The tour was already in progress: its progress, unchanged', json: Started },
     201: { description: 'Started (or resumed, or restarted)', json: Started },
   },
+  rateLimit: 'start',
   errors: ['not_found', 'tour_has_no_steps', 'tour_already_finished', 'temporal_unavailable', 'tour_timeout', 'tour_busy'],
 }).handle(async ({ params, body, auth }, { tours }) => {
   const started = await tours.start(auth, params.id, {

@@ -4,7 +4,7 @@ import type { StepRow, TourRow } from '../../../db/repositories/tours';
 import { completionPercentage, DEVICE_TYPES, isFinished, PROGRESS_STATUSES, type TourState } from '../../../domain/tour-state';
 import type { TourRefusal } from '../../../services/tours';
 import { named } from '../../openapi';
-import { jsonObject, timestamp, uuid } from '../shared';
+import { jsonObject, timestamp, canonicalUuid } from '../shared';
 
 // Seed 000's enums, as Postgres holds them.
 export const AUDIENCES = ['couples', 'photographers', 'venues', 'planners', 'florists', 'caterers', 'all_suppliers'] as const;
@@ -17,10 +17,10 @@ const count = z.number().int().min(0);
 export const ProgressView = named(
   'Progress',
   z.strictObject({
-    id: uuid(),
-    user_id: uuid(),
-    organization_id: uuid(),
-    tour_id: uuid(),
+    id: canonicalUuid(),
+    user_id: canonicalUuid(),
+    organization_id: canonicalUuid(),
+    tour_id: canonicalUuid(),
     status: z.enum(PROGRESS_STATUSES),
     current_step_index: count,
     completed_steps: z.array(count),
@@ -43,7 +43,7 @@ export const ProgressView = named(
 export const StepView = named(
   'Step',
   z.strictObject({
-    id: uuid(),
+    id: canonicalUuid(),
     step_order: count,
     step_key: z.string(),
     title: z.string(),
@@ -65,7 +65,7 @@ export const StepView = named(
 export const TourView = named(
   'Tour',
   z.strictObject({
-    id: uuid(),
+    id: canonicalUuid(),
     tour_key: z.string(),
     name: z.string(),
     description: z.string().nullable(),
@@ -74,7 +74,7 @@ export const TourView = named(
     target_audience: z.array(z.enum(AUDIENCES)),
     wedding_phase: z.enum(WEDDING_PHASES),
     estimated_duration_minutes: z.number().int().positive(),
-    prerequisite_tours: z.array(uuid()),
+    prerequisite_tours: z.array(canonicalUuid()),
     is_active: z.boolean(),
   }),
 );

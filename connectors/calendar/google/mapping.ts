@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { calendar_v3 } from 'googleapis';
 import type { CalendarEventInput } from '../../contracts';
+import { capOptional, capText, normalizeAttendees } from '../../normalize';
+
+/**
+ * Google publishes no length limits for an event's text fields
+ * (https://developers.google.com/workspace/calendar/api/v3/reference/events); these caps keep a
+ * 300-character couple name from ever being the reason an insert fails. README "Assumptions to verify".
+ */
+export const EVENT_LIMITS = { summary: 1024, description: 8192, location: 1024, attendeeName: 255 } as const;
 
 /** RFC 4648 §7 "base32hex", lowercased: exactly the characters Google allows in an event id (a-v, 0-9). */
 const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
@@ -44,11 +52,11 @@ export function isValidGoogleEventId(id: string): boolean {
 export function toGoogleEvent(input: CalendarEventInput, id?: string): calendar_v3.Schema$Event {
   return {
     ...(id !== undefined ? { id } : {}),
-    summary: input.summary,
-    ...(input.description !== undefined ? { description: input.description } : {}),
-    ...(input.location !== undefined ? { location: input.location } : {}),
+    summary: capText(input.summary, EVENT_LIMITS.summary),
+    ...(input.description !== undefined ? { description: capText(input.description, EVENT_LIMITS.description) } : {}),
+    ...(capOptional(input.location, EVENT_LIMITS.location) !== undefined ? { location: capOptional(input.location, EVENT_LIMITS.location)! } : {}),
     start: { dateTime: input.start, timeZone: input.timeZone },
     end: { dateTime: input.end, timeZone: input.timeZone },
-    attendees: input.attendees.map((a) => ({ email: a.email, ...(a.name !== undefined ? { displayName: a.name } : {}) })),
+    attendees: normalizeAttendees(input.attendees, EVENT_LIMITS.attendeeName).map((a) => ({ email: a.email, ...(a.name !== undefined ? { displayName: a.name } : {}) })),
   };
 }

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { CalendarEventInput } from '../../contracts';
+import { capOptional, capText, normalizeAttendees } from '../../normalize';
+
+/**
+ * Exchange stores a subject of at most 255 characters (the MAPI subject property Outlook shows); Graph's
+ * event reference (https://learn.microsoft.com/graph/api/resources/event) states no limit of its own,
+ * so the subject, location and attendee names are capped there. README "Assumptions to verify".
+ */
+export const EVENT_LIMITS = { subject: 255, location: 255, attendeeName: 255 } as const;
 
 /** Fixed namespace for our name-based (RFC 4122 version 5) transaction ids. */
 const TRANSACTION_NAMESPACE = 'c868a200-250c-4ac2-b133-2230e5b9f539';
@@ -116,12 +124,12 @@ export interface GraphEvent {
 /** Our event as a Graph event. `transactionId` is set on create only (Graph refuses to change it). */
 export function toGraphEvent(input: CalendarEventInput, transactionId?: string): GraphEvent {
   return {
-    subject: input.summary,
+    subject: capText(input.summary, EVENT_LIMITS.subject),
     body: { contentType: 'text', content: input.description ?? '' },
     start: toGraphDateTime(input.start, input.timeZone),
     end: toGraphDateTime(input.end, input.timeZone),
-    ...(input.location !== undefined ? { location: { displayName: input.location } } : {}),
-    attendees: input.attendees.map((a) => ({
+    ...(capOptional(input.location, EVENT_LIMITS.location) !== undefined ? { location: { displayName: capOptional(input.location, EVENT_LIMITS.location)! } } : {}),
+    attendees: normalizeAttendees(input.attendees, EVENT_LIMITS.attendeeName).map((a) => ({
       emailAddress: { address: a.email, ...(a.name !== undefined ? { name: a.name } : {}) },
       type: 'required' as const,
     })),
@@ -131,5 +139,5 @@ export function toGraphEvent(input: CalendarEventInput, transactionId?: string):
 
 /** PATCH body for an update: the same fields, with the location cleared when the input has none. */
 export function toGraphEventPatch(input: CalendarEventInput): GraphEvent {
-  return { ...toGraphEvent(input), location: { displayName: input.location ?? '' } };
+  return { ...toGraphEvent(input), location: { displayName: capOptional(input.location, EVENT_LIMITS.location) ?? '' } };
 }

@@ -2,36 +2,14 @@ import { z } from 'zod';
 import { sendOnce } from '../../guard';
 import type { CrmConnector } from '../../contracts';
 import type { ProviderEntry } from '../../registry-types';
-import { createHoneybookClient } from './client';
-import {
-  activityData,
-  contactData,
-  contactKey,
-  customFieldsData,
-  deliveryReference,
-  envelope,
-  type HoneybookEvent,
-  noteData,
-  resolveHookUrl,
-  taskData,
-} from './mapping';
+import { createCatchHookClient } from '../catch-hook/client';
+import { deliveryReference, HOOK_HOSTS, hookCredentialsSchema, resolveHookUrl } from '../catch-hook/hook';
+import { activityData, contactData, contactKey, customFieldsData, envelope, type HoneybookEvent, noteData, taskData } from './mapping';
 
-/** Zapier catch hooks and Make (formerly Integromat) custom webhooks; nothing else receives our posts. */
-export const HOOK_HOSTS = ['hooks.zapier.com', /^hook\.([a-z0-9-]+\.)?make\.com$/, /^hook\.([a-z0-9-]+\.)?integromat\.com$/];
+export { HOOK_HOSTS };
 
-/**
- * Both are secrets. The hook URL carries the hook's only access token in its path (anyone holding it
- * can post into the Zap), so it is a credential, encrypted at rest and never returned, not a setting.
- * The signing secret is shared with the Zap's verification step.
- */
-export const credentialsSchema = z
-  .object({
-    // Only the shape here: whether it may be called (https, a Zapier or Make host, its address after
-    // DNS) is the outbound guard's verdict when it is saved, refused as 422 naming the rule.
-    hookUrl: z.url({ error: 'must be the https URL of a Zapier (hooks.zapier.com) or Make (hook.<zone>.make.com) webhook' }).max(2048),
-    signingSecret: z.string().min(32, 'use at least 32 random characters'),
-  })
-  .strict();
+/** The hook URL and the signing secret shared with the Zap (see ../catch-hook/hook.ts). */
+export const credentialsSchema = hookCredentialsSchema;
 
 /** Nothing to set: where to post is the hook URL (a credential). */
 export const settingsSchema = z.object({}).strict();
@@ -51,7 +29,7 @@ export const honeybook: ProviderEntry<'crm', typeof credentialsSchema, typeof se
   ratePerSecond: 30,
   docsUrl: 'https://help.zapier.com/hc/en-us/articles/29972220283789-Webhooks-by-Zapier-rate-limits',
   create(ctx): CrmConnector {
-    const client = createHoneybookClient({
+    const client = createCatchHookClient({
       hookUrl: resolveHookUrl(ctx.credentials.hookUrl, ctx.http.baseUrl),
       signingSecret: ctx.credentials.signingSecret,
       http: ctx.http,

@@ -1,4 +1,6 @@
 import type { Person, TaskPriority } from '../../contracts';
+import { capOptional, fullName, normalizeEmail as emailKey, parsePhone, phoneText } from '../../normalize';
+import { envelope as hookEnvelope, type HookEnvelope as Envelope } from '../catch-hook/hook';
 
 /**
  * HoneyBook has no public REST API: every write is one signed JSON envelope posted to the
@@ -7,13 +9,14 @@ import type { Person, TaskPriority } from '../../contracts';
  */
 export type HoneybookEvent = 'upsertContact' | 'logActivity' | 'createTask' | 'setCustomFields' | 'addNote' | 'ping';
 
-export interface HookEnvelope {
-  event: HoneybookEvent;
-  idempotency_key: string;
-  /** ISO 8601, UTC. */
-  occurred_at: string;
-  data: Record<string, unknown>;
-}
+export type HookEnvelope = Envelope<HoneybookEvent>;
+
+/**
+ * The Zap maps these into HoneyBook's client form, whose lengths HoneyBook does not publish; 255
+ * characters is the common single-line limit (README "Assumptions to verify"). The phone is E.164 with
+ * the extension in its own field, so the Zap can map either.
+ */
+export const PERSON_LIMITS = { name: 255, fullName: 511, phone: 64 } as const;
 
 /** The person as flat snake_case fields, the shape Zapier and Make map most easily. Emails are lowercased. */
 export interface HookPerson {
@@ -22,22 +25,28 @@ export interface HookPerson {
   last_name?: string;
   full_name?: string;
   phone?: string;
+  phone_extension?: string;
   external_id?: string;
   wedding_date?: string;
 }
 
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return emailKey(email);
 }
 
 export function toHookPerson(person: Person): HookPerson {
-  const fullName = [person.firstName, person.lastName].filter((p) => p && p.trim()).join(' ');
+  const first = capOptional(person.firstName, PERSON_LIMITS.name);
+  const last = capOptional(person.lastName, PERSON_LIMITS.name);
+  const full = capOptional(fullName({ firstName: first, lastName: last }), PERSON_LIMITS.fullName);
+  const parsed = parsePhone(person.phone);
+  const phone = parsed ? parsed.e164 : phoneText(person.phone, PERSON_LIMITS.phone);
   return {
     email: normalizeEmail(person.email),
-    ...(person.firstName ? { first_name: person.firstName } : {}),
-    ...(person.lastName ? { last_name: person.lastName } : {}),
-    ...(fullName ? { full_name: fullName } : {}),
-    ...(person.phone ? { phone: person.phone } : {}),
+    ...(first ? { first_name: first } : {}),
+    ...(last ? { last_name: last } : {}),
+    ...(full ? { full_name: full } : {}),
+    ...(phone ? { phone } : {}),
+    ...(parsed?.extension ? { phone_extension: parsed.extension } : {}),
     ...(person.externalId ? { external_id: person.externalId } : {}),
     ...(person.weddingDate ? { wedding_date: person.weddingDate } : {}),
   };
@@ -53,7 +62,7 @@ export function contactKey(person: Person, contactId?: string): string {
 }
 
 export function envelope(event: HoneybookEvent, idempotencyKey: string, occurredAt: string, data: Record<string, unknown>): HookEnvelope {
-  return { event, idempotency_key: idempotencyKey, occurred_at: occurredAt, data };
+  return hookEnvelope(event, idempotencyKey, occurredAt, data);
 }
 
 export function contactData(person: Person): Record<string, unknown> {
@@ -108,33 +117,4 @@ export function customFieldsData(input: {
 
 export function noteData(input: { person: Person; contactId?: string; body: string }): Record<string, unknown> {
   return { contact_id: contactKey(input.person, input.contactId), person: toHookPerson(input.person), body: input.body };
-}
-
-/**
- * The hook URL we post to. The deployment's base URL for HoneyBook (CONNECTOR_BASE_URLS: tests, a
- * local relay) replaces the scheme, host and port and keeps the hook's path and query, so the
- * credential stays the real hook URL.
- */
-export function resolveHookUrl(hookUrl: string, baseUrl?: string): URL {
-  const hook = new URL(hookUrl);
-  if (!baseUrl) return hook;
-  const base = new URL(baseUrl);
-  const prefix = base.pathname.replace(/\/$/, '');
-  return new URL(`${prefix}${hook.pathname}${hook.search}`, base.origin);
-}
-
-/**
- * What the hook's answer identifies the delivery by. Zapier's catch hooks answer
- * `{"status":"success","request_id":...}`; Make answers the text `Accepted`. Without an id, the
- * idempotency key itself is the reference.
- */
-export function deliveryReference(body: unknown, idempotencyKey: string): string {
-  if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    for (const k of ['request_id', 'id']) {
-      const v = b[k];
-      if (typeof v === 'string' && v) return `request:${v}`;
-    }
-  }
-  return `key:${idempotencyKey}`;
 }

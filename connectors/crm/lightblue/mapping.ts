@@ -1,4 +1,5 @@
 import type { Person, TaskPriority } from '../../contracts';
+import { capOptional, normalizeEmail as emailKey, phoneText } from '../../normalize';
 
 /**
  * Light Blue's inbound API (https://online.lightbluesoftware.com/api.php) accepts one request type,
@@ -16,20 +17,25 @@ export const SOURCE_API_VERSION = '1';
 export const RESULT = { success: 0, invalidType: -3, duplicate: -4, httpsRequired: -20 } as const;
 
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return emailKey(email);
 }
 
-/** Light Blue's "Text" type is single-line: line breaks would be refused or mangled. */
-function oneLine(value: string): string {
-  return value.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
+/**
+ * Light Blue documents the parameter names of api.php but no lengths. Its contact fields are single-line
+ * "Text" fields, so names and the phone are capped at 255 characters, the common single-line limit;
+ * see README "Assumptions to verify". The phone is free text there, so its extension is kept.
+ */
+export const CONTACT_LIMITS = { name: 255, phone: 255 } as const;
 
 export function contactParams(person: Person): LightBlueParams {
+  const first = capOptional(person.firstName, CONTACT_LIMITS.name);
+  const last = capOptional(person.lastName, CONTACT_LIMITS.name);
+  const phone = phoneText(person.phone, CONTACT_LIMITS.phone);
   return {
     ContactEmail: normalizeEmail(person.email),
-    ...(person.firstName ? { ContactNameFirst: oneLine(person.firstName) } : {}),
-    ...(person.lastName ? { ContactNameLast: oneLine(person.lastName) } : {}),
-    ...(person.phone ? { ContactPhone: oneLine(person.phone) } : {}),
+    ...(first ? { ContactNameFirst: first } : {}),
+    ...(last ? { ContactNameLast: last } : {}),
+    ...(phone ? { ContactPhone: phone } : {}),
   };
 }
 
@@ -53,7 +59,7 @@ function personLines(person: Person): string[] {
   return [
     ...(name ? [`Name: ${name}`] : []),
     `Email: ${normalizeEmail(person.email)}`,
-    ...(person.phone ? [`Phone: ${person.phone}`] : []),
+    ...(person.phone ? [`Phone: ${phoneText(person.phone, CONTACT_LIMITS.phone) ?? ''}`] : []),
     ...(person.weddingDate ? [`Wedding date: ${person.weddingDate}`] : []),
     ...(person.externalId ? [`Tourhub user id: ${person.externalId}`] : []),
   ];

@@ -1,4 +1,5 @@
 import type { Person, TaskPriority } from '../../contracts';
+import { capOptional, capText, normalizeEmail as emailKey, oneLine, parsePhone } from '../../normalize';
 
 /**
  * Shapes of the VSCO Workspace (formerly Táve) API v2, from its published OpenAPI document
@@ -55,30 +56,39 @@ export interface TaveNoteWrite {
 }
 
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return emailKey(email);
 }
 
-/** Schema limits: firstName and lastName are at most 48 characters. */
-function clip(value: string, max: number): string {
-  return value.length > max ? value.slice(0, max) : value;
-}
+/**
+ * Limits of the API v2 OpenAPI document (https://workspace.vsco.co/api, schemas `Person` and `Phone`):
+ * `firstName` and `lastName` at most 48 characters, `Phone.formatted` at most 24. `Phone` has no
+ * extension field, so an extension is dropped (the planner sees the number; the couple can be asked).
+ */
+export const PERSON_LIMITS = { firstName: 48, lastName: 48, phoneFormatted: 24 } as const;
 
-/** `e164` when the number is already E.164, otherwise `formatted`, which the API parses with libphonenumber. */
-export function toTavePhone(phone: string): TavePhone {
-  const trimmed = phone.trim();
-  const compact = trimmed.replace(/[\s().-]/g, '');
-  return /^\+[1-9]\d{6,14}$/.test(compact) ? { e164: compact } : { formatted: trimmed };
+/**
+ * `e164` whenever the number parses (libphonenumber, with its extension dropped), otherwise the text as
+ * typed in `formatted`, cut to 24 characters; nothing when nothing is left.
+ */
+export function toTavePhone(phone: string): TavePhone | undefined {
+  const parsed = parsePhone(phone);
+  if (parsed) return { e164: parsed.e164 };
+  const typed = capText(oneLine(phone), PERSON_LIMITS.phoneFormatted);
+  return typed === '' ? undefined : { formatted: typed };
 }
 
 /** A wedding date is the couple's anniversary in Táve's Person schema. Only YYYY-MM-DD is sent. */
 export function toTavePerson(person: Person): TavePersonWrite {
   const wedding = person.weddingDate && /^\d{4}-\d{2}-\d{2}/.test(person.weddingDate) ? person.weddingDate.slice(0, 10) : undefined;
+  const firstName = capOptional(person.firstName, PERSON_LIMITS.firstName);
+  const lastName = capOptional(person.lastName, PERSON_LIMITS.lastName);
+  const cellPhone = person.phone ? toTavePhone(person.phone) : undefined;
   return {
     kind: 'person',
     email: normalizeEmail(person.email),
-    ...(person.firstName ? { firstName: clip(person.firstName.trim(), 48) } : {}),
-    ...(person.lastName ? { lastName: clip(person.lastName.trim(), 48) } : {}),
-    ...(person.phone ? { cellPhone: toTavePhone(person.phone) } : {}),
+    ...(firstName ? { firstName } : {}),
+    ...(lastName ? { lastName } : {}),
+    ...(cellPhone ? { cellPhone } : {}),
     ...(wedding ? { anniversary: wedding } : {}),
   };
 }

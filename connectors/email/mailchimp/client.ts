@@ -1,5 +1,6 @@
 import type { EmailConnector } from '../../contracts';
 import { ConnectorError } from '../../errors';
+import { normalizeEmail } from '../../normalize';
 import type { ConnectorContext } from '../../registry-types';
 import { authorization, baseUrlFor, journeyTriggerPath, memberBody, subscriberHash, tagsBody, type JourneyStep, type StatusIfNew } from './mapping';
 
@@ -71,7 +72,7 @@ export function createMailchimpClient(ctx: ConnectorContext<MailchimpCredentials
       // 'attempted' means a crash mid-call: Mailchimp offers no read of who entered a journey, so the
       // trigger is sent again (see README: a journey set to admit a contact once makes that harmless).
       if (!prior) await ctx.guard.markAttempted(key);
-      await http.request({ method: 'POST', path: journeyTriggerPath(step), json: { email_address: input.email.trim() } });
+      await http.request({ method: 'POST', path: journeyTriggerPath(step), json: { email_address: normalizeEmail(input.email) } });
       await ctx.guard.markSent(key, `${step.journeyId}/${step.stepId}`);
     },
 

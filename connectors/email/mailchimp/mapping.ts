@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Person } from '../../contracts';
+import { capOptional, normalizeEmail } from '../../normalize';
+
+/**
+ * A text merge field holds at most 255 characters
+ * (https://mailchimp.com/help/manage-audience-signup-form-fields/, "Field types"); FNAME and LNAME are
+ * text fields in every audience.
+ */
+export const MERGE_TEXT_MAX = 255;
 
 /**
  * Pure translation between our shapes and the Mailchimp Marketing API 3.0. No I/O, no clock.
@@ -9,7 +17,7 @@ import type { Person } from '../../contracts';
 
 /** The member id Mailchimp uses in paths: MD5 of the lower-cased address. */
 export function subscriberHash(email: string): string {
-  return createHash('md5').update(email.trim().toLowerCase()).digest('hex');
+  return createHash('md5').update(normalizeEmail(email)).digest('hex');
 }
 
 /** An API key ends in its data centre (`…-us6`); requests go to that data centre's host. */
@@ -44,12 +52,16 @@ export function memberBody(
   opts: { statusIfNew: StatusIfNew; mergeFields?: Record<string, string | number>; mergeFieldTags: Record<string, string> },
 ): { email_address: string; status_if_new: StatusIfNew; merge_fields: Record<string, string | number> } {
   const merge: Record<string, string | number> = {};
-  if (person.firstName) merge.FNAME = person.firstName;
-  if (person.lastName) merge.LNAME = person.lastName;
+  const first = capOptional(person.firstName, MERGE_TEXT_MAX);
+  const last = capOptional(person.lastName, MERGE_TEXT_MAX);
+  if (first) merge.FNAME = first;
+  if (last) merge.LNAME = last;
   const weddingTag = opts.mergeFieldTags.weddingDate;
   if (person.weddingDate && weddingTag) merge[weddingTag] = person.weddingDate;
   for (const [name, value] of Object.entries(opts.mergeFields ?? {})) merge[opts.mergeFieldTags[name] ?? name] = value;
-  return { email_address: person.email.trim(), status_if_new: opts.statusIfNew, merge_fields: merge };
+  // Mailchimp matches members by the MD5 of the lower-cased address (the path's subscriber hash), and
+  // answers 400 when the body's address hashes differently, so the body carries the same lower-cased form.
+  return { email_address: normalizeEmail(person.email), status_if_new: opts.statusIfNew, merge_fields: merge };
 }
 
 /** POST /lists/{list_id}/members/{subscriber_hash}/tags: `active` adds a tag, `inactive` removes it. */

@@ -8,6 +8,7 @@ import {
   isEmptyUpdate,
   pickCustomer,
   sdkAddress,
+  stripeEmail,
   stripeIdempotencyKey,
   subscriptionInterestMetadata,
   toStripeMetadata,
@@ -122,7 +123,7 @@ export function createStripeClient(ctx: ConnectorContext<StripeCredentials, Stri
       const extra = toStripeMetadata(input.metadata ?? {});
       // List, not Search: the email filter on GET /v1/customers is read-after-write consistent, while
       // Search can lag by minutes, and tour_started/tour_completed for one couple can arrive seconds apart.
-      const found = await call(() => stripe.customers.list({ email: input.person.email.trim(), limit: 10 }));
+      const found = await call(() => stripe.customers.list({ email: stripeEmail(input.person.email), limit: 10 }));
       const existing = pickCustomer(found.data, input.person);
       if (!existing) {
         const created = await call(() =>

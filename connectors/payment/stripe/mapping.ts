@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Person } from '../../contracts';
+import { capOptional, fullName as joinedName, normalizeEmail, oneLine, parsePhone } from '../../normalize';
 
 /**
  * Pure translation between our shapes and Stripe's customer object. No I/O, no clock.
@@ -13,7 +14,33 @@ export const METADATA_KEYS = {
   planInterest: 'tourhub_plan_interest',
   planInterestSource: 'tourhub_plan_interest_source',
   planInterestAt: 'tourhub_plan_interest_at',
+  phoneExtension: 'tourhub_phone_extension',
 } as const;
+
+/**
+ * Customer field limits from https://docs.stripe.com/api/customers/create: `name` at most 256
+ * characters, `phone` at most 20. Stripe has no extension field, so an extension goes to metadata.
+ */
+export const CUSTOMER_LIMITS = { name: 256, phone: 20 } as const;
+
+/**
+ * The email as Stripe should store and search it. The `email` filter of GET /v1/customers is
+ * case-sensitive (https://docs.stripe.com/api/customers/list#list_customers-email), so the same
+ * lower-cased form is written on create and used in every search: `Ada@Example.com` and
+ * `ada@example.com` are one customer.
+ */
+export function stripeEmail(email: string): string {
+  return normalizeEmail(email);
+}
+
+/** E.164 (at most 16 characters) when the number parses; otherwise the text as typed if it fits, else nothing. */
+export function stripePhone(raw: string | undefined): { phone?: string; extension?: string } {
+  if (!raw) return {};
+  const parsed = parsePhone(raw);
+  if (parsed) return { phone: parsed.e164, ...(parsed.extension ? { extension: parsed.extension } : {}) };
+  const typed = oneLine(raw);
+  return typed !== '' && typed.length <= CUSTOMER_LIMITS.phone ? { phone: typed } : {};
+}
 
 const MAX_KEY = 40;
 const MAX_VALUE = 500;
@@ -44,8 +71,7 @@ export function toStripeMetadata(input: Record<string, string | undefined>): Rec
 }
 
 export function fullName(person: Person): string | undefined {
-  const name = [person.firstName, person.lastName].map((s) => s?.trim()).filter(Boolean).join(' ');
-  return name || undefined;
+  return capOptional(joinedName(person), CUSTOMER_LIMITS.name);
 }
 
 /** Metadata we keep on the customer: our user id and wedding date, plus whatever the caller adds. */
@@ -53,6 +79,7 @@ export function personMetadata(person: Person, extra: Record<string, string> = {
   return toStripeMetadata({
     [METADATA_KEYS.userId]: person.externalId,
     [METADATA_KEYS.weddingDate]: person.weddingDate,
+    [METADATA_KEYS.phoneExtension]: stripePhone(person.phone).extension,
     ...extra,
   });
 }
@@ -66,10 +93,11 @@ export interface CustomerCreate {
 
 export function customerCreateParams(person: Person, extra?: Record<string, string>): CustomerCreate {
   const name = fullName(person);
+  const { phone } = stripePhone(person.phone);
   return {
-    email: person.email.trim(),
+    email: stripeEmail(person.email),
     ...(name ? { name } : {}),
-    ...(person.phone ? { phone: person.phone } : {}),
+    ...(phone ? { phone } : {}),
     metadata: personMetadata(person, extra),
   };
 }
@@ -97,7 +125,8 @@ export function customerUpdateParams(existing: ExistingCustomer, person: Person,
   const update: CustomerUpdate = {};
   const name = fullName(person);
   if (name && !existing.name) update.name = name;
-  if (person.phone && !existing.phone) update.phone = person.phone;
+  const { phone } = stripePhone(person.phone);
+  if (phone && !existing.phone) update.phone = phone;
   const current = existing.metadata ?? {};
   const changed = Object.entries(personMetadata(person, extra)).filter(([k, v]) => current[k] !== v);
   if (changed.length > 0) update.metadata = Object.fromEntries(changed);

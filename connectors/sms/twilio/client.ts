@@ -1,7 +1,8 @@
 import type { SmsConnector } from '../../contracts';
 import { ConnectorError } from '../../errors';
+import { smsInput } from '../../normalize';
 import type { ConnectorContext } from '../../registry-types';
-import { API_VERSION, findEarlierSend, messageForm, reconcileQuery, smsStatus, type Sender, type TwilioMessage } from './mapping';
+import { API_VERSION, BODY_MAX, findEarlierSend, messageForm, reconcileQuery, smsStatus, type Sender, type TwilioMessage } from './mapping';
 
 export type TwilioCredentials = { accountSid: string; authToken: string } | { accountSid: string; apiKeySid: string; apiKeySecret: string };
 
@@ -47,8 +48,9 @@ export function createTwilioClient(ctx: ConnectorContext<TwilioCredentials, Twil
   }
 
   return {
-    async sendMessage(input, opts) {
+    async sendMessage(raw, opts) {
       const from = sender(ctx.settings);
+      const input = smsInput(PROVIDER, raw, BODY_MAX);
       const key = opts.idempotencyKey;
       const prior = await ctx.guard.find(key);
       if (prior?.state === 'sent') {

@@ -6,6 +6,9 @@ import type { SmsStatus } from '../../contracts';
  * https://www.twilio.com/docs/messaging/api/message-resource
  */
 
+/** `Body` holds at most 1,600 characters (the Message resource's create parameters). */
+export const BODY_MAX = 1600;
+
 export const API_VERSION = '2010-04-01';
 
 /** Where the message comes from: one sender, or a Messaging Service that picks one from its pool. */

@@ -1,6 +1,7 @@
 import { connectionReset, useNock } from '../../support/nock';
 import nock from 'nock';
 import { googleOAuth, microsoftOAuth } from '../../../connectors/calendar/oauth-providers';
+import { newConsentSecrets, s256Challenge } from '../../../services/oauth-state';
 import { ConnectorError } from '../../../connectors/errors';
 import { caught } from './helpers';
 import { testOutbound } from '../../support/connectors';
@@ -8,12 +9,14 @@ import { testOutbound } from '../../support/connectors';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 const now = () => NOW;
 const client = { clientId: 'client-123', clientSecret: 'shh-secret', timeoutMs: 2000, guard: testOutbound(), now };
+// RFC 7636, appendix B: a verifier and its S256 challenge.
+const PKCE = { codeVerifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' };
 
 useNock();
 
 describe('googleOAuth', () => {
-  it('builds the consent URL with offline access, forced consent and the calendar.events scope', () => {
-    const url = new URL(googleOAuth.authorizeUrl({ clientId: 'client-123', redirectUri: 'https://app.example.com/oauth/callback', state: 'st@te/1' }));
+  it('builds the consent URL with offline access, forced consent, the calendar.events scope and an S256 code challenge', () => {
+    const url = new URL(googleOAuth.authorizeUrl({ clientId: 'client-123', redirectUri: 'https://app.example.com/oauth/callback', state: 'st@te/1', codeChallenge: PKCE.codeChallenge }));
     expect(`${url.origin}${url.pathname}`).toBe('https://accounts.google.com/o/oauth2/v2/auth');
     expect(Object.fromEntries(url.searchParams)).toEqual({
       client_id: 'client-123',
@@ -24,10 +27,12 @@ describe('googleOAuth', () => {
       prompt: 'consent',
       include_granted_scopes: 'true',
       state: 'st@te/1',
+      code_challenge: PKCE.codeChallenge,
+      code_challenge_method: 'S256',
     });
   });
 
-  it('exchanges the code with a form-encoded POST and turns expires_in into expiresAt', async () => {
+  it('exchanges the code with its PKCE verifier in a form-encoded POST and turns expires_in into expiresAt', async () => {
     const scope = nock('https://oauth2.googleapis.com', { reqheaders: { 'content-type': 'application/x-www-form-urlencoded' } })
       .post('/token', {
         grant_type: 'authorization_code',
@@ -35,9 +40,10 @@ describe('googleOAuth', () => {
         redirect_uri: 'https://app.example.com/oauth/callback',
         client_id: 'client-123',
         client_secret: 'shh-secret',
+        code_verifier: PKCE.codeVerifier,
       })
       .reply(200, { access_token: 'ya29.access', expires_in: 3599, refresh_token: '1//refresh', scope: 'https://www.googleapis.com/auth/calendar.events', token_type: 'Bearer' });
-    await expect(googleOAuth.exchangeCode({ ...client, code: '4/0Ab-code', redirectUri: 'https://app.example.com/oauth/callback' })).resolves.toEqual({
+    await expect(googleOAuth.exchangeCode({ ...client, code: '4/0Ab-code', redirectUri: 'https://app.example.com/oauth/callback', codeVerifier: PKCE.codeVerifier })).resolves.toEqual({
       accessToken: 'ya29.access',
       refreshToken: '1//refresh',
       expiresAt: NOW + 3_599_000,
@@ -84,8 +90,10 @@ describe('googleOAuth', () => {
 });
 
 describe('microsoftOAuth', () => {
-  it('builds the consent URL on the tenant with offline_access and Calendars.ReadWrite', () => {
-    const url = new URL(microsoftOAuth.authorizeUrl({ clientId: 'client-123', redirectUri: 'https://app.example.com/oauth/callback', state: 's1', tenant: 'contoso.onmicrosoft.com' }));
+  it('builds the consent URL on the tenant with offline_access, Calendars.ReadWrite and an S256 code challenge', () => {
+    const url = new URL(
+      microsoftOAuth.authorizeUrl({ clientId: 'client-123', redirectUri: 'https://app.example.com/oauth/callback', state: 's1', tenant: 'contoso.onmicrosoft.com', codeChallenge: PKCE.codeChallenge }),
+    );
     expect(`${url.origin}${url.pathname}`).toBe('https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize');
     expect(Object.fromEntries(url.searchParams)).toEqual({
       client_id: 'client-123',
@@ -94,11 +102,13 @@ describe('microsoftOAuth', () => {
       response_mode: 'query',
       scope: 'offline_access https://graph.microsoft.com/Calendars.ReadWrite',
       state: 's1',
+      code_challenge: PKCE.codeChallenge,
+      code_challenge_method: 'S256',
     });
-    expect(microsoftOAuth.authorizeUrl({ clientId: 'c', redirectUri: 'https://a/cb', state: 's' })).toMatch(/^https:\/\/login\.microsoftonline\.com\/common\/oauth2\/v2\.0\/authorize\?/);
+    expect(microsoftOAuth.authorizeUrl({ clientId: 'c', redirectUri: 'https://a/cb', state: 's', codeChallenge: PKCE.codeChallenge })).toMatch(/^https:\/\/login\.microsoftonline\.com\/common\/oauth2\/v2\.0\/authorize\?/);
   });
 
-  it('exchanges the code at the common token endpoint, with scope', async () => {
+  it('exchanges the code at the common token endpoint, with scope and the PKCE verifier', async () => {
     const scope = nock('https://login.microsoftonline.com', { reqheaders: { 'content-type': 'application/x-www-form-urlencoded' } })
       .post('/common/oauth2/v2.0/token', {
         grant_type: 'authorization_code',
@@ -107,9 +117,10 @@ describe('microsoftOAuth', () => {
         client_id: 'client-123',
         client_secret: 'shh-secret',
         scope: 'offline_access https://graph.microsoft.com/Calendars.ReadWrite',
+        code_verifier: PKCE.codeVerifier,
       })
       .reply(200, { token_type: 'Bearer', scope: 'https://graph.microsoft.com/Calendars.ReadWrite', expires_in: 4529, ext_expires_in: 4529, access_token: 'eyJ0.access', refresh_token: 'M.R3-refresh' });
-    await expect(microsoftOAuth.exchangeCode({ ...client, code: 'M.C507-code', redirectUri: 'https://app.example.com/oauth/callback' })).resolves.toEqual({
+    await expect(microsoftOAuth.exchangeCode({ ...client, code: 'M.C507-code', redirectUri: 'https://app.example.com/oauth/callback', codeVerifier: PKCE.codeVerifier })).resolves.toEqual({
       accessToken: 'eyJ0.access',
       refreshToken: 'M.R3-refresh',
       expiresAt: NOW + 4_529_000,
@@ -140,9 +151,23 @@ describe('microsoftOAuth', () => {
     const scope = nock('https://login.microsoftonline.com')
       .post('/common/oauth2/v2.0/token')
       .reply(400, { error: 'invalid_grant', error_description: 'AADSTS70000: The provided value for the code parameter is not valid.' });
-    const err = await caught(() => microsoftOAuth.exchangeCode({ ...client, code: 'used', redirectUri: 'https://a/cb' }));
+    const err = await caught(() => microsoftOAuth.exchangeCode({ ...client, code: 'used', redirectUri: 'https://a/cb', codeVerifier: PKCE.codeVerifier }));
     expect(err).toMatchObject({ code: 'bad_request', retryable: false, provider: 'microsoft-identity' });
     expect((err as Error).message).toContain('AADSTS70000');
     expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe('PKCE secrets', () => {
+  it('derives the S256 challenge as RFC 7636 does', () => {
+    expect(s256Challenge(PKCE.codeVerifier)).toBe(PKCE.codeChallenge);
+  });
+
+  it('makes a fresh 43-character verifier (32 random bytes) with its challenge for every consent', () => {
+    const a = newConsentSecrets();
+    const b = newConsentSecrets();
+    expect(a.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a.codeChallenge).toBe(s256Challenge(a.codeVerifier));
+    expect(new Set([a.codeVerifier, b.codeVerifier, a.browserBinding, b.browserBinding, a.nonce, b.nonce]).size).toBe(6);
   });
 });

@@ -22,7 +22,7 @@ const API_KEY = 'lb-key-123';
 const FORM = 'application/x-www-form-urlencoded';
 
 const person: Person = { email: 'Ana.Lima@Example.com', firstName: 'Ana', lastName: 'Lima', phone: '+15551234567', externalId: 'user_42', weddingDate: '2027-06-12' };
-const contactFields = { ContactEmail: 'ana.lima@example.com', ContactNameFirst: 'Ana', ContactNameLast: 'Lima', ContactPhone: '+15551234567' };
+const contactFields = { ContactEmail: 'ana.lima@example.com', ContactNameFirst: 'Ana', ContactNameLast: 'Lima', ContactPhone: '+1 555 123 4567' };
 
 function setup(extra: { baseUrl?: string; timeoutMs?: number; accountHost?: string } = {}) {
   const guard = memoryGuard();
@@ -46,7 +46,7 @@ describe('Light Blue connector (api.php "contact form" requests into the Inbox)'
     const { crm, guard } = setup();
     expectSubmit('k-contact', {
       ...contactFields,
-      Message: '[Tourhub contact] Contact details from Tourhub\nName: Ana Lima\nEmail: ana.lima@example.com\nPhone: +15551234567\nWedding date: 2027-06-12\nTourhub user id: user_42',
+      Message: '[Tourhub contact] Contact details from Tourhub\nName: Ana Lima\nEmail: ana.lima@example.com\nPhone: +1 555 123 4567\nWedding date: 2027-06-12\nTourhub user id: user_42',
     });
     await expect(crm.upsertContact(person, { idempotencyKey: 'k-contact' })).resolves.toEqual({ contactId: 'ana.lima@example.com' });
     expect(guard.records.get('k-contact')).toEqual({ state: 'sent', reference: 'ana.lima@example.com' });

@@ -336,3 +336,23 @@ describe('VSCO Workspace (Táve) mapping', () => {
     expect(datePart('yesterday')).toBeUndefined();
   });
 });
+
+// Issue 14: a couple's phone as people type it broke POST /address-book (cellPhone.formatted is capped at 24).
+describe('VSCO Workspace with real-world input (issue 14)', () => {
+  it('creates the contact with a phone typed with an extension within the Phone schema’s limits', async () => {
+    const { crm } = setup();
+    let sent: { cellPhone?: { e164?: string; formatted?: string } } | undefined;
+    api().get('/api/v2/address-book').query(true).reply(200, collection([]));
+    api()
+      .post('/api/v2/address-book')
+      .reply(201, function (_uri, body) {
+        sent = body as typeof sent;
+        return { id: CONTACT_ID, kind: 'person' };
+      });
+
+    await crm.upsertContact({ email: 'ada@example.com', phone: '+1 (415) 555-0123 ext. 1234' }, { idempotencyKey: 'k-ext' });
+
+    expect(sent?.cellPhone).toEqual({ e164: '+14155550123' });
+    expect((sent?.cellPhone?.formatted ?? '').length).toBeLessThanOrEqual(24);
+  });
+});

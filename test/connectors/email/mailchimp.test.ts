@@ -36,7 +36,7 @@ useNock();
 describe('mailchimp connector requests', () => {
   it('upsertSubscriber PUTs the member at the md5 of the lower-cased email, with status_if_new only', async () => {
     const scope = api(API, json)
-      .put(`/3.0/lists/a1b2c3d4e5/members/${JANE}`, { email_address: 'Jane@Example.com', status_if_new: 'subscribed', merge_fields: { FNAME: 'Jane', LNAME: 'Doe' } })
+      .put(`/3.0/lists/a1b2c3d4e5/members/${JANE}`, { email_address: 'jane@example.com', status_if_new: 'subscribed', merge_fields: { FNAME: 'Jane', LNAME: 'Doe' } })
       .query({ skip_merge_validation: 'true' })
       .reply(200, { id: JANE, email_address: 'Jane@Example.com', status: 'subscribed' }, json);
 

@@ -262,3 +262,45 @@ describe('stripe mapping', () => {
     expect(sdkAddress(undefined)).toBeUndefined();
   });
 });
+
+// Issue 14: a couple's details as people type them. Both failed before the mappings normalised input.
+describe('stripe with real-world input (issue 14)', () => {
+  it('sends a phone typed with an extension as E.164 within Stripe’s 20-character limit', async () => {
+    let sentPhone: unknown;
+    api().get('/v1/customers').query(true).reply(200, list([]));
+    api()
+      .post('/v1/customers')
+      .reply(function (_uri, body) {
+        sentPhone = new URLSearchParams(String(body)).get('phone');
+        return [200, customer({ id: 'cus_ext' })];
+      });
+
+    await connector().upsertCustomer({ person: { email: 'ada@example.com', phone: '+1 (415) 555-0123 ext. 1234' } }, { idempotencyKey: 'evt-phone' });
+
+    expect(sentPhone).toBe('+14155550123');
+    expect(String(sentPhone).length).toBeLessThanOrEqual(20);
+  });
+
+  it('finds and creates customers by the lower-cased email, so Ada@Example.com and ada@example.com are one customer', async () => {
+    const customers: { id: string; email: string }[] = [];
+    const scope = api()
+      .get('/v1/customers')
+      .query(true)
+      .times(2)
+      // Stripe's email filter is case-sensitive: only an exact match is listed.
+      .reply((uri) => [200, list(customers.filter((c) => c.email === new URL(uri, API).searchParams.get('email')).map((c) => customer(c)))])
+      .post('/v1/customers')
+      .reply((_uri, body) => {
+        const created = { id: `cus_${customers.length + 1}`, email: String(new URLSearchParams(String(body)).get('email')) };
+        customers.push(created);
+        return [200, customer(created)];
+      });
+
+    const first = await connector().upsertCustomer({ person: { email: 'Ada@Example.com' } }, { idempotencyKey: 'evt-case-1' });
+    const second = await connector().upsertCustomer({ person: { email: 'ada@example.com' } }, { idempotencyKey: 'evt-case-2' });
+
+    expect(customers).toEqual([{ id: 'cus_1', email: 'ada@example.com' }]);
+    expect(second).toEqual(first);
+    expect(scope.isDone()).toBe(true);
+  });
+});

@@ -2,7 +2,7 @@
  * Records histories of the tour workflow as the current code runs it, for the replay test
  * (test/workflows/tour-lifecycle.test.ts). Self-contained: it starts its own headless Temporal dev
  * server, a tour worker with the test fakes for Postgres, and one worker per fake provider, then drives
- * four scenarios through the API's own workflow client and writes each run's history here as
+ * five scenarios through the API's own workflow client and writes each run's history here as
  * `<set>-<scenario>.json`. Clients and workers encrypt payloads with the payload codec as in production,
  * under the test suites' fixed keyring (test/support/stack.ts TEST_KEYRING), so the replay test can read
  * them with that keyring:
@@ -13,6 +13,8 @@
  *   rollover-1, -2   continue-as-new after 10 updates, the completing one last: the first run hands over
  *                    its unfinished deliveries and check-in timers, the second sends and fires them.
  *   postgres-down    planning and flushing fail past their local retries, wait, and succeed later.
+ *   load-outage      loading the tour fails past its local retries while the start waits in the run;
+ *                    the run waits out the outage (the wait-out-database-outages patch) and answers.
  *   not-found        a start for a tour that does not exist: rejected, and the run ends.
  *
  * Usage (about a minute, mostly the timers and the postgres-down waits):
@@ -138,6 +140,26 @@ const SCENARIOS: Scenario[] = [
       await tours.start(key, {}, 'recorded for the replay test');
       await tours.advance(key, { action: 'next_step' }, '');
       failPersistence(7);
+      await tours.advance(key, { action: 'complete_tour' }, '');
+      await handle.result();
+    },
+  },
+  {
+    name: 'load-outage',
+    shape: tourShape(2),
+    activities(fake) {
+      let loadFailures = 8; // more than the local activity's six attempts: the run waits, then tries again
+      return {
+        ...fake,
+        async loadTour(input) {
+          if (loadFailures-- > 0) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+          return fake.loadTour(input);
+        },
+      };
+    },
+    env: { TOUR_UPDATE_TIMEOUT_MS: '30000' },
+    async drive(tours, key, handle) {
+      await tours.start(key, {}, 'recorded for the replay test');
       await tours.advance(key, { action: 'complete_tour' }, '');
       await handle.result();
     },

@@ -3,15 +3,15 @@ import type { DeliveryListItem } from '../../../../db/repositories/deliveries';
 import { HUB_EVENT_TYPES } from '../../../../domain/hub';
 import { endpoint } from '../../../endpoint';
 import { named } from '../../../openapi';
-import { iso, limitQuery, timestamp, uuid } from '../../shared';
+import { iso, limitQuery, timestamp, canonicalUuid } from '../../shared';
 
-const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead'] as const;
+const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead', 'suppressed'] as const;
 
 /** An opaque keyset position: base64url of `{"t": created_at (microseconds, UTC), "i": id}`. */
 const deliveryCursor = z.string().max(200).transform((raw, ctx) => {
   try {
     const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    const parsed = z.strictObject({ t: z.iso.datetime({ precision: 6 }), i: z.uuid() }).safeParse(value);
+    const parsed = z.strictObject({ t: z.iso.datetime({ precision: 6 }), i: canonicalUuid() }).safeParse(value);
     if (parsed.success) return { createdAt: parsed.data.t, id: parsed.data.i };
   } catch {
     // falls through to the issue below
@@ -26,7 +26,7 @@ function encodeCursor(d: DeliveryListItem): string {
 
 export const ListDeliveriesQuery = z.strictObject({
   status: z.enum(DELIVERY_STATUSES).optional(),
-  integration_id: uuid().optional(),
+  integration_id: canonicalUuid().optional(),
   event_type: z.enum(HUB_EVENT_TYPES).optional(),
   limit: limitQuery(200, 50).describe('1 to 200, default 50'),
   cursor: deliveryCursor.optional().describe("The previous page's next_cursor, as given"),
@@ -35,8 +35,8 @@ export const ListDeliveriesQuery = z.strictObject({
 const DeliveryView = named(
   'Delivery',
   z.strictObject({
-    id: uuid(),
-    integration_id: uuid(),
+    id: canonicalUuid(),
+    integration_id: canonicalUuid(),
     provider: z.string(),
     event_id: z.string().describe('{workflowId}:{sequence}: the same across retries and replays'),
     event_type: z.string(),
@@ -45,6 +45,7 @@ const DeliveryView = named(
     status: z.enum(DELIVERY_STATUSES),
     attempts: z.number().int().min(0),
     last_error: z.string().nullable(),
+    suppressed_reason: z.string().nullable().describe('Why a repeated effect was not sent (status `suppressed`, HUB_SUPPRESS_REPEATS_WITHIN)'),
     created_at: timestamp,
     updated_at: timestamp,
     delivered_at: timestamp.nullable(),
@@ -65,6 +66,7 @@ function presentDelivery(d: DeliveryListItem): z.input<typeof DeliveryView> {
     status: d.status,
     attempts: d.attempts,
     last_error: d.last_error,
+    suppressed_reason: d.suppressed_reason,
     created_at: iso(d.created_at),
     updated_at: iso(d.updated_at),
     delivered_at: iso(d.delivered_at),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { endpoint, refused } from '../../../endpoint';
-import { uuid } from '../../shared';
+import { canonicalUuid } from '../../shared';
 import { IntegrationParams } from '../views';
 
 /** The only batch replay there is: every dead delivery of one integration. */
@@ -20,15 +20,15 @@ export const replayIntegration = endpoint({
     202: {
       description: 'The replays are running',
       json: z.strictObject({
-        integration_id: uuid(),
+        integration_id: canonicalUuid(),
         status: z.literal('dead'),
-        replays: z.array(z.strictObject({ delivery_id: uuid(), workflow_id: z.string() })),
+        replays: z.array(z.strictObject({ delivery_id: canonicalUuid(), workflow_id: z.string() })),
         count: z.number().int().min(0),
         limit: z.number().int().min(1),
         dead_total: z.number().int().min(0),
         remaining: z.number().int().min(0),
-        not_replayable: z.array(uuid()).describe('Dead deliveries planned before calls were kept for replay'),
-        failed: z.array(z.strictObject({ delivery_id: uuid(), error: z.string() })).describe('Replays that could not be started'),
+        not_replayable: z.array(canonicalUuid()).describe('Dead deliveries planned before calls were kept for replay'),
+        failed: z.array(z.strictObject({ delivery_id: canonicalUuid(), error: z.string() })).describe('Replays that could not be started, and dead deliveries a concurrent replay claimed first'),
         message: z.string(),
       }),
     },

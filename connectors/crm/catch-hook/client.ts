@@ -1,9 +1,9 @@
 import type { HttpResponse, VendorHttp } from '../../http';
-import type { HookEnvelope } from './mapping';
+import type { HookEnvelope } from './hook';
 import { signatureHeader } from './signature';
 
-export interface HoneybookClientOptions {
-  /** The resolved catch-hook URL (see mapping.resolveHookUrl). */
+export interface CatchHookClientOptions {
+  /** The resolved catch-hook URL (see hook.resolveHookUrl). */
   hookUrl: URL;
   signingSecret: string;
   http: VendorHttp;
@@ -11,12 +11,13 @@ export interface HoneybookClientOptions {
   now: () => number;
 }
 
-export interface HoneybookClient {
+export interface CatchHookClient {
   /** POSTs the envelope as JSON, signed, with the idempotency key also as a header. */
   send(envelope: HookEnvelope): Promise<HttpResponse>;
 }
 
-export function createHoneybookClient(opts: HoneybookClientOptions): HoneybookClient {
+/** A Zapier or Make catch hook that receives signed JSON envelopes (HoneyBook, PocketSuite). */
+export function createCatchHookClient(opts: CatchHookClientOptions): CatchHookClient {
   const http = opts.http.client({ baseUrl: opts.hookUrl.origin });
   return {
     send(envelope) {
