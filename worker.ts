@@ -4,9 +4,14 @@ import type { Logger } from 'pino';
 import { createActivities } from './activities';
 import type { ConnectorFactory } from './activities/connector-factory';
 import { createDeliveryActivities } from './activities/deliver';
+import { createRetentionActivities } from './activities/retention';
+import { createPushChannelActivities } from './activities/push-channels';
+import { createWebhookActivities } from './activities/webhooks';
+import { createOutboundGuard, type OutboundGuard } from './connectors/outbound';
 import type { Config } from './config';
 import type { Registry } from './connectors/registry';
 import type { Db } from './db/knex';
+import { pseudonymKey } from './db/pseudonyms';
 import type { SecretBox } from './db/secrets';
 import { FAILURE_CONVERTER_PATH, tourDataConverter } from './services/payload-codec';
 import { providerTaskQueue } from './workflows/task-queues';
@@ -20,6 +25,8 @@ export interface WorkerDeps {
   connection: NativeConnection;
   /** A prebuilt bundle (tests, images); without one the worker bundles workflows/ at start-up. */
   workflowBundle?: { codePath: string } | { code: string };
+  /** The outbound rules webhooks are sent under; default: the config's. */
+  outbound?: OutboundGuard;
 }
 
 /** The only place that wires workflows, activities and their dependencies together. */
@@ -33,7 +40,22 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.config.temporal.taskQueue,
     dataConverter: tourDataConverter(deps.box, { encrypt: deps.config.temporal.encryptPayloads }),
     ...workflows,
-    activities: createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
+    activities: {
+      ...createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
+      ...createRetentionActivities({
+        db: deps.db,
+        pseudonymKey: pseudonymKey(deps.config.analytics.pseudonymKey, deps.box),
+        retentionDays: deps.config.analytics.retentionDays,
+        aggregateRetentionDays: deps.config.analytics.aggregateRetentionDays,
+      }),
+      ...createWebhookActivities({
+        db: deps.db,
+        box: deps.box,
+        outbound: deps.outbound ?? createOutboundGuard(deps.config.outbound),
+        timeoutMs: deps.config.webhooks.timeoutMs,
+        pause: deps.config.webhooks.pause,
+      }),
+    },
   });
 }
 
@@ -92,11 +114,15 @@ export async function createProviderWorkers(deps: {
   connectors: ConnectorFactory;
   logger?: Logger;
 }): Promise<Worker[]> {
-  const activities = createDeliveryActivities({
-    db: deps.db,
-    connectors: deps.connectors,
-    health: { degradedBelow: deps.config.hub.degradedBelow, minAttempts: deps.config.hub.degradedMinAttempts },
-  });
+  const activities = {
+    ...createDeliveryActivities({
+      db: deps.db,
+      connectors: deps.connectors,
+      health: { degradedBelow: deps.config.hub.degradedBelow, minAttempts: deps.config.hub.degradedMinAttempts },
+    }),
+    // Calendar channels are made and renewed through the provider's connector, under its rate limit.
+    ...createPushChannelActivities({ db: deps.db, connectors: deps.connectors, publicUrl: deps.config.publicUrl, ttlMs: deps.config.webhooks.channelTtlMs }),
+  };
   const { namespace } = deps.config.temporal;
   return Promise.all(
     [...deps.registry.values()].map(async (entry) => {

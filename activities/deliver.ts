@@ -105,6 +105,8 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
       payload: asked,
     });
     if (delivery.status === 'succeeded') return { reference: delivery.provider_reference, alreadyDelivered: true };
+    // The person's data was erased while this was queued: their details must not reach the provider now.
+    if (delivery.status === 'cancelled') throw ApplicationFailure.nonRetryable('The delivery was cancelled (its person\'s data was erased)', 'delivery_cancelled');
 
     const executor = (EXECUTORS[input.action.category] as Record<string, Executor>)[input.action.method];
     if (!executor) throw ApplicationFailure.nonRetryable(`No executor for ${input.action.category}.${input.action.method}`, 'unknown_action');

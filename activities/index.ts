@@ -5,12 +5,14 @@ import { actionAad, findDelivery, markDead, planWithRepeatRule } from '../db/rep
 import { assessHealth } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
 import { loadHubContext } from '../db/repositories/organizations';
+import { insertOutboundEvents, TOUR_EVENT_DEDUPE_PREFIX, type NewOutboundEvent } from '../db/repositories/outbound-events';
 import { findProgressFor, rowToState, saveTransition } from '../db/repositories/progress';
 import { loadTourForWorkflow } from '../db/repositories/tours';
 import type { SecretBox } from '../db/secrets';
 import type { RecordedEvent } from '../domain/events';
 import { ONCE_PER_WINDOW_EVENTS, type Category, type DeliveryRetry, type HubEvent, type HubEventDraft, type HubSettings, type PlannedAction, type PlannedDelivery } from '../domain/hub';
 import { idempotencyKey, plan, routeOptions } from '../domain/routes';
+import { OUTBOUND_TYPE_OF_HUB_EVENT } from '../domain/webhooks';
 import type { TourShape, TourState } from '../domain/tour-state';
 import { requestSummary } from './deliver';
 
@@ -95,6 +97,7 @@ export function createActivities(deps: ActivityDeps) {
      * it: a restart loop costs the planner one round of effects, and the workflow's logic is unchanged.
      */
     async planDeliveries(input: PlanDeliveriesInput): Promise<PlannedDelivery[]> {
+      await insertOutboundEvents(deps.db, tourOutboundEvents(input));
       const [context, integrations] = await Promise.all([
         loadHubContext(deps.db, input.orgId, input.userId),
         listActiveIntegrations(deps.db, input.orgId),
@@ -188,3 +191,35 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * The tour events organisations' webhook subscriptions hear about, written to the outbox as the
+ * workflow plans them: in the run's order (the lane keeps it per tour run), once per event id however
+ * often planning is retried. No name or email: ids, the tour's name, the time and any feedback.
+ */
+export function tourOutboundEvents(input: PlanDeliveriesInput): NewOutboundEvent[] {
+  return input.events.flatMap((e) => {
+    const type = OUTBOUND_TYPE_OF_HUB_EVENT[e.type];
+    if (!type) return [];
+    return [
+      {
+        organizationId: input.orgId,
+        eventType: type,
+        subjectId: input.progressId,
+        orderingKey: input.workflowId,
+        dedupeKey: `${TOUR_EVENT_DEDUPE_PREFIX}${e.eventId}`,
+        payload: {
+          event_id: e.eventId,
+          tour_id: input.tourId,
+          tour_name: input.tourName,
+          user_id: input.userId,
+          progress_id: input.progressId,
+          occurred_at: e.occurredAt,
+          ...(e.feedback && (type === 'feedback.submitted' || type === 'tour.completed')
+            ? { feedback: { rating: e.feedback.rating ?? null, feedback: e.feedback.feedback ?? null, was_helpful: e.feedback.wasHelpful ?? null } }
+            : {}),
+        },
+      },
+    ];
+  });
+}

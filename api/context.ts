@@ -9,15 +9,27 @@ import type { SecretBox } from '../db/secrets';
 import { createCodecService } from '../services/payload-codec';
 import { createCodecSessions } from './middleware/codec';
 import { withTenant, type Tenant } from '../db/tenant';
+import { createAnalyticsService } from '../services/analytics';
+import { BEACON_PURPOSE } from '../services/beacon-tokens';
 import { integrationHealth } from '../services/integration-health';
 import { createIntegrationService } from '../services/integrations';
 import { createMembershipResolver } from '../services/memberships';
 import { createOAuthService } from '../services/oauth';
 import { createProgressCache } from '../services/progress-cache';
+import type { ProgressFeed } from '../services/progress-feed';
+import { createProgressStreams } from '../services/progress-stream';
 import { readiness } from '../services/readiness';
 import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/replays';
-import type { DeliveryReplays, TourWorkflows } from '../services/temporal';
+import type { DeliveryReplays, TourWorkflows, UserWorkflows } from '../services/temporal';
 import { createTourService } from '../services/tours';
+import { createUserDataService } from '../services/user-data';
+import { createCalendarPushReceiver } from '../services/inbound/calendar-push';
+import { createProviderReceiver } from '../services/inbound/providers';
+import { createTourEventReceiver } from '../services/inbound/tour-events';
+import { ttlCache, VERIFICATION_CACHE_MS } from '../services/inbound/ttl-cache';
+import { createSigningSecretService } from '../services/signing-secrets';
+import type { SyncRequestDeps } from '../services/sync-requests';
+import { createWebhookSubscriptionService } from '../services/webhook-subscriptions';
 import type { TokenVerifier } from './middleware/auth';
 import { createRateLimiters, type RateLimitSettings } from './rate-limits';
 import type { OpenApiDocument } from './openapi';
@@ -58,19 +70,54 @@ export interface AppDeps {
     /** Connection tests one organisation may run at once (INTEGRATION_TEST_CONCURRENCY); default 2. */
     connectionTestsPerOrg?: number;
   };
+  /** Progress changes as this process hears them: one LISTEN connection, opened on the first stream. */
+  realtime: { feed: ProgressFeed; heartbeatMs: number };
+  /** What an erasure asks of Temporal: the person's workflows terminated and deleted. */
+  userWorkflows: UserWorkflows;
+  analytics: {
+    beaconTokenTtlSeconds: number;
+    /** The HMAC key of the pseudonyms kept after the retention period (db/pseudonyms.ts). */
+    pseudonymKey: Uint8Array;
+  };
+  /**
+   * Webhooks: the sync engine's workflow client, which calendar notifications start or signal, and the
+   * default grace of rotated secrets. Without it (apps that serve no calendar), a calendar notification
+   * is answered 503 and the provider sends it again.
+   */
+  webhooks?: {
+    sync: SyncRequestDeps;
+    /** WEBHOOK_SECRET_GRACE; default 24 h. */
+    secretGraceMs?: number;
+  };
 }
 
 export const DEFAULT_MEMBERSHIP_TTL_MS = 30_000;
+
+const DAY_MS = 24 * 3600_000;
+
+/** What calendar notifications ask of Temporal when the app was given no client: refused, so the provider retries. */
+const NO_SYNC: SyncRequestDeps = {
+  taskQueue: 'none',
+  client: {
+    workflow: {
+      signalWithStart: () => Promise.reject(Object.assign(new Error('this API has no workflow client for the sync engine'), { code: 14 })),
+    } as unknown as SyncRequestDeps['client']['workflow'],
+  },
+};
 
 /** What endpoint handlers call: the services, built once per app from its dependencies. */
 export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) {
   const { db } = deps;
   const scoped = (auth: Tenant): ReplayDeps => ({ scope: (fn) => withTenant(db, auth, fn), replays: deps.replays });
   const members = createMembershipResolver({ db, ttlMs: deps.membershipTtlMs ?? DEFAULT_MEMBERSHIP_TTL_MS });
+  const tours = createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() });
+  const { box, publicUrl, outbound } = deps.integrations;
+  const graceMs = deps.webhooks?.secretGraceMs ?? DAY_MS;
+  const signingSecrets = ttlCache<string[]>(VERIFICATION_CACHE_MS);
   return {
     /** Who a verified token's user is in its organisation: the role every route sees. */
     members,
-    tours: createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() }),
+    tours,
     integrations: createIntegrationService({ db, ...deps.integrations }),
     oauth: createOAuthService({ db, ...deps.integrations, members }),
     replays: {
@@ -89,8 +136,24 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
       ...createCodecService(deps.integrations.box),
       sessions: createCodecSessions(deps.integrations.box, { secure: deps.integrations.publicUrl.startsWith('https:') }),
     },
+    analytics: createAnalyticsService({
+      db,
+      beaconKey: deps.integrations.box.deriveKey(BEACON_PURPOSE),
+      beaconTokenTtlSeconds: deps.analytics.beaconTokenTtlSeconds,
+    }),
+    progressStreams: createProgressStreams({ db, feed: deps.realtime.feed, logger: deps.logger }),
+    realtimeHeartbeatMs: deps.realtime.heartbeatMs,
+    userData: createUserDataService({ db, workflows: deps.userWorkflows, pseudonymKey: deps.analytics.pseudonymKey }),
     /** The OpenAPI document, built from the endpoints once. */
     openapi,
+    /** Inbound webhooks: tour events, providers' callbacks, calendar notifications. */
+    inbound: {
+      tourEvents: createTourEventReceiver({ db, box, tours, secrets: signingSecrets }),
+      providers: createProviderReceiver({ db, box, publicUrl }),
+      calendars: createCalendarPushReceiver({ db, sync: deps.webhooks?.sync ?? NO_SYNC }),
+    },
+    signingSecrets: createSigningSecretService({ db, box, defaultGraceMs: graceMs, verifying: signingSecrets }),
+    subscriptions: createWebhookSubscriptionService({ db, box, outbound, defaultGraceMs: graceMs }),
   };
 }
 

@@ -8,8 +8,11 @@ export const ERROR_CODES = {
   malformed_json: { status: 400, description: 'The body is not valid JSON' },
   validation_error: { status: 400, description: 'A path parameter, query parameter or body field is missing, unknown or invalid; `details.issues` lists each' },
   bad_request: { status: 400, description: 'The request could not be read (for example, its body was cut off)' },
-  payload_too_large: { status: 413, description: 'The body is over 64 kB (4 MB on the codec endpoint)' },
-  unsupported_media_type: { status: 415, description: 'The body is not `application/json`' },
+  payload_too_large: {
+    status: 413,
+    description: "The body is over the route's limit (64 kB; 2 MB for analytics events; 1 MB for a provider's webhook; 4 MB on the codec endpoint), `details.limit_bytes`",
+  },
+  unsupported_media_type: { status: 415, description: 'The body is not `application/json` (the beacon route also takes `text/plain`), `details.accepted`' },
   unsupported_encoding: { status: 415, description: 'The body\'s content or charset encoding is not supported' },
   route_not_found: { status: 404, description: 'No route for this method and path' },
   internal_error: { status: 500, description: 'Something went wrong on our side; nothing sent was lost' },
@@ -84,6 +87,17 @@ export const ERROR_CODES = {
   },
   delivery_not_replayable: { status: 409, description: 'The delivery was planned before calls were kept for replay' },
   integration_disabled: { status: 409, description: 'The integration is disabled; enable it before replaying' },
+  // Analytics and realtime
+  invalid_beacon_token: { status: 401, description: 'The beacon token is missing, expired or not one this API issued (`details.reason`); mint another' },
+  realtime_unavailable: { status: 503, description: 'Live updates cannot be listened for right now (Postgres unreachable); retry after `Retry-After`' },
+  // Webhooks
+  invalid_signature: {
+    status: 401,
+    description: "The webhook's signature (or channel token) is missing, malformed, outside the 5-minute tolerance or does not match; `details.reason` says which. Nothing was stored",
+  },
+  unsupported_tour_event: { status: 422, description: 'This hub does not act on this `event_type` (`details.supported` lists those it does)' },
+  unknown_event_type: { status: 422, description: 'A subscription filter names an event type we never send (`details.unknown`, `details.known`)' },
+  subscription_paused: { status: 409, description: 'The subscription is paused; resume it (`PATCH` with `status: "active"`) and its pending deliveries go out' },
   // Health
   not_ready: { status: 503, description: 'Postgres or Temporal does not answer (`details.checks` says which, `details.reasons` a stable code for each: `timeout`, `unreachable` or `error`)' },
   // The codec endpoint of the Temporal Web UI

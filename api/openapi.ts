@@ -69,8 +69,9 @@ function clean(schema: JsonSchema): JsonSchema {
 export function errorCodesOf(e: Endpoint, group: Pick<RouteGroup, 'bodyParsed'>): ErrorCode[] {
   const codes = new Set<ErrorCode>(['internal_error']);
   if (group.bodyParsed) for (const c of ['malformed_json', 'bad_request', 'payload_too_large', 'unsupported_encoding'] as const) codes.add(c);
+  if (e.raw) for (const c of ['bad_request', 'payload_too_large', 'unsupported_encoding'] as const) codes.add(c);
   if (e.body) codes.add('unsupported_media_type');
-  if (e.params || e.query || e.body) codes.add('validation_error');
+  if (e.params || e.query || e.headers || e.body) codes.add('validation_error');
   if (e.access !== 'public') for (const c of ['missing_token', 'invalid_token', 'token_expired', 'auth_unavailable', 'not_a_member'] as const) codes.add(c);
   if (e.access === 'admin') codes.add('admin_required');
   // Every authenticated route reads Postgres; an outage is 503, never a 500.
@@ -99,7 +100,7 @@ function rateLimitHeaders(): Record<string, unknown> {
   };
 }
 
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unknown[] {
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query' | 'header'): unknown[] {
   if (!schema) return [];
   const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema;
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
@@ -114,6 +115,22 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): unk
       schema: rest,
     };
   });
+}
+
+function headerParameters(e: Endpoint): unknown[] {
+  return Object.entries(e.raw?.headers ?? {}).map(([name, description]) => ({ name, in: 'header', required: false, description, schema: { type: 'string' } }));
+}
+
+/** A raw-body endpoint's body: its JSON schema where it has one, a string of each other type. */
+function rawBody(raw: NonNullable<Endpoint['raw']>): unknown {
+  const content: Record<string, unknown> = {};
+  for (const type of raw.contentTypes) {
+    content[type] = {
+      schema: type === 'application/json' && raw.schema ? clean(z.toJSONSchema(raw.schema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema) : { type: 'string' },
+    };
+  }
+  // x-raw-body: the tests (and any reader) can tell a body read as bytes from a parsed JSON one.
+  return { required: false, description: `Read as bytes (up to ${raw.limit}) and checked against its signature before it is parsed`, 'x-raw-body': true, content };
 }
 
 function errorResponse(status: number, codes: ErrorCode[], rateLimited: boolean): unknown {
@@ -163,6 +180,15 @@ function successResponse(spec: ResponseSpec, component: string | undefined, rate
   const headers = cookie ? { headers: cookie } : {};
   if ('content' in spec) return { description: spec.description, ...headers, content: Object.fromEntries(spec.content.map((type) => [type, { schema: { type: 'string' } }])) };
   return { description: spec.description, ...headers };
+}
+
+/** A body's media types: JSON by its schema; text/plain as a string whose content is that JSON (a sendBeacon body). */
+function requestContent(e: Endpoint, ref: string): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  for (const type of e.bodyMediaTypes ?? ['application/json']) {
+    content[type] = type === 'application/json' ? { schema: { $ref: ref } } : { schema: { type: 'string', contentMediaType: 'application/json', contentSchema: { $ref: ref } } };
+  }
+  return content;
 }
 
 /** Schemas with component names: a schema keeps its first name; a name taken by another schema gets a number. */
@@ -220,11 +246,12 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[], opts: { vers
             parameters: [
               ...parameters(e.params, 'path'),
               ...parameters(e.query, 'query'),
+              ...parameters(e.headers, 'header'),
+              ...headerParameters(e),
               ...(e.readsCookies ?? []).map((c) => ({ name: c.name, in: 'cookie', required: false, description: c.description, schema: { type: 'string' } })),
             ],
-            ...(e.body
-              ? { requestBody: { required: !e.body.safeParse({}).success, content: { 'application/json': { schema: { $ref: `${COMPONENT}${body}` } } } } }
-              : {}),
+            ...(e.raw ? { requestBody: rawBody(e.raw) } : {}),
+            ...(e.body ? { requestBody: { required: !e.body.safeParse({}).success, content: requestContent(e, `${COMPONENT}${body}`) } } : {}),
             responses,
           };
         },

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<Command> 
   token: { describe: 'print a development JWT (making the user a member outside production)', load: () => load('./commands/token') },
   org: { describe: 'create an organisation and its first admin (org create --name N --admin-user UUID)', load: () => load('./commands/org') },
   replay: { describe: 're-send dead deliveries (--delivery <id> | --integration <id> [--status dead])', load: () => load('./commands/replay') },
+  'webhook-secret': { describe: "make (rotate) an organisation's tour-event signing secret", load: () => load('./commands/webhook-secret') },
   'rotate-key': { describe: 're-encrypt integration credentials with the active key', load: () => load('./commands/rotate-key') },
   'temporal-path': { describe: 'print (installing if needed) the Temporal CLI path', load: () => load('./commands/temporal-path') },
 };

@@ -3,17 +3,21 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { createTokenVerifier } from '../api/middleware/auth';
-import { connectTemporal, createDeliveryReplays, createTourWorkflows } from '../services/temporal';
+import { createProgressFeed } from '../services/progress-feed';
+import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from '../services/retention-schedule';
+import { connectTemporal, createDeliveryReplays, createTourWorkflows, createUserWorkflows } from '../services/temporal';
 import { temporalConnectionOptions } from '../services/temporal-connection';
 import { appDatabaseUrl, ownerDatabaseUrl, workerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
 import { migrateLatest, setAppRolePassword, setWorkerRolePassword } from '../db/migrate';
 import { createOutboundGuard, type OutboundGuard } from '../connectors/outbound';
 import { registry, type Registry } from '../connectors/registry';
+import { pseudonymKey } from '../db/pseudonyms';
 import type { SecretBox } from '../db/secrets';
 import { createConnectorFactory } from '../activities/connector-factory';
 import { pgDeliveryGuard } from '../db/repositories/deliveries';
 import { createProviderWorkers, createWorker, installRuntime } from '../worker';
+import { createWebhookRelay, runWebhookRelay } from '../services/webhook-relay';
 import { oauthClients } from './oauth-clients';
 
 /** The pieces `tourhub dev`, `tourhub api` and `tourhub worker` start, each with its own stop. */
@@ -52,6 +56,7 @@ export async function startApi(
   const outbound = outboundGuard(config);
   const db = createDb(appDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-api' });
   const client = await connectTemporal(config, box);
+  const feed = createProgressFeed({ connectionString: appDatabaseUrl(config), logger, applicationName: 'tourhub-api-feed' });
   const app = createApp({
     db,
     tours: createTourWorkflows(client, config),
@@ -75,6 +80,10 @@ export async function startApi(
       outbound,
       connectionTestsPerOrg: config.connectors.testConcurrencyPerOrg,
     },
+    realtime: { feed, heartbeatMs: config.analytics.heartbeatMs },
+    userWorkflows: createUserWorkflows(client, config),
+    analytics: { beaconTokenTtlSeconds: config.analytics.beaconTokenTtlSeconds, pseudonymKey: pseudonymKey(config.analytics.pseudonymKey, box) },
+    webhooks: { sync: { client, taskQueue: config.temporal.taskQueue }, secretGraceMs: config.webhooks.secretGraceMs },
   });
   const server = http.createServer(app);
   // Keep-alive longer than common load balancers' idle timeout, so they never reuse a closed socket.
@@ -92,6 +101,9 @@ export async function startApi(
     async stop() {
       // Stop accepting, let in-flight requests finish (up to 10 s), and close keep-alive sockets as they
       // go idle: closing only the idle ones once would leave busy ones open for the 65 s keep-alive.
+      // Open progress streams never finish on their own: closing the feed ends them (clients reconnect
+      // to another process with Last-Event-ID).
+      const closingFeed = feed.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         const sweep = setInterval(() => server.closeIdleConnections(), 100);
@@ -102,6 +114,7 @@ export async function startApi(
         });
         server.closeIdleConnections();
       });
+      await closingFeed;
       await client.connection.close();
       await db.destroy();
       await outbound.close();
@@ -161,16 +174,33 @@ export async function startWorker(
     db,
     box,
     connection,
+    outbound,
     ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
   });
   const providers = await startProviderWorkers({ config, db, box, connection, outbound, logger });
+  const scheduler = await connectTemporal(config, box);
+  try {
+    const schedule = await ensureRetentionSchedule(scheduler, config);
+    logger.info({ scheduleId: RETENTION_SCHEDULE_ID, cron: config.analytics.retentionCron, schedule }, 'retention schedule ready');
+  } finally {
+    await scheduler.connection.close();
+  }
   const all = [worker, ...providers];
   const running = all.map((w) => w.run());
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+  // The outbox relay: outbound webhooks and calendar channels (services/webhook-relay.ts).
+  const client = await connectTemporal(config, box);
+  const relay = runWebhookRelay(createWebhookRelay({ db, client, taskQueue: config.temporal.taskQueue, config: config.webhooks, publicUrl: config.publicUrl, logger }), {
+    relayIntervalMs: config.webhooks.relayIntervalMs,
+    channelSweepMs: config.webhooks.channelSweepMs,
+    logger,
+  });
   logger.info({ taskQueue: config.temporal.taskQueue, providerQueues: providers.length }, 'worker polling');
   return {
     worker,
     async stop() {
+      await relay.stop();
+      await client.connection.close();
       for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.all(running.map((r) => r.catch(() => undefined)));
       await connection.close();

@@ -334,6 +334,40 @@ export const envSchema = z
     HUB_DEGRADED_MIN_ATTEMPTS: positiveInt(10).meta(doc('last-hour attempts needed before an integration can be judged degraded')),
     /** Where a couple resumes a tour: `{tourId}` is replaced. Default: PUBLIC_URL/tours/{tourId}. */
     HUB_RESUME_URL: optionalString.meta(doc("the resume link of abandonment and re-engagement emails; `{tourId}` is replaced", '`$PUBLIC_URL/tours/{tourId}`')),
+
+    // Analytics, realtime and the data lifecycle
+    ANALYTICS_RETENTION: duration('90d').meta(
+      doc('how long raw analytics events are kept; the retention job rolls older ones into pseudonymous daily aggregates and deletes them (whole UTC days, at least 1d)'),
+    ),
+    ANALYTICS_AGGREGATE_RETENTION: duration('730d').meta(doc('how long the daily aggregates (anonymous and pseudonymous) are kept')),
+    ANALYTICS_RETENTION_CRON: z
+      .string()
+      .regex(/^\S+( \S+){4}$/, 'a five-field cron expression such as 15 3 * * *')
+      .default('15 3 * * *')
+      .meta(doc('when the retention schedule runs (UTC); the worker creates or updates the Temporal Schedule `analytics-retention` at start')),
+    ANALYTICS_PSEUDONYM_KEY: optionalString.meta(
+      doc(
+        'base64 of at least 32 bytes: the HMAC key that turns user ids into the pseudonyms kept after the retention period. Keep it stable (a new key makes new pseudonyms for the same people) and secret',
+        'derived from the active `TOURHUB_SECRET_KEYS` key',
+      ),
+    ),
+    ANALYTICS_BEACON_TOKEN_TTL: duration('1h').meta(doc('lifetime of the beacon tokens `POST /api/tours/analytics/beacon-token` mints for `navigator.sendBeacon` batches')),
+    REALTIME_HEARTBEAT_INTERVAL: duration('15s').meta(doc('how often an open progress stream (Server-Sent Events) gets a comment line, so proxies keep it open and clients notice a dead one')),
+    // Webhooks in and out (docs/security.md#webhooks).
+    WEBHOOK_TIMEOUT: duration('10s').meta(doc('one outbound webhook attempt, the answer included')),
+    WEBHOOK_RETRY_INITIAL_INTERVAL: duration('5s').meta(doc("an outbound webhook's first retry interval")),
+    WEBHOOK_RETRY_BACKOFF: z.coerce.number().min(1).max(10).default(2).meta(doc('outbound webhook retry backoff coefficient, 1 to 10')),
+    WEBHOOK_RETRY_MAX_INTERVAL: duration('1h').meta(doc('the longest interval between outbound webhook retries')),
+    WEBHOOK_RETRY_MAX_TIME: duration('3d').meta(doc("an outbound webhook delivery's whole time, retries included (keep it at 24h or more outside tests); then it is failed, resendable, and its lane moves on")),
+    WEBHOOK_PAUSE_AFTER: duration('2d').meta(doc('a subscription whose every attempt has failed for this long (and `WEBHOOK_PAUSE_MIN_FAILURES` times in a row) is paused and reported')),
+    WEBHOOK_PAUSE_MIN_FAILURES: positiveInt(10).meta(doc('failed attempts in a row, at least, before a subscription is paused')),
+    WEBHOOK_SECRET_GRACE: duration('24h').meta(doc('how long a rotated secret (a tour-event signing secret, a subscription secret) keeps working, unless the rotation says otherwise')),
+    WEBHOOK_RELAY_INTERVAL: duration('1s').meta(doc('how often the worker fans new outbox events out to subscriptions and wakes their lanes')),
+    WEBHOOK_LANE_LINGER: duration('1m').meta(doc('how long an idle delivery lane waits for more before its workflow closes')),
+    WEBHOOK_RESIGNAL_AFTER: duration('15m').meta(doc('a lane with pending deliveries is woken again after this, in case its wake-up was lost')),
+    WEBHOOK_CHANNEL_TTL: duration('7d').meta(doc('how long a calendar change-notification channel is asked for (providers may grant less)')),
+    WEBHOOK_CHANNEL_RENEW_BEFORE: duration('1d').meta(doc('renew a calendar channel this long before it expires')),
+    WEBHOOK_CHANNEL_SWEEP: duration('1m').meta(doc('how often the worker looks for calendar integrations without a live channel and starts their `pushChannel` workflow')),
   })
   .superRefine((env, ctx) => {
     if (env.TOURHUB_ENV === 'production') {
@@ -460,6 +494,8 @@ function productionDefaults(env: {
 
 export type Env = z.infer<typeof envSchema>;
 
+const DAY_MS = 86_400_000;
+
 export interface Config {
   env: Env['TOURHUB_ENV'];
   logLevel: Env['LOG_LEVEL'];
@@ -537,6 +573,8 @@ export interface Config {
   };
   /** The provider queues' whole-queue rate and each worker's concurrency per queue. */
   providers: { queueRpsLimit: number; workerConcurrency: number };
+  analytics: AnalyticsConfig;
+  webhooks: WebhookConfig;
   /** What outbound calls may reach (connectors/outbound.ts). */
   outbound: {
     /** Provider id -> base URL instead of the vendor's host (CONNECTOR_BASE_URLS): tests and sandboxes. */
@@ -547,6 +585,32 @@ export interface Config {
     /** Hosts of our own services (public URL, API listener, Temporal, Postgres): never reachable. */
     ownHosts: string[];
   };
+}
+
+export interface AnalyticsConfig {
+  /** Raw events older than this many whole days are rolled up and deleted. */
+  retentionDays: number;
+  /** Daily aggregates older than this many whole days are deleted. */
+  aggregateRetentionDays: number;
+  retentionCron: string;
+  /** The pseudonym HMAC key (ANALYTICS_PSEUDONYM_KEY); undefined: derived from the keyring. */
+  pseudonymKey: Buffer | undefined;
+  beaconTokenTtlSeconds: number;
+  heartbeatMs: number;
+}
+
+/** Webhooks in and out: outbound retries and pausing, the relay, rotations, calendar channels. */
+export interface WebhookConfig {
+  timeoutMs: number;
+  retry: { initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumTimeMs: number };
+  pause: { afterMs: number; minFailures: number };
+  secretGraceMs: number;
+  relayIntervalMs: number;
+  laneLingerMs: number;
+  resignalAfterMs: number;
+  channelTtlMs: number;
+  channelRenewBeforeMs: number;
+  channelSweepMs: number;
 }
 
 /** The hub's settings as the worker's config gives them (a tour's loaded HubSettings), plus health and links. */
@@ -590,6 +654,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     );
   }
   const env = parsed.data;
+  const problems: { variable: string; expected: string }[] = [];
+  if (env.ANALYTICS_RETENTION < DAY_MS) problems.push({ variable: 'ANALYTICS_RETENTION', expected: 'at least 1d' });
+  if (env.ANALYTICS_AGGREGATE_RETENTION < env.ANALYTICS_RETENTION) {
+    problems.push({ variable: 'ANALYTICS_AGGREGATE_RETENTION', expected: 'at least ANALYTICS_RETENTION' });
+  }
+  const pseudonymKey = env.ANALYTICS_PSEUDONYM_KEY === undefined ? undefined : Buffer.from(env.ANALYTICS_PSEUDONYM_KEY, 'base64');
+  if (pseudonymKey && pseudonymKey.length < 32) problems.push({ variable: 'ANALYTICS_PSEUDONYM_KEY', expected: 'base64 of at least 32 bytes' });
+  if (env.ANALYTICS_BEACON_TOKEN_TTL < 60_000) problems.push({ variable: 'ANALYTICS_BEACON_TOKEN_TTL', expected: 'at least 1m' });
+  if (env.REALTIME_HEARTBEAT_INTERVAL < 100) problems.push({ variable: 'REALTIME_HEARTBEAT_INTERVAL', expected: 'at least 100ms' });
+  if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = path.resolve(env.TOURHUB_DATA_DIR);
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
   const appPassword = env.DATABASE_APP_PASSWORD ?? (env.TOURHUB_ENV === 'production' ? '' : 'tourhub_app');
@@ -678,6 +752,31 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       suppressRepeatsWithinMs: env.HUB_SUPPRESS_REPEATS_WITHIN,
     },
     publicUrl,
+    analytics: {
+      retentionDays: Math.floor(env.ANALYTICS_RETENTION / DAY_MS),
+      aggregateRetentionDays: Math.floor(env.ANALYTICS_AGGREGATE_RETENTION / DAY_MS),
+      retentionCron: env.ANALYTICS_RETENTION_CRON,
+      pseudonymKey,
+      beaconTokenTtlSeconds: Math.floor(env.ANALYTICS_BEACON_TOKEN_TTL / 1000),
+      heartbeatMs: env.REALTIME_HEARTBEAT_INTERVAL,
+    },
+    webhooks: {
+      timeoutMs: env.WEBHOOK_TIMEOUT,
+      retry: {
+        initialIntervalMs: env.WEBHOOK_RETRY_INITIAL_INTERVAL,
+        backoffCoefficient: env.WEBHOOK_RETRY_BACKOFF,
+        maximumIntervalMs: env.WEBHOOK_RETRY_MAX_INTERVAL,
+        maximumTimeMs: env.WEBHOOK_RETRY_MAX_TIME,
+      },
+      pause: { afterMs: env.WEBHOOK_PAUSE_AFTER, minFailures: env.WEBHOOK_PAUSE_MIN_FAILURES },
+      secretGraceMs: env.WEBHOOK_SECRET_GRACE,
+      relayIntervalMs: env.WEBHOOK_RELAY_INTERVAL,
+      laneLingerMs: env.WEBHOOK_LANE_LINGER,
+      resignalAfterMs: env.WEBHOOK_RESIGNAL_AFTER,
+      channelTtlMs: env.WEBHOOK_CHANNEL_TTL,
+      channelRenewBeforeMs: env.WEBHOOK_CHANNEL_RENEW_BEFORE,
+      channelSweepMs: env.WEBHOOK_CHANNEL_SWEEP,
+    },
     connectors: {
       timeoutMs: env.CONNECTOR_TIMEOUT_MS,
       google: { clientId: env.GOOGLE_OAUTH_CLIENT_ID, clientSecret: env.GOOGLE_OAUTH_CLIENT_SECRET },

@@ -52,6 +52,29 @@ export interface CalendarEventInput {
   location?: string;
 }
 
+/** A change-notification channel on a calendar: a Google watch channel or a Microsoft Graph subscription. */
+export interface ChangeChannel {
+  /** Google: the id we chose; Graph: the subscription's id. */
+  channelId: string;
+  /** Google's id of the watched resource (needed to stop the channel). */
+  resourceId?: string;
+  /** What is watched, as the provider names it. */
+  resource: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+export interface WatchInput {
+  /** Where the provider posts notifications (https, this API's public URL). */
+  address: string;
+  /** Echoed back on every notification (Google's channel token, Graph's clientState): our proof it is the provider. */
+  token: string;
+  /** A new unique id (Google takes ours; Graph makes its own). */
+  channelId: string;
+  /** How long to ask for; the provider may grant less (Graph caps calendar events near 3 days). */
+  ttlMs: number;
+}
+
 export interface CalendarConnector {
   /** Creates the event once per key: a retry with the same key returns the same event. */
   createEvent(input: CalendarEventInput, opts: WriteOptions): Promise<{ eventId: string }>;
@@ -60,6 +83,12 @@ export interface CalendarConnector {
   /** Cancels the event and notifies attendees; cancelling an already-cancelled or missing event succeeds. */
   cancelEvent(eventId: string, opts: WriteOptions): Promise<void>;
   ping(): Promise<void>;
+  /** Asks for change notifications on the calendar's events (providers that push them). */
+  watch?(input: WatchInput): Promise<ChangeChannel>;
+  /** Extends a channel in place, where the provider allows it (Graph); otherwise a new one is made. */
+  renewWatch?(channel: ChangeChannel, ttlMs: number): Promise<{ expiresAt: number }>;
+  /** Ends a channel; one already gone is fine. */
+  stopWatch?(channel: ChangeChannel): Promise<void>;
 }
 
 export interface PaymentConnector {

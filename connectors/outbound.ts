@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import type { LookupFunction } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { addressRule, canonicalAddress, inNetworks, isIpLiteral, parseNetwork, type Network } from './addresses';
@@ -34,6 +35,11 @@ export interface OutboundOptions {
   /** The most bytes of one answer that are read: OUTBOUND_MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
   resolve?: Resolver;
+  /**
+   * Certificate authorities trusted besides the system's (PEM): a test's loopback https receiver. A
+   * deployment with a private CA sets NODE_EXTRA_CA_CERTS instead, which Node applies everywhere.
+   */
+  extraCa?: readonly string[];
 }
 
 export interface OutboundGuard {
@@ -149,7 +155,8 @@ export function createOutboundGuard(opts: OutboundOptions = {}): OutboundGuard {
   }) as LookupFunction;
 
   // net.connect never calls `lookup` for an address literal, so literals are checked here first.
-  const baseConnect = buildConnector({ lookup });
+  const ca = opts.extraCa?.length ? [...tls.rootCertificates, ...opts.extraCa] : undefined;
+  const baseConnect = buildConnector({ lookup, ...(ca ? { ca } : {}) });
   const connect: buildConnector.connector = (options, callback) => {
     const host = bareHost(options.hostname);
     if (!isIpLiteral(host)) {
@@ -172,7 +179,7 @@ export function createOutboundGuard(opts: OutboundOptions = {}): OutboundGuard {
     lookup,
     dispatcher,
     nodeAgent(protocol) {
-      agents[protocol] ??= protocol === 'https:' ? new https.Agent({ keepAlive: true, lookup }) : new http.Agent({ keepAlive: true, lookup });
+      agents[protocol] ??= protocol === 'https:' ? new https.Agent({ keepAlive: true, lookup, ...(ca ? { ca } : {}) }) : new http.Agent({ keepAlive: true, lookup });
       return agents[protocol]!;
     },
     async close() {

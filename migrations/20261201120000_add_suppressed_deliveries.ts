@@ -12,20 +12,27 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  // Postgres cannot drop an enum value: the type is rebuilt without it, and suppressed rows (never sent)
-  // go. The partial index on status compares with the old type, so it is rebuilt around the change.
+  // Postgres cannot drop an enum value: the type is rebuilt from the labels it has now, less this one
+  // (other migrations add labels of their own), and suppressed rows (never sent) go. The partial index on
+  // status compares with the old type, so it is rebuilt around the change.
   await knex.raw(`
     DROP INDEX IF EXISTS idx_deliveries_repeats;
-    DROP INDEX IF EXISTS idx_deliveries_pending_age;
     DELETE FROM integration_deliveries WHERE status = 'suppressed';
     ALTER TABLE integration_deliveries DROP COLUMN IF EXISTS suppressed_reason;
-    ALTER TABLE integration_deliveries ALTER COLUMN status DROP DEFAULT;
-    ALTER TYPE delivery_status_enum RENAME TO delivery_status_enum_old;
-    CREATE TYPE delivery_status_enum AS ENUM ('pending', 'succeeded', 'failed', 'dead');
-    ALTER TABLE integration_deliveries ALTER COLUMN status TYPE delivery_status_enum USING status::text::delivery_status_enum;
-    ALTER TABLE integration_deliveries ALTER COLUMN status SET DEFAULT 'pending';
-    DROP TYPE delivery_status_enum_old;
-    CREATE INDEX idx_deliveries_pending_age ON integration_deliveries(integration_id, created_at)
-      WHERE status IN ('pending', 'failed');
+    DO $$
+    DECLARE labels TEXT;
+    BEGIN
+      SELECT string_agg(quote_literal(enumlabel), ', ' ORDER BY enumsortorder) INTO labels
+        FROM pg_enum WHERE enumtypid = 'delivery_status_enum'::regtype AND enumlabel <> 'suppressed';
+      DROP INDEX IF EXISTS idx_deliveries_pending_age;
+      ALTER TYPE delivery_status_enum RENAME TO delivery_status_enum_old;
+      EXECUTE 'CREATE TYPE delivery_status_enum AS ENUM (' || labels || ')';
+      ALTER TABLE integration_deliveries ALTER COLUMN status DROP DEFAULT;
+      ALTER TABLE integration_deliveries ALTER COLUMN status TYPE delivery_status_enum USING status::text::delivery_status_enum;
+      ALTER TABLE integration_deliveries ALTER COLUMN status SET DEFAULT 'pending';
+      DROP TYPE delivery_status_enum_old;
+      CREATE INDEX idx_deliveries_pending_age ON integration_deliveries(integration_id, created_at)
+        WHERE status IN ('pending', 'failed');
+    END $$;
   `);
 }

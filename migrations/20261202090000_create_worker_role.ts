@@ -13,8 +13,15 @@ export const WORKER_GRANTS: Record<string, string> = {
   tour_steps: 'SELECT',
   // persistTransition: the progress row and its analytics events (insert, duplicates ignored).
   user_tour_progress: 'SELECT, INSERT, UPDATE',
-  // ON CONFLICT (event_key) DO NOTHING reads the key it conflicts on.
-  tour_analytics_events: 'INSERT, SELECT (event_key)',
+  // ON CONFLICT (event_key) DO NOTHING reads the key it conflicts on. The retention job reads what it
+  // rolls up (who, which tour and step, when, how long) and deletes the day: never the page, the
+  // device or the event's data.
+  tour_analytics_events: 'INSERT, DELETE, SELECT (event_key, organization_id, user_id, tour_id, "timestamp", event_type, step_index, step_key, interaction_time_ms)',
+  // Retention: pseudonymous per-person aggregates upserted (the key it conflicts on, the sums it adds
+  // to) and, with the anonymous ones (written by a SECURITY DEFINER trigger, not by the worker), pruned
+  // after two years.
+  tour_analytics_user_daily: 'SELECT, INSERT, UPDATE (event_count, interaction_ms_sum, interaction_count), DELETE',
+  tour_analytics_daily: 'SELECT (day), DELETE',
   // planDeliveries: the organisation's time zone and whom the event is about.
   organizations: 'SELECT (id, time_zone)',
   organization_members: 'SELECT (organization_id, user_id, email, display_name, phone)',
@@ -25,8 +32,20 @@ export const WORKER_GRANTS: Record<string, string> = {
   integration_deliveries: 'SELECT, INSERT, UPDATE',
   integration_logs: 'SELECT, INSERT',
   delivery_guards: 'SELECT, INSERT, UPDATE',
-  outbound_events: 'INSERT',
+  // The outbox: planning writes tour events (once per dedupe key), health flips and paused subscriptions
+  // write notices; the relay fans rows out and marks them relayed; a lane reads the event it sends.
+  outbound_events: 'SELECT, INSERT, UPDATE (relayed_at)',
+  // Outbound webhooks: the relay makes deliveries and wakes lanes; a lane sends with the subscription's
+  // secrets, records each attempt, counts failures against the subscription and pauses it.
+  webhook_subscriptions: 'SELECT, UPDATE (failing_since, consecutive_failures, status, paused_at, paused_reason, updated_at)',
+  webhook_deliveries: 'SELECT, INSERT, UPDATE (attempts, status, last_status_code, last_error, signalled_at, updated_at, delivered_at)',
+  webhook_delivery_attempts: 'INSERT, SELECT (delivery_id, attempt)',
+  // Calendar change-notification channels: made, renewed and stopped by the pushChannel workflow, swept by the relay.
+  push_channels: 'SELECT, INSERT, UPDATE (expires_at, status, updated_at)',
 };
+
+/** Sequences behind the granted tables' defaults: an insert draws from them. */
+export const WORKER_SEQUENCES = ['outbound_events_seq_seq'];
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -43,9 +62,11 @@ export async function up(knex: Knex): Promise<void> {
       CREATE POLICY worker_acts_for_every_org ON ${table} FOR ALL TO tourhub_worker USING (true) WITH CHECK (true);
     `);
   }
+  for (const sequence of WORKER_SEQUENCES) await knex.raw(`GRANT USAGE ON SEQUENCE ${sequence} TO tourhub_worker`);
 }
 
 export async function down(knex: Knex): Promise<void> {
+  for (const sequence of WORKER_SEQUENCES) await knex.raw(`REVOKE ALL ON SEQUENCE ${sequence} FROM tourhub_worker`);
   for (const table of Object.keys(WORKER_GRANTS)) {
     await knex.raw(`
       DROP POLICY IF EXISTS worker_acts_for_every_org ON ${table};

@@ -31,14 +31,22 @@ export interface TourKey {
   tourId: string;
 }
 
+export interface UpdateOptions {
+  /**
+   * Temporal's update id: a second update with the same id on the same run returns the first one's
+   * result instead of applying again (an inbound webhook's copies use their event's key).
+   */
+  updateId?: string;
+}
+
 /** What the tour service asks of Temporal; an interface so API tests can see exactly what was sent. */
 export interface TourWorkflows {
-  start(key: TourKey, args: StartTourArgs, summary: string): Promise<TourUpdateResult>;
+  start(key: TourKey, args: StartTourArgs, summary: string, opts?: UpdateOptions): Promise<TourUpdateResult>;
   /**
    * `running` says the stored progress is mid-tour, so its workflow should be open: a plain update is
    * sent, cheaper for the server than update-with-start, which remains the fallback if the run closed.
    */
-  advance(key: TourKey, args: AdvanceTourArgs, summary: string, opts?: { running?: boolean }): Promise<TourUpdateResult>;
+  advance(key: TourKey, args: AdvanceTourArgs, summary: string, opts?: UpdateOptions & { running?: boolean }): Promise<TourUpdateResult>;
   ping(): Promise<void>;
 }
 
@@ -72,11 +80,12 @@ export class TourRejection extends Error {
 }
 
 export function createTourWorkflows(client: Client, config: Config): TourWorkflows {
-  const send = async (key: TourKey, update: typeof startTourUpdate | typeof advanceTourUpdate, args: unknown, summary: string) => {
+  const send = async (key: TourKey, update: typeof startTourUpdate | typeof advanceTourUpdate, args: unknown, summary: string, opts?: UpdateOptions) => {
     const workflowId = tourWorkflowId(key.orgId, key.userId, key.tourId);
     const attempt = () =>
       client.workflow.executeUpdateWithStart(update as typeof startTourUpdate, {
         args: [args as StartTourArgs],
+        ...(opts?.updateId ? { updateId: opts.updateId } : {}),
         startWorkflowOperation: new WithStartWorkflowOperation<TourLifecycleWorkflow>(TOUR_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: config.temporal.taskQueue,
@@ -107,27 +116,27 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
       throw translated;
     }
   };
-  const update = async (key: TourKey, args: AdvanceTourArgs) => {
+  const update = async (key: TourKey, args: AdvanceTourArgs, opts?: UpdateOptions) => {
     const handle = client.workflow.getHandle(tourWorkflowId(key.orgId, key.userId, key.tourId));
     try {
-      return await withDeadline(client, config.tours.updateTimeoutMs, () => handle.executeUpdate(advanceTourUpdate, { args: [args] }));
+      return await withDeadline(client, config.tours.updateTimeoutMs, () => handle.executeUpdate(advanceTourUpdate, { args: [args], ...(opts?.updateId ? { updateId: opts.updateId } : {}) }));
     } catch (err) {
       throw translate(err);
     }
   };
   return {
-    start: (key, args, summary) => send(key, startTourUpdate, args, summary),
+    start: (key, args, summary, opts) => send(key, startTourUpdate, args, summary, opts),
     async advance(key, args, summary, opts) {
       if (opts?.running) {
         try {
-          return await update(key, args);
+          return await update(key, args, opts);
         } catch (err) {
           // The run closed after the row was read (or was never started here), or closed while this
           // update waited in it: start it again from Postgres.
           if (!(err instanceof WorkflowNotFoundError) && !(err instanceof RunClosedMidUpdate)) throw err;
         }
       }
-      return send(key, advanceTourUpdate, args, summary);
+      return send(key, advanceTourUpdate, args, summary, opts);
     },
     async ping() {
       await client.connection.workflowService.getSystemInfo({});
@@ -162,7 +171,8 @@ export function isTemporalUnavailable(err: unknown): boolean {
   return false;
 }
 
-function translate(err: unknown): unknown {
+/** A Temporal client error as the services see it: a TourRejection, a WorkflowServiceError, or the error itself. */
+export function translate(err: unknown): unknown {
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
   if (cause instanceof ApplicationFailure && cause.type === ACCEPTED_UPDATE_COMPLETED_WORKFLOW) return new RunClosedMidUpdate(cause.message);
   if (cause instanceof ApplicationFailure && cause.type) {
@@ -224,6 +234,85 @@ export function createDeliveryReplays(client: Client, config: Config): DeliveryR
         return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
       } catch (err) {
         // An unreachable server is a WorkflowServiceError: the replay service refuses with its code.
+        throw translate(err);
+      }
+    },
+  };
+}
+
+/** What erasing a person asks of Temporal (the privacy API). */
+export interface UserWorkflows {
+  /**
+   * Terminates and deletes (history and visibility) every run of the person's workflows: the tour
+   * workflows of `tourIds` in their organisation, any other run the visibility store lists under their
+   * TourOrgId and TourUserId, and the replays of `deliveryIds`. Returns the executions deleted. Deletion
+   * is asynchronous on the server: the list may show a run for a moment after.
+   */
+  erase(key: { orgId: string; userId: string }, tourIds: readonly string[], deliveryIds: readonly string[]): Promise<{ deleted: number }>;
+}
+
+export function createUserWorkflows(client: Client, config: Config): UserWorkflows {
+  const namespace = config.temporal.namespace;
+  const ignoreMissing = (err: unknown) => {
+    if (err instanceof WorkflowNotFoundError || grpcStatus(err) === status.NOT_FOUND) return;
+    throw err;
+  };
+  /** Terminates the running run of `workflowId` (synchronous: no workflow task runs after it); already closed or unknown is fine. */
+  const terminate = async (workflowId: string): Promise<void> => {
+    try {
+      await client.workflow.getHandle(workflowId).terminate('erased at the request of the person (GDPR)');
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) && grpcStatus(err) !== status.NOT_FOUND && grpcStatus(err) !== status.FAILED_PRECONDITION) throw err;
+    }
+  };
+  /** The latest run of `workflowId`, if it has one. */
+  const latestRun = async (workflowId: string): Promise<{ workflowId: string; runId: string } | undefined> => {
+    try {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      return { workflowId, runId: d.runId };
+    } catch (err) {
+      ignoreMissing(err);
+      return undefined;
+    }
+  };
+  /** Deletes one run, history and visibility (asynchronously on the server). Each run is asked once: a second request for a run being deleted can leave its visibility record behind. */
+  const remove = async (run: { workflowId: string; runId: string }): Promise<boolean> => {
+    try {
+      await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: run });
+      return true;
+    } catch (err) {
+      ignoreMissing(err);
+      return false;
+    }
+  };
+  const list = async (query: string) => {
+    const runs: { workflowId: string; runId: string }[] = [];
+    for await (const wf of client.workflow.list({ query })) runs.push({ workflowId: wf.workflowId, runId: wf.runId });
+    return runs;
+  };
+  const quoted = (ids: readonly string[]) => ids.map((id) => `'${id.replace(/'/g, '')}'`).join(', ');
+  return {
+    async erase(key, tourIds, deliveryIds) {
+      try {
+        const ids = [
+          ...tourIds.map((tourId) => tourWorkflowId(key.orgId, key.userId, tourId)),
+          ...deliveryIds.map((id) => replayWorkflowId(id)),
+        ];
+        for (const id of ids) await terminate(id);
+        // Runs by the person's search attributes (earlier runs continued as new, tours the ids missed),
+        // by id, and the latest of each id (the visibility store may not list a run started a moment ago).
+        const runs = await list(`TourOrgId = '${key.orgId}' AND TourUserId = '${key.userId}'`);
+        for (let i = 0; i < ids.length; i += 100) runs.push(...(await list(`WorkflowId IN (${quoted(ids.slice(i, i + 100))})`)));
+        for (const id of ids) {
+          const run = await latestRun(id);
+          if (run) runs.push(run);
+        }
+        // A run listed but still running (started after the terminations above) is terminated by the delete.
+        const unique = new Map(runs.map((r) => [r.runId, r]));
+        let deleted = 0;
+        for (const run of unique.values()) if (await remove(run)) deleted++;
+        return { deleted };
+      } catch (err) {
         throw translate(err);
       }
     },

@@ -7,7 +7,7 @@ import { isSettled, shapeOf, TRANSITION_ERROR_CODES, validate, type TourState, t
 import { TOUR_NOT_FOUND, tourWorkflowId, type AdvanceTourArgs, type StartTourArgs, type TourUpdateResult } from '../workflows/tour-lifecycle/messages';
 import type { ProgressCache } from './progress-cache';
 import { notFound, ok, refuse, type Refusal } from './result';
-import { TourRejection, WorkflowServiceError, type TourKey, type TourWorkflows, type WorkflowServiceErrorCode } from './temporal';
+import { TourRejection, WorkflowServiceError, type TourKey, type TourWorkflows, type UpdateOptions, type WorkflowServiceErrorCode } from './temporal';
 
 /** The moves that can complete a tour, and so the only ones that may carry a subscription interest. */
 export const COMPLETING_ACTIONS = ['complete_tour', 'next_step'] as const;
@@ -111,6 +111,7 @@ export function createTourService(deps: TourServiceDeps) {
       auth: Tenant,
       tourId: string,
       args: StartTourArgs,
+      opts?: UpdateOptions,
     ): Promise<TourResult<{ state: TourState; tour: TourRow; steps: StepRow[]; created: boolean }, StartRefusalCode>> {
       const found = await withTenant(db, auth, async (trx) => {
         const tour = await findTour(trx, tourId);
@@ -119,7 +120,7 @@ export function createTourService(deps: TourServiceDeps) {
       if (!found || !found.tour.is_active) return notFound('Tour', { tour_id: tourId });
       if (found.steps.length === 0) return refuse('tour_has_no_steps', 'This tour has no steps to take');
       const key = { orgId: auth.orgId, userId: auth.userId, tourId };
-      const moved = await throughWorkflow(() => deps.workflows.start(key, args, `${found.tour.name} (${found.tour.tour_key}) for user ${auth.userId}`), START_REFUSALS);
+      const moved = await throughWorkflow(() => deps.workflows.start(key, args, `${found.tour.name} (${found.tour.tour_key}) for user ${auth.userId}`, opts), START_REFUSALS);
       if (!moved.ok) return moved;
       const { state } = moved.value;
       cache.rememberProgress(state.progressId, { ...key, status: state.status });
@@ -132,6 +133,7 @@ export function createTourService(deps: TourServiceDeps) {
       auth: Tenant,
       progressId: string,
       args: AdvanceTourArgs,
+      opts?: UpdateOptions,
     ): Promise<TourResult<{ state: TourState; steps: StepRow[]; celebrate: boolean }, AdvanceRefusalCode>> {
       if (args.subscriptionInterest && !(COMPLETING_ACTIONS as readonly string[]).includes(args.action)) {
         return refuse('subscription_interest_without_completion', 'A subscription interest comes with the move that completes the tour (complete_tour or next_step)', {
@@ -159,7 +161,7 @@ export function createTourService(deps: TourServiceDeps) {
         }
       }
       const moved = await throughWorkflow(
-        () => deps.workflows.advance(key, args, `Tour ${known.tourId} for user ${known.userId}`, { running: known.status === 'in_progress' }),
+        () => deps.workflows.advance(key, args, `Tour ${known.tourId} for user ${known.userId}`, { ...opts, running: known.status === 'in_progress' }),
         TRANSITION_ERROR_CODES,
         remember,
       );

@@ -30,13 +30,29 @@ export function apiError(code: ErrorCode, message: string, details: Record<strin
  */
 export const OUTAGE_RETRY_AFTER_SECONDS = 2;
 
-export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): ApiError {
+export type InputPlace = 'body' | 'query' | 'path' | 'header';
+
+export function validationError(error: z.ZodError, where: InputPlace): ApiError {
   return apiError('validation_error', `Invalid request ${where}`, {
-    issues: error.issues.map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message })),
+    issues: error.issues.flatMap(specific).map((i) => ({ path: i.path.join('.'), code: i.code, message: i.message })),
   });
 }
 
-export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'query' | 'path'): z.infer<T> {
+type Issue = { path: PropertyKey[]; code: string; message: string; errors?: Issue[][] };
+
+/**
+ * A value that fits none of a union's shapes (a body that may be one event, a list or a batch) is
+ * reported by the shape it came closest to: the fewest problems, then the deepest, so "events.3.event_type:
+ * unknown event type" rather than "invalid input".
+ */
+function specific(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return [issue];
+  const depth = (issues: Issue[]) => Math.max(...issues.map((i) => i.path.length));
+  const best = [...issue.errors].filter((b) => b.length > 0).sort((a, b) => a.length - b.length || depth(b) - depth(a))[0];
+  return best ? best.flatMap((i) => specific({ ...i, path: [...issue.path, ...i.path] })) : [issue];
+}
+
+export function parse<T extends z.ZodType>(schema: T, value: unknown, where: InputPlace): z.infer<T> {
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(result.error, where);
   return result.data;
@@ -82,14 +98,33 @@ function toApiError(err: unknown): ApiError {
   return apiError('internal_error', 'Something went wrong on our side; nothing you sent was lost');
 }
 
-/** Bodies must be JSON: a form or text body would otherwise arrive as an empty object and be misread. */
-export const requireJsonBody: RequestHandler = (req, _res, next) => {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && !req.is('application/json')) {
-    next(apiError('unsupported_media_type', 'Send the body as application/json', {
-      content_type: req.headers['content-type'] ?? null,
-    }));
-    return;
+/**
+ * Bodies must be JSON (or, where an endpoint says so, JSON as text/plain): a form or text body would
+ * otherwise arrive as an empty object and be misread.
+ */
+export function requireBodyType(types: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !req.is(types as string[])) {
+      next(apiError('unsupported_media_type', `Send the body as ${types.join(' or ')}`, {
+        content_type: req.headers['content-type'] ?? null,
+        accepted: types,
+      }));
+      return;
+    }
+    next();
+  };
+}
+
+/** Where `text/plain` is allowed, the text is JSON all the same (a sendBeacon body): parse it as the JSON parser would. */
+export const parseTextAsJson: RequestHandler = (req, _res, next) => {
+  if (typeof req.body === 'string') {
+    try {
+      req.body = req.body.length === 0 ? {} : JSON.parse(req.body);
+    } catch {
+      next(apiError('malformed_json', 'Request body is not valid JSON'));
+      return;
+    }
   }
   next();
 };

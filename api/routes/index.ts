@@ -1,9 +1,12 @@
+import { analyticsAdminRoutes, analyticsBeaconRoutes, analyticsRoutes } from './analytics';
 import { codecPublicRoutes, codecRoutes } from './codec';
 import { healthRoutes } from './health';
 import { integrationsRoutes, oauthCallbackRoutes } from './integrations';
 import { notificationsRoutes } from './notifications';
+import { privacyRoutes } from './privacy';
 import { referenceRoutes } from './reference';
 import { toursRoutes } from './tours';
+import { inboundWebhookRoutes, webhookAdminRoutes } from './webhooks';
 
 /**
  * Every endpoint, in the groups createApp mounts them in (api/app.ts): health before the body parser;
@@ -11,10 +14,10 @@ import { toursRoutes } from './tours';
  * behind the token check, one group per resource.
  */
 export const ROUTE_GROUPS = {
-  beforeBodyParser: [healthRoutes],
+  beforeBodyParser: [healthRoutes, inboundWebhookRoutes],
   codec: { public: codecPublicRoutes, authenticated: codecRoutes },
-  public: [referenceRoutes, oauthCallbackRoutes],
-  authenticated: [toursRoutes, integrationsRoutes, notificationsRoutes],
+  public: [referenceRoutes, oauthCallbackRoutes, analyticsBeaconRoutes],
+  authenticated: [toursRoutes, analyticsRoutes, analyticsAdminRoutes, privacyRoutes, integrationsRoutes, notificationsRoutes, webhookAdminRoutes],
 };
 
 export const ALL_ROUTE_GROUPS = [
@@ -28,10 +31,13 @@ export const ALL_ROUTE_GROUPS = [
 /** The reference's tags, in the order it shows them. */
 export const TAGS: Record<string, string> = {
   Tours: "Product tours and the caller's progress through them",
+  Analytics: 'Tour events in (from pages and sendBeacon) and the dashboard out (admins)',
+  Privacy: "A person's tour data: export and erasure (admins)",
   Integrations: "The organisation's integrations with CRM, calendar, payment, email and SMS providers (admins)",
   OAuth: 'Connecting Google Calendar and Outlook through their consent screens',
   Deliveries: 'What the hub sent to each integration, and replays of dead deliveries (admins)',
   Notifications: "Events for the organisation's admins (admins)",
+  Webhooks: 'Inbound webhooks (tour events, Stripe, Twilio, calendar notifications: signed, no token) and outbound subscriptions (admins)',
   Codec: "The Temporal Web UI's codec endpoint: decrypts and encrypts workflow payloads for operators (admins)",
   Health: 'Liveness and readiness probes (no token)',
   Reference: 'This document and the page that renders it (no token)',

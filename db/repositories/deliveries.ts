@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { DeliveryGuard } from '../../connectors/contracts';
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead' | 'suppressed';
+/** `suppressed`: a repeat within the window, never sent; `cancelled`: never to be sent (the person it was for had their data erased). */
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead' | 'suppressed' | 'cancelled';
 
 export interface DeliveryRow {
   id: string;
@@ -215,7 +216,7 @@ export async function recordAttempt(db: Knex, r: AttemptRecord): Promise<void> {
 export async function markDead(db: Knex, idempotencyKey: string, error: string): Promise<void> {
   await db('integration_deliveries')
     .where({ idempotency_key: idempotencyKey })
-    .whereNot({ status: 'succeeded' })
+    .whereNotIn('status', ['succeeded', 'cancelled'])
     .update({ status: 'dead', last_error: error.slice(0, 2000), updated_at: db.fn.now() });
 }
 

@@ -129,6 +129,27 @@ describe('the deliver activity', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('sends nothing for a delivery cancelled by an erasure, and keeps it cancelled', async () => {
+    const { integrationId } = await integration();
+    const i = input(integrationId);
+    await db('integration_deliveries').insert({
+      organization_id: (await db('organization_integrations').where({ id: integrationId }).first()).organization_id,
+      integration_id: integrationId,
+      event_id: i.eventId,
+      event_type: i.eventType,
+      action: 'crm.logActivity',
+      idempotency_key: i.idempotencyKey,
+      workflow_id: i.workflowId,
+      status: 'cancelled',
+    });
+    const err = await run(i).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'delivery_cancelled', nonRetryable: true });
+    expect(sent).toEqual([]);
+    await tourActivities.markDeliveryDead({ idempotencyKey: i.idempotencyKey, integrationId, error: 'delivery_cancelled' });
+    expect(await db('integration_deliveries').where({ idempotency_key: i.idempotencyKey }).first()).toMatchObject({ status: 'cancelled', attempts: 0 });
+    expect(await db('integration_logs').where({ event_id: i.eventId }).first()).toBeUndefined();
+  });
+
   it('turns a non-retryable provider answer into a non-retryable failure and a dead delivery', async () => {
     const { integrationId } = await integration();
     failWith = new ConnectorError({ code: 'bad_request', retryable: false, provider: 'fake-crm', status: 400, message: 'fake-crm answered 400' });

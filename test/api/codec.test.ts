@@ -113,7 +113,7 @@ describe('the codec endpoint of the Temporal Web UI', () => {
     const started = await api().post('/codec/session').set('Authorization', `Bearer ${admin}`);
     expect(started.status).toBe(204);
     const setCookie = String(started.headers['set-cookie']);
-    expect(setCookie).toMatch(/^tourhub_codec=[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/codec; HttpOnly; SameSite=Strict$/);
+    expect(setCookie).toMatch(/^tourhub_codec=[\w-]+\.[\w-]+\.[\w-]+; Max-Age=28800; Path=\/codec; Expires=[^;]+ GMT; HttpOnly; SameSite=Strict$/);
     expect(setCookie).not.toContain(admin); // a session of its own, not the bearer token
 
     const cookie = setCookie.split(';')[0]!;

@@ -171,6 +171,7 @@ function appWith(opts: { publicUrl?: string; logger?: pino.Logger }) {
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
     logger: opts.logger ?? pino({ level: 'silent' }),
     rateLimits: stack.config.rateLimits,
+    ...stack.lifecycle,
     integrations: {
       box: testSecretBox(),
       registry: createRegistry([fakeCalendar]),

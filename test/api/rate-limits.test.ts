@@ -25,6 +25,7 @@ function secondApi(tours: TourWorkflows = stack.tours, rateLimits = stack.config
     rateLimits,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
     logger: pino({ level: 'silent' }),
+    ...stack.lifecycle,
     integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },
   });
 }

@@ -6,6 +6,7 @@ import { createTokenVerifier } from '../../api/middleware/auth';
 import { createOutboundGuard } from '../../connectors/outbound';
 import { registry } from '../../connectors/registry';
 import knex from 'knex';
+import { createProgressFeed } from '../../services/progress-feed';
 import { classifyCheckFailure } from '../../services/readiness';
 import type { TourWorkflows } from '../../services/temporal';
 import { TEST_ENV_KEYS, TEST_JWT_SECRET } from '../support/constants';
@@ -23,6 +24,7 @@ function appWith(deps: { pgUrl: string; ping: TourWorkflows['ping'] }) {
   const db = knex({ client: 'pg', connection: deps.pgUrl, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 10_000, log: quiet });
   const outbound = createOutboundGuard();
   const unused = () => Promise.reject(new Error('unused'));
+  const feed = createProgressFeed({ connectionString: deps.pgUrl, logger });
   const app = createApp({
     db,
     tours: { start: unused, advance: unused, ping: deps.ping },
@@ -31,8 +33,12 @@ function appWith(deps: { pgUrl: string; ping: TourWorkflows['ping'] }) {
     logger,
     rateLimits: { perMinute: { progress: 10, start: 5 } },
     integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound },
+    // The probes use none of these; the feed would only connect on a first progress stream.
+    realtime: { feed, heartbeatMs: 15_000 },
+    userWorkflows: { erase: unused },
+    analytics: { beaconTokenTtlSeconds: 600, pseudonymKey: new Uint8Array(32) },
   });
-  return { app, lines, close: () => Promise.all([db.destroy(), outbound.close()]) };
+  return { app, lines, close: () => Promise.all([db.destroy(), outbound.close(), feed.close()]) };
 }
 
 describe('GET /readyz', () => {

@@ -304,6 +304,7 @@ describe('tours API', () => {
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
       logger: pino({ level: 'silent' }),
       integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },
+      ...stack.lifecycle,
     });
     const org = await createOrg(stack.ownerDb, { steps: 3 });
     const token = await memberToken(org);
@@ -333,6 +334,7 @@ describe('tours API', () => {
       verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: stack.config.jwt.issuer, audience: stack.config.jwt.audience }),
       logger: pino({ level: 'silent' }),
       integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound: testOutbound() },
+      ...stack.lifecycle,
     });
     const org = await createOrg(stack.ownerDb, { steps: 2 });
     const token = await memberToken(org);

@@ -16,9 +16,10 @@ const state = () => fake.state as AppleFakeState;
 
 describe('Apple Calendar fake (CalDAV)', () => {
   it('is discovered (principal, home, calendars by name) and takes the event as <uid>.ics; a create cut off mid-call and retried meets 412 and stays one event', async () => {
-    const impatient = connectToFake<'calendar'>(fake, { timeoutMs: 150 }) as CalendarConnector;
+    // Impatient, but not so much that a busy machine's discovery round trip trips it: only the held PUT does.
+    const impatient = connectToFake<'calendar'>(fake, { timeoutMs: 1500 }) as CalendarConnector;
     await impatient.ping(); // discovery answered at once; only the PUT is slow
-    fake.setLatency(300);
+    fake.setLatency(3000);
     await expect(impatient.createEvent(event, { idempotencyKey: 'ev-1' })).rejects.toMatchObject({ code: 'timeout', retryable: true });
     fake.setLatency(0);
     const calendar = connectToFake<'calendar'>(fake) as CalendarConnector;

@@ -11,11 +11,11 @@ describe('PayPal fake (OAuth client credentials and Subscriptions v1)', () => {
     const key = 'tour:org:user:tour:7:integration:0:recordSubscriptionInterest';
     const payment = connectToFake<'payment'>(fake) as PaymentConnector;
     const { customerId } = await payment.upsertCustomer({ person: { email: 'Ada@Example.com' } }, { idempotencyKey: `${key}:customer` });
-    const impatient = connectToFake<'payment'>(fake, { timeoutMs: 150 }) as PaymentConnector;
+    const impatient = connectToFake<'payment'>(fake, { timeoutMs: 1500 }) as PaymentConnector;
     // Each connector's token is cached from its ping on: only the create is slow.
     await payment.ping();
     await impatient.ping();
-    fake.setLatency(300);
+    fake.setLatency(3000);
     await expect(impatient.recordSubscriptionInterest({ customerId, ...interest }, { idempotencyKey: key })).rejects.toMatchObject({ code: 'timeout' });
     fake.setLatency(0);
     await payment.recordSubscriptionInterest({ customerId, ...interest }, { idempotencyKey: key });

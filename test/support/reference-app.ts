@@ -5,7 +5,8 @@ import { createTokenVerifier } from '../../api/middleware/auth';
 import { createOutboundGuard } from '../../connectors/outbound';
 import { registry } from '../../connectors/registry';
 import { createDb, type Db } from '../../db/knex';
-import type { DeliveryReplays, TourWorkflows } from '../../services/temporal';
+import { createProgressFeed } from '../../services/progress-feed';
+import type { DeliveryReplays, TourWorkflows, UserWorkflows } from '../../services/temporal';
 import { TEST_JWT_SECRET } from './constants';
 import { testSecretBox } from './stack';
 
@@ -23,14 +24,21 @@ export function referenceApp(): { app: Express; close(): Promise<void> } {
   const tours: TourWorkflows = { start: unused('Temporal'), advance: unused('Temporal'), ping: unused('Temporal') };
   const replays: DeliveryReplays = { replay: unused('Temporal') };
   const outbound = createOutboundGuard();
+  const logger = pino({ level: 'silent' });
+  // Connects on the first stream only, so never here.
+  const feed = createProgressFeed({ connectionString: 'postgres://reference-app.invalid:1/none', logger });
+  const userWorkflows: UserWorkflows = { erase: unused('Temporal') };
   const app = createApp({
     db,
     tours,
     replays,
     rateLimits: { perMinute: { progress: 10, start: 5 } },
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: 'tourhub', audience: 'tourhub-api' }),
-    logger: pino({ level: 'silent' }),
+    logger,
     integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound },
+    realtime: { feed, heartbeatMs: 15_000 },
+    userWorkflows,
+    analytics: { beaconTokenTtlSeconds: 3600, pseudonymKey: new Uint8Array(32) },
   });
-  return { app, close: async () => void (await Promise.all([db.destroy(), outbound.close()])) };
+  return { app, close: async () => void (await Promise.all([db.destroy(), outbound.close(), feed.close()])) };
 }

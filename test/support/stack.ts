@@ -3,9 +3,11 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Express } from 'express';
 import pino from 'pino';
-import { createApp } from '../../api/app';
+import { createApp, type AppDeps } from '../../api/app';
 import { createTokenVerifier, signToken } from '../../api/middleware/auth';
-import { createDeliveryReplays, createTourWorkflows, type DeliveryReplays, type TourWorkflows } from '../../services/temporal';
+import { createProgressFeed } from '../../services/progress-feed';
+import { createDeliveryReplays, createTourWorkflows, createUserWorkflows, type DeliveryReplays, type TourWorkflows } from '../../services/temporal';
+import { pseudonymKey } from '../../db/pseudonyms';
 import { appDatabaseUrl, loadConfig, workerDatabaseUrl, type Config } from '../../config';
 import { createDb, type Db } from '../../db/knex';
 import type { OAuthClient } from '../../connectors/oauth';
@@ -89,6 +91,8 @@ export interface Stack {
   tours: TourWorkflows;
   /** What the API's replay routes start replays with: the real one unless the suite passed its own. */
   replays: DeliveryReplays;
+  /** The app's realtime, erasure and analytics dependencies, for a suite that builds a second app. */
+  lifecycle: Pick<AppDeps, 'realtime' | 'userWorkflows' | 'analytics'>;
   worker: Worker | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -132,6 +136,11 @@ export async function startStack(
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: tourDataConverter(box) });
   const tours = createTourWorkflows(client, config);
   const replays = opts.replays ?? createDeliveryReplays(client, config);
+  const lifecycle: Stack['lifecycle'] = {
+    realtime: { feed: createProgressFeed({ connectionString: appDatabaseUrl(config), logger: pino({ level: 'silent' }) }), heartbeatMs: config.analytics.heartbeatMs },
+    userWorkflows: createUserWorkflows(client, config),
+    analytics: { beaconTokenTtlSeconds: config.analytics.beaconTokenTtlSeconds, pseudonymKey: pseudonymKey(config.analytics.pseudonymKey, box) },
+  };
   const app = createApp({
     db: appDb,
     tours,
@@ -150,6 +159,8 @@ export async function startStack(
       outbound,
       ...(opts.connectionTestsPerOrg !== undefined ? { connectionTestsPerOrg: opts.connectionTestsPerOrg } : {}),
     },
+    ...lifecycle,
+    webhooks: { sync: { client, taskQueue: config.temporal.taskQueue }, secretGraceMs: config.webhooks.secretGraceMs },
   });
 
   let nativeConnection: NativeConnection | undefined;
@@ -163,6 +174,7 @@ export async function startStack(
     client,
     tours,
     replays,
+    lifecycle,
     worker: undefined,
     async startWorker() {
       quietRuntime();
@@ -186,6 +198,7 @@ export async function startStack(
     async close() {
       await stack.stopWorker();
       await nativeConnection?.close();
+      await lifecycle.realtime.feed.close();
       await connection.close();
       await Promise.all([ownerDb.destroy(), appDb.destroy(), workerDb.destroy()]);
       if (!opts.outbound) await outbound.close();

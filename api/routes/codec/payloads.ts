@@ -14,6 +14,9 @@ const PayloadIn = z.looseObject({
   data: base64.optional().describe('The payload, base64'),
 });
 
+/** Temporal refuses payloads over 2 MB; a request carries a few (an event's input and its header). */
+const CODEC_BODY_LIMIT = '4mb';
+
 const PayloadsBody = z.strictObject({ payloads: z.array(PayloadIn).max(2000) });
 
 const Payloads = named(
@@ -38,6 +41,7 @@ export const decodePayloads = endpoint({
   description: AUTH_NOTE,
   access: 'admin',
   body: PayloadsBody,
+  bodyLimit: CODEC_BODY_LIMIT,
   readsCookies: SESSION_COOKIE,
   responses: { 200: { description: 'The payloads, decrypted, in the same order', json: Payloads } },
   errors: ['origin_not_allowed', 'payload_not_decodable'],
@@ -56,6 +60,7 @@ export const encodePayloads = endpoint({
   description: AUTH_NOTE,
   access: 'admin',
   body: PayloadsBody,
+  bodyLimit: CODEC_BODY_LIMIT,
   readsCookies: SESSION_COOKIE,
   responses: { 200: { description: 'The payloads, encrypted, in the same order', json: Payloads } },
   errors: ['origin_not_allowed'],

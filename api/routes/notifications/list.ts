@@ -8,7 +8,7 @@ export const listNotifications = endpoint({
   path: '/api/notifications',
   tag: 'Notifications',
   summary: "What the organisation's admins should hear about, newest first",
-  description: '`integration.degraded` and `integration.recovered`, with the figures that tipped it.',
+  description: '`integration.degraded` and `integration.recovered`, with the figures that tipped it; `webhook.subscription_paused`. Tour events go to webhook subscriptions, not here.',
   access: 'admin',
   query: z.strictObject({ limit: limitQuery(200, 50).describe('1 to 200, default 50') }),
   responses: {

@@ -4,11 +4,12 @@ import { getProgress } from './get-progress';
 import { getTour } from './get-tour';
 import { listTours } from './list-tours';
 import { startTour } from './start-tour';
+import { streamProgress } from './stream-progress';
 
 export const toursRoutes: RouteGroup = {
   prefix: '/api/tours',
   access: 'member',
   bodyParsed: true,
   // '/progress/...' before '/{id}', so "progress" is never read as a tour id.
-  endpoints: [listTours, getProgress, advanceProgress, getTour, startTour],
+  endpoints: [listTours, getProgress, streamProgress, advanceProgress, getTour, startTour],
 };

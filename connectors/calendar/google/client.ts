@@ -1,6 +1,6 @@
 import { sessionToken } from '../../oauth';
 import { google, type Common } from 'googleapis';
-import type { CalendarConnector, CalendarEventInput, OAuthSession, WriteOptions } from '../../contracts';
+import type { CalendarConnector, CalendarEventInput, ChangeChannel, OAuthSession, WatchInput, WriteOptions } from '../../contracts';
 import { classify, ConnectorError } from '../../errors';
 import type { VendorHttp } from '../../http';
 import { googleEventId, toGoogleEvent } from './mapping';
@@ -135,6 +135,37 @@ export function createGoogleCalendarClient(opts: GoogleCalendarClientOptions): C
     async ping() {
       // events.list is covered by the calendar.events scope we ask for (calendars.get is not).
       await authorized((o) => api.events.list({ calendarId, maxResults: 1 }, o));
+    },
+
+    // https://developers.google.com/calendar/api/guides/push: a channel cannot be extended, only
+    // replaced, so renewal makes a new one (no renewWatch) and stops the old.
+    async watch(input: WatchInput): Promise<ChangeChannel> {
+      const channel = await authorized((o) =>
+        api.events.watch(
+          {
+            calendarId,
+            requestBody: { id: input.channelId, type: 'web_hook', address: input.address, token: input.token, params: { ttl: String(Math.floor(input.ttlMs / 1000)) } },
+          },
+          o,
+        ),
+      );
+      const expiresAt = Number(channel.expiration);
+      return {
+        channelId: channel.id ?? input.channelId,
+        ...(channel.resourceId ? { resourceId: channel.resourceId } : {}),
+        resource: channel.resourceUri ?? `calendars/${calendarId}/events`,
+        expiresAt: Number.isFinite(expiresAt) && expiresAt > 0 ? expiresAt : opts.now() + input.ttlMs,
+      };
+    },
+
+    async stopWatch(channel: ChangeChannel) {
+      try {
+        await authorized((o) => api.channels.stop({ requestBody: { id: channel.channelId, ...(channel.resourceId ? { resourceId: channel.resourceId } : {}) } }, o));
+      } catch (err) {
+        // Expired or already stopped: nothing is watching, which is what stopping wants.
+        if (err instanceof ConnectorError && (err.status === 404 || err.status === 410)) return;
+        throw err;
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import { sessionToken } from '../../oauth';
-import type { CalendarConnector, CalendarEventInput, OAuthSession, WriteOptions } from '../../contracts';
+import type { CalendarConnector, CalendarEventInput, ChangeChannel, OAuthSession, WatchInput, WriteOptions } from '../../contracts';
 import { ConnectorError } from '../../errors';
 import type { HttpRequest, VendorHttp } from '../../http';
 import { graphTimeZone, graphTransactionId, toGraphEvent, toGraphEventPatch, type GraphEvent } from './mapping';
@@ -9,6 +9,9 @@ export const GRAPH_BASE_URL = 'https://graph.microsoft.com/v1.0';
 /** Microsoft Graph's global service; a national cloud would be a deployment's CONNECTOR_BASE_URLS. */
 export const GRAPH_HOSTS = ['graph.microsoft.com'];
 
+/** Graph's longest subscription on Outlook events: 10,080 minutes (7 days). */
+const GRAPH_MAX_EVENT_SUBSCRIPTION_MS = 10_080 * 60_000;
+
 export interface OutlookCalendarClientOptions {
   oauth: OAuthSession | undefined;
   /** A calendar id from GET /me/calendars; absent means the user's default calendar. */
@@ -16,6 +19,8 @@ export interface OutlookCalendarClientOptions {
   /** What attendees read in the cancellation message. */
   cancellationComment: string;
   http: VendorHttp;
+  /** Epoch milliseconds: subscription expiry times are computed from it. */
+  now?: () => number;
 }
 
 /**
@@ -25,6 +30,7 @@ export interface OutlookCalendarClientOptions {
  */
 export function createOutlookCalendarClient(opts: OutlookCalendarClientOptions): CalendarConnector {
   const session = opts.oauth;
+  const now = opts.now ?? Date.now;
 
   async function call<T>(req: HttpRequest): Promise<T> {
     if (!session) {
@@ -108,6 +114,45 @@ export function createOutlookCalendarClient(opts: OutlookCalendarClientOptions):
     async ping() {
       const path = opts.calendarId !== undefined ? `me/calendars/${encodeURIComponent(opts.calendarId)}` : 'me/calendars';
       await call({ method: 'GET', path, query: opts.calendarId !== undefined ? { $select: 'id' } : { $top: 1, $select: 'id' }, headers: prefer() });
+    },
+
+    // https://learn.microsoft.com/graph/api/subscription-post-subscriptions: Graph validates the
+    // notification URL (our route echoes validationToken) before it answers, and caps an Outlook event
+    // subscription at 10,080 minutes; PATCH extends one in place.
+    async watch(input: WatchInput): Promise<ChangeChannel> {
+      const resource = opts.calendarId !== undefined ? `me/calendars/${opts.calendarId}/events` : 'me/events';
+      const created = await call<{ id?: unknown; resource?: unknown; expirationDateTime?: unknown }>({
+        method: 'POST',
+        path: 'subscriptions',
+        json: {
+          changeType: 'created,updated,deleted',
+          notificationUrl: input.address,
+          resource,
+          expirationDateTime: new Date(now() + Math.min(input.ttlMs, GRAPH_MAX_EVENT_SUBSCRIPTION_MS)).toISOString(),
+          clientState: input.token,
+        },
+      });
+      if (typeof created.id !== 'string' || created.id === '') {
+        throw new ConnectorError({ code: 'unexpected_response', retryable: false, provider: PROVIDER, message: `${PROVIDER} answered without a subscription id` });
+      }
+      const expiresAt = Date.parse(String(created.expirationDateTime));
+      return { channelId: created.id, resource: typeof created.resource === 'string' ? created.resource : resource, expiresAt: Number.isFinite(expiresAt) ? expiresAt : now() + input.ttlMs };
+    },
+
+    async renewWatch(channel: ChangeChannel, ttlMs: number) {
+      const wanted = new Date(now() + Math.min(ttlMs, GRAPH_MAX_EVENT_SUBSCRIPTION_MS)).toISOString();
+      const renewed = await call<{ expirationDateTime?: unknown }>({ method: 'PATCH', path: `subscriptions/${encodeURIComponent(channel.channelId)}`, json: { expirationDateTime: wanted } });
+      const expiresAt = Date.parse(String(renewed.expirationDateTime ?? wanted));
+      return { expiresAt: Number.isFinite(expiresAt) ? expiresAt : Date.parse(wanted) };
+    },
+
+    async stopWatch(channel: ChangeChannel) {
+      try {
+        await call({ method: 'DELETE', path: `subscriptions/${encodeURIComponent(channel.channelId)}` });
+      } catch (err) {
+        if (err instanceof ConnectorError && err.status === 404) return;
+        throw err;
+      }
     },
   };
 }

@@ -33,5 +33,6 @@ export const outlookCalendar: ProviderEntry<'calendar', typeof outlookCalendarCr
       ...(ctx.settings.calendarId !== undefined ? { calendarId: ctx.settings.calendarId } : {}),
       cancellationComment: ctx.settings.cancellationComment,
       http: ctx.http,
+      now: ctx.now,
     }),
 };

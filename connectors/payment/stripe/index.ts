@@ -6,6 +6,8 @@ const credentialsSchema = z
   .object({
     /** A secret (sk_) or, better, restricted (rk_) key with Customers write access. */
     secretKey: z.string().regex(/^(sk|rk)_(live|test)_\w+$/, 'a Stripe secret or restricted key (sk_… or rk_…)'),
+    /** The signing secret of the webhook endpoint that posts to /api/webhooks/stripe/{integrationId}. */
+    webhookSecret: z.string().regex(/^whsec_\w+$/, "a webhook endpoint's signing secret (whsec_…)").optional(),
   })
   .strict();
 

@@ -4,7 +4,7 @@ import { smsInput } from '../../normalize';
 import type { ConnectorContext } from '../../registry-types';
 import { API_VERSION, BODY_MAX, findEarlierSend, messageForm, reconcileQuery, smsStatus, type Sender, type TwilioMessage } from './mapping';
 
-export type TwilioCredentials = { accountSid: string; authToken: string } | { accountSid: string; apiKeySid: string; apiKeySecret: string };
+export type TwilioCredentials = { accountSid: string; authToken: string } | { accountSid: string; apiKeySid: string; apiKeySecret: string; authToken?: string | undefined };
 
 export interface TwilioSettings {
   from?: string | undefined;

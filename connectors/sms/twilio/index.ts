@@ -6,7 +6,15 @@ const accountSid = z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'an Account SID (AC�
 
 const credentialsSchema = z.union([
   /** Recommended: an API key (Console > Account > API keys & tokens). */
-  z.object({ accountSid, apiKeySid: z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'an API key SID (SK…)'), apiKeySecret: z.string().min(1) }).strict(),
+  z
+    .object({
+      accountSid,
+      apiKeySid: z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'an API key SID (SK…)'),
+      apiKeySecret: z.string().min(1),
+      /** Twilio signs status callbacks with the account's Auth Token only: needed to accept them. */
+      authToken: z.string().min(1).optional(),
+    })
+    .strict(),
   z.object({ accountSid, authToken: z.string().min(1) }).strict(),
 ]);
 

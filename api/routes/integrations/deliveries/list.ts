@@ -5,7 +5,7 @@ import { endpoint } from '../../../endpoint';
 import { named } from '../../../openapi';
 import { iso, limitQuery, timestamp, canonicalUuid } from '../../shared';
 
-const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead', 'suppressed'] as const;
+const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead', 'suppressed', 'cancelled'] as const;
 
 /** An opaque keyset position: base64url of `{"t": created_at (microseconds, UTC), "i": id}`. */
 const deliveryCursor = z.string().max(200).transform((raw, ctx) => {

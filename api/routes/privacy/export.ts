@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { endpoint, refused } from '../../endpoint';
+import { iso, jsonObject, timestamp, canonicalUuid } from '../shared';
+import { presentProgress, ProgressView } from '../tours/views';
+import { PersonParams } from './views';
+
+const count = z.number().int().min(0);
+
+export const UserDataExportView = z.strictObject({
+  exported_at: timestamp,
+  organization_id: canonicalUuid(),
+  user_id: canonicalUuid(),
+  member: z
+    .strictObject({ role: z.enum(['admin', 'member']), email: z.string().nullable(), display_name: z.string().nullable(), phone: z.string().nullable(), created_at: timestamp })
+    .nullable()
+    .describe("Their membership of the organisation; null when only tour data is left"),
+  progress: z.array(ProgressView),
+  feedback: z.array(z.strictObject({ tour_id: canonicalUuid(), progress_id: canonicalUuid(), rating: z.number().int().nullable(), feedback: z.string().nullable(), was_helpful: z.boolean().nullable() })),
+  events: z.array(
+    z.strictObject({
+      id: canonicalUuid(),
+      tour_id: canonicalUuid(),
+      progress_id: canonicalUuid().nullable(),
+      event_type: z.string(),
+      step_index: z.number().int().nullable(),
+      step_key: z.string().nullable(),
+      event_data: jsonObject,
+      timestamp,
+      page_url: z.string().nullable(),
+      referrer: z.string().nullable(),
+      session_id: canonicalUuid().nullable(),
+      load_time_ms: z.number().int().nullable(),
+      interaction_time_ms: z.number().int().nullable(),
+      user_agent: z.string().nullable(),
+    }),
+  ),
+  pseudonymised_daily_activity: z
+    .array(
+      z.strictObject({
+        tour_id: canonicalUuid(),
+        day: z.string(),
+        event_type: z.string(),
+        step_index: z.number().int().nullable(),
+        step_key: z.string().nullable(),
+        event_count: count,
+        interaction_ms_sum: count,
+        interaction_count: count,
+      }),
+    )
+    .describe('What is kept of their events older than the retention period, under their pseudonym'),
+  ab_assignments: z.array(z.strictObject({ ab_test_id: canonicalUuid(), test_name: z.string(), tour_id: canonicalUuid(), variant: z.enum(['a', 'b']), assigned_at: timestamp })),
+  deliveries: z
+    .array(
+      z.strictObject({
+        id: canonicalUuid(),
+        integration_id: canonicalUuid(),
+        provider: z.string(),
+        event_type: z.string(),
+        action: z.string(),
+        status: z.string(),
+        attempts: count,
+        request: jsonObject.describe('What was asked: the call and the names of the fields sent'),
+        provider_reference: z.string().nullable(),
+        created_at: timestamp,
+        delivered_at: timestamp.nullable(),
+      }),
+    )
+    .describe("What the hub sent (or meant to send) to the organisation's tools about them"),
+});
+
+export const exportUserData = endpoint({
+  operationId: 'exportUserData',
+  method: 'get',
+  path: '/api/tours/users/{userId}/data',
+  tag: 'Privacy',
+  summary: "Everything stored about one person's tours, as JSON (GDPR access and portability)",
+  description: 'Membership, progress, feedback, raw events, the pseudonymous daily activity kept after the retention period, A/B assignments and deliveries, of the caller\'s organisation only.',
+  access: 'admin',
+  params: PersonParams,
+  responses: { 200: { description: 'The export', json: UserDataExportView } },
+  errors: ['not_found'],
+}).handle(async ({ params, auth }, { userData }) => {
+  const userId = params.userId.toLowerCase();
+  const found = await userData.export(auth, userId);
+  if (!found.ok) return refused(found.refusal);
+  const d = found.value;
+  return {
+    status: 200,
+    body: {
+      exported_at: new Date().toISOString(),
+      organization_id: auth.orgId,
+      user_id: userId,
+      member: d.member ? { role: d.member.role, email: d.member.email, display_name: d.member.display_name, phone: d.member.phone, created_at: iso(d.member.created_at) } : null,
+      progress: d.progress.map(presentProgress),
+      feedback: d.feedback,
+      events: d.events.map((e) => ({ ...e, timestamp: iso(e.timestamp) })),
+      pseudonymised_daily_activity: d.aggregates.map((a) => ({
+        ...a,
+        day: String(a.day),
+        step_index: a.step_index < 0 ? null : a.step_index,
+        step_key: a.step_key === '' ? null : a.step_key,
+      })),
+      ab_assignments: d.assignments.map((a) => ({ ...a, variant: String(a.variant).trim() as 'a' | 'b', assigned_at: iso(a.assigned_at) })),
+      deliveries: d.deliveries.map(({ payload, ...rest }) => ({ ...rest, request: payload, created_at: iso(rest.created_at), delivered_at: iso(rest.delivered_at) })),
+    },
+  };
+});
