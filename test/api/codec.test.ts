@@ -129,6 +129,32 @@ describe('the codec endpoint of the Temporal Web UI', () => {
     expect(String(ended.headers['set-cookie'])).toMatch(/^tourhub_codec=; Max-Age=0; Path=\/codec/);
   });
 
+  it('takes the role from membership, for a token and a session alike: a non-member is refused, a demoted admin\'s session stops', async () => {
+    const fresh = await startStack({ worker: false, config: { MEMBERSHIP_CACHE_TTL: '0' } });
+    try {
+      const sealed = await workers.encode([jsonPayload(person)]);
+      const stranger = await tokenFor(fresh, { orgId: org.orgId, userId: crypto.randomUUID() }, { membership: 'as-is' });
+      const refused = await request(fresh.app).post('/codec/decode').set('Authorization', `Bearer ${stranger}`).send({ payloads: sealed });
+      expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 403, code: 'not_a_member' });
+
+      const userId = crypto.randomUUID();
+      const token = await tokenFor(fresh, { orgId: org.orgId, userId, role: 'admin' });
+      const started = await request(fresh.app).post('/codec/session').set('Authorization', `Bearer ${token}`);
+      expect(started.status).toBe(204);
+      const cookie = String(started.headers['set-cookie']).split(';')[0]!;
+      const decode = () => request(fresh.app).post('/codec/decode').set('Origin', UI).set('Cookie', cookie).send({ payloads: sealed });
+      expect((await decode()).status).toBe(200);
+      await fresh.ownerDb('organization_members').where({ organization_id: org.orgId, user_id: userId }).update({ role: 'member' });
+      const demoted = await decode();
+      expect({ status: demoted.status, code: demoted.body.error.code }).toEqual({ status: 403, code: 'admin_required' });
+      await fresh.ownerDb('organization_members').where({ organization_id: org.orgId, user_id: userId }).delete();
+      const removed = await decode();
+      expect({ status: removed.status, code: removed.body.error.code }).toEqual({ status: 403, code: 'not_a_member' });
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('lets only the operators organisation in when CODEC_ADMIN_ORG_ID is set', async () => {
     const other = await createOrg(stack.ownerDb);
     const restricted = await startStack({ worker: false, config: { CODEC_ADMIN_ORG_ID: org.orgId } });
