@@ -100,7 +100,7 @@ export async function listSteps(db: Knex, tourId: string): Promise<StepRow[]> {
 }
 
 /**
- * What the workflow needs from a definition, read with the owner connection by the worker: its shape,
+ * What the workflow needs from a definition, read by the worker (its role reads every organisation's): its shape,
  * and its own inactivity period (null: the configured default).
  */
 export async function loadTourForWorkflow(
