@@ -17,7 +17,7 @@ import type { TourRun, TourShape, TourState } from '../domain/tour-state';
 import { requestSummary } from './deliver';
 
 export interface ActivityDeps {
-  /** Owner connection: the worker writes on behalf of every organisation, after the API checked access. */
+  /** The worker's role (tourhub_worker): it writes on behalf of every organisation, after the API checked access. */
   db: Db;
   /** Seals each planned call in its delivery row (it names a person), for a later replay. */
   box: SecretBox;

@@ -80,7 +80,7 @@ export type HealthChange = { to: 'degraded' | 'healthy'; stats: IntegrationHealt
 /**
  * Re-judges one integration after an attempt and, when its health flips, records the flip and an
  * outbound event for the organisation's admins. The conditional update makes the flip (and so the
- * notification) happen once, however many workers judge at the same moment. Owner connection.
+ * notification) happen once, however many workers judge at the same moment. The worker's connection.
  */
 export async function assessHealth(db: Knex, integration: { id: string; organization_id: string; provider: string }, t: HealthThresholds): Promise<HealthChange> {
   const stats = (await healthStats(db, [integration.id])).get(integration.id)!;

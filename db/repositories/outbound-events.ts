@@ -39,7 +39,7 @@ export interface NewOutboundEvent {
 
 /**
  * Adds events to the outbox, in the order given (their seq order, which each subscriber's lane keeps).
- * Owner connection. Rows whose dedupe key is already there are skipped.
+ * The worker's connection. Rows whose dedupe key is already there are skipped.
  */
 export async function insertOutboundEvents(db: Knex, events: readonly NewOutboundEvent[]): Promise<void> {
   for (const e of events) {

@@ -4,6 +4,7 @@ import Stripe from 'stripe';
 import request from 'supertest';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { insertIntegration } from '../../db/repositories/integrations';
+import { FAILURE_CONVERTER_PATH, tourDataConverter } from '../../services/payload-codec';
 import { syncWorkflowId } from '../../services/sync-requests';
 import { tokenHash } from '../../services/webhook-signatures';
 import { requestsQuery } from '../fakes/sync-workflow';
@@ -21,9 +22,10 @@ beforeAll(async () => {
   stack = await startStack({ worker: false });
   quietRuntime();
   const silent = { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../fakes/sync-workflow'), logger: silent });
+  // Built and run like the product's workflows: the API's client seals what it sends the sync workflow.
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../fakes/sync-workflow'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: silent });
   const connection = await NativeConnection.connect({ address: stack.config.temporal.address });
-  syncWorker = await Worker.create({ connection, taskQueue: stack.config.temporal.taskQueue, workflowBundle: { code } });
+  syncWorker = await Worker.create({ connection, taskQueue: stack.config.temporal.taskQueue, workflowBundle: { code }, dataConverter: tourDataConverter(box) });
   running = syncWorker.run().finally(() => connection.close());
 }, 120_000);
 

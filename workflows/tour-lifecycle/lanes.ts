@@ -1,7 +1,7 @@
 import { isCancellation, log, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { DeliveryRetry, PlannedDelivery } from '../../domain/hub';
-import { deathReason, deliverySummary, runDelivery } from '../deliveries';
+import { deathCode, deathReason, deliverySummary, runDelivery } from '../deliveries';
 import type { DeadDelivery, HubCarried } from './messages';
 
 /**
@@ -129,7 +129,7 @@ export class DeliveryLanes {
       if (isCancellation(err)) throw err;
       // Dead: recorded for a replay, and out of the way of the deliveries behind it.
       const reason = deathReason(err);
-      this.dead.push({ idempotencyKey: d.idempotencyKey, summary: deliverySummary(d), reason });
+      this.dead.push({ idempotencyKey: d.idempotencyKey, summary: deliverySummary(d), reason: deathCode(err) });
       if (this.dead.length > DEAD_SHOWN) this.dead.splice(0, this.dead.length - DEAD_SHOWN);
       try {
         await deadLetter(this.hooks.outageMaxWaitMs())({ idempotencyKey: d.idempotencyKey, integrationId: d.integrationId, error: reason });
