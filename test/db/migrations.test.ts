@@ -69,7 +69,9 @@ describe('migrations', () => {
     const upgraded = await scratchDatabase({ migrate: false });
     try {
       const all = (await migrationStatus(upgraded.db)).pending;
-      for (const name of all.filter((n) => !issue11.test(n))) await migrateUp(upgraded.db, name);
+      // What main had run when issue 11 landed: everything not issue 11's, dated before its later two
+      // (later migrations, such as the worker role's, came after it and may use its tables).
+      for (const name of all.filter((n) => !issue11.test(n) && n < '20261201130000')) await migrateUp(upgraded.db, name);
       expect((await migrationStatus(upgraded.db)).pending.filter((n) => issue11.test(n))).toHaveLength(6);
       // An assignment stored by user id keeps its variant under the hash that replaces the id.
       const u = upgraded.db;
