@@ -75,6 +75,9 @@ export interface ErasureCounts {
 
 /** Deletes the person's tour data in one transaction (the same migration's function); returns what it removed. */
 export async function erasePersonData(db: Knex, orgId: string, userId: string, userKey: Buffer): Promise<ErasureCounts> {
+  // First, while their deliveries can still be found by workflow id: a suppressed delivery's reason
+  // quotes the event it repeats (migrations/20261201140000_erase_suppression_reasons.ts).
+  await db.raw('select tourhub_strip_user_delivery_reasons(?::uuid)', [userId]);
   const result = await db.raw('select tourhub_erase_user_tour_data(?::uuid, ?::bytea) as counts', [userId, userKey]);
   // Webhook copies of their tour events (migrations/20261201120300_erase_person_webhooks.ts).
   const webhooks = await db.raw('select tourhub_erase_user_webhooks(?::uuid) as counts', [userId]);

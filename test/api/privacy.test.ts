@@ -101,20 +101,22 @@ describe("a person's tour data: export and erasure", () => {
     });
     const integrationId = await insertTestIntegration(stack.ownerDb, testSecretBox(), { orgId: org.orgId, provider: 'honeybook' });
     const workflowId = tourWorkflowId(org.orgId, person, org.tourId);
-    for (const [i, status] of (['succeeded', 'pending', 'dead'] as const).entries()) {
+    for (const [i, status] of (['succeeded', 'pending', 'dead', 'suppressed'] as const).entries()) {
       const eventId = `${workflowId}:${i + 1}.0`;
       const key = `${eventId}:${integrationId}:0:logActivity`;
       const [d] = await stack.ownerDb('integration_deliveries')
         .insert({
           organization_id: org.orgId, integration_id: integrationId, event_id: eventId, event_type: 'tour_started', action: 'crm.logActivity',
-          idempotency_key: key, workflow_id: workflowId, status, attempts: status === 'pending' ? 0 : 1,
+          idempotency_key: key, workflow_id: workflowId, status, attempts: status === 'pending' || status === 'suppressed' ? 0 : 1,
+          // A repeat held back quotes the event it repeats, and an event id names the person.
+          suppressed_reason: status === 'suppressed' ? `tour_started already went to this integration at 2026-01-05T10:00:00.000Z (event ${workflowId}:1.0)` : null,
           payload: JSON.stringify({ method: 'crm.logActivity', fields: ['person'] }),
           sealed_action: JSON.stringify(testSecretBox().seal({ person: { email: PERSON.email } }, `integration_deliveries:${key}`)),
           last_error: status === 'dead' ? `400: no contact ${PERSON.email}` : null,
           provider_reference: status === 'succeeded' ? 'hb-activity-77' : null,
         })
         .returning('id');
-      if (status !== 'pending') {
+      if (status === 'succeeded' || status === 'dead') {
         await stack.ownerDb('integration_logs').insert({
           organization_id: org.orgId, integration_id: integrationId, delivery_id: d.id, event_id: eventId, action: 'crm.logActivity',
           success: status === 'succeeded', error_message: status === 'dead' ? `400: no contact ${PERSON.email}` : null, user_id: person, progress_id: first,
@@ -141,7 +143,7 @@ describe("a person's tour data: export and erasure", () => {
       pseudonymised_daily_activity: [{ tour_id: org.tourId, day: '2026-01-05', event_type: 'step_viewed', event_count: 3 }],
     });
     expect(res.body.progress.map((p: { id: string }) => p.id).sort()).toEqual([...progressIds].sort());
-    expect(res.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['succeeded', 'pending', 'dead']);
+    expect(res.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['succeeded', 'pending', 'dead', 'suppressed']);
     // Every transition the workflows recorded (14 moves and 2 starts), and the client's own event.
     expect(res.body.events.length).toBeGreaterThanOrEqual(17);
     expect(res.body.events.some((e: { event_type: string; page_url: string }) => e.event_type === 'help_requested' && e.page_url.includes(person))).toBe(true);
@@ -164,7 +166,7 @@ describe("a person's tour data: export and erasure", () => {
       ab_assignments: 1,
       membership: 1,
       deliveries_cancelled: 2,
-      deliveries_anonymised: 3,
+      deliveries_anonymised: 4,
     });
     expect(res.body.events).toBeGreaterThanOrEqual(17);
     expect(res.body.workflows_deleted).toBeGreaterThanOrEqual(3);
@@ -180,6 +182,7 @@ describe("a person's tour data: export and erasure", () => {
       { status: 'succeeded', sealed_action: null, workflow_id: 'erased' },
       { status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
       { status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
+      { status: 'suppressed', sealed_action: null, workflow_id: 'erased' },
       // The other member's start, planned for them: their route skipped (they have no email), not erased.
       { status: 'skipped', sealed_action: null, workflow_id: tourWorkflowId(org.orgId, org.otherMemberId, org.tourId) },
     ]);
