@@ -61,6 +61,11 @@ describe('A/B tests', () => {
     expectEnvelope(await admin.patch(`/api/tours/ab-tests/${second}`, { variant_b: { steps: { one: { title: 'Changed' } } } }), 409, 'ab_test_not_draft');
     expect((await admin.patch(`/api/tours/ab-tests/${second}`, { traffic_split: 0.3 })).body.ab_test.traffic_split).toBe(0.3);
     expect((await admin.get(`/api/tours/ab-tests?tour_id=${tourId}&status=running`)).body.ab_tests.map((t: { id: string }) => t.id)).toEqual([second]);
+    const one = await admin.get(`/api/tours/ab-tests/${first}`);
+    expect(one.status).toBe(200);
+    expect(one.body.ab_test).toMatchObject({ id: first, tour_id: tourId, status: 'completed', end_date: expect.any(String) });
+    expectEnvelope(await as(stack, await createOrg(stack.ownerDb)).get(`/api/tours/ab-tests/${first}`), 404, 'not_found');
+    expectEnvelope(await as(stack, org, org.memberId).get(`/api/tours/ab-tests/${first}`), 403, 'admin_required');
   });
 
   it('shows each person their variant, keeps it when the split changes, and records it with their run and its events', async () => {

@@ -87,6 +87,8 @@ describe('members', () => {
     expectEnvelope(await request(stack.app).get('/api/tours').set('Authorization', `Bearer ${token}`), 403, 'not_a_member');
     expect(await stack.ownerDb('organization_members').where({ organization_id: org.orgId, user_id: newcomer })).toEqual([]);
 
+    expect((await as(stack, org).get('/api/organization')).body.organization).toMatchObject({ id: org.orgId, auto_provision_members: false });
+    expectEnvelope(await as(stack, org, org.memberId).get('/api/organization'), 403, 'admin_required');
     const opted = await as(stack, org).patch('/api/organization', { auto_provision_members: true });
     expect(opted.body.organization).toMatchObject({ id: org.orgId, auto_provision_members: true });
     expect((await request(stack.app).get('/api/tours').set('Authorization', `Bearer ${token}`)).status).toBe(200);
