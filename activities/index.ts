@@ -124,7 +124,9 @@ export function createActivities(deps: ActivityDeps) {
       const resumeUrl = deps.hub.resumeUrl.replace('{tourId}', encodeURIComponent(input.tourId));
       const planned: PlannedDelivery[] = [];
       const skipped: (Parameters<typeof insertSkipped>[1][number])[] = [];
+      const checkInOf = new Map<string, number>();
       for (const draft of input.events) {
+        if (draft.checkIn) checkInOf.set(draft.eventId, draft.checkIn.number);
         const event: HubEvent = {
           ...draft,
           orgId: input.orgId,
@@ -178,7 +180,8 @@ export function createActivities(deps: ActivityDeps) {
           action: `${p.action.category}.${p.action.method}`,
           idempotencyKey: p.idempotencyKey,
           workflowId: p.workflowId,
-          payload: requestSummary(p.action),
+          // A check-in's number is what makes it a repeat or the next of its series (ONCE_PER_WINDOW_EVENTS).
+          payload: { ...requestSummary(p.action), ...(checkInOf.has(p.eventId) ? { check_in: checkInOf.get(p.eventId) } : {}) },
           sealedAction: deps.box.seal(p.action, actionAad(p.idempotencyKey)),
         })),
         { eventTypes: ONCE_PER_WINDOW_EVENTS, windowMs: deps.hub.suppressRepeatsWithinMs },

@@ -327,7 +327,7 @@ export const envSchema = z
     HUB_CHECK_IN_LEAD: duration('1d').meta(doc('how long before its slot each check-in is sent, so the invitation arrives in time')),
     HUB_SUPPRESS_REPEATS_WITHIN: duration('24h').meta(
       doc(
-        "window in which a couple's `tour_started` and `tour_completed` effects go to an integration at most once per tour; repeats (a restart loop) are recorded as `suppressed` with the reason instead of sent; `0` sends every time",
+        "window in which a couple's `tour_started` and `tour_completed` effects, and each numbered check-in, go to an integration at most once per tour; repeats (a restart loop) are recorded as `suppressed` with the reason instead of sent; `0` sends every time",
       ),
     ),
     HUB_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.95).meta(doc('last-hour success rate (0 to 1) below which an integration is degraded')),

@@ -16,9 +16,11 @@ export type HubEventType = (typeof HUB_EVENT_TYPES)[number];
  * The events a restart loop repeats at will (start with `restart: true`, then complete): their effects go
  * to an integration at most once per tour and couple within HUB_SUPPRESS_REPEATS_WITHIN; the repeats are
  * recorded as suppressed instead of sent, so a member cannot make the planner pay for a fresh round of
- * tasks, invitations, emails and texts on every loop.
+ * tasks, invitations, emails and texts on every loop. A check-in counts per number of the series: each
+ * completion books the series again, and its first check-in (booked HUB_CHECK_IN_LEAD ahead) can fall
+ * due at once, so a loop would otherwise send a calendar invite and a task every time.
  */
-export const ONCE_PER_WINDOW_EVENTS: readonly HubEventType[] = ['tour_started', 'tour_completed'];
+export const ONCE_PER_WINDOW_EVENTS: readonly HubEventType[] = ['tour_started', 'tour_completed', 'check_in_due'];
 
 /** The kinds of tool an organisation connects; each has one connector contract (connectors/contracts.ts). */
 export type Category = 'crm' | 'calendar' | 'payment' | 'email' | 'sms';

@@ -102,19 +102,23 @@ export async function planWithRepeatRule(
       ),
     );
     const repeatable = rows.filter((r) => rule.eventTypes.includes(r.eventType));
-    /** (integration, event type) -> the earlier event that went out, and when. */
+    /** (integration, event type, check-in number) -> the earlier event that went out, and when. */
     const sent = new Map<string, { eventId: string; at: Date }>();
-    const slot = (r: { integrationId: string; eventType: string }) => `${r.integrationId}|${r.eventType}`;
+    const slot = (r: { integrationId: string; eventType: string; payload: Record<string, unknown> | null }) =>
+      `${r.integrationId}|${r.eventType}|${typeof r.payload?.check_in === 'number' ? r.payload.check_in : ''}`;
     if (rule.windowMs > 0 && repeatable.length > 0) {
-      const earlier: { integration_id: string; event_type: string; event_id: string; created_at: Date }[] = await trx('integration_deliveries')
-        .select('integration_id', 'event_type', 'event_id', 'created_at')
+      const earlier: { integration_id: string; event_type: string; event_id: string; payload: Record<string, unknown> | null; created_at: Date }[] = await trx('integration_deliveries')
+        .select('integration_id', 'event_type', 'event_id', 'payload', 'created_at')
         .whereIn('integration_id', [...new Set(repeatable.map((r) => r.integrationId))])
         .andWhere({ workflow_id: workflowId })
         .whereIn('event_type', [...new Set(repeatable.map((r) => r.eventType))])
         .whereIn('status', ['pending', 'failed', 'succeeded'])
         .andWhere('created_at', '>', trx.raw(`now() - (? * interval '1 millisecond')`, [rule.windowMs]))
         .orderBy('created_at', 'asc');
-      for (const e of earlier) if (!sent.has(slot({ integrationId: e.integration_id, eventType: e.event_type }))) sent.set(slot({ integrationId: e.integration_id, eventType: e.event_type }), { eventId: e.event_id, at: e.created_at });
+      for (const e of earlier) {
+        const key = slot({ integrationId: e.integration_id, eventType: e.event_type, payload: e.payload });
+        if (!sent.has(key)) sent.set(key, { eventId: e.event_id, at: e.created_at });
+      }
     }
     const fresh: Record<string, unknown>[] = [];
     for (const r of rows) {

@@ -132,6 +132,25 @@ describe('planning deliveries', () => {
     expect(await plan([{ version: 8, type: 'tour_started' }])).toHaveLength(1);
   });
 
+  it('sends each check-in of the series once per window: a restart loop\'s first check-in again is a repeat, the next number is not', async () => {
+    const org = await createOrg(db);
+    await db('organization_members').where({ organization_id: org.orgId, user_id: org.memberId }).update({ email: 'ava@example.com' });
+    const calendar = await integrate(org, 'calendar', 'google-calendar');
+    const workflowId = `tour:${org.orgId}:${org.memberId}:${org.tourId}`;
+    const checkIn = (version: number, number: number) =>
+      run(activities.planDeliveries, {
+        workflowId, orgId: org.orgId, userId: org.memberId, tourId: org.tourId, tourName: 'Welcome', progressId: crypto.randomUUID(),
+        events: [{ eventId: `${workflowId}:${version}.0`, type: 'check_in_due' as const, occurredAt: '2026-11-23T03:00:00.000Z', checkIn: { number, of: 3, at: '2026-11-24T10:00:00.000Z' } }],
+      });
+    expect(await checkIn(1, 1)).toHaveLength(1);
+    // The loop completed again: the series was booked again and its first check-in fell due at once.
+    expect(await checkIn(3, 1)).toHaveLength(0);
+    // The series goes on: the second check-in is not a repeat of the first.
+    expect(await checkIn(4, 2)).toHaveLength(1);
+    const rows = await db('integration_deliveries').where({ integration_id: calendar }).orderBy('event_id');
+    expect(rows.map((r) => [r.event_id.split(':').pop(), r.status, r.payload.check_in])).toEqual([['1.0', 'pending', 1], ['3.0', 'suppressed', 1], ['4.0', 'pending', 2]]);
+  });
+
   it('sends nothing for a member without an email, recording the skipped route and why (skipped again on a restart, never suppressed); plans nothing without integrations', async () => {
     const org = await createOrg(db);
     const crm = await integrate(org, 'crm', 'tave');
