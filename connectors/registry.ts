@@ -61,6 +61,19 @@ export function storedProviderSettings(entry: ProviderEntry, stored: Record<stri
   return entry.settingsSchema.parse(withoutRetiredSettings(stored));
 }
 
+/**
+ * A retired `baseUrl` sent again (the issue's attack: settings pointing a provider's calls, and so its
+ * credentials, at an address of the sender's choosing). An address the outbound rules refuse is answered
+ * with the rule it breaks (loopback, metadata, private, host_not_allowed, ...), so a caller learns why,
+ * not merely that the key is unknown; any other value is left to the strict schema (400, the key is gone).
+ */
+export async function checkRetiredSettings(guard: OutboundGuard, entry: ProviderEntry, sent: unknown): Promise<AccountRefusal | undefined> {
+  const baseUrl = (sent as { baseUrl?: unknown } | null | undefined)?.baseUrl;
+  if (typeof baseUrl !== 'string') return undefined;
+  const refusal = await vetDestination(guard, entry.id, entry.hosts, baseUrl);
+  return refusal ? { kind: 'forbidden', refusal } : undefined;
+}
+
 /** Why an integration's account address cannot be saved as sent. */
 export type AccountRefusal =
   | { kind: 'forbidden'; refusal: OutboundRefusal }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { OAuthClient } from '../connectors/oauth';
 import type { OutboundGuard } from '../connectors/outbound';
 import type { AuthKind } from '../connectors/registry-types';
-import { checkAccountTarget, withoutRetiredSettings, type Registry } from '../connectors/registry';
+import { checkAccountTarget, checkRetiredSettings, withoutRetiredSettings, type Registry } from '../connectors/registry';
 import type { Db } from '../db/knex';
 import {
   deleteIntegration,
@@ -144,6 +144,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
       if (entry.auth === 'oauth2') return oauthRequired(entry, `${entry.displayName} is connected through its consent screen`);
       const credentials = checkSent(entry.credentialsSchema, input.credentials, 'credentials');
       if (!credentials.ok) return credentials;
+      const retired = await checkRetiredSettings(deps.outbound, entry, input.settings);
+      if (retired) return accountRefusal(entry.displayName, retired);
       const providerSettings = checkSent(entry.settingsSchema, input.settings ?? {}, 'settings');
       if (!providerSettings.ok) return providerSettings;
       // Resolved before the transaction opens: a slow DNS answer holds no pooled connection.
@@ -197,6 +199,8 @@ export function createIntegrationService(deps: IntegrationServiceDeps) {
         const storedSettings = withoutRetiredSettings(row.settings.provider);
         let providerSettings = storedSettings;
         if (patch.settings) {
+          const retired = await checkRetiredSettings(deps.outbound, entry, patch.settings);
+          if (retired) return accountRefusal(entry.displayName, retired);
           const checked = checkSent(entry.settingsSchema, patch.settings, 'settings');
           if (!checked.ok) return checked;
           providerSettings = checked.value as Record<string, unknown>;

@@ -98,18 +98,36 @@ const credentialsOf: Record<string, object> = {
 const settingsOf: Record<string, object> = { mailchimp: { listId: 'l1' }, twilio: { from: '+15005550006' } };
 
 describe('an organisation cannot point an integration at an address of its choosing', () => {
-  it.each(Object.keys(credentialsOf))('refuses settings.baseUrl for %s with 400 (the field is gone), and nothing reaches the listener', async (provider) => {
+  it.each(Object.keys(credentialsOf))('refuses settings.baseUrl at our loopback listener for %s with 422 naming the rule, and nothing reaches the listener', async (provider) => {
     const { token } = await adminOfNewOrg();
     const res = await attempt(token, { provider, credentials: credentialsOf[provider], settings: { ...settingsOf[provider], baseUrl: `${internal.url}/internal/` } });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'outbound_address_forbidden', details: { rule: 'loopback' } });
+    expect(internal.requests).toEqual([]);
+  });
+
+  it.each([
+    ['https://169.254.169.254/latest/', 'metadata'],
+    ['https://10.1.2.3/', 'private'],
+    ['https://attacker.example.com/', 'host_not_allowed'],
+  ])('refuses settings.baseUrl %s with the rule it breaks (%s)', async (baseUrl, rule) => {
+    const { token } = await adminOfNewOrg();
+    const res = await attempt(token, { provider: 'tave', credentials: credentialsOf.tave, settings: { baseUrl } });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'outbound_address_forbidden', details: { rule } });
+  });
+
+  it('answers a settings.baseUrl on the vendor\'s own host with 400: the field is gone, whatever it holds', async () => {
+    const { token } = await adminOfNewOrg();
+    const res = await attempt(token, { provider: 'stripe', credentials: credentialsOf.stripe, settings: { baseUrl: 'https://api.stripe.com/' } });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'validation_error', details: { issues: [expect.objectContaining({ path: 'settings', code: 'unrecognized_keys' })] } });
-    expect(internal.requests).toEqual([]);
   });
 
   it.each([
     ['google-calendar', 'calendar', { calendarId: 'primary' }],
     ['outlook-calendar', 'calendar', {}],
-  ])('refuses settings.baseUrl on a %s integration (connected by OAuth) with 400', async (provider, category, settings) => {
+  ])('refuses settings.baseUrl on a %s integration (connected by OAuth) with 422 naming the rule', async (provider, category, settings) => {
     const { orgId, token } = await adminOfNewOrg();
     const id = crypto.randomUUID();
     await insertIntegration(stack.ownerDb, box, {
@@ -122,8 +140,8 @@ describe('an organisation cannot point an integration at an address of its choos
       isActive: true,
     });
     const res = await patch(token, id, { settings: { ...settings, baseUrl: `${internal.url}/` } });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('validation_error');
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'outbound_address_forbidden', details: { rule: 'loopback' } });
     expect(internal.requests).toEqual([]);
   });
 
@@ -235,7 +253,7 @@ describe('credentials stay bound to their vendor', () => {
     expect(created.status).toBe(201);
     const id = created.body.integration.id;
     const moved = await patch(token, id, { settings: { ...settingsOf[provider], baseUrl: internal.url } });
-    expect(moved.status).toBe(400);
+    expect(moved.status).toBe(422);
     const res = await test(token, id);
     expect(res.body).toMatchObject({ integration_id: id, ok: true });
     expect(vendor.requests).toHaveLength(1);
