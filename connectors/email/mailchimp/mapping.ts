@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Person } from '../../contracts';
+import type { SyncFields } from '../../../domain/conflict';
+import type { Person, RemoteRecord } from '../../contracts';
 
 /**
  * Pure translation between our shapes and the Mailchimp Marketing API 3.0. No I/O, no clock.
@@ -34,6 +35,21 @@ export function authorization(apiKey: string): string {
 export type StatusIfNew = 'subscribed' | 'pending';
 
 /**
+ * Where seed 001's merge fields go in the audience unless the settings map them elsewhere: the resume
+ * link, the completion date, rating, minutes spent and the organisation's plan; the step left at and how
+ * far the couple got.
+ */
+export const DEFAULT_MERGE_TAGS: Readonly<Record<string, string>> = {
+  resumeUrl: 'RESUMEURL',
+  tourCompletedAt: 'TOURDONE',
+  tourRating: 'TOURRATING',
+  tourMinutes: 'TOURMINS',
+  subscriptionTier: 'PLANTIER',
+  abandonedStep: 'TOURSTEP',
+  progressPercent: 'TOURPCT',
+};
+
+/**
  * PUT /lists/{list_id}/members/{subscriber_hash}. Only `status_if_new`, never `status`: an existing
  * member who unsubscribed stays unsubscribed. FNAME and LNAME are in every audience by default; other
  * merge fields are sent under the tags the settings map our names to (`resumeUrl` -> `RESUMEURL`), or
@@ -66,4 +82,36 @@ export interface JourneyStep {
 /** POST /customer-journeys/journeys/{journey_id}/steps/{step_id}/actions/trigger */
 export function journeyTriggerPath(step: JourneyStep): string {
   return `customer-journeys/journeys/${encodeURIComponent(String(step.journeyId))}/steps/${encodeURIComponent(String(step.stepId))}/actions/trigger`;
+}
+
+/** The parts of a list member two-way sync reads (GET /lists/{list_id}/members with `fields`). */
+export interface MailchimpMember {
+  id?: string;
+  email_address?: string;
+  status?: string;
+  merge_fields?: Record<string, unknown>;
+  tags?: { id?: number; name?: string }[];
+  last_changed?: string;
+}
+
+/** What GET /lists/{list_id}/members returns past `fields`. */
+export interface MailchimpMembersPage {
+  members?: MailchimpMember[];
+  total_items?: number;
+}
+
+/** Only what a pass reads: the `fields` parameter keeps each page small. */
+export const MEMBER_FIELDS = 'members.id,members.email_address,members.status,members.merge_fields.FNAME,members.merge_fields.LNAME,members.tags,members.last_changed,total_items';
+
+/**
+ * A member as two-way sync compares it, keyed by the lower-cased address: FNAME and LNAME as first and
+ * last name, and each tag as `tag:<name>` (lower case) set to true.
+ */
+export function mailchimpMemberRecord(member: MailchimpMember): RemoteRecord | undefined {
+  if (typeof member.email_address !== 'string' || member.email_address.trim() === '') return undefined;
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+  const fields: SyncFields = { first_name: text(member.merge_fields?.FNAME), last_name: text(member.merge_fields?.LNAME) };
+  for (const tag of member.tags ?? []) if (tag.name) fields[`tag:${tag.name.trim().toLowerCase()}`] = true;
+  const key = member.email_address.trim().toLowerCase();
+  return { key, remoteId: member.id ?? subscriberHash(key), fields, updatedAt: member.last_changed ?? null };
 }
