@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { matchesHost } from '../../connectors/outbound';
 import { registry } from '../../connectors/registry';
+import { context, staticOAuth } from '../support/connectors';
 
 const root = path.resolve(__dirname, '..', '..', 'connectors');
 const entries = [...registry.values()];
@@ -23,6 +24,24 @@ describe('the provider registry', () => {
       'calendar/google-calendar', 'calendar/outlook-calendar', 'crm/honeybook', 'crm/lightblue', 'crm/tave',
       'email/mailchimp', 'payment/stripe', 'sms/twilio',
     ]);
+  });
+
+  it('says which providers two-way sync reads, and exactly those connectors read what changed', () => {
+    expect(entries.filter((e) => e.readable).map((e) => e.id).sort()).toEqual(['google-calendar', 'mailchimp', 'outlook-calendar', 'stripe', 'tave']);
+    const credentials: Record<string, unknown> = {
+      honeybook: { hookUrl: 'https://hooks.zapier.com/hooks/catch/1/abc/', signingSecret: 'x'.repeat(32) },
+      mailchimp: { apiKey: 'k-us6' },
+      stripe: { secretKey: 'sk_test_x' },
+      twilio: { accountSid: `AC${'0'.repeat(32)}`, authToken: 't' },
+    };
+    const settings: Record<string, unknown> = { mailchimp: { listId: 'l' }, twilio: { from: '+15005550006' }, lightblue: { accountHost: 'studio.lightblueapp.com' } };
+    for (const e of entries) {
+      // Building a connector sends nothing: the guarded HTTP layer only acts on a call.
+      const parsed = e.settingsSchema.safeParse(settings[e.id] ?? {});
+      const ctx = context(e, credentials[e.id] ?? { apiKey: 'k', accessToken: 't' }, parsed.success ? parsed.data : settings[e.id], { oauth: staticOAuth() });
+      const connector = e.create(ctx as never) as { listChanges?: unknown };
+      expect([e.id, typeof connector.listChanges === 'function']).toEqual([e.id, e.readable === true]);
+    }
   });
 
   it.each(entries.map((e) => [e.id, e] as const))('%s publishes a positive rate limit, a docs link and the OAuth kind it needs', (_id, e) => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { calendar_v3 } from 'googleapis';
-import type { CalendarEventInput } from '../../contracts';
+import type { CalendarEventInput, RemoteRecord } from '../../contracts';
 
 /** RFC 4648 §7 "base32hex", lowercased: exactly the characters Google allows in an event id (a-v, 0-9). */
 const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
@@ -50,5 +50,38 @@ export function toGoogleEvent(input: CalendarEventInput, id?: string): calendar_
     start: { dateTime: input.start, timeZone: input.timeZone },
     end: { dateTime: input.end, timeZone: input.timeZone },
     attendees: input.attendees.map((a) => ({ email: a.email, ...(a.name !== undefined ? { displayName: a.name } : {}) })),
+    // Google keeps at most 5 overrides, each 0 to 40320 minutes (4 weeks) before the start.
+    ...(input.reminders
+      ? { reminders: { useDefault: false, overrides: input.reminders.slice(0, 5).map((r) => ({ method: r.method, minutes: Math.min(Math.max(Math.round(r.minutes), 0), 40_320) })) } }
+      : {}),
+  };
+}
+
+/** An RFC 3339 date-time (any offset) as UTC `YYYY-MM-DDTHH:mm:ssZ`; a whole-day date as it is; else null. */
+export function utcInstant(value: string | null | undefined): string | null {
+  if (!value) return null;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? null : `${new Date(t).toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * An event as two-way sync compares it, keyed by its id. A cancelled event (deleted, in an incremental
+ * sync) carries only its id and status: only `cancelled` is known then.
+ */
+export function googleEventRecord(event: calendar_v3.Schema$Event): RemoteRecord | undefined {
+  if (!event.id) return undefined;
+  const updatedAt = event.updated ?? null;
+  if (event.status === 'cancelled') return { key: event.id, remoteId: event.id, fields: { cancelled: true }, updatedAt };
+  return {
+    key: event.id,
+    remoteId: event.id,
+    fields: {
+      start: utcInstant(event.start?.dateTime ?? event.start?.date),
+      end: utcInstant(event.end?.dateTime ?? event.end?.date),
+      summary: event.summary ?? null,
+      cancelled: false,
+    },
+    updatedAt,
   };
 }
