@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities } from './activities';
+import { createActivities, healthThresholds } from './activities';
 import type { ConnectorFactory } from './activities/connector-factory';
 import { createDeliveryActivities } from './activities/deliver';
+import { createPullActivities, createSyncActivities } from './activities/sync';
 import type { Config } from './config';
-import type { Registry } from './connectors/registry';
+import { registry as defaultRegistry, type Registry } from './connectors/registry';
 import type { Db } from './db/knex';
 import type { SecretBox } from './db/secrets';
 import { providerTaskQueue } from './workflows/task-queues';
@@ -18,6 +19,8 @@ export interface WorkerDeps {
   connection: NativeConnection;
   /** A prebuilt bundle (tests, images); without one the worker bundles workflows/ at start-up. */
   workflowBundle?: { codePath: string } | { code: string };
+  /** Which providers two-way sync reads (default: the registry). */
+  registry?: Registry;
 }
 
 /** The only place that wires workflows, activities and their dependencies together. */
@@ -30,7 +33,10 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
     ...workflows,
-    activities: createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
+    activities: {
+      ...createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
+      ...createSyncActivities({ db: deps.db, box: deps.box, registry: deps.registry ?? defaultRegistry, sync: deps.config.sync, retry: deps.config.hub.retry }),
+    },
   });
 }
 
@@ -48,11 +54,11 @@ export async function createProviderWorkers(deps: {
   registry: Registry;
   connectors: ConnectorFactory;
 }): Promise<Worker[]> {
-  const activities = createDeliveryActivities({
-    db: deps.db,
-    connectors: deps.connectors,
-    health: { degradedBelow: deps.config.hub.degradedBelow, minAttempts: deps.config.hub.degradedMinAttempts },
-  });
+  // Provider calls, and reading the provider for two-way sync: both paced by the queue's rate.
+  const activities = {
+    ...createDeliveryActivities({ db: deps.db, connectors: deps.connectors, health: healthThresholds(deps.config.hub) }),
+    ...createPullActivities({ db: deps.db, connectors: deps.connectors, pageSize: deps.config.sync.pageSize }),
+  };
   return Promise.all(
     [...deps.registry.values()].map((entry) =>
       Worker.create({

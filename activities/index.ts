@@ -2,9 +2,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { HubConfig } from '../config';
 import type { Db } from '../db/knex';
 import { actionAad, findDelivery, insertPlanned, markDead } from '../db/repositories/deliveries';
-import { assessHealth } from '../db/repositories/health';
+import { assessHealth, type HealthThresholds } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
-import { loadHubContext } from '../db/repositories/organizations';
+import { loadHubContext, loadProgressFacts } from '../db/repositories/organizations';
 import { findProgressFor, rowToState, saveTransition } from '../db/repositories/progress';
 import { loadTourForWorkflow } from '../db/repositories/tours';
 import type { SecretBox } from '../db/secrets';
@@ -12,7 +12,19 @@ import type { RecordedEvent } from '../domain/events';
 import type { Category, DeliveryRetry, HubEvent, HubEventDraft, HubSettings, PlannedAction, PlannedDelivery } from '../domain/hub';
 import { idempotencyKey, plan, routeOptions } from '../domain/routes';
 import type { TourShape, TourState } from '../domain/tour-state';
+import { alertFailure } from './alerts';
 import { requestSummary } from './deliver';
+
+/** How the worker judges an integration's health and paces its breaker's probes (HUB_* settings). */
+export function healthThresholds(hub: HubConfig): HealthThresholds {
+  return {
+    degradedBelow: hub.degradedBelow,
+    minAttempts: hub.degradedMinAttempts,
+    windowMs: hub.healthWindowMs,
+    recoverAfter: hub.recoverAfterSuccesses,
+    probeIntervalMs: hub.breakerProbeIntervalMs,
+  };
+}
 
 export interface ActivityDeps {
   /** Owner connection: the worker writes on behalf of every organisation, after the API checked access. */
@@ -61,7 +73,7 @@ const refuse = (type: 'delivery_not_found' | 'delivery_not_replayable' | 'integr
 
 /** Closures over the worker's dependencies, built once in worker.ts. Workflows see only the type. */
 export function createActivities(deps: ActivityDeps) {
-  const thresholds = { degradedBelow: deps.hub.degradedBelow, minAttempts: deps.hub.degradedMinAttempts };
+  const thresholds = healthThresholds(deps.hub);
   return {
     /** Reads the definition and any stored progress, so a re-created workflow resumes from Postgres. */
     async loadTour(input: LoadTourInput): Promise<LoadTourResult> {
@@ -92,9 +104,10 @@ export function createActivities(deps: ActivityDeps) {
      * sees a backlog and an operator can replay any of them. Idempotent: keys derive from the events.
      */
     async planDeliveries(input: PlanDeliveriesInput): Promise<PlannedDelivery[]> {
-      const [context, integrations] = await Promise.all([
+      const [context, integrations, facts] = await Promise.all([
         loadHubContext(deps.db, input.orgId, input.userId),
         listActiveIntegrations(deps.db, input.orgId),
+        loadProgressFacts(deps.db, input.progressId),
       ]);
       if (!context.person || integrations.length === 0) return [];
       const resumeUrl = deps.hub.resumeUrl.replace('{tourId}', encodeURIComponent(input.tourId));
@@ -109,6 +122,10 @@ export function createActivities(deps: ActivityDeps) {
           progressId: input.progressId,
           person: context.person,
           ...(draft.type === 'tour_abandoned' || draft.type === 're_engagement_due' ? { resumeUrl } : {}),
+          // The stored progress, for merge fields: the API wrote this move before answering, so at
+          // worst it is one move behind the event (seconds of tour time, never another tour).
+          ...(facts?.progress ? { progress: facts.progress } : {}),
+          ...(facts?.subscriptionTier ? { subscriptionTier: facts.subscriptionTier } : {}),
         };
         for (const integration of integrations) {
           const category = integration.type as Category;
@@ -152,7 +169,10 @@ export function createActivities(deps: ActivityDeps) {
     async markDeliveryDead(input: { idempotencyKey: string; integrationId: string; error: string }): Promise<void> {
       await markDead(deps.db, input.idempotencyKey, input.error);
       const integration = await findIntegration(deps.db, input.integrationId);
-      if (integration) await assessHealth(deps.db, integration, thresholds);
+      if (!integration) return;
+      await assessHealth(deps.db, integration, thresholds);
+      const delivery = await deps.db('integration_deliveries').where({ idempotency_key: input.idempotencyKey }).first();
+      if (delivery) await alertFailure(deps.db, integration, delivery, input.error.split(':')[0]!.slice(0, 100));
     },
 
     /** A dead (or stuck) delivery's planned call, opened from its row, to send again under the same key. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { HubPerson } from '../../domain/hub';
+import type { HubPerson, HubProgress } from '../../domain/hub';
 
 export interface HubContext {
   timeZone: string;
@@ -31,5 +31,25 @@ export async function loadHubContext(db: Knex, orgId: string, userId: string): P
       ...(rest.length ? { lastName: rest.join(' ') } : {}),
       ...(member.phone ? { phone: member.phone } : {}),
     },
+  };
+}
+
+/** What a tour event's email merge fields need of the stored progress and the organisation. Owner connection. */
+export async function loadProgressFacts(db: Knex, progressId: string): Promise<{ progress: HubProgress; subscriptionTier: string } | undefined> {
+  const row = await db('user_tour_progress as p')
+    .join('organizations as o', 'o.id', 'p.organization_id')
+    .leftJoin('tour_steps as s', (j) => j.on('s.tour_id', 'p.tour_id').andOn('s.step_order', 'p.current_step_index'))
+    .select('p.total_time_seconds', 'p.current_step_index', 'p.total_steps', 's.step_key', 'o.subscription_tier')
+    .where('p.id', progressId)
+    .first();
+  if (!row) return undefined;
+  return {
+    progress: {
+      totalTimeSeconds: row.total_time_seconds,
+      stepIndex: row.current_step_index,
+      totalSteps: row.total_steps,
+      ...(row.step_key ? { stepKey: row.step_key } : {}),
+    },
+    subscriptionTier: row.subscription_tier,
   };
 }

@@ -17,3 +17,24 @@ export async function listOutboundEvents(db: Knex, limit: number): Promise<Outbo
     .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
     .limit(limit);
 }
+
+export interface OutboundEventInput {
+  organizationId: string;
+  type: string;
+  subjectId?: string | null;
+  /** Ids and figures only: subscriptions receive it as it is, so never a name, an email or a phone. */
+  payload: Record<string, unknown>;
+  /** Written once per key, however many workers notice the same thing at once. */
+  dedupeKey?: string;
+}
+
+/** Writes an event for the organisation's admins (listed at GET /api/notifications, pushed to its subscriptions). Owner connection. */
+export async function recordOutboundEvent(db: Knex, e: OutboundEventInput): Promise<boolean> {
+  const result = await db.raw(
+    `insert into outbound_events (organization_id, event_type, subject_id, payload, dedupe_key)
+     values (?, ?, ?, ?::jsonb, ?)
+     on conflict (dedupe_key) where dedupe_key is not null do nothing`,
+    [e.organizationId, e.type, e.subjectId ?? null, JSON.stringify(e.payload), e.dedupeKey ?? null],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
