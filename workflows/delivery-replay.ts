@@ -1,7 +1,7 @@
 import { ApplicationFailure, isCancellation, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeliveryResult } from '../activities/deliver';
-import { deathReason, deliverySummary, runDelivery } from './deliveries';
+import { deathReason, deliverThroughBreaker, deliverySummary } from './deliveries';
 
 export interface ReplayDeliveryInput {
   deliveryId: string;
@@ -25,7 +25,7 @@ const { loadReplay, markDeliveryDead } = proxyLocalActivities<Activities>({
 export async function replayDelivery(input: ReplayDeliveryInput): Promise<DeliveryResult> {
   const { delivery, retry } = await loadReplay(input);
   try {
-    return await runDelivery(delivery, retry);
+    return await deliverThroughBreaker(delivery, retry);
   } catch (err) {
     if (isCancellation(err)) throw err;
     const reason = deathReason(err);

@@ -11,6 +11,8 @@
  *   rollover-1, -2   continue-as-new after 10 updates, the completing one last: the first run hands over
  *                    its unfinished deliveries and check-in timers, the second sends and fires them.
  *   postgres-down    planning and flushing fail past their local retries, wait, and succeed later.
+ *   breaker          the CRM's circuit breaker holds its calls back for 2.5 s: its lane waits on timers
+ *                    (the `circuit-breaker` patch) and sends them in order once it closes.
  *   not-found        a start for a tour that does not exist: rejected, and the run ends.
  *
  * Usage (about a minute, mostly the timers and the postgres-down waits):
@@ -48,8 +50,14 @@ const INTEGRATIONS: FakeIntegration[] = [
   { id: crypto.randomUUID(), provider: 'rec-payment', category: 'payment' },
 ];
 
+/** Set by the breaker scenario: until then the CRM's breaker holds every call back (circuit_open, nothing sent). */
+let crmPausedUntil = 0;
+
 async function deliver(input: DeliveryInput): Promise<DeliveryResult> {
   const { attempt, taskQueue } = Context.current().info;
+  if (taskQueue === providerTaskQueue('rec-crm') && Date.now() < crmPausedUntil) {
+    throw ApplicationFailure.create({ type: 'circuit_open', message: 'paused', nonRetryable: true, details: [{ retryAt: crmPausedUntil, probeIntervalMs: 1_000 }] });
+  }
   if (taskQueue === providerTaskQueue('rec-crm') && input.eventType === 'tour_started' && attempt === 1) {
     throw ApplicationFailure.create({ type: 'provider_unavailable', message: '503 from the CRM' });
   }
@@ -134,6 +142,17 @@ const SCENARIOS: Scenario[] = [
       failPersistence(7);
       await tours.advance(key, { action: 'complete_tour' }, '');
       await handle.result();
+    },
+  },
+  {
+    name: 'breaker',
+    shape: tourShape(2),
+    async drive(tours, key, handle) {
+      crmPausedUntil = Date.now() + 2_500;
+      await tours.start(key, {}, 'recorded for the replay test');
+      await tours.advance(key, { action: 'complete_tour' }, '');
+      await handle.result();
+      crmPausedUntil = 0;
     },
   },
   {
