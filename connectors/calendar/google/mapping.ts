@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { calendar_v3 } from 'googleapis';
 import type { CalendarEventInput, RemoteRecord } from '../../contracts';
+import { localToUtc } from '../outlook/mapping';
 
 /** RFC 4648 §7 "base32hex", lowercased: exactly the characters Google allows in an event id (a-v, 0-9). */
 const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
@@ -57,10 +58,20 @@ export function toGoogleEvent(input: CalendarEventInput, id?: string): calendar_
   };
 }
 
-/** An RFC 3339 date-time (any offset) as UTC `YYYY-MM-DDTHH:mm:ssZ`; a whole-day date as it is; else null. */
-export function utcInstant(value: string | null | undefined): string | null {
+/**
+ * An event time as UTC `YYYY-MM-DDTHH:mm:ssZ`: an RFC 3339 date-time with its offset as Google sends it,
+ * or a wall-clock time in the event's zone; a whole-day date as it is; else null.
+ */
+export function utcInstant(value: string | null | undefined, timeZone?: string | null): string | null {
   if (!value) return null;
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) {
+    try {
+      return `${localToUtc(value, timeZone ?? 'UTC')}Z`;
+    } catch {
+      return null;
+    }
+  }
   const t = Date.parse(value);
   return Number.isNaN(t) ? null : `${new Date(t).toISOString().slice(0, 19)}Z`;
 }
@@ -77,8 +88,8 @@ export function googleEventRecord(event: calendar_v3.Schema$Event): RemoteRecord
     key: event.id,
     remoteId: event.id,
     fields: {
-      start: utcInstant(event.start?.dateTime ?? event.start?.date),
-      end: utcInstant(event.end?.dateTime ?? event.end?.date),
+      start: utcInstant(event.start?.dateTime ?? event.start?.date, event.start?.timeZone),
+      end: utcInstant(event.end?.dateTime ?? event.end?.date, event.end?.timeZone),
       summary: event.summary ?? null,
       cancelled: false,
     },
