@@ -9,6 +9,10 @@ import type { SecretBox } from '../db/secrets';
 import { withTenant, type Tenant } from '../db/tenant';
 import { integrationHealth } from '../services/integration-health';
 import { createIntegrationService } from '../services/integrations';
+import { conflicts, integrationLogs, resolve, resyncStatus, startResync, withSyncSchedules, type SyncControl } from '../services/sync';
+import type { ConflictFilter } from '../db/repositories/conflicts';
+import type { LogFilter } from '../db/repositories/logs';
+import type { ResolutionChoice, SyncValue } from '../domain/conflict';
 import { createOAuthService } from '../services/oauth';
 import { createProgressCache } from '../services/progress-cache';
 import { readiness } from '../services/readiness';
@@ -26,6 +30,8 @@ export interface AppDeps {
   logger: Logger;
   /** Starts replays of dead deliveries: the integrations API's replay routes. */
   replays: DeliveryReplays;
+  /** Two-way sync's schedules and requests (services/sync.ts). */
+  sync: SyncControl;
   integrations: {
     box: SecretBox;
     registry: Registry;
@@ -47,7 +53,7 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
   const scoped = (auth: Tenant): ReplayDeps => ({ scope: (fn) => withTenant(db, auth, fn), replays: deps.replays });
   return {
     tours: createTourService({ db, workflows: deps.tours, logger: deps.logger, cache: createProgressCache() }),
-    integrations: createIntegrationService({ db, ...deps.integrations }),
+    integrations: withSyncSchedules(createIntegrationService({ db, ...deps.integrations }), { sync: deps.sync, registry: deps.integrations.registry, logger: deps.logger }),
     oauth: createOAuthService({ db, ...deps.integrations }),
     replays: {
       delivery: (auth: Tenant, deliveryId: string) => replayDelivery(scoped(auth), deliveryId),
@@ -59,6 +65,13 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     /** What the organisation's admins should hear about, newest first (RLS keeps it to them). */
     notifications: (auth: Tenant, limit: number) => withTenant(db, auth, (trx) => listOutboundEvents(trx, limit)),
     readiness: () => readiness({ db, tours: deps.tours }),
+    sync: {
+      resync: (auth: Tenant) => startResync({ db, sync: deps.sync, registry: deps.integrations.registry }, auth),
+      resyncStatus: (auth: Tenant, id: string) => resyncStatus(db, auth, id),
+      conflicts: (auth: Tenant, filter: ConflictFilter) => conflicts(db, auth, filter),
+      resolve: (auth: Tenant, id: string, choice: ResolutionChoice, value: SyncValue | undefined) => resolve({ db, sync: deps.sync, logger: deps.logger }, auth, id, choice, value),
+      logs: (auth: Tenant, filter: LogFilter) => integrationLogs(db, auth, filter),
+    },
     /** The OpenAPI document, built from the endpoints once. */
     openapi,
   };

@@ -70,6 +70,9 @@ export const ERROR_CODES = {
   already_delivered: { status: 409, description: 'The delivery already succeeded; a replay would send nothing' },
   delivery_not_replayable: { status: 409, description: 'The delivery was planned before calls were kept for replay' },
   integration_disabled: { status: 409, description: 'The integration is disabled; enable it before replaying' },
+  // Two-way sync
+  conflict_already_resolved: { status: 409, description: 'The conflict was already resolved (`details.resolution`); a second decision changes nothing' },
+  no_readable_integrations: { status: 422, description: 'The organisation has no enabled integration that two-way sync reads (`details.readable_providers`)' },
   // Health
   not_ready: { status: 503, description: 'Postgres or Temporal is unreachable (`details.checks`)' },
 } as const satisfies Record<string, { status: number; description: string }>;

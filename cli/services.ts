@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../api/app';
 import { createTokenVerifier } from '../api/middleware/auth';
 import { connectTemporal, createDeliveryReplays, createTourWorkflows } from '../services/temporal';
+import { createSyncControl, reconcileSchedules } from '../services/sync';
 import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
 import { migrateLatest, setAppRolePassword } from '../db/migrate';
@@ -54,6 +55,7 @@ export async function startApi(
     db,
     tours: createTourWorkflows(client, config),
     replays: createDeliveryReplays(client, config),
+    sync: createSyncControl(client, config),
     verifier: createTokenVerifier({
       ...(jwtSecret ? { secret: jwtSecret } : {}),
       ...(config.jwt.jwksUrl ? { jwksUrl: config.jwt.jwksUrl } : {}),
@@ -158,12 +160,22 @@ export async function startWorker(
   const all = [worker, ...providers];
   const running = all.map((w) => w.run());
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));
+  // Every readable integration has its sync schedule, and no other: whatever the API could not set while
+  // Temporal was away, and integrations from before two-way sync.
+  const client = await connectTemporal(config);
+  try {
+    const schedules = await reconcileSchedules(db, createSyncControl(client, config), registry);
+    logger.info(schedules, 'sync schedules reconciled');
+  } catch (err) {
+    logger.warn({ err }, 'sync schedules not reconciled; integrations changed through the API still get theirs');
+  }
   logger.info({ taskQueue: config.temporal.taskQueue, providerQueues: providers.length }, 'worker polling');
   return {
     worker,
     async stop() {
       for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.all(running.map((r) => r.catch(() => undefined)));
+      await client.connection.close();
       await connection.close();
       await db.destroy();
       await outbound.close();

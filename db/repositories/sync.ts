@@ -178,8 +178,8 @@ export async function stageRecords(db: Knex, runId: string, records: StagedRecor
 /** Of these keys, the ones that name a couple of the organisation (people categories): only those are staged. */
 export async function knownPeople(db: Knex, orgId: string, keys: string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
-  const rows: string[] = await db('organization_members').where({ organization_id: orgId }).whereRaw('lower(email) = any(?)', [keys]).pluck(db.raw('lower(email)') as never);
-  return new Set(rows);
+  const rows: { k: string }[] = await db('organization_members').where({ organization_id: orgId }).whereRaw('lower(email) = any(?)', [keys]).select(db.raw('lower(email) as k'));
+  return new Set(rows.map((r) => r.k));
 }
 
 /** Of these event ids, the ones of events we created on this integration's calendar. */

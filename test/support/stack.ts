@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import pino from 'pino';
 import { createApp } from '../../api/app';
 import { createTokenVerifier, signToken } from '../../api/middleware/auth';
+import { createSyncControl, type SyncControl } from '../../services/sync';
 import { createDeliveryReplays, createTourWorkflows, type DeliveryReplays, type TourWorkflows } from '../../services/temporal';
 import { appDatabaseUrl, loadConfig, type Config } from '../../config';
 import { createDb, type Db } from '../../db/knex';
@@ -66,6 +67,8 @@ export interface Stack {
   tours: TourWorkflows;
   /** What the API's replay routes start replays with: the real one unless the suite passed its own. */
   replays: DeliveryReplays;
+  /** What the API asks of two-way sync (schedules, passes): the real one unless the suite passed its own. */
+  sync: SyncControl;
   worker: Worker | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -93,6 +96,7 @@ export async function startStack(
     registry?: Registry;
     oauthClients?: Partial<Record<string, OAuthClient>>;
     replays?: DeliveryReplays;
+    sync?: SyncControl;
     /** The API's outbound rules; default: the product's, from the config (no network allowed). */
     outbound?: OutboundGuard;
     connectionTestsPerOrg?: number;
@@ -106,10 +110,12 @@ export async function startStack(
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const tours = createTourWorkflows(client, config);
   const replays = opts.replays ?? createDeliveryReplays(client, config);
+  const sync = opts.sync ?? createSyncControl(client, config);
   const app = createApp({
     db: appDb,
     tours,
     replays,
+    sync,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }),
     logger: pino({ level: 'silent' }),
     integrations: {
@@ -133,6 +139,7 @@ export async function startStack(
     client,
     tours,
     replays,
+    sync,
     worker: undefined,
     async startWorker() {
       quietRuntime();
