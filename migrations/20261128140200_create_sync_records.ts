@@ -33,7 +33,8 @@ export async function up(knex: Knex): Promise<void> {
     ALTER TABLE sync_remote_records ENABLE ROW LEVEL SECURITY;
     CREATE POLICY admins_view_sync_records ON sync_records
       FOR SELECT USING (organization_id = tourhub_org_id() AND tourhub_is_admin());
-    -- Staging is the worker's alone: no policy, so the API's role reads none of it.
+    GRANT SELECT ON sync_records TO tourhub_app;
+    -- Staging is the worker's alone: no policy and no grant, so the API's role reads none of it.
   `);
 }
 
