@@ -63,6 +63,17 @@ const EXECUTORS: { [C in Category]: Record<string, (c: CategoryConnectors[C], in
   },
 };
 
+/** A connector's failure as the activity's: its code as the type, its retry class, Retry-After as the next delay. */
+export function activityFailure(err: ConnectorError): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: err.code,
+    message: err.message,
+    nonRetryable: !err.retryable,
+    details: [err.toJSON()],
+    ...(err.retryable && err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+  });
+}
+
 /** The shape of what was asked, for integration_logs: field names only, never values (personal data). */
 export function requestSummary(action: PlannedAction): Record<string, unknown> {
   return { method: `${action.category}.${action.method}`, fields: Object.keys(action.input).sort() };
@@ -168,13 +179,7 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
         });
         await judge(integration, false);
         if (!err.retryable) await alertFailure(deps.db, integration, delivery, err.code).catch(() => undefined);
-        throw ApplicationFailure.create({
-          type: err.code,
-          message: err.message,
-          nonRetryable: !err.retryable,
-          details: [err.toJSON()],
-          ...(err.retryable && err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
-        });
+        throw activityFailure(err);
       }
       // Our own failures (the database, a bug): retry, the provider was not necessarily called.
       throw err;

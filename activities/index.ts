@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { HubConfig } from '../config';
 import type { Db } from '../db/knex';
-import { actionAad, findDelivery, insertPlanned, markDead } from '../db/repositories/deliveries';
+import { actionAad, findDelivery, markDead } from '../db/repositories/deliveries';
 import { assessHealth, type HealthThresholds } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
 import { loadHubContext, loadProgressFacts } from '../db/repositories/organizations';
@@ -13,7 +13,7 @@ import type { Category, DeliveryRetry, HubEvent, HubEventDraft, HubSettings, Pla
 import { idempotencyKey, plan, routeOptions } from '../domain/routes';
 import type { TourShape, TourState } from '../domain/tour-state';
 import { alertFailure } from './alerts';
-import { requestSummary } from './deliver';
+import { sealPlanned } from './sync-records';
 
 /** How the worker judges an integration's health and paces its breaker's probes (HUB_* settings). */
 export function healthThresholds(hub: HubConfig): HealthThresholds {
@@ -145,20 +145,7 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       const orgOf = new Map(integrations.map((i) => [i.id, i.organization_id]));
-      await insertPlanned(
-        deps.db,
-        planned.map((p) => ({
-          organizationId: orgOf.get(p.integrationId)!,
-          integrationId: p.integrationId,
-          eventId: p.eventId,
-          eventType: p.eventType,
-          action: `${p.action.category}.${p.action.method}`,
-          idempotencyKey: p.idempotencyKey,
-          workflowId: p.workflowId,
-          payload: requestSummary(p.action),
-          sealedAction: deps.box.seal(p.action, actionAad(p.idempotencyKey)),
-        })),
-      );
+      await sealPlanned(deps.db, deps.box, planned, (id) => orgOf.get(id)!);
       return planned;
     },
 

@@ -225,7 +225,28 @@ export function openEvent(box: SecretBox) {
   };
 }
 
-/** Turns planned calls into pending, sealed delivery rows (as planning does), and the workflow's view of them. */
+/**
+ * Planned calls as pending delivery rows, each call sealed to its key (it names a person), so health sees
+ * them waiting and a replay re-sends exactly what was planned. A key already planned keeps its row.
+ */
+export async function sealPlanned(db: Parameters<typeof insertPlanned>[0], box: SecretBox, planned: PlannedDelivery[], orgOf: (integrationId: string) => string): Promise<void> {
+  await insertPlanned(
+    db,
+    planned.map((p) => ({
+      organizationId: orgOf(p.integrationId),
+      integrationId: p.integrationId,
+      eventId: p.eventId,
+      eventType: p.eventType,
+      action: `${p.action.category}.${p.action.method}`,
+      idempotencyKey: p.idempotencyKey,
+      workflowId: p.workflowId,
+      payload: requestSummary(p.action),
+      sealedAction: box.seal(p.action, actionAad(p.idempotencyKey)),
+    })),
+  );
+}
+
+/** Two-way sync's calls to one integration, planned like the hub's (workflow `sync:{integrationId}`). */
 export async function planSyncDeliveries(
   db: Parameters<typeof insertPlanned>[0],
   box: SecretBox,
@@ -243,20 +264,6 @@ export async function planSyncDeliveries(
     provider: integration.provider,
     category: integration.type as Category,
   }));
-  await insertPlanned(
-    db,
-    planned.map((p) => ({
-      organizationId: integration.organization_id,
-      integrationId: p.integrationId,
-      eventId: p.eventId,
-      eventType: p.eventType,
-      action: `${p.action.category}.${p.action.method}`,
-      idempotencyKey: p.idempotencyKey,
-      workflowId: p.workflowId,
-      payload: requestSummary(p.action),
-      sealedAction: box.seal(p.action, actionAad(p.idempotencyKey)),
-    })),
-  );
+  await sealPlanned(db, box, planned, () => integration.organization_id);
   return planned;
 }
-

@@ -36,6 +36,7 @@ import { policyFor, reconcileRecord, type SyncFields } from '../domain/conflict'
 import type { Category, DeliveryRetry, PlannedDelivery } from '../domain/hub';
 import type { SyncRequest } from '../workflows/integration-sync/messages';
 import type { ConnectorFactory } from './connector-factory';
+import { activityFailure } from './deliver';
 import { createResolutionActivities } from './sync-resolutions';
 import { digest, EVENT_FIELDS, joinName, MEMBER_FIELDS, openEvent, ourRecord, planSyncDeliveries, pushActions, pushKey, scopeOf, splitName, theirRecord } from './sync-records';
 
@@ -230,15 +231,7 @@ export function createPullActivities(deps: { db: Db; connectors: ConnectorFactor
         });
       } catch (err) {
         if (err instanceof ConnectorError && err.code === 'cursor_expired') return { page: null, cursor: null, records: 0, fullRequired: true };
-        if (err instanceof ConnectorError) {
-          throw ApplicationFailure.create({
-            type: err.code,
-            message: err.message,
-            nonRetryable: !err.retryable,
-            details: [err.toJSON()],
-            ...(err.retryable && err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
-          });
-        }
+        if (err instanceof ConnectorError) throw activityFailure(err);
         throw err;
       }
       const keys = page.records.map((r) => r.key);

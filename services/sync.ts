@@ -11,6 +11,7 @@ import type { Registry } from '../connectors/registry';
 import type { Db } from '../db/knex';
 import { findConflict, listConflicts, resolveConflict, type ConflictFilter, type ConflictListItem, type ConflictRow } from '../db/repositories/conflicts';
 import type { IntegrationRow } from '../db/repositories/integrations';
+import type { SyncRunRow } from '../db/repositories/sync';
 import { listIntegrationLogs, type IntegrationLogItem, type LogFilter } from '../db/repositories/logs';
 import { withTenant, type Tenant } from '../db/tenant';
 import { resolution, type ResolutionChoice, type SyncValue } from '../domain/conflict';
@@ -166,23 +167,11 @@ export async function reconcileSchedules(db: Db, sync: SyncControl, registry: Re
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'skipped';
 
-export interface ResyncRun {
-  run_id: string;
-  integration_id: string;
-  provider: string;
-  status: RunStatus;
-  phase: string | null;
-  pages: number;
-  pulled: number;
-  compared: number;
-  pushed: number;
-  accepted: number;
-  conflicts: number;
-  error: string | null;
-  requested_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
+/** One integration's pass of a resync: its run's figures (those of the pass it was folded into, if any). */
+export type ResyncRun = Pick<
+  SyncRunRow,
+  'integration_id' | 'phase' | 'pages' | 'pulled' | 'compared' | 'pushed' | 'accepted' | 'conflicts' | 'error' | 'requested_at' | 'started_at' | 'finished_at'
+> & { run_id: string; provider: string; status: RunStatus };
 
 export interface ResyncStatus {
   id: string;

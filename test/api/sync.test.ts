@@ -1,14 +1,13 @@
 import crypto from 'node:crypto';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import request from 'supertest';
-import { startProviderWorkers } from '../../cli/services';
 import { actionAad } from '../../db/repositories/deliveries';
 import { insertIntegration } from '../../db/repositories/integrations';
 import type { PlannedAction } from '../../domain/hub';
 import { syncProgressQuery, syncScheduleId, syncWorkflowId } from '../../workflows/integration-sync/messages';
 import { createOrg, type OrgFixture } from '../support/fixtures';
-import { deploymentEnv, startFakeProviders, type FakeProviders } from '../support/fake-providers';
-import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
+import type { FakeProviders } from '../support/fake-providers';
+import { useProviderStack } from '../support/provider-stack';
+import { testSecretBox, tokenFor, type Stack } from '../support/stack';
 
 /**
  * Two-way sync end to end on the test stack: the API, the tour queue's worker (sync workflows and their
@@ -17,51 +16,28 @@ import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stac
  */
 
 const box = testSecretBox();
-let fakes: FakeProviders;
+const setup = useProviderStack({
+  providers: ['tave', 'mailchimp', 'google-calendar'],
+  box,
+  config: {
+    SYNC_PAGE_SIZE: '10',
+    SYNC_COMPARE_BATCH: '10',
+    HUB_RETRY_INITIAL_INTERVAL: '100ms',
+    HUB_RETRY_MAX_INTERVAL: '500ms',
+    GOOGLE_OAUTH_CLIENT_ID: 'fake-client-id',
+    GOOGLE_OAUTH_CLIENT_SECRET: 'fake-client-secret',
+  },
+});
 let stack: Stack;
-let native: NativeConnection;
-let providers: Worker[];
-let running: Promise<void>[];
+let fakes: FakeProviders;
+const eventually = <T>(fn: () => Promise<T | undefined | false>, what: string) => setup.eventually(fn, what);
 
-beforeAll(async () => {
-  fakes = await startFakeProviders({ only: ['tave', 'mailchimp', 'google-calendar'] });
-  stack = await startStack({
-    box,
-    config: {
-      ...deploymentEnv(fakes.list),
-      SYNC_PAGE_SIZE: '10',
-      SYNC_COMPARE_BATCH: '10',
-      HUB_RETRY_INITIAL_INTERVAL: '100ms',
-      HUB_RETRY_MAX_INTERVAL: '500ms',
-      GOOGLE_OAUTH_CLIENT_ID: 'fake-client-id',
-      GOOGLE_OAUTH_CLIENT_SECRET: 'fake-client-secret',
-    },
-  });
-  native = await NativeConnection.connect({ address: stack.config.temporal.address });
-  providers = await startProviderWorkers({ config: stack.config, db: stack.ownerDb, box, connection: native });
-  running = providers.map((w) => w.run());
-}, 120_000);
-
-afterAll(async () => {
-  for (const w of providers ?? []) if (w.getState() === 'RUNNING') w.shutdown();
-  await Promise.all(running ?? []);
-  await native?.close();
-  await stack?.close();
-  await fakes?.close();
+beforeAll(() => {
+  ({ stack, fakes } = setup);
 });
 
 const api = () => request(stack.app);
 const admin = (org: OrgFixture) => tokenFor(stack.config, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
-
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${fakes.summary()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Couple {
   userId: string;

@@ -1,11 +1,9 @@
 import crypto from 'node:crypto';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import request from 'supertest';
-import { startProviderWorkers } from '../../cli/services';
 import { insertIntegration } from '../../db/repositories/integrations';
 import { createOrg, type OrgFixture } from '../support/fixtures';
-import { deploymentEnv, startFakeProviders, type FakeProviders } from '../support/fake-providers';
-import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
+import { useProviderStack } from '../support/provider-stack';
+import { testSecretBox, tokenFor } from '../support/stack';
 
 /**
  * The circuit breaker on the real path: a couple's tour through the API, the tour workflow's lanes, the
@@ -16,51 +14,22 @@ import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stac
 
 const box = testSecretBox();
 const PROBE_MS = 1_000;
-let fakes: FakeProviders;
-let stack: Stack;
-let native: NativeConnection;
-let providers: Worker[];
-let running: Promise<void>[];
-
-beforeAll(async () => {
-  fakes = await startFakeProviders({ only: ['tave'] });
-  stack = await startStack({
-    box,
-    config: {
-      ...deploymentEnv(fakes.list),
-      HUB_RETRY_INITIAL_INTERVAL: '100ms',
-      HUB_RETRY_MAX_INTERVAL: '200ms',
-      HUB_RETRY_MAX_ATTEMPTS: '1000',
-      HUB_DEGRADED_MIN_ATTEMPTS: '4',
-      HUB_BREAKER_PROBE_INTERVAL: `${PROBE_MS}ms`,
-      HUB_CHECK_IN_AFTER: '30d', // no check-in falls due during the test
-    },
-  });
-  native = await NativeConnection.connect({ address: stack.config.temporal.address });
-  providers = await startProviderWorkers({ config: stack.config, db: stack.ownerDb, box, connection: native });
-  running = providers.map((w) => w.run());
-}, 120_000);
-
-afterAll(async () => {
-  for (const w of providers ?? []) if (w.getState() === 'RUNNING') w.shutdown();
-  await Promise.all(running ?? []);
-  await native?.close();
-  await stack?.close();
-  await fakes?.close();
+const setup = useProviderStack({
+  providers: ['tave'],
+  box,
+  config: {
+    HUB_RETRY_INITIAL_INTERVAL: '100ms',
+    HUB_RETRY_MAX_INTERVAL: '200ms',
+    HUB_RETRY_MAX_ATTEMPTS: '1000',
+    HUB_DEGRADED_MIN_ATTEMPTS: '4',
+    HUB_BREAKER_PROBE_INTERVAL: `${PROBE_MS}ms`,
+    HUB_CHECK_IN_AFTER: '30d', // no check-in falls due during the test
+  },
 });
-
-async function eventually<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${fakes.summary()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the circuit breaker, from a tour to a provider that goes down and comes back', () => {
   it('pauses the integration once degraded, lets one probe through per interval, closes on the first success, and sends every call once', async () => {
+    const { stack, fakes, eventually } = setup;
     const org: OrgFixture = await createOrg(stack.ownerDb, { steps: 2 });
     await stack.ownerDb('organization_members').where({ organization_id: org.orgId, user_id: org.memberId }).update({ email: 'ava@breaker.test', display_name: 'Ava Reed' });
     const integrationId = crypto.randomUUID();
@@ -84,7 +53,7 @@ describe('the circuit breaker, from a tour to a provider that goes down and come
     await request(stack.app).put(`/api/tours/progress/${started.body.progress_id}`).set('Authorization', `Bearer ${token}`).send({ action: 'next_step' }).expect(200);
 
     // Four failed attempts judge it degraded: the breaker opens.
-    await eventually(async () => (await events()).includes('integration.paused'), 'the breaker to open');
+    await eventually(async () => (await events()).includes('integration.paused'), 'the breaker to open', 30_000);
     expect(await events()).toEqual(['integration.degraded', 'integration.paused']);
 
     // Paused: retries every 100 to 200 ms would make 15 or more requests in three seconds; the breaker lets
