@@ -121,7 +121,7 @@ describe('the hub in the tour workflow', () => {
       const k = keyOf(s);
       await hub.tours.start(k, {}, 'test');
       await hub.tours.advance(k, { action: 'complete_tour', feedback: { rating: 5, feedback: 'Lovely' }, subscriptionInterest: { plan: 'premium' } }, 'test');
-      await eventually(() => hub.delivered().length >= 9, 20_000, '9 deliveries');
+      await eventually(() => hub.delivered().length >= 10, 20_000, '10 deliveries');
       const by = (i: FakeIntegration) => hub.delivered(i.provider).map((r) => `${r.eventType}:${r.method}`);
       expect(by(crm!)).toEqual(['tour_started:logActivity', 'tour_completed:logActivity', 'tour_completed:createTask', 'feedback_submitted:addNote']);
       expect(by(calendar!)).toEqual(['tour_completed:createEvent']);
