@@ -5,6 +5,7 @@ import { createApp } from '../api/app';
 import { createTokenVerifier } from '../api/middleware/auth';
 import { createProgressFeed } from '../services/progress-feed';
 import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from '../services/retention-schedule';
+import { createSyncControl, reconcileSchedules } from '../services/sync';
 import { connectTemporal, createDeliveryReplays, createTourWorkflows, createUserWorkflows } from '../services/temporal';
 import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
@@ -60,6 +61,7 @@ export async function startApi(
     tours: createTourWorkflows(client, config),
     replays: createDeliveryReplays(client, config),
     rateLimits: config.rateLimits,
+    sync: createSyncControl(client, config),
     verifier: createTokenVerifier({
       ...(jwtSecret ? { secret: jwtSecret } : {}),
       ...(config.jwt.jwksUrl ? { jwksUrl: config.jwt.jwksUrl } : {}),
@@ -80,7 +82,7 @@ export async function startApi(
     realtime: { feed, heartbeatMs: config.analytics.heartbeatMs },
     userWorkflows: createUserWorkflows(client, config),
     analytics: { beaconTokenTtlSeconds: config.analytics.beaconTokenTtlSeconds, pseudonymKey: pseudonymKey(config.analytics.pseudonymKey, box) },
-    webhooks: { sync: { client, taskQueue: config.temporal.taskQueue }, secretGraceMs: config.webhooks.secretGraceMs },
+    webhooks: { secretGraceMs: config.webhooks.secretGraceMs },
   });
   const server = http.createServer(app);
   // Keep-alive longer than common load balancers' idle timeout, so they never reuse a closed socket.
@@ -183,13 +185,21 @@ export async function startWorker(
   const all = [worker, ...providers];
   const running = all.map((w) => w.run());
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));
-  // The outbox relay: outbound webhooks and calendar channels (services/webhook-relay.ts).
   const client = await connectTemporal(config);
+  // The outbox relay: outbound webhooks and calendar channels (services/webhook-relay.ts).
   const relay = runWebhookRelay(createWebhookRelay({ db, client, taskQueue: config.temporal.taskQueue, config: config.webhooks, publicUrl: config.publicUrl, logger }), {
     relayIntervalMs: config.webhooks.relayIntervalMs,
     channelSweepMs: config.webhooks.channelSweepMs,
     logger,
   });
+  // Every readable integration has its sync schedule, and no other: whatever the API could not set while
+  // Temporal was away, and integrations from before two-way sync.
+  try {
+    const schedules = await reconcileSchedules(db, createSyncControl(client, config), registry);
+    logger.info(schedules, 'sync schedules reconciled');
+  } catch (err) {
+    logger.warn({ err }, 'sync schedules not reconciled; integrations changed through the API still get theirs');
+  }
   logger.info({ taskQueue: config.temporal.taskQueue, providerQueues: providers.length }, 'worker polling');
   return {
     worker,

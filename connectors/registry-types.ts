@@ -44,6 +44,8 @@ export interface ProviderEntry<C extends Category = Category, Creds extends z.Zo
   accountUrl?(credentials: z.infer<Creds>, settings: z.infer<Settings>): string | undefined;
   /** The provider's published limit for one account; the worker sets the task queue's rate from it. */
   ratePerSecond: number;
+  /** Its connector reads what changed (`listChanges`), so two-way sync runs for its integrations. */
+  readable?: boolean;
   /** Where the docs say the limit and the credentials come from. */
   docsUrl: string;
   create(ctx: ConnectorContext<z.infer<Creds>, z.infer<Settings>>): CategoryConnectors[C];

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { HubPerson } from '../../domain/hub';
+import type { HubPerson, HubProgress } from '../../domain/hub';
 import type { Role } from '../tenant';
 
 export interface HubContext {
@@ -77,4 +77,24 @@ export async function putMember(db: Knex, orgId: string, member: { userId: strin
     .insert({ organization_id: orgId, user_id: member.userId, role: member.role, ...(member.email ? { email: member.email } : {}) })
     .onConflict(['organization_id', 'user_id'])
     .merge(['role']);
+}
+
+/** What a tour event's email merge fields need of the stored progress and the organisation. Owner connection. */
+export async function loadProgressFacts(db: Knex, progressId: string): Promise<{ progress: HubProgress; subscriptionTier: string } | undefined> {
+  const row = await db('user_tour_progress as p')
+    .join('organizations as o', 'o.id', 'p.organization_id')
+    .leftJoin('tour_steps as s', (j) => j.on('s.tour_id', 'p.tour_id').andOn('s.step_order', 'p.current_step_index'))
+    .select('p.total_time_seconds', 'p.current_step_index', 'p.total_steps', 's.step_key', 'o.subscription_tier')
+    .where('p.id', progressId)
+    .first();
+  if (!row) return undefined;
+  return {
+    progress: {
+      totalTimeSeconds: row.total_time_seconds,
+      stepIndex: row.current_step_index,
+      totalSteps: row.total_steps,
+      ...(row.step_key ? { stepKey: row.step_key } : {}),
+    },
+    subscriptionTier: row.subscription_tier,
+  };
 }

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { createApp, type AppDeps } from '../../api/app';
 import { createTokenVerifier, signToken } from '../../api/middleware/auth';
 import { createProgressFeed } from '../../services/progress-feed';
+import { createSyncControl, type SyncControl } from '../../services/sync';
 import { createDeliveryReplays, createTourWorkflows, createUserWorkflows, type DeliveryReplays, type TourWorkflows } from '../../services/temporal';
 import { pseudonymKey } from '../../db/pseudonyms';
 import { appDatabaseUrl, loadConfig, type Config } from '../../config';
@@ -87,8 +88,10 @@ export interface Stack {
   tours: TourWorkflows;
   /** What the API's replay routes start replays with: the real one unless the suite passed its own. */
   replays: DeliveryReplays;
-  /** The app's realtime, erasure and analytics dependencies, for a suite that builds a second app. */
-  lifecycle: Pick<AppDeps, 'realtime' | 'userWorkflows' | 'analytics'>;
+  /** The app's realtime, erasure, analytics and two-way sync dependencies, for a suite that builds a second app. */
+  lifecycle: Pick<AppDeps, 'realtime' | 'userWorkflows' | 'analytics' | 'sync'>;
+  /** What the API asks of two-way sync (schedules, passes): the real one unless the suite passed its own. */
+  sync: SyncControl;
   worker: Worker | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -116,6 +119,7 @@ export async function startStack(
     registry?: Registry;
     oauthClients?: Partial<Record<string, OAuthClient>>;
     replays?: DeliveryReplays;
+    sync?: SyncControl;
     /** The API's outbound rules; default: the product's, from the config (no network allowed). */
     outbound?: OutboundGuard;
     connectionTestsPerOrg?: number;
@@ -130,10 +134,12 @@ export async function startStack(
   const tours = createTourWorkflows(client, config);
   const replays = opts.replays ?? createDeliveryReplays(client, config);
   const box = opts.box ?? testSecretBox();
+  const sync = opts.sync ?? createSyncControl(client, config);
   const lifecycle: Stack['lifecycle'] = {
     realtime: { feed: createProgressFeed({ connectionString: appDatabaseUrl(config), logger: pino({ level: 'silent' }) }), heartbeatMs: config.analytics.heartbeatMs },
     userWorkflows: createUserWorkflows(client, config),
     analytics: { beaconTokenTtlSeconds: config.analytics.beaconTokenTtlSeconds, pseudonymKey: pseudonymKey(config.analytics.pseudonymKey, box) },
+    sync,
   };
   const app = createApp({
     db: appDb,
@@ -153,7 +159,7 @@ export async function startStack(
       ...(opts.connectionTestsPerOrg !== undefined ? { connectionTestsPerOrg: opts.connectionTestsPerOrg } : {}),
     },
     ...lifecycle,
-    webhooks: { sync: { client, taskQueue: config.temporal.taskQueue }, secretGraceMs: config.webhooks.secretGraceMs },
+    webhooks: { secretGraceMs: config.webhooks.secretGraceMs },
   });
 
   let nativeConnection: NativeConnection | undefined;
@@ -167,6 +173,7 @@ export async function startStack(
     tours,
     replays,
     lifecycle,
+    sync,
     worker: undefined,
     async startWorker() {
       quietRuntime();

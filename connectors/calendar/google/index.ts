@@ -25,6 +25,7 @@ export const googleCalendar: ProviderEntry<'calendar', typeof googleCalendarCred
   hosts: GOOGLE_CALENDAR_HOSTS,
   // 600 requests per minute per user per project (https://developers.google.com/workspace/calendar/api/guides/quota).
   ratePerSecond: 10,
+  readable: true,
   docsUrl: 'https://developers.google.com/workspace/calendar/api/guides/quota',
   create: (ctx) =>
     createGoogleCalendarClient({

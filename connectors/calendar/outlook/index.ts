@@ -26,6 +26,7 @@ export const outlookCalendar: ProviderEntry<'calendar', typeof outlookCalendarCr
   // Outlook allows 10,000 requests per 10 minutes per app and mailbox (about 16 a second), and at most
   // 4 concurrent requests per app (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
   ratePerSecond: 16,
+  readable: true,
   docsUrl: 'https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits',
   create: (ctx) =>
     createOutlookCalendarClient({

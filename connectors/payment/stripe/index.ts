@@ -25,6 +25,7 @@ export const stripe: ProviderEntry<'payment', typeof credentialsSchema, typeof s
   // Live mode allows 100 operations/s per account, but each endpoint defaults to 25/s and every call this
   // connector makes goes to /v1/customers; sandboxes allow 25/s overall. https://docs.stripe.com/rate-limits
   ratePerSecond: 25,
+  readable: true,
   docsUrl: 'https://docs.stripe.com/rate-limits',
   create: (ctx) => createStripeClient({ ...ctx, settings: {} }),
 };
