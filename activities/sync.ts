@@ -96,6 +96,7 @@ export function createSyncActivities(deps: { db: Db; box: SecretBox; registry: R
       const rows = await compareBatch(db, { kind, orgId: integration.organization_id, integrationId: integration.id, runId: input.runId, full: input.full, after: input.after, limit: deps.sync.compareBatch });
       const pending = await pendingResolutionFields(db, integration.id, rows.map((r) => r.record_key));
       const mapping = integration.settings.field_mapping ?? {};
+      const storedForm = deps.registry.get(integration.provider)?.storedForm ?? ((f: SyncFields) => f);
       const records: Parameters<typeof saveRecords>[1] = [];
       const conflicts: NewConflict[] = [];
       const calls: Parameters<typeof planSyncDeliveries>[3] = [];
@@ -103,8 +104,10 @@ export function createSyncActivities(deps: { db: Db; box: SecretBox; registry: R
       const members: { email: string; patch: { display_name?: string | null; phone?: string | null } }[] = [];
       let accepted = 0;
       for (const row of rows) {
-        const ours = ourRecord(category, row, mapping, open);
-        if (!ours) continue;
+        const found = ourRecord(category, row, mapping, open);
+        if (!found) continue;
+        // Ours as the provider would keep it: a name it can only hold shortened is the same name, not a planner's edit.
+        const ours = { ...found, side: { ...found.side, fields: storedForm(found.side.fields) } };
         const theirs = theirRecord(category, row, ours.side.fields, input.full);
         // Fields whose conflict an admin resolved are left alone until the resolution is through.
         const fields: SyncFields = Object.fromEntries(Object.entries(ours.side.fields).filter(([f]) => !pending.has(`${row.record_key}\u0000${f}`)));

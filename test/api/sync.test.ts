@@ -243,6 +243,30 @@ describe('two-way sync: a full resync of an organisation', () => {
   });
 });
 
+describe('two-way sync: what a provider can only keep shortened', () => {
+  it('a name longer than Táve keeps is sent once and stays whole in our record: the shortened copy is no planner\'s edit', async () => {
+    const org = await createOrg(stack.ownerDb);
+    const token = await admin(org);
+    // Táve keeps 48 characters of a last name (PERSON_LIMITS); this one has 60, and a phone typed with spaces.
+    const last = 'Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaf';
+    await couple(org, 'long.name@sync.test', `Ana ${last}`, '+1 415 555 0104', 'completed');
+    await integrate(org, 'tave');
+    let { done } = await resync(org, token);
+    expect(done.integrations[0]).toMatchObject({ provider: 'tave', status: 'completed', conflicts: 0 });
+    const contact = [...fakes.get('tave').store('contacts').values()].find((c) => c.email === 'long.name@sync.test')!;
+    expect(contact).toMatchObject({ firstName: 'Ana', lastName: last.slice(0, 48), cellPhone: { e164: '+14155550104' } });
+    const written = fakes.get('tave').calls().filter((c) => c.kind === 'write' && JSON.stringify(c.body).includes('long.name@sync.test')).length;
+
+    // The next passes read Táve's shortened copy back: nothing is accepted, pushed or disputed.
+    fakes.get('tave').touch('contacts', String(contact.id));
+    ({ done } = await resync(org, token));
+    expect(done.integrations[0]).toMatchObject({ status: 'completed', accepted: 0, pushed: 0, conflicts: 0 });
+    const member = await stack.ownerDb('organization_members').where({ organization_id: org.orgId, email: 'long.name@sync.test' }).first('display_name', 'phone');
+    expect(member).toEqual({ display_name: `Ana ${last}`, phone: '+1 415 555 0104' });
+    expect(fakes.get('tave').calls().filter((c) => c.kind === 'write' && JSON.stringify(c.body).includes('long.name@sync.test'))).toHaveLength(written);
+  });
+});
+
 describe('two-way sync: a planner moving the consultation in their calendar', () => {
   it('wins over our default time: the move is taken, nothing is sent back', async () => {
     const org = await createOrg(stack.ownerDb);

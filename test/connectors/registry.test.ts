@@ -3,6 +3,7 @@ import path from 'node:path';
 import { matchesHost } from '../../connectors/outbound';
 import { registry } from '../../connectors/registry';
 import { context, staticOAuth } from '../support/connectors';
+import { MESSY_COUPLES } from '../support/messy-couples';
 
 const root = path.resolve(__dirname, '..', '..', 'connectors');
 const entries = [...registry.values()];
@@ -69,6 +70,18 @@ describe('the provider registry', () => {
       const ctx = context(e, credentials[e.id] ?? { apiKey: 'k', accessToken: 't' }, parsed.success ? parsed.data : settings[e.id], { oauth: staticOAuth() });
       const connector = e.create(ctx as never) as { listChanges?: unknown };
       expect([e.id, typeof connector.listChanges === 'function']).toEqual([e.id, e.readable === true]);
+    }
+  });
+
+  // Two-way sync compares our values in the form the provider keeps them: sending that form again must
+  // change nothing, or every pass would see a difference that is only the provider's limits.
+  it.each(entries.filter((e) => e.readable).map((e) => [e.id, e] as const))('%s says how it keeps our values for two-way sync, and keeping them twice changes nothing', (_id, e) => {
+    expect(typeof e.storedForm).toBe('function');
+    for (const { person } of MESSY_COUPLES) {
+      const name = [person.firstName, person.lastName].filter(Boolean).join(' ');
+      const fields = { first_name: person.firstName ?? null, last_name: person.lastName ?? null, name: name || null, phone: person.phone ?? null, summary: `Follow-up consultation with ${name}` };
+      const once = e.storedForm!(fields);
+      expect(e.storedForm!(once)).toEqual(once);
     }
   });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { calendar_v3 } from 'googleapis';
+import type { SyncFields } from '../../../domain/conflict';
 import type { CalendarEventInput, RemoteRecord } from '../../contracts';
 import { capOptional, capText, normalizeAttendees } from '../../normalize';
 import { localToUtc } from '../outlook/mapping';
@@ -64,6 +65,11 @@ export function toGoogleEvent(input: CalendarEventInput, id?: string): calendar_
       ? { reminders: { useDefault: false, overrides: input.reminders.slice(0, 5).map((r) => ({ method: r.method, minutes: Math.min(Math.max(Math.round(r.minutes), 0), 40_320) })) } }
       : {}),
   };
+}
+
+/** Our values as Google keeps them (two-way sync compares these): the title cut as toGoogleEvent cuts it. */
+export function googleStoredFields(fields: SyncFields): SyncFields {
+  return typeof fields.summary === 'string' ? { ...fields, summary: capText(fields.summary, EVENT_LIMITS.summary) } : fields;
 }
 
 /**

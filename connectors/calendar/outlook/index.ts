@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { oauthTokensSchema } from '../../oauth';
 import type { ProviderEntry } from '../../registry-types';
 import { createOutlookCalendarClient, GRAPH_HOSTS, PROVIDER } from './client';
+import { graphStoredFields } from './mapping';
 
 /** What the OAuth callback stores (encrypted) for the integration; the session reads and refreshes it. */
 export const outlookCalendarCredentials = oauthTokensSchema;
@@ -27,6 +28,7 @@ export const outlookCalendar: ProviderEntry<'calendar', typeof outlookCalendarCr
   // 4 concurrent requests per app (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
   ratePerSecond: 16,
   readable: true,
+  storedForm: graphStoredFields,
   docsUrl: 'https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits',
   create: (ctx) =>
     createOutlookCalendarClient({

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { SyncFields } from '../../../domain/conflict';
 import type { CalendarEventInput, RemoteRecord } from '../../contracts';
 import { capOptional, capText, normalizeAttendees } from '../../normalize';
 
@@ -155,6 +156,11 @@ export function toGraphEvent(input: CalendarEventInput, transactionId?: string):
 /** PATCH body for an update: the same fields, with the location cleared when the input has none. */
 export function toGraphEventPatch(input: CalendarEventInput): GraphEvent {
   return { ...toGraphEvent(input), location: { displayName: capOptional(input.location, EVENT_LIMITS.location) ?? '' } };
+}
+
+/** Our values as Outlook keeps them (two-way sync compares these): the subject cut as toGraphEvent cuts it. */
+export function graphStoredFields(fields: SyncFields): SyncFields {
+  return typeof fields.summary === 'string' ? { ...fields, summary: capText(fields.summary, EVENT_LIMITS.subject) } : fields;
 }
 
 /** An event of a calendarView delta page: a changed event, or only its id and `@removed`. */

@@ -12,6 +12,7 @@ import {
   resolveCustomFields,
   taskNote,
   taveContactRecord,
+  taveStoredFields,
   toTavePerson,
   type TaveContact,
   type TaveCustomField,
@@ -77,6 +78,7 @@ export const tave: ProviderEntry<'crm', typeof credentialsSchema, typeof setting
   // 2 a second keeps a studio's key well clear of it; see README "Assumptions to verify".
   ratePerSecond: 2,
   readable: true,
+  storedForm: taveStoredFields,
   docsUrl: 'https://workspace.vsco.co/api',
   create(ctx): CrmConnector {
     const client = createTaveClient({ apiKey: ctx.credentials.apiKey, http: ctx.http });

@@ -84,6 +84,18 @@ export function toTavePhone(phone: string): TavePhone | undefined {
   return typed === '' ? undefined : { formatted: typed };
 }
 
+/** Our values as Táve keeps them (two-way sync compares these): names cut as toTavePerson cuts them, the phone as toTavePhone sends it. */
+export function taveStoredFields(fields: SyncFields): SyncFields {
+  const out = { ...fields };
+  if (typeof out.first_name === 'string') out.first_name = capOptional(out.first_name, PERSON_LIMITS.firstName) ?? null;
+  if (typeof out.last_name === 'string') out.last_name = capOptional(out.last_name, PERSON_LIMITS.lastName) ?? null;
+  if (typeof out.phone === 'string') {
+    const phone = toTavePhone(out.phone);
+    out.phone = phone?.e164 ?? phone?.formatted ?? null;
+  }
+  return out;
+}
+
 /** A wedding date is the couple's anniversary in Táve's Person schema. Only YYYY-MM-DD is sent. */
 export function toTavePerson(person: Person): TavePersonWrite {
   const wedding = person.weddingDate && /^\d{4}-\d{2}-\d{2}/.test(person.weddingDate) ? person.weddingDate.slice(0, 10) : undefined;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ProviderEntry } from '../../registry-types';
 import { createMailchimpClient } from './client';
-import { MAILCHIMP_HOSTS } from './mapping';
+import { MAILCHIMP_HOSTS, mailchimpStoredFields } from './mapping';
 
 const id = z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]);
 
@@ -41,6 +41,7 @@ export const mailchimp: ProviderEntry<'email', typeof credentialsSchema, typeof 
   // https://mailchimp.com/developer/marketing/docs/fundamentals/
   ratePerSecond: 5,
   readable: true,
+  storedForm: mailchimpStoredFields,
   docsUrl: 'https://mailchimp.com/developer/marketing/docs/fundamentals/',
   create: (ctx) => createMailchimpClient(ctx),
 };

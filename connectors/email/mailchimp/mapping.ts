@@ -81,6 +81,13 @@ export function memberBody(
   return { email_address: normalizeEmail(person.email), status_if_new: opts.statusIfNew, merge_fields: merge };
 }
 
+/** Our values as Mailchimp keeps them (two-way sync compares these): FNAME and LNAME cut as memberBody cuts them. */
+export function mailchimpStoredFields(fields: SyncFields): SyncFields {
+  const out = { ...fields };
+  for (const name of ['first_name', 'last_name'] as const) if (typeof out[name] === 'string') out[name] = capOptional(out[name], MERGE_TEXT_MAX) ?? null;
+  return out;
+}
+
 /** POST /lists/{list_id}/members/{subscriber_hash}/tags: `active` adds a tag, `inactive` removes it. */
 export function tagsBody(tags: string[], status: 'active' | 'inactive'): { tags: { name: string; status: 'active' | 'inactive' }[] } {
   const names = [...new Set(tags.map((t) => t.trim()).filter(Boolean))];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ProviderEntry } from '../../registry-types';
 import { createStripeClient, STRIPE_HOSTS } from './client';
+import { stripeStoredFields } from './mapping';
 
 const credentialsSchema = z
   .object({
@@ -26,6 +27,7 @@ export const stripe: ProviderEntry<'payment', typeof credentialsSchema, typeof s
   // connector makes goes to /v1/customers; sandboxes allow 25/s overall. https://docs.stripe.com/rate-limits
   ratePerSecond: 25,
   readable: true,
+  storedForm: stripeStoredFields,
   docsUrl: 'https://docs.stripe.com/rate-limits',
   create: (ctx) => createStripeClient({ ...ctx, settings: {} }),
 };

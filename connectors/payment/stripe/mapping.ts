@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { SyncFields } from '../../../domain/conflict';
 import type { Person, RemoteRecord } from '../../contracts';
 import { capOptional, fullName as joinedName, normalizeEmail, oneLine, parsePhone } from '../../normalize';
 
@@ -176,6 +177,14 @@ export function stripeCustomerRecord(customer: ExistingCustomer & { email?: stri
     fields: { name: blank(customer.name), phone: blank(customer.phone), user_id: blank(customer.metadata?.[METADATA_KEYS.userId]) },
     updatedAt,
   };
+}
+
+/** Our values as Stripe keeps them (two-way sync compares these): the name cut as fullName cuts it, the phone as stripePhone sends it. */
+export function stripeStoredFields(fields: SyncFields): SyncFields {
+  const out = { ...fields };
+  if (typeof out.name === 'string') out.name = capOptional(out.name, CUSTOMER_LIMITS.name) ?? null;
+  if (typeof out.phone === 'string') out.phone = stripePhone(out.phone).phone ?? null;
+  return out;
 }
 
 /** Stripe keeps events for 30 days: an older cursor cannot be caught up from events. */
