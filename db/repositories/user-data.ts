@@ -65,12 +65,16 @@ export interface ErasureCounts {
   ab_assignments: number;
   progress: number;
   membership: number;
+  outbound_webhook_events: number;
+  inbound_webhook_events: number;
 }
 
 /** Deletes the person's tour data in one transaction (the same migration's function); returns what it removed. */
 export async function erasePersonData(db: Knex, orgId: string, userId: string, userKey: Buffer): Promise<ErasureCounts> {
   const result = await db.raw('select tourhub_erase_user_tour_data(?::uuid, ?::bytea) as counts', [userId, userKey]);
+  // Webhook copies of their tour events (migrations/20261201120300_erase_person_webhooks.ts).
+  const webhooks = await db.raw('select tourhub_erase_user_webhooks(?::uuid) as counts', [userId]);
   // The API's rate-limit counters are keyed `{policy}:{org}:{user}` (api/rate-limits.ts): they name the person too.
   await db('api_rate_limits').whereIn('key', ['progress', 'start'].map((policy) => `${policy}:${orgId}:${userId}`)).delete();
-  return result.rows[0].counts as ErasureCounts;
+  return { ...result.rows[0].counts, ...webhooks.rows[0].counts } as ErasureCounts;
 }

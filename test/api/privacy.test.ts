@@ -160,6 +160,11 @@ describe("a person's tour data: export and erasure", () => {
     });
     expect(res.body.events).toBeGreaterThanOrEqual(17);
     expect(res.body.workflows_deleted).toBeGreaterThanOrEqual(3);
+    // The webhook outbox copied their tour events (with the feedback text); the other member's stay.
+    expect(res.body.outbound_webhook_events).toBeGreaterThanOrEqual(3);
+    expect(res.body.inbound_webhook_events).toBe(0);
+    const othersEvents = await stack.ownerDb('outbound_events').where({ organization_id: org.orgId }).whereRaw("payload->>'user_id' = ?", [org.otherMemberId]).count<{ count: string }[]>('* as n');
+    expect(Number((othersEvents[0] as unknown as { n: string }).n)).toBeGreaterThanOrEqual(1);
 
     expect(await rowsNaming([person, PERSON.email, PERSON.name, PERSON.phone])).toEqual([]);
     const deliveries = await stack.ownerDb('integration_deliveries').where({ organization_id: org.orgId }).orderBy('created_at').select('status', 'sealed_action', 'workflow_id');

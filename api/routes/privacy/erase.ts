@@ -13,7 +13,7 @@ export const eraseUserData = endpoint({
   tag: 'Privacy',
   summary: "Erase one person's tour data (GDPR erasure)",
   description:
-    "Cancels the deliveries not yet sent for them, terminates and deletes their tour workflows from Temporal (history included), then deletes their progress, feedback, events, pseudonymous aggregates, A/B assignments and membership, in the caller's organisation. The organisation's delivery records stay, with everything that named the person removed; anonymous daily counts stay. If Temporal is unreachable nothing is deleted: ask again.",
+    "Cancels the deliveries not yet sent for them, terminates and deletes their tour workflows from Temporal (history included), then deletes their progress, feedback, events, pseudonymous aggregates, A/B assignments, membership and the webhook copies of their tour events (sent and received), in the caller's organisation. The organisation's delivery records stay, with everything that named the person removed; anonymous daily counts stay. If Temporal is unreachable nothing is deleted: ask again.",
   access: 'admin',
   params: PersonParams,
   responses: {
@@ -29,6 +29,8 @@ export const eraseUserData = endpoint({
         membership: count,
         deliveries_cancelled: count,
         deliveries_anonymised: count,
+        outbound_webhook_events: count.describe('Tour events about them queued or sent to webhook subscriptions, with their deliveries and attempts'),
+        inbound_webhook_events: count.describe('Tour events about them received at /api/webhooks/tour-events'),
         workflows_deleted: count,
       }),
     },
