@@ -1,20 +1,21 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { HubConfig } from '../config';
 import type { Db } from '../db/knex';
-import { actionAad, findDelivery, markDead, planWithRepeatRule } from '../db/repositories/deliveries';
+import { actionAad, findDelivery, insertSkipped, markDead, planWithRepeatRule } from '../db/repositories/deliveries';
 import { assessHealth, type HealthThresholds } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
 import { loadHubContext, loadProgressFacts } from '../db/repositories/organizations';
 import { insertOutboundEvents, TOUR_EVENT_DEDUPE_PREFIX, type NewOutboundEvent } from '../db/repositories/outbound-events';
 import { findProgressFor, rowToState, saveTransition } from '../db/repositories/progress';
-import { loadTourForWorkflow } from '../db/repositories/tours';
+import { loadRunShape } from '../db/repositories/tour-versions';
 import type { SecretBox } from '../db/secrets';
 import type { RecordedEvent } from '../domain/events';
 import { ONCE_PER_WINDOW_EVENTS, type Category, type DeliveryRetry, type HubEvent, type HubEventDraft, type HubSettings, type PlannedAction, type PlannedDelivery } from '../domain/hub';
-import { idempotencyKey, plan, routeOptions } from '../domain/routes';
+import { idempotencyKey, planRoute, routeOptions, SKIP_REASONS } from '../domain/routes';
 import { OUTBOUND_TYPE_OF_HUB_EVENT } from '../domain/webhooks';
-import type { TourShape, TourState } from '../domain/tour-state';
+import type { TourRun, TourShape, TourState } from '../domain/tour-state';
 import { alertFailure } from './alerts';
+import { requestSummary } from './deliver';
 import { sealedRows } from './sync-records';
 
 /** How the worker judges an integration's health and paces its breaker's probes (HUB_* settings). */
@@ -40,6 +41,8 @@ export interface LoadTourInput {
   orgId: string;
   userId: string;
   tourId: string;
+  /** The run a start asks for (a version and its kept steps); a run still in progress keeps its own. */
+  run?: TourRun;
 }
 
 export interface LoadTourResult {
@@ -77,14 +80,20 @@ const refuse = (type: 'delivery_not_found' | 'delivery_not_replayable' | 'integr
 export function createActivities(deps: ActivityDeps) {
   const thresholds = healthThresholds(deps.hub);
   return {
-    /** Reads the definition and any stored progress, so a re-created workflow resumes from Postgres. */
+    /**
+     * Reads the definition and any stored progress, so a re-created workflow resumes from Postgres. The
+     * shape is that of a run: the stored one while it is in progress or abandoned (it keeps its version
+     * to its end), else the one asked for, else the stored one's, else the live version's.
+     */
     async loadTour(input: LoadTourInput): Promise<LoadTourResult> {
-      const tour = await loadTourForWorkflow(deps.db, input.orgId, input.tourId);
-      const row = tour ? await findProgressFor(deps.db, input) : undefined;
+      const row = await findProgressFor(deps.db, input);
+      const stored = row ? { version: row.tour_version, stepKeys: row.step_keys } : {};
+      const resumable = row !== undefined && (row.status === 'in_progress' || row.status === 'abandoned');
+      const tour = await loadRunShape(deps.db, input.orgId, input.tourId, resumable || !input.run ? stored : input.run);
       const minutes = tour?.inactivityTimeoutMinutes ?? null;
       return {
         shape: tour?.shape ?? null,
-        progress: row ? rowToState(row) : null,
+        progress: tour && row ? rowToState(row) : null,
         hub: {
           retry: deps.hub.retry,
           abandonAfterMs: minutes !== null ? minutes * 60_000 : deps.hub.abandonAfterMs,
@@ -95,15 +104,25 @@ export function createActivities(deps: ActivityDeps) {
       };
     },
 
-    /** Idempotent: the same version twice is a no-op, and analytics events are keyed by version. */
+    /**
+     * Idempotent: the same version twice is a no-op, and analytics events are keyed by version. A tour
+     * an admin deleted mid-run has nothing left to write to: the write is dropped, not retried forever.
+     */
     async persistTransition(input: PersistTransitionInput): Promise<{ written: boolean }> {
-      return saveTransition(deps.db, input);
+      try {
+        return await saveTransition(deps.db, input);
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === '23503' && /tour_id_foreign|tour_id_fkey/.test(e.constraint ?? '')) return { written: false };
+        throw err;
+      }
     },
 
     /**
      * Turns tour events into provider calls: one per route of each active integration, in event order,
      * each with its idempotency key. Writes every one as a pending delivery (its call sealed), so health
-     * sees a backlog and an operator can replay any of them. Idempotent: keys derive from the events.
+     * sees a backlog and an operator can replay any of them; a route the member lacks an email or phone
+     * for is written as skipped, with the reason, and not returned. Idempotent: keys derive from the events.
      * A repeated tour_started or tour_completed of the same couple and tour within
      * HUB_SUPPRESS_REPEATS_WITHIN is written as suppressed and not returned, so the workflow never sends
      * it: a restart loop costs the planner one round of effects, and the workflow's logic is unchanged.
@@ -115,9 +134,10 @@ export function createActivities(deps: ActivityDeps) {
         listActiveIntegrations(deps.db, input.orgId),
         loadProgressFacts(deps.db, input.progressId),
       ]);
-      if (!context.person || integrations.length === 0) return [];
+      if (integrations.length === 0) return [];
       const resumeUrl = deps.hub.resumeUrl.replace('{tourId}', encodeURIComponent(input.tourId));
       const planned: PlannedDelivery[] = [];
+      const skipped: (Parameters<typeof insertSkipped>[1][number])[] = [];
       for (const draft of input.events) {
         const event: HubEvent = {
           ...draft,
@@ -135,7 +155,21 @@ export function createActivities(deps: ActivityDeps) {
         };
         for (const integration of integrations) {
           const category = integration.type as Category;
-          const actions: PlannedAction[] = plan(category, event, routeOptions(integration.settings, context.timeZone));
+          const route = planRoute(category, event, routeOptions(integration.settings, context.timeZone));
+          for (const s of route.skipped) {
+            skipped.push({
+              organizationId: integration.organization_id,
+              integrationId: integration.id,
+              eventId: event.eventId,
+              eventType: event.type,
+              action: `${s.action.category}.${s.action.method}`,
+              idempotencyKey: idempotencyKey(event.eventId, integration.id, s.action.method, s.index),
+              workflowId: input.workflowId,
+              payload: requestSummary(s.action),
+              reason: SKIP_REASONS[s.reason],
+            });
+          }
+          const actions: PlannedAction[] = route.actions;
           actions.forEach((action, index) => {
             planned.push({
               workflowId: input.workflowId,
@@ -155,6 +189,7 @@ export function createActivities(deps: ActivityDeps) {
         eventTypes: ONCE_PER_WINDOW_EVENTS,
         windowMs: deps.hub.suppressRepeatsWithinMs,
       });
+      await insertSkipped(deps.db, skipped);
       return planned.filter((p) => send.has(p.idempotencyKey));
     },
 

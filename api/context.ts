@@ -10,7 +10,9 @@ import { withTenant, type Tenant } from '../db/tenant';
 import { createAnalyticsService } from '../services/analytics';
 import { BEACON_PURPOSE } from '../services/beacon-tokens';
 import { integrationHealth } from '../services/integration-health';
+import { createExperimentService } from '../services/experiments';
 import { createIntegrationService } from '../services/integrations';
+import { createMemberService } from '../services/members';
 import { createMembershipResolver } from '../services/memberships';
 import { conflicts, integrationLogs, resolve, resyncStatus, startResync, withSyncSchedules, type SyncControl } from '../services/sync';
 import type { ConflictFilter } from '../db/repositories/conflicts';
@@ -23,6 +25,7 @@ import { createProgressStreams } from '../services/progress-stream';
 import { readiness } from '../services/readiness';
 import { replayDelivery, replayIntegration, type ReplayDeps } from '../services/replays';
 import type { DeliveryReplays, TourWorkflows, UserWorkflows } from '../services/temporal';
+import { createTourConfigService } from '../services/tour-config';
 import { createTourService } from '../services/tours';
 import { createUserDataService } from '../services/user-data';
 import { createCalendarPushReceiver } from '../services/inbound/calendar-push';
@@ -101,6 +104,10 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     /** Who a verified token's user is in its organisation: the role every route sees. */
     members,
     tours,
+    tourConfig: createTourConfigService({ db }),
+    experiments: createExperimentService({ db }),
+    /** The organisation's members and settings as admins manage them (`members` resolves tokens). */
+    people: createMemberService({ db }),
     integrations: withSyncSchedules(createIntegrationService({ db, ...deps.integrations }), { sync: deps.sync, registry: deps.integrations.registry, logger: deps.logger }),
     oauth: createOAuthService({ db, ...deps.integrations, members }),
     replays: {

@@ -4,7 +4,8 @@ import pg from 'pg';
 // Return BIGINT counts and NUMERICs as numbers: every value we store in them is far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
-// A DATE is a calendar day (the analytics aggregates' UTC day): as YYYY-MM-DD text, never a Date at local midnight.
+// A DATE is a calendar day (a wedding day, the analytics aggregates' UTC day), not an instant: as a JS
+// Date it would shift by the process's time zone. Keep Postgres's YYYY-MM-DD text.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 export type Db = Knex;

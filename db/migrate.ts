@@ -47,6 +47,14 @@ export async function migrateRollbackAll(db: Knex): Promise<string[]> {
   return rolledBack;
 }
 
+/**
+ * Applies one pending migration by name, whatever its date: how a test builds the database of a
+ * deployment that ran another branch's migrations before this one's were merged.
+ */
+export async function migrateUp(db: Knex, name: string): Promise<void> {
+  await db.migrate.up({ ...migratorConfig(), name });
+}
+
 export async function migrationStatus(db: Knex): Promise<{ completed: string[]; pending: string[] }> {
   const [completed, pending] = (await db.migrate.list(migratorConfig())) as [{ name: string }[], string[]];
   return { completed: completed.map((m) => m.name), pending };

@@ -32,6 +32,11 @@ const ms = (iso: string | null, fallback: number) => (iso ? Date.parse(iso) : fa
  */
 export function reschedule(kept: readonly FollowUp[], before: TourState | null, after: TourState, settings: FollowUpSettings, now: number): FollowUp[] {
   if (before && before.version === after.version) return [...kept];
+  if (before && before.status === after.status && after.status !== 'in_progress') {
+    // Feedback on a finished tour: what its completion booked still stands, under the new version (a
+    // follow-up applies only at the version it names), so no check-in is booked twice or dropped.
+    return kept.map((f) => (f.kind === 'abandon' ? f : { ...f, version: after.version }));
+  }
   switch (after.status) {
     case 'in_progress':
       return [{ kind: 'abandon', dueAt: ms(after.lastInteractionAt, now) + settings.abandonAfterMs }];

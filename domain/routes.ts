@@ -215,6 +215,34 @@ export function plan(category: Category, event: HubEvent, options: RouteOptions)
   }
 }
 
+/** Why a route the event calls for is not taken: the member lacks what the provider needs. */
+export const SKIP_REASONS = {
+  no_email: 'The member has no email address, which this provider matches contacts by: add one with PUT /api/members/{userId}',
+  no_phone: 'The member has no phone number to text: add one with PUT /api/members/{userId}',
+} as const;
+export type SkipReason = keyof typeof SKIP_REASONS;
+
+/** Placeholders that let a route be planned to see what it would do; never sent anywhere. */
+const PROBE = { email: 'missing@invalid', phone: '+10000000000' };
+
+/**
+ * The calls one integration makes for `event`, and those it would make but cannot for want of the
+ * member's email (every category but SMS matches people by it) or phone (SMS). `index` is each call's
+ * place in its list: skipped calls get keys of their own, never one a sent call could have.
+ */
+export function planRoute(category: Category, event: HubEvent, options: RouteOptions): { actions: PlannedAction[]; skipped: { action: PlannedAction; index: number; reason: SkipReason }[] } {
+  const hasEmail = event.person.email !== '';
+  const hasPhone = event.person.phone !== undefined && event.person.phone !== '';
+  const needs = (a: PlannedAction): SkipReason | null => (a.category === 'sms' ? (hasPhone ? null : 'no_phone') : hasEmail ? null : 'no_email');
+  if (hasEmail && hasPhone) return { actions: plan(category, event, options), skipped: [] };
+  const probe = { ...event, person: { ...event.person, email: hasEmail ? event.person.email : PROBE.email, phone: hasPhone ? event.person.phone : PROBE.phone } };
+  const skipped = plan(category, probe, options)
+    .map((action, index) => ({ action, index, reason: needs(action) }))
+    .filter((s): s is { action: PlannedAction; index: number; reason: SkipReason } => s.reason !== null);
+  const actions = plan(category, event, options).filter((a) => needs(a) === null);
+  return { actions, skipped };
+}
+
 /**
  * The key a provider sees for one planned call: stable across retries, replays and workers. Built from
  * canonical ids only (the event id from the workflow id), or the same call could go out under two keys.

@@ -22,11 +22,28 @@ export type TourEventType =
   | 'tour_abandoned'
   | 'feedback_submitted';
 
-/** What the state machine needs to know about a tour definition, frozen when the workflow starts. */
+/**
+ * What the state machine needs to know about a tour definition, frozen when the workflow starts: the
+ * steps of one person's run of one published version (the steps their targeting rules kept).
+ */
 export interface TourShape {
   tourId: string;
   name: string;
   steps: { key: string; skippable: boolean }[];
+  /** The published version these steps are from; absent for a definition loaded before versions. */
+  version?: number;
+}
+
+/** Which published version a fresh start takes, and which of its steps this person's rules kept. */
+export interface TourRun {
+  version: number;
+  stepKeys: string[];
+}
+
+/** The A/B test variant a run was started with (seed 000's ab_test_variant). */
+export interface RunExperiment {
+  testId: string;
+  variant: 'a' | 'b';
 }
 
 export interface Feedback {
@@ -54,6 +71,13 @@ export interface TourState {
   feedback: Feedback;
   deviceType: DeviceType | null;
   viewportSize: { width: number; height: number } | null;
+  /**
+   * The run's published version, its step keys and its variant, set by the start that began it and kept
+   * to its end. Optional: states recorded before versions have none (the latest version applies).
+   */
+  tourVersion?: number | null;
+  stepKeys?: string[] | null;
+  abTest?: RunExperiment | null;
 }
 
 export interface StartCommand {
@@ -62,6 +86,16 @@ export interface StartCommand {
   viewportSize?: { width: number; height: number };
   /** Start a finished tour again from its first step. */
   restart?: boolean;
+  /** For a start that begins a run (not a resume): the version and steps it takes. */
+  run?: TourRun;
+  /** For a start that begins a run: the variant of the tour's running A/B test, if any. */
+  abTest?: RunExperiment;
+}
+
+/** A rating of a finished tour, after the fact (once). */
+export interface FeedbackCommand {
+  kind: 'feedback';
+  feedback: Feedback;
 }
 
 export interface AdvanceCommand {
@@ -77,7 +111,7 @@ export interface AdvanceCommand {
   subscriptionInterest?: { plan: string };
 }
 
-export type TourCommand = StartCommand | AdvanceCommand;
+export type TourCommand = StartCommand | AdvanceCommand | FeedbackCommand;
 
 /** Why a transition is refused: stable codes that callers show or map (the API to HTTP statuses in api/error-codes.ts). */
 export const TRANSITION_ERROR_CODES = [
@@ -92,7 +126,12 @@ export const TRANSITION_ERROR_CODES = [
   'invalid_feedback',
   'tour_has_no_steps',
 ] as const;
-export type TransitionErrorCode = (typeof TRANSITION_ERROR_CODES)[number];
+/** Why feedback after the end is refused (with invalid_feedback above). */
+export const FEEDBACK_ERROR_CODES = ['tour_not_finished', 'feedback_already_given', 'invalid_feedback'] as const;
+
+/** What a start or a move can be refused with. */
+export type MoveErrorCode = (typeof TRANSITION_ERROR_CODES)[number];
+export type TransitionErrorCode = MoveErrorCode | (typeof FEEDBACK_ERROR_CODES)[number];
 
 export interface TransitionError {
   code: TransitionErrorCode;
@@ -149,6 +188,7 @@ function fail(code: TransitionErrorCode, message: string, details: Record<string
  * (cheap rejection, no history) and the handler (authoritative, after concurrent updates).
  */
 export function validate(state: TourState, shape: TourShape, command: TourCommand): TransitionError | null {
+  if (command.kind === 'feedback') return validateFeedback(state, command.feedback);
   if (shape.steps.length === 0) return fail('tour_has_no_steps', 'This tour has no steps to take');
   if (command.kind === 'start') {
     if (isFinished(state.status) && !command.restart) {
@@ -218,6 +258,43 @@ export function validate(state: TourState, shape: TourShape, command: TourComman
   }
 }
 
+function hasFeedback(f: Feedback): boolean {
+  return f.rating !== undefined || f.feedback !== undefined || f.wasHelpful !== undefined;
+}
+
+function validateFeedback(state: TourState, feedback: Feedback): TransitionError | null {
+  if (!isFinished(state.status)) {
+    return fail('tour_not_finished', `Tour is ${state.status}; rate it once it is finished`, { status: state.status });
+  }
+  if (hasFeedback(state.feedback)) {
+    return fail('feedback_already_given', 'This tour has been rated already', {});
+  }
+  if (!hasFeedback(feedback)) return fail('invalid_feedback', 'Send a rating, a comment or whether it was helpful', {});
+  const rating = feedback.rating;
+  if (rating !== undefined && (!Number.isInteger(rating) || rating < 1 || rating > 5)) {
+    return fail('invalid_feedback', 'Rating must be a whole number from 1 to 5', { rating });
+  }
+  return null;
+}
+
+/** A start that begins a run (first start, or a restart of a finished tour), as opposed to a resume. */
+export function startsRun(state: TourState, command: StartCommand): boolean {
+  return state.status === 'not_started' || (isFinished(state.status) && command.restart === true);
+}
+
+/** Whether `shape` already is the run a start asks for. */
+export function isRun(shape: TourShape, run: TourRun): boolean {
+  return shape.version === run.version && shape.steps.length === run.stepKeys.length && shape.steps.every((s, i) => s.key === run.stepKeys[i]);
+}
+
+/** What every analytics event of a run carries: its version and its variant. */
+export function runFacts(state: TourState): Record<string, unknown> {
+  return {
+    ...(state.tourVersion != null ? { tour_version: state.tourVersion } : {}),
+    ...(state.abTest ? { ab_test_id: state.abTest.testId, ab_test_variant: state.abTest.variant } : {}),
+  };
+}
+
 function withoutIndex(list: number[], index: number): number[] {
   return list.filter((i) => i !== index);
 }
@@ -232,12 +309,22 @@ export function apply(state: TourState, shape: TourShape, command: TourCommand, 
   if (error) throw new Error(`apply() called with an invalid command: ${error.code}`);
   const stepKey = (index: number) => shape.steps[index]?.key ?? null;
 
+  if (command.kind === 'feedback') {
+    const next: TourState = { ...state, feedback: { ...command.feedback }, version: state.version + 1 };
+    return { state: next, events: [{ type: 'feedback_submitted', stepIndex: state.currentStepIndex, stepKey: stepKey(state.currentStepIndex) }], noop: false };
+  }
+
   if (command.kind === 'start') {
     if (state.status === 'in_progress') return { state, events: [], noop: true };
     const restarting = isFinished(state.status);
     const resumed = state.status === 'abandoned';
+    const begins = startsRun(state, command);
     const next: TourState = {
       ...state,
+      // A run keeps its version, steps and variant to its end; only a start that begins one sets them.
+      ...(begins
+        ? { tourVersion: shape.version ?? null, stepKeys: shape.steps.map((s) => s.key), abTest: command.abTest ?? null }
+        : {}),
       status: 'in_progress',
       totalSteps: shape.steps.length,
       currentStepIndex: restarting ? 0 : Math.min(state.currentStepIndex, shape.steps.length - 1),

@@ -1,5 +1,6 @@
 import type { Db } from '../db/knex';
-import { findMemberRole } from '../db/repositories/organizations';
+import { findMemberRole, provisionMember } from '../db/repositories/members';
+import { parsePhone } from '../connectors/normalize';
 import { withTenant, type Role, type Tenant } from '../db/tenant';
 import { assertCanonicalUuids } from '../domain/ids';
 import { Lru } from './lru';
@@ -55,6 +56,28 @@ export function createMembershipResolver(deps: MembershipDeps) {
     return pending;
   };
 
+  /**
+   * Creates the member from the token's OpenID Connect claims where it has them (`name`, `email` unless
+   * `email_verified` is false, `phone_number` if it parses), as role `member`, never admin. The row-level
+   * policy allows exactly this and only in an organisation that opted in; false when it did not.
+   */
+  const provision = async (identity: Identity): Promise<boolean> => {
+    const c = identity.claims;
+    const text = (v: unknown, max: number) => (typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, max) : undefined);
+    const email = c.email_verified === false ? undefined : text(c.email, 320);
+    const name = text(c.name, 200) ?? text([c.given_name, c.family_name].filter((p) => typeof p === 'string').join(' '), 200);
+    const phone = parsePhone(text(c.phone_number, 64))?.e164;
+    const made = await withTenant(deps.db, { orgId: identity.orgId, userId: identity.userId, role: 'member' }, (trx) =>
+      provisionMember(trx, identity.orgId, identity.userId, {
+        ...(name ? { display_name: name } : {}),
+        ...(email && /^[^\s@]+@[^\s@]+$/.test(email) ? { email } : {}),
+        ...(phone ? { phone } : {}),
+      }),
+    );
+    if (made && deps.ttlMs > 0) known.set(`${identity.orgId}:${identity.userId}`, { role: 'member', until: now() + deps.ttlMs });
+    return made;
+  };
+
   return {
     /** The caller as a tenant (organisation, user, role from membership), or `not_a_member`. */
     async resolve(identity: Identity): Promise<Result<Tenant, 'not_a_member'>> {
@@ -62,8 +85,9 @@ export function createMembershipResolver(deps: MembershipDeps) {
       const hit = known.get(`${identity.orgId}:${identity.userId}`);
       const role = hit && hit.until > now() ? hit.role : await lookUp(identity);
       if (role) return ok({ orgId: identity.orgId, userId: identity.userId, role });
-      // The one place an unknown user is turned away: an organisation that opts in to creating members
-      // from their token's claims on first use would do so here, from identity.claims.
+      // The one place an unknown user is met. An organisation that opted in (auto_provision_members)
+      // makes them a plain member from their token's standard claims; any other turns them away.
+      if (await provision(identity)) return ok({ orgId: identity.orgId, userId: identity.userId, role: 'member' });
       return refuse('not_a_member', 'You are not a member of this organisation', { organization_id: identity.orgId });
     },
   };

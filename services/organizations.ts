@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Db } from '../db/knex';
-import { findMember, findOrganization, insertOrganization, putMember, type OrganizationRow } from '../db/repositories/organizations';
+import { findMember, putMember } from '../db/repositories/members';
+import { findOrganization, insertOrganization, type OrganizationRow } from '../db/repositories/organizations';
 import type { Role } from '../db/tenant';
 import { assertCanonicalUuids, canonicalUuidOf } from '../domain/ids';
 import { notFound, ok, refuse, type Result } from './result';
@@ -32,6 +33,8 @@ export interface CreateOrganizationInput {
   /** Canonical UUID of the first admin (the identity provider's `sub` for them). */
   adminUserId: string;
   adminEmail?: string;
+  /** Make unknown users of the organisation's tokens members on first use (auto_provision_members). */
+  autoProvisionMembers?: boolean;
 }
 
 export interface CreatedOrganization {
@@ -56,7 +59,7 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
     return refuse('invalid_slug', input.slug ? `"${slug}" is not a slug: lower-case letters, digits and dashes, at most ${SLUG_MAX}` : `No slug can be made from "${name}": give one with --slug`, { slug });
   }
   return db.transaction(async (trx) => {
-    const inserted = await insertOrganization(trx, { id: crypto.randomUUID(), slug, name });
+    const inserted = await insertOrganization(trx, { id: crypto.randomUUID(), slug, name, auto_provision_members: input.autoProvisionMembers ?? false });
     if (inserted) {
       await putMember(trx, inserted.id, { userId: input.adminUserId, role: 'admin', ...(input.adminEmail ? { email: input.adminEmail } : {}) });
       return ok({ organization: inserted, adminUserId: input.adminUserId, created: true });
@@ -64,6 +67,7 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
     const existing = await findOrganization(trx, { slug });
     const admin = existing ? await findMember(trx, existing.id, input.adminUserId) : undefined;
     if (existing && existing.name === name && admin?.role === 'admin') {
+      // Nothing changes on a re-run, the opt-in included: the output shows the setting in force.
       return ok({ organization: existing, adminUserId: input.adminUserId, created: false });
     }
     return refuse('organization_exists', `The slug "${slug}" is taken by ${existing ? `"${existing.name}"` : 'another organisation'}${admin?.role === 'admin' ? '' : ', which this user is not an admin of'}: choose another --slug`, {

@@ -1,5 +1,6 @@
-import type { StepRow } from '../db/repositories/tours';
+import type { VariantConfig } from '../domain/ab';
 import type { ProgressStatus } from '../domain/tour-state';
+import type { VersionRow } from '../db/repositories/tour-versions';
 import { Lru } from './lru';
 
 export interface KnownProgress {
@@ -13,22 +14,21 @@ export interface KnownProgress {
 /**
  * What the API remembers between requests to skip Postgres on the hot path. A progress id's
  * organisation, user and tour never change; its status is trusted only while `in_progress` (where
- * the workflow, not this cache, decides every move). Steps are kept for `stepsTtlMs`: the workflow
- * froze the tour's shape when it started, so this only affects which step texts a response shows.
+ * the workflow, not this cache, decides every move). A published version never changes either, nor do
+ * a test's variants once it has left draft (the only time anyone is shown one), so both are kept until
+ * the LRU drops them.
  */
-export function createProgressCache(opts: { maxEntries?: number; stepsTtlMs?: number; now?: () => number } = {}) {
+export function createProgressCache(opts: { maxEntries?: number } = {}) {
   const progress = new Lru<string, KnownProgress>(opts.maxEntries ?? 50_000);
-  const steps = new Lru<string, { rows: StepRow[]; until: number }>(opts.maxEntries ?? 50_000);
-  const ttl = opts.stepsTtlMs ?? 30_000;
-  const now = opts.now ?? Date.now;
+  const versions = new Lru<string, VersionRow>(Math.min(opts.maxEntries ?? 50_000, 5_000));
+  const variants = new Lru<string, { a: VariantConfig; b: VariantConfig }>(Math.min(opts.maxEntries ?? 50_000, 5_000));
   return {
     progress: (id: string) => progress.get(id),
     rememberProgress: (id: string, known: KnownProgress) => progress.set(id, known),
-    steps(tourId: string): StepRow[] | undefined {
-      const hit = steps.get(tourId);
-      return hit && hit.until > now() ? hit.rows : undefined;
-    },
-    rememberSteps: (tourId: string, rows: StepRow[]) => steps.set(tourId, { rows, until: now() + ttl }),
+    version: (tourId: string, version: number) => versions.get(`${tourId}:${version}`),
+    rememberVersion: (row: VersionRow) => versions.set(`${row.tour_id}:${row.version}`, row),
+    variants: (testId: string) => variants.get(testId),
+    rememberVariants: (testId: string, v: { a: VariantConfig; b: VariantConfig }) => variants.set(testId, v),
   };
 }
 

@@ -38,7 +38,7 @@ export interface FailedReplay {
   error: string;
 }
 
-export type DeliveryReplayRefusal = 'not_found' | 'already_delivered' | 'delivery_not_dead' | 'delivery_not_replayable' | 'integration_disabled' | WorkflowServiceErrorCode;
+export type DeliveryReplayRefusal = 'not_found' | 'already_delivered' | 'delivery_not_dead' | 'delivery_not_replayable' | 'delivery_skipped' | 'integration_disabled' | WorkflowServiceErrorCode;
 export type IntegrationReplayRefusal = 'not_found' | 'integration_disabled' | WorkflowServiceErrorCode;
 
 export interface IntegrationReplayOutcome {
@@ -75,6 +75,11 @@ export async function replayDelivery(deps: ReplayDeps, deliveryId: string): Prom
   if (!c) return notFound('Delivery', { delivery_id: deliveryId });
   if (c.status === 'succeeded') {
     return refuse('already_delivered', 'This delivery already succeeded; replaying it would send nothing', { delivery_id: c.id, status: c.status });
+  }
+  if (c.status === 'skipped') {
+    return refuse('delivery_skipped', 'This route was skipped for want of the member\'s email or phone: nothing was planned to send. Add the detail to the member; later events reach the provider', {
+      delivery_id: c.id,
+    });
   }
   if (c.status !== 'dead') return refuseNotDead(c.id, c.status);
   if (!c.has_sealed_action) {

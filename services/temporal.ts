@@ -12,9 +12,11 @@ import type { Config } from '../config';
 import {
   advanceTourUpdate,
   startTourUpdate,
+  submitFeedbackUpdate,
   TOUR_WORKFLOW_TYPE,
   tourWorkflowId,
   type AdvanceTourArgs,
+  type FeedbackArgs,
   type StartTourArgs,
   type TourLifecycleWorkflow,
   type TourUpdateResult,
@@ -44,6 +46,8 @@ export interface TourWorkflows {
    * sent, cheaper for the server than update-with-start, which remains the fallback if the run closed.
    */
   advance(key: TourKey, args: AdvanceTourArgs, summary: string, opts?: UpdateOptions & { running?: boolean }): Promise<TourUpdateResult>;
+  /** Feedback on a finished tour: to its open run, or with update-with-start if the run has closed. */
+  feedback(key: TourKey, args: FeedbackArgs, summary: string): Promise<TourUpdateResult>;
   ping(): Promise<void>;
 }
 
@@ -77,7 +81,8 @@ export class TourRejection extends Error {
 }
 
 export function createTourWorkflows(client: Client, config: Config): TourWorkflows {
-  const send = async (key: TourKey, update: typeof startTourUpdate | typeof advanceTourUpdate, args: unknown, summary: string, opts?: UpdateOptions) => {
+  const send = async (key: TourKey, update: typeof startTourUpdate | typeof advanceTourUpdate | typeof submitFeedbackUpdate, args: unknown, summary: string, opts?: UpdateOptions) => {
+    const run = update === startTourUpdate ? (args as StartTourArgs).run : undefined;
     const workflowId = tourWorkflowId(key.orgId, key.userId, key.tourId);
     const attempt = () =>
       client.workflow.executeUpdateWithStart(update as typeof startTourUpdate, {
@@ -86,7 +91,7 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
         startWorkflowOperation: new WithStartWorkflowOperation<TourLifecycleWorkflow>(TOUR_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: config.temporal.taskQueue,
-          args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates, dbOutageMaxWaitMs: config.tours.dbOutageMaxWaitMs }],
+          args: [{ ...key, continueAsNewAfterUpdates: config.tours.continueAsNewAfterUpdates, dbOutageMaxWaitMs: config.tours.dbOutageMaxWaitMs, ...(run ? { run } : {}) }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           staticSummary: summary,
           typedSearchAttributes: [
@@ -135,6 +140,7 @@ export function createTourWorkflows(client: Client, config: Config): TourWorkflo
       }
       return send(key, advanceTourUpdate, args, summary, opts);
     },
+    feedback: (key, args, summary) => send(key, submitFeedbackUpdate, args, summary),
     async ping() {
       await client.connection.workflowService.getSystemInfo({});
     },

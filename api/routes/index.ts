@@ -1,9 +1,13 @@
+import { abTestRoutes } from './ab-tests';
 import { analyticsAdminRoutes, analyticsBeaconRoutes, analyticsRoutes } from './analytics';
 import { healthRoutes } from './health';
 import { integrationsRoutes, oauthCallbackRoutes } from './integrations';
+import { memberRoutes } from './members';
 import { notificationsRoutes } from './notifications';
+import { organizationRoutes } from './organization';
 import { privacyRoutes } from './privacy';
 import { referenceRoutes } from './reference';
+import { tourConfigRoutes } from './tour-config';
 import { toursRoutes } from './tours';
 import { inboundWebhookRoutes, webhookAdminRoutes } from './webhooks';
 
@@ -14,7 +18,11 @@ import { inboundWebhookRoutes, webhookAdminRoutes } from './webhooks';
 export const ROUTE_GROUPS = {
   beforeBodyParser: [healthRoutes, inboundWebhookRoutes],
   public: [referenceRoutes, oauthCallbackRoutes, analyticsBeaconRoutes],
-  authenticated: [toursRoutes, analyticsRoutes, analyticsAdminRoutes, privacyRoutes, integrationsRoutes, notificationsRoutes, webhookAdminRoutes],
+  // The admins' /api/tours/config and /api/tours/ab-tests before the members' /api/tours/{id}.
+  authenticated: [
+    tourConfigRoutes, abTestRoutes, toursRoutes, analyticsRoutes, analyticsAdminRoutes, privacyRoutes, integrationsRoutes, notificationsRoutes,
+    memberRoutes, organizationRoutes, webhookAdminRoutes,
+  ],
 };
 
 export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROUPS.public, ...ROUTE_GROUPS.authenticated];
@@ -22,7 +30,10 @@ export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROU
 /** The reference's tags, in the order it shows them. */
 export const TAGS: Record<string, string> = {
   Tours: "Product tours and the caller's progress through them",
+  Authoring: 'Creating, changing, versioning and publishing tours, their steps and targeting (admins)',
+  Experiments: 'A/B tests of tours and their results (admins)',
   Analytics: 'Tour events in (from pages and sendBeacon) and the dashboard out (admins)',
+  Members: "The organisation's members: who takes tours, their contact details and profile (admins)",
   Privacy: "A person's tour data: export and erasure (admins)",
   Integrations: "The organisation's integrations with CRM, calendar, payment, email and SMS providers (admins)",
   OAuth: 'Connecting Google Calendar and Outlook through their consent screens',

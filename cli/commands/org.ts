@@ -6,12 +6,15 @@ import { createDb, type Db } from '../../db/knex';
 import { createOrganization, type CreateOrganizationInput } from '../../services/organizations';
 import { loadConfigOrExit } from '../runtime';
 
-export const USAGE = `Usage: tourhub org create --name <name> [--slug <slug>] --admin-user <user uuid> [--admin-email <email>] [--json]
+export const USAGE = `Usage: tourhub org create --name <name> [--slug <slug>] --admin-user <user uuid> [--admin-email <email>] [--auto-provision] [--json]
 
 Creates an organisation and its first admin (no API can: there is nobody to authorise it yet), and
 prints their ids. --admin-user is the admin's user id as your identity provider's tokens name it (sub).
 The slug defaults to one made from the name. Running it again with the same name, slug and admin
 prints the same ids and changes nothing; a slug taken by another organisation is refused.
+--auto-provision makes a user the organisation's tokens name a member on first use (role member, name,
+email and phone from the token's claims) instead of refusing them (403 not_a_member); an admin can
+change it later with PATCH /api/organization.
 Uses DATABASE_URL (owner).`;
 
 const createSchema = z.strictObject({
@@ -19,6 +22,7 @@ const createSchema = z.strictObject({
   slug: z.string().min(1).max(63).optional(),
   'admin-user': canonicalUuid('--admin-user must be a user id (a UUID)'),
   'admin-email': z.email('--admin-email must be an email address').max(320).optional(),
+  'auto-provision': z.boolean().optional(),
   json: z.boolean().optional(),
 });
 
@@ -31,7 +35,7 @@ export function parseOrgArgs(argv: string[]): { ok: true; help: true } | { ok: t
   try {
     values = parseArgs({
       args: rest,
-      options: { name: { type: 'string' }, slug: { type: 'string' }, 'admin-user': { type: 'string' }, 'admin-email': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { name: { type: 'string' }, slug: { type: 'string' }, 'admin-user': { type: 'string' }, 'admin-email': { type: 'string' }, 'auto-provision': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -46,7 +50,13 @@ export function parseOrgArgs(argv: string[]): { ok: true; help: true } | { ok: t
   return {
     ok: true,
     json: a.json ?? false,
-    input: { name: a.name, adminUserId: a['admin-user'], ...(a.slug ? { slug: a.slug } : {}), ...(a['admin-email'] ? { adminEmail: a['admin-email'] } : {}) },
+    input: {
+      name: a.name,
+      adminUserId: a['admin-user'],
+      ...(a.slug ? { slug: a.slug } : {}),
+      ...(a['admin-email'] ? { adminEmail: a['admin-email'] } : {}),
+      ...(a['auto-provision'] ? { autoProvisionMembers: true } : {}),
+    },
   };
 }
 
@@ -59,7 +69,7 @@ export async function createOrg(db: Db, input: CreateOrganizationInput, out: { j
   }
   const { organization, adminUserId, created } = result.value;
   if (out.json) {
-    out.write(`${JSON.stringify({ organization_id: organization.id, slug: organization.slug, name: organization.name, admin_user_id: adminUserId, created })}\n`);
+    out.write(`${JSON.stringify({ organization_id: organization.id, slug: organization.slug, name: organization.name, admin_user_id: adminUserId, auto_provision_members: organization.auto_provision_members, created })}\n`);
     return 0;
   }
   out.write(
@@ -68,6 +78,7 @@ export async function createOrg(db: Db, input: CreateOrganizationInput, out: { j
       `  organization_id  ${organization.id}`,
       `  slug             ${organization.slug}`,
       `  admin_user_id    ${adminUserId}`,
+      `  members from tokens  ${organization.auto_provision_members ? 'yes (--auto-provision)' : 'no'}`,
       '',
     ].join('\n'),
   );

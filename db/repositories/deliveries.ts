@@ -1,8 +1,12 @@
 import type { Knex } from 'knex';
 import type { DeliveryGuard } from '../../connectors/contracts';
 
-/** `suppressed`: a repeat within the window, never sent; `cancelled`: never to be sent (the person it was for had their data erased). */
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead' | 'suppressed' | 'cancelled';
+/**
+ * `skipped`: a route not taken for want of the member's email or phone (`skip_reason`), nothing planned;
+ * `suppressed`: a repeat within the window, planned but never sent (`suppressed_reason`);
+ * `cancelled`: never to be sent (the person it was for had their data erased).
+ */
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dead' | 'skipped' | 'suppressed' | 'cancelled';
 
 export interface DeliveryRow {
   id: string;
@@ -51,6 +55,18 @@ export async function insertPlanned(db: Knex, rows: (DeliveryIdentity & { sealed
   if (rows.length === 0) return;
   await db('integration_deliveries')
     .insert(rows.map((d) => ({ ...identityColumns(d), sealed_action: JSON.stringify(d.sealedAction) })))
+    .onConflict('idempotency_key')
+    .ignore();
+}
+
+/**
+ * Rows for routes that were not taken for want of the member's email or phone: `skipped`, with the
+ * reason, and no sealed call (nothing was planned to send). Written once per key, like planned rows.
+ */
+export async function insertSkipped(db: Knex, rows: (DeliveryIdentity & { reason: string })[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db('integration_deliveries')
+    .insert(rows.map((d) => ({ ...identityColumns(d), status: 'skipped', skip_reason: d.reason.slice(0, 200) })))
     .onConflict('idempotency_key')
     .ignore();
 }
@@ -270,6 +286,7 @@ export interface DeliveryListItem {
   status: DeliveryStatus;
   attempts: number;
   last_error: string | null;
+  skip_reason: string | null;
   suppressed_reason: string | null;
   created_at: Date;
   updated_at: Date;
@@ -294,7 +311,7 @@ export async function listDeliveries(db: Knex, f: DeliveryListFilter): Promise<D
     .join('organization_integrations as i', 'i.id', 'd.integration_id')
     .select(
       'd.id', 'd.integration_id', 'i.provider', 'd.event_id', 'd.event_type', 'd.action', 'd.idempotency_key', 'd.status',
-      'd.attempts', 'd.last_error', 'd.suppressed_reason', 'd.created_at', 'd.updated_at', 'd.delivered_at', 'd.workflow_id',
+      'd.attempts', 'd.last_error', 'd.skip_reason', 'd.suppressed_reason', 'd.created_at', 'd.updated_at', 'd.delivered_at', 'd.workflow_id',
       db.raw(`to_char(d.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as position`),
     )
     .orderBy([{ column: 'd.created_at', order: 'desc' }, { column: 'd.id', order: 'desc' }])

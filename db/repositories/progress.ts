@@ -24,6 +24,10 @@ export interface ProgressRow {
   device_type: DeviceType | null;
   user_agent: string | null;
   viewport_size: { width: number; height: number } | null;
+  tour_version: number | null;
+  step_keys: string[] | null;
+  ab_test_id: string | null;
+  ab_variant: 'a' | 'b' | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -32,7 +36,7 @@ export const PROGRESS_COLUMNS = [
   'id', 'user_id', 'organization_id', 'tour_id', 'status', 'current_step_index', 'completed_steps',
   'skipped_steps', 'total_steps', 'version', 'workflow_id', 'started_at', 'completed_at',
   'last_interaction_at', 'total_time_seconds', 'user_rating', 'feedback', 'was_helpful', 'device_type',
-  'user_agent', 'viewport_size', 'created_at', 'updated_at',
+  'user_agent', 'viewport_size', 'tour_version', 'step_keys', 'ab_test_id', 'ab_variant', 'created_at', 'updated_at',
 ] as const;
 
 export async function findProgressById(db: Knex, id: string): Promise<ProgressRow | undefined> {
@@ -73,6 +77,9 @@ export function rowToState(row: ProgressRow): TourState {
     },
     deviceType: row.device_type,
     viewportSize: row.viewport_size,
+    tourVersion: row.tour_version,
+    stepKeys: row.step_keys,
+    abTest: row.ab_test_id && row.ab_variant ? { testId: row.ab_test_id, variant: row.ab_variant } : null,
   };
 }
 
@@ -98,6 +105,10 @@ export function progressColumns(s: TourState) {
     was_helpful: s.feedback.wasHelpful ?? null,
     device_type: s.deviceType,
     viewport_size: s.viewportSize,
+    tour_version: s.tourVersion ?? null,
+    step_keys: s.stepKeys ?? null,
+    ab_test_id: s.abTest?.testId ?? null,
+    ab_variant: s.abTest?.variant ?? null,
   };
 }
 
@@ -105,7 +116,7 @@ export function progressColumns(s: TourState) {
 const MERGED_COLUMNS = [
   'status', 'current_step_index', 'completed_steps', 'skipped_steps', 'total_steps', 'version', 'workflow_id',
   'started_at', 'completed_at', 'last_interaction_at', 'total_time_seconds', 'user_rating', 'feedback',
-  'was_helpful', 'device_type', 'viewport_size',
+  'was_helpful', 'device_type', 'viewport_size', 'tour_version', 'step_keys', 'ab_test_id', 'ab_variant',
 ] as const;
 
 /**

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { SERVER_EVENT } from './ab-tests';
 
 /** Days (UTC, oldest first) that still have raw events before `before`: what a retention run has left to roll up. */
 export async function daysWithEventsBefore(db: Knex, before: string, limit: number): Promise<string[]> {
@@ -60,6 +61,21 @@ export async function rollUpDay(
        )
        SELECT (SELECT coalesce(sum(event_count), 0) FROM grouped)::bigint AS counted, (SELECT count(*) FROM upserted)::bigint AS rows`,
       [pseudonyms.map((p) => p.orgId), pseudonyms.map((p) => p.userId), pseudonyms.map((p) => p.key), day, day, day] as unknown as Knex.RawBinding[],
+    );
+    // A/B outcomes: the events below are the only record of which test and variant a run was in.
+    await trx.raw(
+      `UPDATE tour_ab_assignments a
+          SET started_at = LEAST(a.started_at, o.started_at), completed_at = LEAST(a.completed_at, o.completed_at)
+         FROM (SELECT organization_id, event_data->>'ab_test_id' AS test_id, user_id,
+                      min("timestamp") FILTER (WHERE event_type = 'tour_started') AS started_at,
+                      min("timestamp") FILTER (WHERE event_type = 'tour_completed') AS completed_at
+                 FROM tour_analytics_events
+                WHERE ${range('')} AND event_type IN ('tour_started', 'tour_completed')
+                  AND (event_data->>'ab_test_id') IS NOT NULL AND ${SERVER_EVENT}
+                GROUP BY 1, 2, 3) o
+        WHERE a.organization_id = o.organization_id AND a.ab_test_id::text = o.test_id
+          AND a.subject_hash = tourhub_ab_subject(a.ab_test_id, o.user_id)`,
+      [day, day],
     );
     const deleted = await trx.raw(`DELETE FROM tour_analytics_events WHERE ${range('')}`, [day, day]);
     const counted = Number(rolled.rows[0].counted);

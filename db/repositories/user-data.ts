@@ -14,7 +14,10 @@ export function personWorkflowPrefix(orgId: string, userId: string): string {
 export async function readPersonData(db: Knex, orgId: string, userId: string, userKey: Buffer) {
   const prefix = personWorkflowPrefix(orgId, userId);
   // One after another: they share the caller's transaction, which is one connection.
-  const member = await db('organization_members').select('user_id', 'role', 'email', 'display_name', 'phone', 'created_at').where({ user_id: userId }).first();
+  const member = await db('organization_members')
+    .select('user_id', 'role', 'email', 'display_name', 'phone', 'wedding_date', 'time_zone', 'audience', 'attributes', 'provisioned_from_token', 'created_at', 'updated_at')
+    .where({ user_id: userId })
+    .first();
   const progress = (await db('user_tour_progress').select(PROGRESS_COLUMNS).where({ user_id: userId }).orderBy('created_at')) as ProgressRow[];
   const events = await db('tour_analytics_events')
     .select('id', 'tour_id', 'progress_id', 'event_type', 'step_index', 'step_key', 'event_data', 'timestamp', 'page_url', 'referrer', 'session_id', 'load_time_ms', 'interaction_time_ms', 'user_agent')
@@ -24,10 +27,11 @@ export async function readPersonData(db: Knex, orgId: string, userId: string, us
     .select('tour_id', 'day', 'event_type', 'step_index', 'step_key', 'event_count', 'interaction_ms_sum', 'interaction_count')
     .where({ user_key: userKey })
     .orderBy([{ column: 'day' }, { column: 'tour_id' }]);
+  // Stored under a hash of test and user (migrations/20261201130000_pseudonymise_ab_assignments.ts).
   const assignments = await db('tour_ab_assignments as a')
     .join('tour_ab_tests as t', 't.id', 'a.ab_test_id')
-    .select('a.ab_test_id', 't.test_name', 'a.tour_id', 'a.variant', 'a.assigned_at')
-    .where('a.user_id', userId)
+    .select('a.ab_test_id', 't.test_name', 'a.tour_id', 'a.variant', 'a.assigned_at', 'a.started_at', 'a.completed_at')
+    .whereRaw('a.subject_hash = tourhub_ab_subject(a.ab_test_id, ?::uuid)', [userId])
     .orderBy('a.assigned_at');
   const deliveries = await db('integration_deliveries as d')
     .join('organization_integrations as i', 'i.id', 'd.integration_id')

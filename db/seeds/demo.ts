@@ -1,8 +1,11 @@
 import type { Knex } from 'knex';
+import { publishIfChanged } from '../repositories/tour-versions';
 
 /**
  * The demo organisation `tourhub dev` seeds: fixed ids so the README's walkthrough can name them.
- * Idempotent: running it again updates the definitions in place and never touches progress.
+ * Idempotent: running it again updates the definitions in place, publishes a new version only when one
+ * changed, and never touches progress. The organisation creates a member from a token's claims on first
+ * use, so a new couple of the demo app can take its tours at once.
  */
 export const DEMO = {
   orgId: '0e0d0000-0000-4000-8000-000000000001',
@@ -42,9 +45,9 @@ const VENDOR_STEPS: StepSeed[] = [
 export async function seedDemo(db: Knex): Promise<typeof DEMO> {
   await db.transaction(async (trx) => {
     await trx('organizations')
-      .insert({ id: DEMO.orgId, slug: DEMO.slug, name: 'Demo Wedding Planning Co.', time_zone: 'America/New_York', subscription_tier: 'enterprise' })
+      .insert({ id: DEMO.orgId, slug: DEMO.slug, name: 'Demo Wedding Planning Co.', time_zone: 'America/New_York', subscription_tier: 'enterprise', auto_provision_members: true })
       .onConflict('id')
-      .merge(['slug', 'name', 'time_zone']);
+      .merge(['slug', 'name', 'time_zone', 'auto_provision_members']);
     await trx('organization_members')
       .insert([
         // `.test` addresses: reserved, so a demo delivery can never reach a real inbox.
@@ -110,4 +113,5 @@ async function upsertTour(
       .onConflict(['tour_id', 'step_key'])
       .merge(['step_order', 'title', 'description', 'target_element', 'content', 'wedding_tip', 'skip_enabled', 'estimated_time_seconds']);
   }
+  await publishIfChanged(trx, t.id, DEMO.adminUserId);
 }

@@ -134,7 +134,7 @@ export function createTourEventReceiver(deps: TourEventDeps) {
     // The same id for every copy: a run that already applied it answers with the first result.
     const opts = { updateId: `tour-event:${orgId}:${event.event_id}` };
     const moved =
-      command.kind === 'start' ? await deps.tours.start(tenant, event.tour_id, command.args, opts) : await deps.tours.advance(tenant, event.progress_id, command.args, opts);
+      command.kind === 'start' ? await deps.tours.start(tenant, event.tour_id, command.args, {}, opts) : await deps.tours.advance(tenant, event.progress_id, command.args, opts);
     if (!moved.ok) {
       // Refused (or Temporal unreachable): nothing happened, so nothing is kept, and a corrected or
       // later copy is judged afresh.

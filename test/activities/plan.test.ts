@@ -135,14 +135,31 @@ describe('planning deliveries', () => {
     expect(await plan([{ version: 8, type: 'tour_started' }])).toHaveLength(1);
   });
 
-  it('plans nothing for a member without an email, or an organisation without integrations', async () => {
+  it('sends nothing for a member without an email, recording the skipped route and why (skipped again on a restart, never suppressed); plans nothing without integrations', async () => {
     const org = await createOrg(db);
-    await integrate(org, 'crm', 'tave');
+    const crm = await integrate(org, 'crm', 'tave');
     const input = {
       workflowId: 'w', orgId: org.orgId, userId: org.memberId, tourId: org.tourId, tourName: 'Welcome', progressId: crypto.randomUUID(),
       events: [{ eventId: 'w:1.0', type: 'tour_started' as const, occurredAt: '2026-11-23T03:00:00.000Z' }],
     };
     expect(await run(activities.planDeliveries, input)).toEqual([]);
+    const rows = await db('integration_deliveries').where({ integration_id: crm });
+    expect(rows).toMatchObject([{ status: 'skipped', action: 'crm.logActivity', event_type: 'tour_started', idempotency_key: `w:1.0:${crm}:0:logActivity`, sealed_action: null }]);
+    expect(rows[0].skip_reason).toMatch(/no email address/);
+    // Planning again records nothing twice.
+    await run(activities.planDeliveries, input);
+    expect(await db('integration_deliveries').where({ integration_id: crm })).toHaveLength(1);
+    // A restart within HUB_SUPPRESS_REPEATS_WITHIN is skipped again, not suppressed: nothing went out the first time.
+    const restart = (version: number) => ({ ...input, events: [{ ...input.events[0]!, eventId: `w:${version}.0` }] });
+    expect(await run(activities.planDeliveries, restart(3))).toEqual([]);
+    expect((await db('integration_deliveries').where({ integration_id: crm }).orderBy('event_id')).map((r) => [r.event_id, r.status, r.suppressed_reason])).toEqual([
+      ['w:1.0', 'skipped', null],
+      ['w:3.0', 'skipped', null],
+    ]);
+    // Once the member has an email, the next start goes out: the skipped ones were never an effect.
+    await db('organization_members').where({ organization_id: org.orgId, user_id: org.memberId }).update({ email: 'ava@example.com' });
+    expect((await run(activities.planDeliveries, restart(5))).map((p) => p.eventId)).toEqual(['w:5.0']);
+    expect(await db('integration_deliveries').where({ integration_id: crm, event_id: 'w:5.0' }).pluck('status')).toEqual(['pending']);
     const bare = await createOrg(db);
     await db('organization_members').where({ organization_id: bare.orgId, user_id: bare.memberId }).update({ email: 'x@example.com' });
     expect(await run(activities.planDeliveries, { ...input, orgId: bare.orgId, userId: bare.memberId })).toEqual([]);

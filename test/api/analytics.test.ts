@@ -229,7 +229,9 @@ describe('the dashboard, against a hand-counted fixture', () => {
       .returning('id');
     await stack.ownerDb('tour_ab_tests').insert({ organization_id: org.orgId, tour_id: otherTour, test_name: 'Draft', status: 'draft' });
     await stack.ownerDb('tour_ab_assignments').insert(
-      (['a', 'b', 'a', 'b', 'b'] as const).map((variant, i) => ({ organization_id: org.orgId, ab_test_id: test.id, tour_id: org.tourId, user_id: people[i]!, variant })),
+      (['a', 'b', 'a', 'b', 'b'] as const).map((variant, i) => ({
+        organization_id: org.orgId, ab_test_id: test.id, tour_id: org.tourId, variant, subject_hash: stack.ownerDb.raw('tourhub_ab_subject(?::uuid, ?::uuid)', [test.id, people[i]!]),
+      })),
     );
   });
 

@@ -74,7 +74,7 @@ describe('GET /api/integrations/deliveries', () => {
     expect(res.body.next_cursor).toBeNull();
     const first = res.body.deliveries[0];
     expect(Object.keys(first).sort()).toEqual(
-      ['id', 'integration_id', 'provider', 'event_id', 'event_type', 'action', 'idempotency_key', 'status', 'attempts', 'last_error', 'suppressed_reason', 'created_at', 'updated_at', 'delivered_at', 'workflow_id'].sort(),
+      ['id', 'integration_id', 'provider', 'event_id', 'event_type', 'action', 'idempotency_key', 'status', 'attempts', 'last_error', 'skip_reason', 'suppressed_reason', 'created_at', 'updated_at', 'delivered_at', 'workflow_id'].sort(),
     );
     expect(first).toMatchObject({ integration_id: crm, provider: 'tave', event_type: 'tour_abandoned', action: 'crm.logActivity', status: 'dead', attempts: 1, idempotency_key: rows.crmDeadNew.idempotencyKey, delivered_at: null });
     // The planned call names a person; neither it nor its sealed form ever leaves through the listing.

@@ -181,7 +181,7 @@ describe('the membership cache', () => {
     expect(await members.resolve(stranger)).toMatchObject({ ok: true, value: { role: 'member' } });
   });
 
-  it("adds no query to a member's progress PUTs once their membership is known", async () => {
+  it("adds no query to a member's progress PUTs once their membership and the run's version are known: one transaction each", async () => {
     const fresh = await createOrg(stack.ownerDb);
     const token = await tokenFor(stack, { orgId: fresh.orgId, userId: fresh.memberId });
     const auth = { Authorization: `Bearer ${token}` };
@@ -198,6 +198,9 @@ describe('the membership cache', () => {
       stack.appDb.off('query', record);
     }
     expect(queries.filter((q) => q.includes('organization_members'))).toEqual([]);
+    // The run's version and steps come from memory: no read of them, and no transaction opened for one.
+    expect(queries.filter((q) => q.includes('tour_versions'))).toEqual([]);
+    expect(queries.filter((q) => q === 'BEGIN;')).toHaveLength(3);
   });
 
   it('asks Postgres once for concurrent requests of one member', async () => {

@@ -62,7 +62,9 @@ describe("a person's tour data: export and erasure", () => {
     org = await createOrg(stack.ownerDb, { steps: 4 });
     secondTour = await addTour(stack.ownerDb, org.orgId, { steps: 2 });
     person = org.memberId;
-    await stack.ownerDb('organization_members').where({ organization_id: org.orgId, user_id: person }).update({ email: PERSON.email, display_name: PERSON.name, phone: PERSON.phone });
+    await stack.ownerDb('organization_members')
+      .where({ organization_id: org.orgId, user_id: person })
+      .update({ email: PERSON.email, display_name: PERSON.name, phone: PERSON.phone, wedding_date: '2027-06-12', time_zone: 'Europe/Lisbon', attributes: JSON.stringify({ guests: 120 }) });
     admin = await tokenFor(stack, { orgId: org.orgId, userId: org.adminId, role: 'admin' });
     member = await tokenFor(stack, { orgId: org.orgId, userId: person });
 
@@ -89,7 +91,11 @@ describe("a person's tour data: export and erasure", () => {
       .send({ id: crypto.randomUUID(), tour_id: org.tourId, progress_id: first, event_type: 'help_requested', event_data: { asked: PERSON.email } })
       .expect(200);
     const [test] = await stack.ownerDb('tour_ab_tests').insert({ organization_id: org.orgId, tour_id: org.tourId, test_name: 'Welcome copy', status: 'running' }).returning('id');
-    await stack.ownerDb('tour_ab_assignments').insert({ organization_id: org.orgId, ab_test_id: test.id, tour_id: org.tourId, user_id: person, variant: 'b' });
+    // Assignments are stored under a hash of test and user: the person's, and another member's in the same test.
+    const assignment = (userId: string, variant: 'a' | 'b') => ({
+      organization_id: org.orgId, ab_test_id: test.id, tour_id: org.tourId, variant, subject_hash: stack.ownerDb.raw('tourhub_ab_subject(?::uuid, ?::uuid)', [test.id, userId]),
+    });
+    await stack.ownerDb('tour_ab_assignments').insert([assignment(person, 'b'), assignment(org.otherMemberId, 'a')]);
     await stack.ownerDb('tour_analytics_user_daily').insert({
       organization_id: org.orgId, tour_id: org.tourId, day: '2026-01-05', user_key: pseudonymise(stack.lifecycle.analytics.pseudonymKey, org.orgId, person),
       event_type: 'step_viewed', step_index: 0, step_key: 'step_0', event_count: 3,
@@ -175,9 +181,9 @@ describe("a person's tour data: export and erasure", () => {
     expect(res.body).toMatchObject({
       organization_id: org.orgId,
       user_id: person,
-      member: { role: 'member', email: PERSON.email, display_name: PERSON.name, phone: PERSON.phone },
+      member: { role: 'member', email: PERSON.email, display_name: PERSON.name, phone: PERSON.phone, wedding_date: '2027-06-12', time_zone: 'Europe/Lisbon', attributes: { guests: 120 } },
       feedback: [{ tour_id: secondTour, progress_id: progressIds[1], rating: 4, was_helpful: true }],
-      ab_assignments: [{ test_name: 'Welcome copy', variant: 'b' }],
+      ab_assignments: [{ test_name: 'Welcome copy', variant: 'b', started_at: null, completed_at: null }],
       pseudonymised_daily_activity: [{ tour_id: org.tourId, day: '2026-01-05', event_type: 'step_viewed', event_count: 3 }],
     });
     expect(res.body.progress.map((p: { id: string }) => p.id).sort()).toEqual([...progressIds].sort());
@@ -196,6 +202,8 @@ describe("a person's tour data: export and erasure", () => {
   it('erases them, their workflows and their pending deliveries, and leaves nothing that names them', async () => {
     const other = await tokenFor(stack, { orgId: org.orgId, userId: org.otherMemberId });
     const kept = await request(stack.app).post(`/api/tours/${org.tourId}/start`).set('Authorization', `Bearer ${other}`).send({}).expect(201);
+    // Their start is planned (a route skipped: they have no email) before the erasure, which must leave it.
+    await until('the other member\'s start planned', () => stack.ownerDb('integration_deliveries').where({ workflow_id: tourWorkflowId(org.orgId, org.otherMemberId, org.tourId) }), (rows) => rows.length > 0);
     const runsBefore = await listRuns(`TourOrgId = '${org.orgId}' AND TourUserId = '${person}'`);
     expect(runsBefore.length).toBeGreaterThanOrEqual(3); // two runs of the first tour, one of the second
 
@@ -221,7 +229,13 @@ describe("a person's tour data: export and erasure", () => {
     expect(Number((othersEvents[0] as unknown as { n: string }).n)).toBeGreaterThanOrEqual(1);
 
     expect(await rowsNaming([person, PERSON.email, PERSON.name, PERSON.phone])).toEqual([]);
-    const deliveries = await stack.ownerDb('integration_deliveries').where({ organization_id: org.orgId }).orderBy('created_at').select('action', 'status', 'sealed_action', 'workflow_id');
+    const othersWorkflow = tourWorkflowId(org.orgId, org.otherMemberId, org.tourId);
+    const all = await stack.ownerDb('integration_deliveries').where({ organization_id: org.orgId }).orderBy('created_at').select('action', 'status', 'sealed_action', 'workflow_id');
+    // The other member's start, planned for them: their routes skipped (they have no email), not erased.
+    const others = all.filter((d) => d.workflow_id === othersWorkflow);
+    expect(others.length).toBeGreaterThanOrEqual(1);
+    expect(others.map((d) => d.status)).toEqual(others.map(() => 'skipped'));
+    const deliveries = all.filter((d) => d.workflow_id !== othersWorkflow);
     expect(deliveries).toEqual([
       { action: 'crm.logActivity', status: 'succeeded', sealed_action: null, workflow_id: 'erased' },
       { action: 'crm.logActivity', status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
@@ -248,6 +262,7 @@ describe("a person's tour data: export and erasure", () => {
     await until('runs listed by id', () => listRuns(`WorkflowId STARTS_WITH 'tour:${org.orgId}:${person}:'`), (runs) => runs.length === 0, 90_000);
 
     // Nobody else's data moved; the person is simply not there any more.
+    expect(await stack.ownerDb('tour_ab_assignments').where({ organization_id: org.orgId }).pluck('variant')).toEqual(['a']);
     expect(await stack.ownerDb('user_tour_progress').where({ id: kept.body.progress_id }).first()).toMatchObject({ user_id: org.otherMemberId });
     const again = await request(stack.app).get(`/api/tours/users/${person}/data`).set('Authorization', `Bearer ${admin}`);
     expect({ status: again.status, code: again.body.error.code }).toEqual({ status: 404, code: 'not_found' });

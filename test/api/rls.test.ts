@@ -57,7 +57,7 @@ describe('row-level security', () => {
   });
 
   it('hides every organisation-owned table from another organisation, even its admin', async () => {
-    const tables = ['organizations', 'organization_members', 'tour_definitions', 'tour_steps', 'user_tour_progress', 'tour_analytics_events'];
+    const tables = ['organizations', 'organization_members', 'tour_definitions', 'tour_steps', 'tour_versions', 'user_tour_progress', 'tour_analytics_events', 'tour_ab_tests', 'tour_ab_assignments'];
     for (const table of tables) {
       const seen = await withTenant(stack.appDb, as(orgB, 'admin'), (trx) =>
         trx(table).where(table === 'organizations' ? { id: orgA.orgId } : { organization_id: orgA.orgId }).count({ n: '*' }),
@@ -115,6 +115,33 @@ describe('row-level security', () => {
     } finally {
       await stack.ownerDb('tour_definitions').where({ id: orgA.tourId }).update({ is_active: true });
     }
+  });
+
+  it('keeps published versions immutable: admins publish, nobody through the API rewrites or deletes one', async () => {
+    const admin = as(orgA, 'admin');
+    const [before] = await stack.ownerDb('tour_versions').where({ tour_id: orgA.tourId, version: 1 });
+    await expect(withTenant(stack.appDb, admin, (trx) => trx('tour_versions').where({ tour_id: orgA.tourId }).update({ definition: JSON.stringify({}) }))).rejects.toThrow(/permission denied/);
+    await expect(withTenant(stack.appDb, admin, (trx) => trx('tour_versions').where({ tour_id: orgA.tourId }).delete())).rejects.toThrow(/permission denied/);
+    await expect(
+      withTenant(stack.appDb, as(orgA, 'member'), (trx) => trx('tour_versions').insert({ organization_id: orgA.orgId, tour_id: orgA.tourId, version: 99, definition: '{}', steps: '[]' })),
+    ).rejects.toThrow(/row-level security/);
+    expect(await stack.ownerDb('tour_versions').where({ tour_id: orgA.tourId, version: 1 }).first()).toEqual(before);
+    // Members read the versions of their organisation's tours, to show a run its texts.
+    expect(await withTenant(stack.appDb, as(orgA, 'member'), (trx) => trx('tour_versions').where({ tour_id: orgA.tourId }).pluck('version'))).toEqual([1]);
+  });
+
+  it('lets a member store and read only their own A/B assignment, by the hash of test and user', async () => {
+    const [test] = await stack.ownerDb('tour_ab_tests').insert({ organization_id: orgA.orgId, tour_id: orgA.tourId, test_name: 'rls' }).returning('id');
+    const insertAs = (tenant: Tenant, userId: string) =>
+      withTenant(stack.appDb, tenant, (trx) =>
+        trx('tour_ab_assignments').insert({ organization_id: orgA.orgId, ab_test_id: test.id, tour_id: orgA.tourId, variant: 'a', subject_hash: trx.raw('tourhub_ab_subject(?::uuid, ?::uuid)', [test.id, userId]) }),
+      );
+    await expect(insertAs(as(orgA, 'member'), orgA.otherMemberId)).rejects.toThrow(/row-level security/);
+    await insertAs(as(orgA, 'member'), orgA.memberId);
+    const count = (tenant: Tenant) => withTenant(stack.appDb, tenant, (trx) => trx('tour_ab_assignments').where({ ab_test_id: test.id }).count({ n: '*' }));
+    expect((await count(as(orgA, 'member')))[0]!.n).toBe(1);
+    expect((await count(as(orgA, 'other')))[0]!.n).toBe(0);
+    expect((await count(as(orgA, 'admin')))[0]!.n).toBe(1);
   });
 
   it('keeps integration tables to the organisation\'s admins', async () => {

@@ -6,7 +6,7 @@ import { createTokenVerifier } from '../../api/middleware/auth';
 import { createOrg as createOrgCommand, parseOrgArgs } from '../../cli/commands/org';
 import { slugFrom } from '../../services/organizations';
 import { TEST_APP_PASSWORD, TEST_ENV_KEYS, TEST_JWT_SECRET } from '../support/constants';
-import { startStack, type Stack } from '../support/stack';
+import { startStack, tokenFor, type Stack } from '../support/stack';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tourhub.js');
 
@@ -54,7 +54,7 @@ describe('tourhub org create', () => {
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const printed = JSON.parse(created.stdout) as { organization_id: string; slug: string; admin_user_id: string; created: boolean };
-    expect(printed).toEqual({ organization_id: expect.stringMatching(/^[0-9a-f-]{36}$/), slug, name: 'Acme Weddings', admin_user_id: admin.toLowerCase(), created: true });
+    expect(printed).toEqual({ organization_id: expect.stringMatching(/^[0-9a-f-]{36}$/), slug, name: 'Acme Weddings', admin_user_id: admin.toLowerCase(), auto_provision_members: false, created: true });
     expect(await stack.ownerDb('organization_members').select('user_id', 'role', 'email').where({ organization_id: printed.organization_id })).toEqual([
       { user_id: admin.toLowerCase(), role: 'admin', email: 'owner@acme.test' },
     ]);
@@ -88,6 +88,20 @@ describe('tourhub org create', () => {
     const org = await stack.ownerDb('organizations').where({ slug }).first();
     expect(org.name).toBe('First Planner');
     expect(await stack.ownerDb('organization_members').where({ organization_id: org.id }).pluck('user_id')).toEqual([first]);
+  });
+
+  it('with --auto-provision, lets an unknown user of the organisation\'s tokens in as a member', async () => {
+    const slug = `open-${crypto.randomUUID().slice(0, 8)}`;
+    const lines: string[] = [];
+    expect(await createOrgCommand(stack.ownerDb, { name: 'Open Planner', slug, adminUserId: crypto.randomUUID(), autoProvisionMembers: true }, { ...silent, write: (s) => lines.push(s) })).toBe(0);
+    expect(lines.join('')).toContain('members from tokens  yes');
+    const org = await stack.ownerDb('organizations').where({ slug }).first();
+    expect(org.auto_provision_members).toBe(true);
+    const newcomer = crypto.randomUUID();
+    const token = await tokenFor(stack, { orgId: org.id, userId: newcomer }, { membership: 'as-is' });
+    expect((await request(stack.app).get('/api/tours').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    expect(await stack.ownerDb('organization_members').where({ organization_id: org.id, user_id: newcomer }).first('role')).toEqual({ role: 'member' });
+    expect(parseOrgArgs(['create', '--name', 'X', '--admin-user', crypto.randomUUID(), '--auto-provision'])).toMatchObject({ ok: true, input: { autoProvisionMembers: true } });
   });
 
   it('makes a slug from the name, or asks for one', async () => {

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Activities, LoadTourResult, PersistTransitionInput } from '../../activities';
+import type { Activities, LoadTourInput, LoadTourResult, PersistTransitionInput } from '../../activities';
 import type { Category, HubEvent, HubPerson, HubSettings, PlannedDelivery } from '../../domain/hub';
 import { idempotencyKey, plan, routeOptions, type StoredRouteSettings } from '../../domain/routes';
 import type { TourShape, TourState } from '../../domain/tour-state';
@@ -29,16 +29,30 @@ export const FAST_HUB: HubSettings = {
  */
 export function fakeActivities(
   shape: TourShape | null,
-  opts: { stored?: TourState; hub?: Partial<HubSettings>; integrations?: FakeIntegration[]; person?: HubPerson } = {},
+  opts: {
+    stored?: TourState;
+    hub?: Partial<HubSettings>;
+    integrations?: FakeIntegration[];
+    person?: HubPerson;
+    /** Published versions by number: a load that asks for a run gets that version's steps it names. */
+    versions?: Record<number, TourShape>;
+  } = {},
 ) {
   const writes: PersistTransitionInput[] = [];
+  const loads: LoadTourInput[] = [];
   const planned: PlannedDelivery[] = [];
   const deadMarks: { idempotencyKey: string; error: string }[] = [];
   let stored: TourState | undefined = opts.stored;
   let failuresLeft = 0;
   const hub: HubSettings = { ...FAST_HUB, ...opts.hub };
   const activities: Activities = {
-    async loadTour(): Promise<LoadTourResult> {
+    async loadTour(input): Promise<LoadTourResult> {
+      loads.push(input);
+      const version = input.run ? opts.versions?.[input.run.version] : undefined;
+      if (input.run && version) {
+        const keys = new Set(input.run.stepKeys);
+        return { shape: { ...version, version: input.run.version, steps: version.steps.filter((s) => keys.has(s.key)) }, progress: stored ?? null, hub };
+      }
       return { shape, progress: stored ?? null, hub };
     },
     async persistTransition(input) {
@@ -87,6 +101,7 @@ export function fakeActivities(
   return {
     activities,
     writes,
+    loads,
     planned,
     deadMarks,
     stored: () => stored,

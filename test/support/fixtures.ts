@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Db } from '../../db/knex';
+import { publishVersion } from '../../db/repositories/tour-versions';
 
 export interface OrgFixture {
   orgId: string;
@@ -56,6 +57,9 @@ export async function createOrg(
         })),
       );
     }
+    // Published as version 1, as an admin would; an inactive tour is one unpublished since.
+    await publishVersion(trx, fixture.tourId, fixture.adminId);
+    if (opts.inactive) await trx('tour_definitions').where({ id: fixture.tourId }).update({ is_active: false });
   });
   return fixture;
 }
@@ -73,5 +77,6 @@ export async function addTour(db: Db, orgId: string, opts: { steps?: number; key
       Array.from({ length: steps }, (_, i) => ({ organization_id: orgId, tour_id: tourId, step_order: i, step_key: `s${i}`, title: `S${i}` })),
     );
   }
+  await publishVersion(db, tourId, null);
   return tourId;
 }

@@ -22,7 +22,7 @@ const unused = (what: string) => () => {
 export function referenceApp(): { app: Express; close(): Promise<void> } {
   // Never queried: knex connects on the first query, and nothing here makes one.
   const db: Db = createDb('postgres://reference-app.invalid:1/none', { poolMax: 1 });
-  const tours: TourWorkflows = { start: unused('Temporal'), advance: unused('Temporal'), ping: unused('Temporal') };
+  const tours: TourWorkflows = { start: unused('Temporal'), advance: unused('Temporal'), feedback: unused('Temporal'), ping: unused('Temporal') };
   const replays: DeliveryReplays = { replay: unused('Temporal') };
   const sync: SyncControl = { request: unused('Temporal'), ensureSchedule: unused('Temporal'), removeSchedule: unused('Temporal'), listSchedules: unused('Temporal') };
   const outbound = createOutboundGuard();

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { countResults } from '../../db/repositories/ab-tests';
 import { pseudonymise } from '../../db/pseudonyms';
 import { addDays, utcDay } from '../../domain/analytics';
 import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from '../../services/retention-schedule';
@@ -33,6 +34,8 @@ async function snapshot(orgId: string) {
 
 describe('analytics retention', () => {
   let org: OrgFixture;
+  let abTest: { id: string } | undefined;
+  let abBefore: Awaited<ReturnType<typeof countResults>>;
   const people = [crypto.randomUUID(), crypto.randomUUID()];
   const dayOf = (offset: number) => addDays(asOf, offset);
 
@@ -62,6 +65,26 @@ describe('analytics retention', () => {
       // 89 days old: kept as it is.
       raw(people[0]!, -89, 'step_viewed', 1),
     ]);
+    // An A/B test (in an organisation of its own) whose runs started 91 and 95 days ago: person 0 started
+    // and completed in variant b, person 1 started in a. A client's own event claiming a completion for
+    // person 1 does not count.
+    const abOrg = await createOrg(stack.ownerDb, { steps: 3 });
+    [abTest] = await stack.ownerDb('tour_ab_tests').insert({ organization_id: abOrg.orgId, tour_id: abOrg.tourId, test_name: 'Retained', status: 'running' }).returning('id');
+    await stack.ownerDb('tour_ab_assignments').insert(
+      ([[people[0]!, 'b'], [people[1]!, 'a']] as const).map(([user, variant]) => ({
+        organization_id: abOrg.orgId, ab_test_id: abTest!.id, tour_id: abOrg.tourId, variant, subject_hash: stack.ownerDb.raw('tourhub_ab_subject(?::uuid, ?::uuid)', [abTest!.id, user]),
+      })),
+    );
+    const inTest = (variant: string, key: string) => ({
+      organization_id: abOrg.orgId, tour_id: abOrg.tourId, event_key: key, event_data: JSON.stringify({ ab_test_id: abTest!.id, ab_test_variant: variant }),
+    });
+    await stack.ownerDb('tour_analytics_events').insert([
+      raw(people[0]!, -95, 'tour_started', 0, inTest('b', `${crypto.randomUUID()}:1:0`)),
+      raw(people[0]!, -91, 'tour_completed', 2, inTest('b', `${crypto.randomUUID()}:9:0`)),
+      raw(people[1]!, -91, 'tour_started', 0, inTest('a', `${crypto.randomUUID()}:1:0`)),
+      raw(people[1]!, -91, 'tour_completed', 2, inTest('a', `c:${people[1]}:${crypto.randomUUID()}`)),
+    ]);
+    abBefore = await countResults(stack.ownerDb, abTest!.id);
     // Aggregates just past two years are deleted; just inside, kept.
     for (const offset of [-731, -729]) {
       await stack.ownerDb('tour_analytics_daily').insert({ organization_id: org.orgId, tour_id: org.tourId, day: dayOf(offset), event_type: 'step_viewed', step_index: 0, step_key: 'step_0', event_count: 9 });
@@ -139,6 +162,18 @@ describe('analytics retention', () => {
       const days = await stack.ownerDb(table).where({ organization_id: org.orgId }).whereIn('day', [dayOf(-731), dayOf(-729)]).pluck('day');
       expect({ table, days }).toEqual({ table, days: [dayOf(-729)] });
     }
+  });
+
+  it("keeps an A/B test's starts and completions once their events are gone, on the assignments", async () => {
+    // Runs after the retention above: the test's events were all older than 90 days.
+    expect(await stack.ownerDb('tour_analytics_events').whereRaw("event_data->>'ab_test_id' = ?", [abTest!.id])).toEqual([]);
+    expect(abBefore).toEqual({ a: { exposures: 1, starts: 1, completions: 0 }, b: { exposures: 1, starts: 1, completions: 1 } });
+    expect(await countResults(stack.ownerDb, abTest!.id)).toEqual(abBefore);
+    const kept = await stack.ownerDb('tour_ab_assignments').where({ ab_test_id: abTest!.id }).orderBy('variant').select('variant', 'started_at', 'completed_at');
+    expect(kept).toEqual([
+      { variant: 'a', started_at: noonOf(dayOf(-91)), completed_at: null },
+      { variant: 'b', started_at: noonOf(dayOf(-95)), completed_at: noonOf(dayOf(-91)) },
+    ]);
   });
 
   it('changes nothing when run again as of the same day', async () => {

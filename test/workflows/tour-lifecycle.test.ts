@@ -282,6 +282,48 @@ describe('tour lifecycle workflow', () => {
     );
   });
 
+  it('loads the version a new run asks for, while a run under way keeps its own (patch tour-versions)', async () => {
+    const v1: TourShape = { ...shape(3), version: 1 };
+    const v2: TourShape = { tourId: v1.tourId, name: 'Welcome, again', version: 2, steps: [{ key: 'hello', skippable: true }, { key: 'extra', skippable: true }, { key: 'bye', skippable: true }] };
+    // A check-in an hour after completion keeps the run open, so the restart meets the run that took v1.
+    const fake = fakeActivities(v1, { versions: { 1: v1, 2: v2 }, hub: { checkInAfterMs: [3_600_000] } });
+    await withWorker(fake, async (tours) => {
+      const k = key(v1);
+      const first = await tours.start(k, { run: { version: 1, stepKeys: ['s0', 's1', 's2'] } }, 'test');
+      expect(first.state).toMatchObject({ tourVersion: 1, stepKeys: ['s0', 's1', 's2'], totalSteps: 3 });
+      // A start asking for version 2 while the run is under way changes nothing.
+      const again = await tours.start(k, { run: { version: 2, stepKeys: ['hello', 'bye'] } }, 'test');
+      expect(again).toMatchObject({ noop: true, state: { tourVersion: 1, totalSteps: 3 } });
+      await tours.advance(k, { action: 'complete_tour' }, 'test');
+      const restarted = await tours.start(k, { restart: true, run: { version: 2, stepKeys: ['hello', 'bye'] }, abTest: { testId: crypto.randomUUID(), variant: 'b' } }, 'test');
+      expect(restarted.state).toMatchObject({ tourVersion: 2, stepKeys: ['hello', 'bye'], totalSteps: 2, abTest: { variant: 'b' } });
+      expect(restarted.events!.every((e) => e.data?.tour_version === 2 && e.data?.ab_test_variant === 'b')).toBe(true);
+      expect(fake.loads.map((l) => l.run?.version)).toEqual([1, 2]);
+      const history = await temporal.client.workflow.getHandle(tourWorkflowId(k.orgId, k.userId, k.tourId)).fetchHistory();
+      const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter((m) => m === 'core_patch');
+      expect(markers).toHaveLength(1);
+      const moved = await tours.advance(k, { action: 'next_step', stepKey: 'hello' }, 'test');
+      expect(moved.state.currentStepIndex).toBe(1);
+    });
+  });
+
+  it('takes one rating of a finished tour after the end, and routes it to the hub', async () => {
+    const s = shape(2);
+    const fake = fakeActivities(s, { integrations: [{ id: crypto.randomUUID(), provider: 'crm', category: 'crm' }] });
+    await withWorker(fake, async (tours) => {
+      const k = key(s);
+      await tours.start(k, {}, 'test');
+      await expect(tours.feedback(k, { feedback: { rating: 4 } }, 'test')).rejects.toMatchObject({ code: 'tour_not_finished' });
+      await tours.advance(k, { action: 'complete_tour' }, 'test');
+      const rated = await tours.feedback(k, { feedback: { rating: 4, feedback: 'Lovely' } }, 'test');
+      expect(rated.state).toMatchObject({ status: 'completed', feedback: { rating: 4, feedback: 'Lovely' }, version: 3 });
+      expect(rated.events!.map((e) => e.type)).toEqual(['feedback_submitted']);
+      await expect(tours.feedback(k, { feedback: { rating: 1 } }, 'test')).rejects.toMatchObject({ code: 'feedback_already_given' });
+      for (let i = 0; i < 50 && !fake.planned.some((p) => p.eventType === 'feedback_submitted'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(fake.planned.filter((p) => p.eventType === 'feedback_submitted').map((p) => p.action.method)).toEqual(['addNote']);
+    });
+  });
+
   it('replays every recorded history of earlier workflow versions without nondeterminism', async () => {
     const dir = path.join(__dirname, 'histories');
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));

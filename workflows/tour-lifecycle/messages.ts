@@ -8,7 +8,7 @@ import type { RecordedEvent } from '../../domain/events';
 import { assertCanonicalUuids } from '../../domain/ids';
 import type { FollowUp } from '../../domain/follow-ups';
 import type { HubEventDraft, HubSettings, PlannedDelivery } from '../../domain/hub';
-import type { AdvanceCommand, StartCommand, TourShape, TourState } from '../../domain/tour-state';
+import type { AdvanceCommand, FeedbackCommand, StartCommand, TourRun, TourShape, TourState } from '../../domain/tour-state';
 
 /** The workflow type, as registered by the worker (workflows/index.ts exports it under this name). */
 export const TOUR_WORKFLOW_TYPE = 'tourLifecycle';
@@ -30,6 +30,11 @@ export interface TourWorkflowInput {
   continueAsNewAfterUpdates?: number;
   /** How long the run waits out a Postgres outage before giving up (DB_OUTAGE_MAX_WAIT; default 6 h). */
   dbOutageMaxWaitMs?: number;
+  /**
+   * The run the start that creates this workflow asks for, so the first load reads that version and
+   * those steps (a run stored in progress keeps its own). Absent for runs started before versions.
+   */
+  run?: TourRun;
   /** Set only by continue-as-new: the state, the frozen definition and the hub's work, carried into the new run. */
   carried?: TourCarried;
 }
@@ -75,9 +80,12 @@ export interface TourUpdateResult {
 
 export type StartTourArgs = Omit<StartCommand, 'kind'>;
 export type AdvanceTourArgs = Omit<AdvanceCommand, 'kind'>;
+export type FeedbackArgs = Omit<FeedbackCommand, 'kind'>;
 
 export const startTourUpdate = defineUpdate<TourUpdateResult, [StartTourArgs]>('startTour');
 export const advanceTourUpdate = defineUpdate<TourUpdateResult, [AdvanceTourArgs]>('advanceTour');
+/** A rating of a finished tour, after the fact: once, and routed to the hub's feedback_submitted. */
+export const submitFeedbackUpdate = defineUpdate<TourUpdateResult, [FeedbackArgs]>('submitFeedback');
 export const tourStateQuery = defineQuery<TourState | null>('tourState');
 
 /** Failure type for a tour whose definition is gone (deleted, or never in this organisation). */

@@ -144,6 +144,8 @@ export function currentDetails(state: TourState, lanes: LanesView, followUps: re
     `**Completed steps:** ${state.completedSteps.join(', ') || 'none'}`,
     `**Skipped steps:** ${state.skippedSteps.join(', ') || 'none'}`,
     `**Version:** ${state.version}`,
+    ...(state.tourVersion != null ? [`**Tour version:** ${state.tourVersion} (${state.stepKeys?.length ?? state.totalSteps} steps)`] : []),
+    ...(state.abTest ? [`**A/B test:** ${state.abTest.testId}, variant ${state.abTest.variant}`] : []),
     `**Progress id:** ${state.progressId}`,
     '',
     `**Deliveries:** ${lanes.delivered} delivered, ${pending.length} pending, ${lanes.dead.length} dead`,

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -14,16 +15,19 @@ import {
 import type { Activities } from '../../activities';
 import { nextDue, reschedule, stillApplies, type FollowUp } from '../../domain/follow-ups';
 import { HUB_EVENT_TYPES, type HubEventDraft, type HubEventType, type HubSettings } from '../../domain/hub';
-import { apply, initialState, isSettled, validate, type TourCommand, type TourShape, type TourState, type Transition } from '../../domain/tour-state';
+import { apply, initialState, isRun, isSettled, runFacts, startsRun, validate, type TourCommand, type TourShape, type TourState, type Transition } from '../../domain/tour-state';
 import { DEFAULT_OUTAGE_MAX_WAIT_MS, outageReason, untilDatabaseAnswers } from '../outage';
 import { DeliveryLanes } from './lanes';
-import { advanceTourUpdate, startTourUpdate, TOUR_NOT_FOUND, tourStateQuery, type TourUpdateResult, type TourWorkflowInput } from './messages';
+import { advanceTourUpdate, startTourUpdate, submitFeedbackUpdate, TOUR_NOT_FOUND, tourStateQuery, type TourUpdateResult, type TourWorkflowInput } from './messages';
 import { currentDetails, DB_ACTIVITY_OPTIONS, Projection } from './projection';
 import { Alarm, followUpEvent, followUpsOnRecreate, takeDue } from './timers';
 
 const { loadTour, planDeliveries } = proxyLocalActivities<Activities>(DB_ACTIVITY_OPTIONS);
 
 const ROUTED: readonly string[] = HUB_EVENT_TYPES;
+
+/** Issue 11: a start that begins a run on another published version (or other steps) loads that run's shape. */
+export const TOUR_VERSIONS_PATCH = 'tour-versions';
 
 /**
  * One user's run through one tour: workflow id `tour:{orgId}:{userId}:{tourId}`, driven by updates
@@ -68,6 +72,11 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
 
   const run = async (command: TourCommand): Promise<TourUpdateResult> => {
     await condition(() => shape !== undefined);
+    if (command.kind === 'start' && command.run && shape && state && startsRun(state, command) && !isRun(shape, command.run) && patched(TOUR_VERSIONS_PATCH)) {
+      // A new run takes the version and steps it asks for; a run under way keeps its own to its end.
+      const loaded = await loadTour({ orgId: input.orgId, userId: input.userId, tourId: input.tourId, run: command.run });
+      if (state && startsRun(state, command)) shape = loaded.shape;
+    }
     check(command);
     // Validate and apply synchronously, with no await between: concurrent updates are serialised here,
     // so of two updates carrying the same expected version exactly one is accepted.
@@ -78,8 +87,10 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
     acceptedUpdates++;
     onTransition(before, transition.events, command);
     const interaction = command.kind === 'advance' ? command.interactionTimeMs : undefined;
+    const facts = runFacts(after);
     const events = transition.events.map((e, index) => ({
       ...e,
+      ...(Object.keys(facts).length > 0 ? { data: facts } : {}),
       version: after.version,
       index,
       ...(after.lastInteractionAt ? { occurredAt: after.lastInteractionAt } : {}),
@@ -95,14 +106,18 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
   setHandler(advanceTourUpdate, (args) => run({ kind: 'advance', ...args }), {
     validator: (args) => check({ kind: 'advance', ...args }),
   });
+  setHandler(submitFeedbackUpdate, (args) => run({ kind: 'feedback', ...args }), {
+    validator: (args) => check({ kind: 'feedback', ...args }),
+  });
   setHandler(tourStateQuery, () => state);
 
   if (shape === undefined) {
     // Updates that arrive meanwhile wait for the load (their callers time out and retry, into this run).
-    const loaded = await untilDatabaseAnswers('loading the tour', () => loadTour({ orgId: input.orgId, userId: input.userId, tourId: input.tourId }), {
-      maxWaitMs: outageMaxWaitMs,
-      waiting: (reason) => setCurrentDetails(reason ? `**Waiting for Postgres:** ${reason}` : ''),
-    });
+    const loaded = await untilDatabaseAnswers(
+      'loading the tour',
+      () => loadTour({ orgId: input.orgId, userId: input.userId, tourId: input.tourId, ...(input.run ? { run: input.run } : {}) }),
+      { maxWaitMs: outageMaxWaitMs, waiting: (reason) => setCurrentDetails(reason ? `**Waiting for Postgres:** ${reason}` : '') },
+    );
     hubSettings = loaded.hub;
     shape = loaded.shape;
     state = loaded.shape
@@ -217,6 +232,7 @@ export async function tourLifecycle(input: TourWorkflowInput): Promise<TourState
     const transition = apply(before, shape!, command, at);
     const after = (state = transition.state);
     onTransition(before, transition.events, command);
-    projection.accepted(transition.events.map((e, index) => ({ ...e, version: after.version, index, occurredAt: at })));
+    const facts = runFacts(after);
+    projection.accepted(transition.events.map((e, index) => ({ ...e, ...(Object.keys(facts).length > 0 ? { data: facts } : {}), version: after.version, index, occurredAt: at })));
   }
 }

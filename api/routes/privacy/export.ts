@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { endpoint, refused } from '../../endpoint';
 import { iso, jsonObject, timestamp, canonicalUuid } from '../shared';
 import { SyncValueSchema } from '../integrations/conflicts/views';
-import { presentProgress, ProgressView } from '../tours/views';
+import { AUDIENCES, presentProgress, ProgressView } from '../tours/views';
 import { PersonParams } from './views';
 
 const count = z.number().int().min(0);
@@ -12,7 +12,19 @@ export const UserDataExportView = z.strictObject({
   organization_id: canonicalUuid(),
   user_id: canonicalUuid(),
   member: z
-    .strictObject({ role: z.enum(['admin', 'member']), email: z.string().nullable(), display_name: z.string().nullable(), phone: z.string().nullable(), created_at: timestamp })
+    .strictObject({
+      role: z.enum(['admin', 'member']),
+      email: z.string().nullable(),
+      display_name: z.string().nullable(),
+      phone: z.string().nullable(),
+      wedding_date: z.iso.date().nullable(),
+      time_zone: z.string().nullable(),
+      audience: z.enum(AUDIENCES).nullable(),
+      attributes: jsonObject.describe('What targeting rules read about them (PUT /api/members)'),
+      provisioned_from_token: z.boolean(),
+      created_at: timestamp,
+      updated_at: timestamp,
+    })
     .nullable()
     .describe("Their membership of the organisation; null when only tour data is left"),
   progress: z.array(ProgressView),
@@ -49,7 +61,17 @@ export const UserDataExportView = z.strictObject({
       }),
     )
     .describe('What is kept of their events older than the retention period, under their pseudonym'),
-  ab_assignments: z.array(z.strictObject({ ab_test_id: canonicalUuid(), test_name: z.string(), tour_id: canonicalUuid(), variant: z.enum(['a', 'b']), assigned_at: timestamp })),
+  ab_assignments: z.array(
+    z.strictObject({
+      ab_test_id: canonicalUuid(),
+      test_name: z.string(),
+      tour_id: canonicalUuid(),
+      variant: z.enum(['a', 'b']),
+      assigned_at: timestamp,
+      started_at: timestamp.nullable().describe('Their first start in the test, once retention has deleted the event that recorded it'),
+      completed_at: timestamp.nullable().describe('Their first completion in the test, kept the same way'),
+    }),
+  ),
   deliveries: z
     .array(
       z.strictObject({
@@ -122,7 +144,21 @@ export const exportUserData = endpoint({
       exported_at: new Date().toISOString(),
       organization_id: auth.orgId,
       user_id: userId,
-      member: d.member ? { role: d.member.role, email: d.member.email, display_name: d.member.display_name, phone: d.member.phone, created_at: iso(d.member.created_at) } : null,
+      member: d.member
+        ? {
+            role: d.member.role,
+            email: d.member.email,
+            display_name: d.member.display_name,
+            phone: d.member.phone,
+            wedding_date: d.member.wedding_date,
+            time_zone: d.member.time_zone,
+            audience: d.member.audience,
+            attributes: d.member.attributes,
+            provisioned_from_token: d.member.provisioned_from_token,
+            created_at: iso(d.member.created_at),
+            updated_at: iso(d.member.updated_at),
+          }
+        : null,
       progress: d.progress.map(presentProgress),
       feedback: d.feedback,
       events: d.events.map((e) => ({ ...e, timestamp: iso(e.timestamp) })),
@@ -132,7 +168,13 @@ export const exportUserData = endpoint({
         step_index: a.step_index < 0 ? null : a.step_index,
         step_key: a.step_key === '' ? null : a.step_key,
       })),
-      ab_assignments: d.assignments.map((a) => ({ ...a, variant: String(a.variant).trim() as 'a' | 'b', assigned_at: iso(a.assigned_at) })),
+      ab_assignments: d.assignments.map((a) => ({
+        ...a,
+        variant: String(a.variant).trim() as 'a' | 'b',
+        assigned_at: iso(a.assigned_at),
+        started_at: iso(a.started_at),
+        completed_at: iso(a.completed_at),
+      })),
       deliveries: d.deliveries.map(({ payload, ...rest }) => ({ ...rest, request: payload, created_at: iso(rest.created_at), delivered_at: iso(rest.delivered_at) })),
       sync_records: d.syncRecords.map(({ base, ...r }) => ({ ...r, agreed: base, synced_at: iso(r.synced_at) })),
       sync_conflicts: d.syncConflicts.map(({ ours_value, theirs_value, ...c }) => ({

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { PROGRESS_STATUSES, type ProgressStatus } from '../../../domain/tour-state';
 import { endpoint } from '../../endpoint';
 import { canonicalUuid } from '../shared';
-import { AUDIENCES, presentTour, TourView, WEDDING_PHASES } from './views';
+import { contextQuery } from './context';
+import { AUDIENCES, presentTour, TourView, VariantView, WEDDING_PHASES } from './views';
 
 const booleanString = z.enum(['true', 'false']).transform((v) => v === 'true');
 // `?audience=couples,planners` and `?audience=couples&audience=planners` both work.
@@ -15,6 +16,7 @@ export const ListToursQuery = z.strictObject({
   audience: audienceList.optional().describe(`Comma-separated or repeated: ${AUDIENCES.join(', ')}`),
   wedding_phase: z.enum(WEDDING_PHASES).optional(),
   include_completed: booleanString.optional().describe('Also list tours the caller has finished'),
+  context: contextQuery.optional(),
 });
 
 const TourListing = z.strictObject({
@@ -29,6 +31,7 @@ const TourListing = z.strictObject({
     })
     .nullable()
     .describe("The caller's own progress, null before the first start"),
+  ab_test_variant: VariantView,
 });
 
 export const listTours = endpoint({
@@ -36,7 +39,9 @@ export const listTours = endpoint({
   method: 'get',
   path: '/api/tours',
   tag: 'Tours',
-  summary: "The organisation's active tours with the caller's progress",
+  summary: "The live tours offered to the caller, with their progress",
+  description:
+    "A tour is offered to its audience and wedding phase (from the caller's member profile; an unknown fact does not filter), once its prerequisite tours are completed, when its show rule holds and its skip rule does not (against `context` and the profile). A tour the caller has started is always listed. `audience` and `wedding_phase` narrow the list further.",
   access: 'member',
   query: ListToursQuery,
   responses: {
@@ -51,12 +56,13 @@ export const listTours = endpoint({
     ...(query.audience ? { audience: query.audience } : {}),
     ...(query.wedding_phase ? { weddingPhase: query.wedding_phase } : {}),
     includeCompleted: query.include_completed ?? false,
+    context: query.context ?? {},
   });
   return {
     status: 200,
     body: {
-      tours: rows.map((row) => ({
-        ...presentTour(row),
+      tours: rows.map(({ tour: row, variant }) => ({
+        ...presentTour({ id: row.id, version: row.published_version, is_active: row.is_active, definition: row.definition }),
         total_steps: row.step_count,
         progress: row.progress_id
           ? {
@@ -66,9 +72,10 @@ export const listTours = endpoint({
               current_step_index: row.progress_current_step_index ?? 0,
             }
           : null,
+        ab_test_variant: variant,
       })),
       total: rows.length,
-      has_active_tour: rows.some((r) => r.progress_status === 'in_progress'),
+      has_active_tour: rows.some((r) => r.tour.progress_status === 'in_progress'),
     },
   };
 });

@@ -1,16 +1,21 @@
 import { z } from 'zod';
 import { progressColumns } from '../../../db/repositories/progress';
-import type { StepRow, TourRow } from '../../../db/repositories/tours';
+import type { DefinitionSnapshot } from '../../../db/repositories/tour-versions';
+import type { StepRow } from '../../../db/repositories/tours';
+import { VARIANTS } from '../../../domain/ab';
+import { AUDIENCES, WEDDING_PHASES } from '../../../domain/targeting';
 import { completionPercentage, DEVICE_TYPES, isFinished, PROGRESS_STATUSES, type TourState } from '../../../domain/tour-state';
 import type { TourRefusal } from '../../../services/tours';
 import { named } from '../../openapi';
 import { jsonObject, timestamp, canonicalUuid } from '../shared';
 
 // Seed 000's enums, as Postgres holds them.
-export const AUDIENCES = ['couples', 'photographers', 'venues', 'planners', 'florists', 'caterers', 'all_suppliers'] as const;
-export const WEDDING_PHASES = ['engagement', 'planning', 'final_month', 'wedding_week', 'post_wedding'] as const;
-const TOUR_TYPES = ['onboarding', 'feature_introduction', 'troubleshooting', 'wedding_milestone', 'seasonal_features', 'pro_tips'] as const;
-const POSITIONS = ['top', 'bottom', 'left', 'right', 'top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
+export { AUDIENCES, WEDDING_PHASES };
+export const TOUR_TYPES = ['onboarding', 'feature_introduction', 'troubleshooting', 'wedding_milestone', 'seasonal_features', 'pro_tips'] as const;
+export const POSITIONS = ['top', 'bottom', 'left', 'right', 'top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
+
+/** Seed 000's ab_test_variant: the variant of the tour's A/B test this person is shown, null outside any test. */
+export const VariantView = z.enum(VARIANTS).nullable();
 
 const count = z.number().int().min(0);
 
@@ -37,6 +42,8 @@ export const ProgressView = named(
     device_type: z.enum(DEVICE_TYPES).nullable(),
     viewport_size: z.strictObject({ width: z.number().int(), height: z.number().int() }).nullable(),
     completion_percentage: z.number().int().min(0).max(100),
+    tour_version: z.number().int().positive().nullable().describe('The published version this run started on and keeps to its end (null: a run from before versions)'),
+    ab_test_variant: VariantView,
   }),
 );
 
@@ -70,7 +77,7 @@ export const TourView = named(
     name: z.string(),
     description: z.string().nullable(),
     tour_type: z.enum(TOUR_TYPES),
-    version: z.string(),
+    version: z.string().describe('The published version shown, as a whole number: a running tour shows the one it started on'),
     target_audience: z.array(z.enum(AUDIENCES)),
     wedding_phase: z.enum(WEDDING_PHASES),
     estimated_duration_minutes: z.number().int().positive(),
@@ -79,9 +86,18 @@ export const TourView = named(
   }),
 );
 
+/** A tour's definition at one published version, as members see it. */
+export interface PublishedTour {
+  id: string;
+  version: number;
+  is_active: boolean;
+  definition: DefinitionSnapshot;
+}
+
 /** The one shape of a progress record in every response, whether it came from Postgres or the workflow. */
 export function presentProgress(s: TourState): z.input<typeof ProgressView> {
-  return { ...progressColumns(s), completion_percentage: completionPercentage(s) };
+  const { tour_version, step_keys: _keys, ab_test_id: _test, ab_variant, ...columns } = progressColumns(s);
+  return { ...columns, completion_percentage: completionPercentage(s), tour_version, ab_test_variant: ab_variant };
 }
 
 export function presentStep(step: StepRow): z.input<typeof StepView> {
@@ -100,23 +116,24 @@ export function presentStep(step: StepRow): z.input<typeof StepView> {
     wedding_tip: step.wedding_tip,
     pro_tip: step.pro_tip,
     estimated_time_seconds: step.estimated_time_seconds,
-    show_conditions: step.show_conditions,
-    skip_conditions: step.skip_conditions,
+    show_conditions: step.show_conditions as Record<string, unknown>,
+    skip_conditions: step.skip_conditions as Record<string, unknown>,
   };
 }
 
-export function presentTour(tour: TourRow): z.input<typeof TourView> {
+export function presentTour(tour: PublishedTour): z.input<typeof TourView> {
+  const d = tour.definition;
   return {
     id: tour.id,
-    tour_key: tour.tour_key,
-    name: tour.name,
-    description: tour.description,
-    tour_type: tour.tour_type as (typeof TOUR_TYPES)[number],
-    version: tour.version,
-    target_audience: tour.target_audience as (typeof AUDIENCES)[number][],
-    wedding_phase: tour.wedding_phase as (typeof WEDDING_PHASES)[number],
-    estimated_duration_minutes: tour.estimated_duration_minutes,
-    prerequisite_tours: tour.prerequisite_tours,
+    tour_key: d.tour_key,
+    name: d.name,
+    description: d.description,
+    tour_type: d.tour_type as (typeof TOUR_TYPES)[number],
+    version: String(tour.version),
+    target_audience: d.target_audience as (typeof AUDIENCES)[number][],
+    wedding_phase: d.wedding_phase as (typeof WEDDING_PHASES)[number],
+    estimated_duration_minutes: d.estimated_duration_minutes,
+    prerequisite_tours: d.prerequisite_tours,
     is_active: tour.is_active,
   };
 }

@@ -14,7 +14,7 @@ export const SQUARE_HOSTS = ['connect.squareup.com', 'connect.squareupsandbox.co
  * CreateCustomer limits (https://developer.squareup.com/reference/square/customers-api/create-customer):
  * `given_name` and `family_name` at most 300 characters, `email_address` at most 254, `phone_number` 9 to
  * 16 digits with an optional `+` and country code (so E.164; Square has no extension field, so an
- * extension is dropped), `reference_id` we keep within 255. Idempotency keys we keep within 45 characters,
+ * extension goes to the customer's `note`, which the seller sees on the profile), `reference_id` we keep within 255. Idempotency keys we keep within 45 characters,
  * the shortest limit Square states for one.
  */
 export const CUSTOMER_LIMITS = { name: 300, email: 254, referenceId: 255 } as const;
@@ -43,6 +43,7 @@ export interface SquareCustomerCreate {
   familyName?: string;
   phoneNumber?: string;
   referenceId?: string;
+  note?: string;
 }
 
 export function customerCreate(person: Person, idempotencyKey: string): SquareCustomerCreate {
@@ -57,6 +58,7 @@ export function customerCreate(person: Person, idempotencyKey: string): SquareCu
     ...(familyName ? { familyName } : {}),
     ...(phone ? { phoneNumber: phone.e164 } : {}),
     ...(referenceId ? { referenceId } : {}),
+    ...(phone?.extension ? { note: `Phone extension: ${phone.extension}` } : {}),
   };
 }
 

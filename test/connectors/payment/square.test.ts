@@ -17,7 +17,7 @@ const interest = { customerId: 'CUST1', plan: 'premium', source: 'tour_completed
 useNock({ assertDone: true });
 
 describe('Square connector (official SDK on the guarded fetch)', () => {
-  it('upsertCustomer searches by the lower-cased email, then creates the customer with an idempotency key, E.164 phone and capped names', async () => {
+  it('upsertCustomer searches by the lower-cased email, then creates the customer with an idempotency key, E.164 phone (its extension in the note) and capped names', async () => {
     api()
       .post('/v2/customers/search', { limit: 10, query: { filter: { email_address: { exact: 'ada@example.com' } } } })
       .reply(200, {}, json);
@@ -29,6 +29,7 @@ describe('Square connector (official SDK on the guarded fetch)', () => {
         family_name: 'Lovelace',
         phone_number: '+14155550123',
         reference_id: 'user-1',
+        note: 'Phone extension: 1234',
       })
       .reply(200, { customer: { id: 'CUST1' } }, json);
     await expect(

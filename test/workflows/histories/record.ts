@@ -2,7 +2,7 @@
  * Records histories of the tour workflow as the current code runs it, for the replay test
  * (test/workflows/tour-lifecycle.test.ts). Self-contained: it starts its own headless Temporal dev
  * server, a tour worker with the test fakes for Postgres, and one worker per fake provider, then drives
- * seven scenarios through the API's own workflow client and writes each run's history here as
+ * eight scenarios through the API's own workflow client and writes each run's history here as
  * `<set>-<scenario>.json`:
  *
  *   journey          start, next, abandonment by the inactivity timer, resume, skip, previous, a stale
@@ -16,6 +16,11 @@
  *   breaker          the CRM's circuit breaker holds its calls back for 2.5 s: its lane waits on timers
  *                    (the `circuit-breaker` patch) and sends them in order once it closes.
  *   not-found        a start for a tour that does not exist: rejected, and the run ends.
+ *   versions         a run on published version 1 to completion, then a restart that asks for version 2
+ *                    (with an A/B variant) in the same open run: the `tour-versions` patch loads it.
+ *   feedback-1, -2   a rating after the end, to the open run (its check-in re-booked under the new
+ *                    version), then a second run made by update-with-start for feedback on a closed run
+ *                    (refused: rated already) and the run ends.
  *
  * Usage (about a minute, mostly the timers and the postgres-down waits):
  *   export TEMPORAL_CLI_PATH=...   # or a CLI in .tools, as for the tests
@@ -77,9 +82,13 @@ const tourShape = (steps: number): TourShape => ({
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const VERSION_1 = tourShape(3);
+const VERSION_2: TourShape = { ...VERSION_1, name: 'Welcome, version 2', steps: [{ key: 'hello', skippable: true }, { key: 'extra', skippable: true }, { key: 'bye', skippable: true }] };
+
 interface Scenario {
   name: string;
   shape: TourShape | null;
+  versions?: Record<number, TourShape>;
   hub?: Partial<HubSettings>;
   env?: Record<string, string>;
   /** Wraps the fakes, e.g. to make Postgres fail. */
@@ -144,6 +153,42 @@ const SCENARIOS: Scenario[] = [
       failPersistence(7);
       await tours.advance(key, { action: 'complete_tour' }, '');
       await handle.result();
+    },
+  },
+  {
+    name: 'versions',
+    shape: { ...VERSION_1, version: 1 },
+    versions: { 1: VERSION_1, 2: VERSION_2 },
+    hub: { checkInAfterMs: [2_000], checkInLeadMs: 0 },
+    async drive(tours, key, handle) {
+      await tours.start(key, { run: { version: 1, stepKeys: VERSION_1.steps.map((s) => s.key) } }, 'recorded for the replay test');
+      await tours.advance(key, { action: 'next_step' }, '');
+      await tours.advance(key, { action: 'complete_tour' }, '');
+      // The check-in keeps the run open: the restart meets the run that took version 1.
+      await tours.start(key, { restart: true, run: { version: 2, stepKeys: ['hello', 'bye'] }, abTest: { testId: crypto.randomUUID(), variant: 'b' } }, '');
+      await tours.advance(key, { action: 'next_step' }, '');
+      await tours.advance(key, { action: 'next_step' }, '');
+      await handle.result();
+    },
+  },
+  {
+    name: 'feedback',
+    shape: tourShape(2),
+    hub: { checkInAfterMs: [1_500], checkInLeadMs: 0 },
+    async drive(tours, key, handle) {
+      await tours.start(key, {}, 'recorded for the replay test');
+      await tours.advance(key, { action: 'complete_tour' }, '');
+      await tours.feedback(key, { feedback: { rating: 4, feedback: 'Lovely', wasHelpful: true } }, '');
+      const { runId } = await handle.describe();
+      await handle.result();
+      // The run has closed: feedback re-creates it from Postgres, which the fakes say is rated already.
+      await tours.feedback(key, { feedback: { rating: 2 } }, '').then(
+        () => Promise.reject(new Error('a second rating was accepted')),
+        () => undefined,
+      );
+      await handle.result();
+      const last = await handle.describe();
+      return [runId, last.runId];
     },
   },
   {
@@ -221,7 +266,7 @@ async function main(): Promise<void> {
 async function record(scenario: Scenario, set: string, client: Client, native: NativeConnection, address: string): Promise<void> {
   const taskQueue = `record-${scenario.name}`;
   const config = loadConfig({ TOURHUB_ENV: 'test', TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, ...scenario.env });
-  const fake = fakeActivities(scenario.shape, { integrations: INTEGRATIONS, ...(scenario.hub ? { hub: scenario.hub } : {}) });
+  const fake = fakeActivities(scenario.shape, { integrations: INTEGRATIONS, ...(scenario.hub ? { hub: scenario.hub } : {}), ...(scenario.versions ? { versions: scenario.versions } : {}) });
   failPersistence = fake.failNext;
   const worker = await Worker.create({
     connection: native,

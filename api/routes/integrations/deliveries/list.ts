@@ -5,7 +5,7 @@ import { endpoint } from '../../../endpoint';
 import { named } from '../../../openapi';
 import { canonicalUuid, encodeKeyset, iso, keysetCursor, limitQuery, timestamp } from '../../shared';
 
-const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead', 'suppressed', 'cancelled'] as const;
+const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead', 'skipped', 'suppressed', 'cancelled'] as const;
 
 export const ListDeliveriesQuery = z.strictObject({
   status: z.enum(DELIVERY_STATUSES).optional(),
@@ -28,7 +28,8 @@ const DeliveryView = named(
     status: z.enum(DELIVERY_STATUSES),
     attempts: z.number().int().min(0),
     last_error: z.string().nullable(),
-    suppressed_reason: z.string().nullable().describe('Why a repeated effect was not sent (status `suppressed`, HUB_SUPPRESS_REPEATS_WITHIN)'),
+    skip_reason: z.string().nullable().describe('Why a `skipped` route was not taken: the member lacks the email or phone its provider needs (nothing was planned)'),
+    suppressed_reason: z.string().nullable().describe('Why a repeated effect was not sent (status `suppressed`, HUB_SUPPRESS_REPEATS_WITHIN): planned, then held back'),
     created_at: timestamp,
     updated_at: timestamp,
     delivered_at: timestamp.nullable(),
@@ -49,6 +50,7 @@ function presentDelivery(d: DeliveryListItem): z.input<typeof DeliveryView> {
     status: d.status,
     attempts: d.attempts,
     last_error: d.last_error,
+    skip_reason: d.skip_reason,
     suppressed_reason: d.suppressed_reason,
     created_at: iso(d.created_at),
     updated_at: iso(d.updated_at),

@@ -14,7 +14,7 @@ export const replayDelivery = endpoint({
   responses: {
     202: { description: 'The replay is running', json: z.strictObject({ replay: z.strictObject({ delivery_id: canonicalUuid(), workflow_id: z.string() }) }) },
   },
-  errors: ['not_found', 'already_delivered', 'delivery_not_dead', 'delivery_not_replayable', 'integration_disabled', 'temporal_unavailable', 'tour_timeout', 'tour_busy'],
+  errors: ['not_found', 'already_delivered', 'delivery_not_dead', 'delivery_not_replayable', 'delivery_skipped', 'integration_disabled', 'temporal_unavailable', 'tour_timeout', 'tour_busy'],
 }).handle(async ({ params, auth }, { replays }) => {
   const started = await replays.delivery(auth, params.id);
   if (!started.ok) return refused(started.refusal);

@@ -40,7 +40,7 @@ export const receiveTourEvent = endpoint({
       ),
     },
   },
-  errors: ['invalid_signature', 'malformed_json', 'validation_error', 'unsupported_tour_event', 'not_found', 'not_your_progress', ...TRANSITION_ERROR_CODES, ...WORKFLOW_SERVICE_ERROR_CODES],
+  errors: ['invalid_signature', 'malformed_json', 'validation_error', 'unsupported_tour_event', 'not_found', 'not_your_progress', 'prerequisites_missing', ...TRANSITION_ERROR_CODES, ...WORKFLOW_SERVICE_ERROR_CODES],
 }).handle(async ({ request }, { inbound }) => {
   const received = await inbound.tourEvents.receive(request.raw, header(request.headers, SIGNATURE_HEADER));
   if (!received.ok) return refused(received.refusal);
