@@ -20,7 +20,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime ---
 FROM node:20-bookworm-slim AS runtime
+# TOURHUB_ENV=production: no generated secrets, and the development defaults of every password and key
+# are refused (docs/operations.md#production-checklist). Override it only to try the image locally.
 ENV NODE_ENV=production \
+    TOURHUB_ENV=production \
     TOURHUB_DATA_DIR=/var/lib/tourhub
 WORKDIR /app
 # Code and dependencies stay root-owned (read-only for the app); only the data folder is writable.

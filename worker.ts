@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, healthThresholds } from './activities';
 import type { ConnectorFactory } from './activities/connector-factory';
@@ -14,12 +14,14 @@ import { registry as defaultRegistry, type Registry } from './connectors/registr
 import type { Db } from './db/knex';
 import { pseudonymKey } from './db/pseudonyms';
 import type { SecretBox } from './db/secrets';
+import { FAILURE_CONVERTER_PATH, tourDataConverter } from './services/payload-codec';
 import { providerTaskQueue } from './workflows/task-queues';
 
 export interface WorkerDeps {
   config: Config;
-  /** Owner connection: the worker writes progress for every organisation. */
+  /** The tourhub_worker role's connection: only what the activities read and write, for every organisation. */
   db: Db;
+  /** Seals planned calls and opens credentials; its keyring also encrypts every Temporal payload. */
   box: SecretBox;
   connection: NativeConnection;
   /** A prebuilt bundle (tests, images); without one the worker bundles workflows/ at start-up. */
@@ -34,11 +36,12 @@ export interface WorkerDeps {
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = deps.workflowBundle
     ? { workflowBundle: deps.workflowBundle }
-    : { workflowsPath: require.resolve(path.join(__dirname, 'workflows')) };
+    : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
     connection: deps.connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
+    dataConverter: tourDataConverter(deps.box, { encrypt: deps.config.temporal.encryptPayloads }),
     ...workflows,
     activities: {
       ...createActivities({ db: deps.db, box: deps.box, hub: deps.config.hub }),
@@ -61,6 +64,17 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
 }
 
 export { providerTaskQueue };
+
+const WORKFLOWS_PATH = require.resolve(path.join(__dirname, 'workflows'));
+
+/**
+ * The workflow bundle as a worker would build it at start-up, for images and test suites that bundle
+ * once: with the failure converter that moves failure messages into encrypted payloads.
+ */
+export async function bundleTourWorkflows(logger?: Parameters<typeof bundleWorkflowCode>[0]['logger']): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, ...(logger ? { logger } : {}) });
+  return code;
+}
 
 /** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY */
 const ACTIVITY_TASK_QUEUE = 2;
@@ -97,6 +111,8 @@ export async function configureProviderQueue(
 export async function createProviderWorkers(deps: {
   config: Config;
   db: Db;
+  /** Its keyring decrypts the deliveries' inputs (and encrypts their results and failures). */
+  box: SecretBox;
   connection: NativeConnection;
   registry: Registry;
   connectors: ConnectorFactory;
@@ -122,6 +138,7 @@ export async function createProviderWorkers(deps: {
         connection: deps.connection,
         namespace,
         taskQueue,
+        dataConverter: tourDataConverter(deps.box, { encrypt: deps.config.temporal.encryptPayloads }),
         activities,
         // Provider calls wait on the network, not the CPU: enough slots for many organisations' calls at once.
         maxConcurrentActivityTaskExecutions: deps.config.providers.workerConcurrency,

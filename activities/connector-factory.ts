@@ -8,7 +8,7 @@ import { openCredentials, withLockedCredentials, type IntegrationRow, type Trans
 import type { SecretBox } from '../db/secrets';
 
 export interface ConnectorFactoryDeps {
-  /** Owner connection: the worker acts for every organisation. Used only to refresh OAuth tokens. */
+  /** The worker's role (tourhub_worker): it acts for every organisation. Used only to refresh OAuth tokens. */
   db: Db;
   /**
    * How a token refresh gets its transaction, when not `db.transaction` (the API's connection test

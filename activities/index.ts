@@ -30,7 +30,7 @@ export function healthThresholds(hub: HubConfig): HealthThresholds {
 }
 
 export interface ActivityDeps {
-  /** Owner connection: the worker writes on behalf of every organisation, after the API checked access. */
+  /** The worker's role (tourhub_worker): it writes on behalf of every organisation, after the API checked access. */
   db: Db;
   /** Seals each planned call in its delivery row (it names a person), for a later replay. */
   box: SecretBox;

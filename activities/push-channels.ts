@@ -9,7 +9,7 @@ import type { ConnectorFactory } from './connector-factory';
 export const PUSH_ROUTES: Readonly<Record<string, string>> = { 'google-calendar': 'google-calendar', 'outlook-calendar': 'microsoft-graph' };
 
 export interface PushChannelDeps {
-  /** Owner connection. */
+  /** The worker's role (tourhub_worker). */
   db: Db;
   connectors: ConnectorFactory;
   /** Where providers reach this API (PUBLIC_URL). */

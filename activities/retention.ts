@@ -5,7 +5,7 @@ import { daysWithEventsBefore, peopleWithEventsOn, pruneAggregates, rollUpDay } 
 import { retentionCutoffs } from '../domain/analytics';
 
 export interface RetentionDeps {
-  /** Owner connection: retention reads and deletes every organisation's events. */
+  /** The worker's role (tourhub_worker): retention reads what it rolls up and deletes, for every organisation. */
   db: Db;
   pseudonymKey: Uint8Array;
   retentionDays: number;

@@ -18,7 +18,7 @@ import type { SecretBox } from '../db/secrets';
 import { outboundBody } from '../domain/webhooks';
 
 export interface WebhookActivityDeps {
-  /** Owner connection: the worker sends for every organisation. */
+  /** The worker's role (tourhub_worker): it sends for every organisation. */
   db: Db;
   box: SecretBox;
   outbound: OutboundGuard;

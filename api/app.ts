@@ -4,6 +4,7 @@ import { version } from '../package.json';
 import { createApiContext, type ApiContext, type AppDeps } from './context';
 import { expressPath, mountEndpoint } from './endpoint';
 import { authenticate, requireAdmin } from './middleware/auth';
+import { codecAuthenticate, codecCors } from './middleware/codec';
 import { errorHandler, parseTextAsJson, unknownRoute } from './middleware/errors';
 import { loggableUrl } from './middleware/log-url';
 import { buildOpenApiDocument, type OpenApiDocument, type RouteGroup } from './openapi';
@@ -37,8 +38,14 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   for (const group of ROUTE_GROUPS.beforeBodyParser) mountGroup(app, group, ctx);
+  // The codec endpoint: its own CORS (the Web UI's origin) and authentication (bearer token or session
+  // cookie), ahead of every body parser so a page on another origin is refused before its body is read.
+  app.use('/codec', codecCors(deps.codec?.uiOrigins ?? []));
+  mountGroup(app, ROUTE_GROUPS.codec.public, ctx);
+  app.use('/codec', codecAuthenticate(deps.verifier, ctx.members, ctx.codec.sessions, deps.codec?.adminOrgId));
   installOwnBodyParsers(app, ALL_ROUTE_GROUPS);
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  mountGroup(app, ROUTE_GROUPS.codec.authenticated, ctx);
   for (const group of ROUTE_GROUPS.public) mountGroup(app, group, ctx);
   app.use('/api', authenticate(deps.verifier, ctx.members));
   for (const group of ROUTE_GROUPS.authenticated) mountGroup(app, group, ctx);

@@ -6,6 +6,8 @@ import type { Db } from '../db/knex';
 import { listDeliveries, type DeliveryListFilter } from '../db/repositories/deliveries';
 import { listOutboundEvents } from '../db/repositories/outbound-events';
 import type { SecretBox } from '../db/secrets';
+import { createCodecService } from '../services/payload-codec';
+import { createCodecSessions } from './middleware/codec';
 import { withTenant, type Tenant } from '../db/tenant';
 import { createAnalyticsService } from '../services/analytics';
 import { BEACON_PURPOSE } from '../services/beacon-tokens';
@@ -51,6 +53,13 @@ export interface AppDeps {
   logger: Logger;
   /** Starts replays of dead deliveries: the integrations API's replay routes. */
   replays: DeliveryReplays;
+  /** The Temporal Web UI's codec endpoint; without it no browser origin may call it. */
+  codec?: {
+    /** Origins of the Web UI (TEMPORAL_UI_ORIGIN). */
+    uiOrigins: readonly string[];
+    /** Only this organisation's admins may use it (CODEC_ADMIN_ORG_ID). */
+    adminOrgId?: string | undefined;
+  };
   /** Per-user limits of the endpoints that declare one (counted in `db`, shared by every API process). */
   rateLimits: RateLimitSettings;
   /**
@@ -59,6 +68,7 @@ export interface AppDeps {
    */
   sync: SyncControl;
   integrations: {
+    /** Encrypts credentials and, with the same keyring, Temporal payloads (the codec endpoint). */
     box: SecretBox;
     registry: Registry;
     /** Configured OAuth clients by provider id; a provider missing here cannot be connected. */
@@ -119,8 +129,13 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     deliveries: (auth: Tenant, filter: DeliveryListFilter) => withTenant(db, auth, (trx) => listDeliveries(trx, filter)),
     /** What the organisation's admins should hear about, newest first (RLS keeps it to them). */
     notifications: (auth: Tenant, limit: number) => withTenant(db, auth, (trx) => listOutboundEvents(trx, limit)),
-    readiness: () => readiness({ db, tours: deps.tours }),
+    readiness: () => readiness({ db, tours: deps.tours, logger: deps.logger }),
     rateLimits: createRateLimiters(db, deps.rateLimits),
+    /** The codec endpoint's decode and encode, and the browser sessions that authenticate the Web UI. */
+    codec: {
+      ...createCodecService(deps.integrations.box),
+      sessions: createCodecSessions(deps.integrations.box, { secure: deps.integrations.publicUrl.startsWith('https:') }),
+    },
     analytics: createAnalyticsService({
       db,
       beaconKey: deps.integrations.box.deriveKey(BEACON_PURPOSE),

@@ -8,7 +8,10 @@ export const ERROR_CODES = {
   malformed_json: { status: 400, description: 'The body is not valid JSON' },
   validation_error: { status: 400, description: 'A path parameter, query parameter or body field is missing, unknown or invalid; `details.issues` lists each' },
   bad_request: { status: 400, description: 'The request could not be read (for example, its body was cut off)' },
-  payload_too_large: { status: 413, description: "The body is over the route's limit (64 kB; 2 MB for analytics events; 1 MB for a provider's webhook), `details.limit_bytes`" },
+  payload_too_large: {
+    status: 413,
+    description: "The body is over the route's limit (64 kB; 2 MB for analytics events; 1 MB for a provider's webhook; 4 MB on the codec endpoint), `details.limit_bytes`",
+  },
   unsupported_media_type: { status: 415, description: 'The body is not `application/json` (the beacon route also takes `text/plain`), `details.accepted`' },
   unsupported_encoding: { status: 415, description: 'The body\'s content or charset encoding is not supported' },
   route_not_found: { status: 404, description: 'No route for this method and path' },
@@ -120,7 +123,10 @@ export const ERROR_CODES = {
   conflict_already_resolved: { status: 409, description: 'The conflict was already resolved (`details.resolution`); a second decision changes nothing' },
   no_readable_integrations: { status: 422, description: 'The organisation has no enabled integration that two-way sync reads (`details.readable_providers`)' },
   // Health
-  not_ready: { status: 503, description: 'Postgres or Temporal is unreachable (`details.checks`)' },
+  not_ready: { status: 503, description: 'Postgres or Temporal does not answer (`details.checks` says which, `details.reasons` a stable code for each: `timeout`, `unreachable` or `error`)' },
+  // The codec endpoint of the Temporal Web UI
+  origin_not_allowed: { status: 403, description: 'A browser page on an origin other than the Temporal Web UI\'s (`TEMPORAL_UI_ORIGIN`) called the codec endpoint' },
+  payload_not_decodable: { status: 422, description: 'A payload could not be decrypted: its key is not in the keyring (`details.key_id`), or its bytes were changed' },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

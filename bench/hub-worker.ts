@@ -11,11 +11,13 @@
  * Prints "hub worker polling" once every worker runs; SIGINT or SIGTERM stops them and exits.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { loadConfig, ownerDatabaseUrl } from '../config';
+import { loadConfig, workerDatabaseUrl } from '../config';
 import { createRegistry, registry as productRegistry } from '../connectors/registry';
 import { createDb } from '../db/knex';
 import { createLogger, resolveSecretBox } from '../cli/runtime';
 import { startProviderWorkers } from '../cli/services';
+import { tourDataConverter } from '../services/payload-codec';
+import { temporalConnectionOptions } from '../services/temporal-connection';
 import { createWorker, installRuntime } from '../worker';
 
 async function main(): Promise<void> {
@@ -29,13 +31,21 @@ async function main(): Promise<void> {
   installRuntime(createLogger(config, 'bench-hub-worker'), config.logLevel);
   const box = resolveSecretBox(config, { create: false });
   const registry = rate === undefined ? productRegistry : createRegistry([...productRegistry.values()].map((e) => ({ ...e, ratePerSecond: rate })));
-  const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-bench-worker' });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // As `tourhub worker` connects: the least-privileged role, the deployment's Temporal connection settings.
+  const db = createDb(workerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-bench-worker' });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const tourWorker = await createWorker({ config, db, box, connection, workflowBundle: { codePath: config.temporal.workflowBundle } });
   // Raised rows raise the whole-queue cap (PROVIDER_QUEUE_RPS_LIMIT) too, or it would be what they measure.
   const providerConfig = rate === undefined ? config : { ...config, providers: { ...config.providers, queueRpsLimit: Math.max(config.providers.queueRpsLimit, rate) } };
   const providers = await startProviderWorkers({ config: providerConfig, db, box, connection, providers: registry });
-  const bare = await Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: bareQueue, workflowBundle: { codePath: bareBundle } });
+  const bare = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: bareQueue,
+    workflowBundle: { codePath: bareBundle },
+    // The bare baseline pays for the codec too, so the comparison measures the hub, not the encryption.
+    dataConverter: tourDataConverter(box),
+  });
   const all = [tourWorker, ...providers, bare];
   const running = all.map((w) => w.run());
   let failed = false;

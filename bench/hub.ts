@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { signToken } from '../api/middleware/auth';
@@ -40,6 +41,9 @@ import { DEMO } from '../db/seeds/demo';
 import type { Category, HubEvent, HubEventDraft, PlannedAction, PlannedDelivery } from '../domain/hub';
 import { plan, routeOptions } from '../domain/routes';
 import { connectFakeIntegrations, deploymentEnv, startFakeProviders, type FakeProvider, type FakeProviderId, type FakeProviders } from '../test/support/fake-providers';
+import { FAILURE_CONVERTER_PATH, tourDataConverter } from '../services/payload-codec';
+import { temporalConnectionOptions } from '../services/temporal-connection';
+import { bundleTourWorkflows } from '../worker';
 import { advanceTourUpdate, tourWorkflowId } from '../workflows/tour-lifecycle/messages';
 import { bareHubWorkflow } from './bare-hub-workflow';
 import { median, ratio, summarize, type LatencySummary } from './lib/stats';
@@ -730,6 +734,14 @@ async function finishFanout(
  * attempt > 1 carries the previous attempt's failure (a provider error, or the server's StartToClose
  * timeout when an attempt never finished).
  */
+/** A failure's message: failures travel encrypted (workflows/failure-converter.ts), so it is decoded first. */
+async function failureMessage(client: Client, failure: temporal.api.failure.v1.IFailure | null | undefined): Promise<string> {
+  if (!failure) return 'unknown';
+  if (!failure.encodedAttributes) return failure.message ?? 'unknown';
+  const [decoded] = await client.options.loadedDataConverter.payloadCodecs[0]!.decode([failure.encodedAttributes]);
+  return (JSON.parse(Buffer.from(decoded!.data!).toString()) as { message?: string }).message ?? 'unknown';
+}
+
 async function explainRetries(client: Client, workflowIds: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const workflowId of workflowIds.slice(0, 10)) {
@@ -746,7 +758,7 @@ async function explainRetries(client: Client, workflowIds: string[]): Promise<st
           const s = scheduled.get(String(started.scheduledEventId));
           const queue = s?.activityTaskScheduledEventAttributes?.taskQueue?.name ?? '?';
           out.push(
-            `${workflowId}: deliver on ${queue} scheduled at ${s ? at(s).toFixed(1) : '?'} s (event ${String(started.scheduledEventId)}), attempt ${started.attempt} started at ${at(e).toFixed(1)} s after "${started.lastFailure?.message ?? 'unknown'}"`,
+            `${workflowId}: deliver on ${queue} scheduled at ${s ? at(s).toFixed(1) : '?'} s (event ${String(started.scheduledEventId)}), attempt ${started.attempt} started at ${at(e).toFixed(1)} s after "${await failureMessage(client, started.lastFailure)}"`,
           );
         }
       }
@@ -919,8 +931,9 @@ runBench<Options>({
     log('starting tourhub dev --no-worker and bundling the workflows...');
     const silent = { info: () => undefined, warn: () => undefined, error: (m: string) => log(`bundle: ${m}`), debug: () => undefined, trace: () => undefined, log: () => undefined };
     const bundles = Promise.all([
-      bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent }),
-      bundleWorkflowCode({ workflowsPath: require.resolve('./bare-hub-workflow'), logger: silent }),
+      // As the product's worker bundles it (with the failure converter that encrypts failure messages).
+      bundleTourWorkflows(silent).then((code) => ({ code })),
+      bundleWorkflowCode({ workflowsPath: require.resolve('./bare-hub-workflow'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: silent }),
     ]);
     bundles.catch(() => undefined);
     // The fakes first: the deployment names them as the providers' hosts (CONNECTOR_BASE_URLS), for the
@@ -964,9 +977,10 @@ runBench<Options>({
     const box = resolveSecretBox(config, { create: false });
     const secret = fs.readFileSync(path.join(dataDir, 'jwt-secret'), 'utf8').trim();
     const jwt = { secret, issuer: jwtDefaults.jwt.issuer, audience: jwtDefaults.jwt.audience };
-    const connection = await Connection.connect({ address });
+    const connection = await Connection.connect(temporalConnectionOptions(config));
     cleanups.push('Temporal client', () => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
+    // The product's data converter: payloads encrypted with the stack's keyring, as the API sends them.
+    const client = new Client({ connection, namespace: 'default', dataConverter: tourDataConverter(box) });
 
     let workerN = 0;
     let worker: WorkerProcess | undefined;

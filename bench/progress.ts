@@ -11,9 +11,10 @@
  * Each round runs a latency phase (one virtual user, sequential updates) and a throughput phase (N
  * virtual users sharing a fixed number of updates, or fewer when the phase reaches its time cap;
  * updates/s = successful updates / wall time) on each path.
- * `--compare limiter` runs the full path twice, on two stacks side by side: with the listed toggles on
- * and with them off (TOGGLES below; each toggle is a set of the stack's config variables), so a
- * feature's cost is measured in one run, interleaved, against the same Temporal server.
+ * `--compare limiter,codec` runs the full path twice, on two stacks side by side (each in its own
+ * namespace): with the listed toggles on and with them off (TOGGLES below; each toggle is a set of the
+ * stack's config variables), so a feature's cost is measured in one run, in rounds that alternate which
+ * stack goes first, against the same Temporal server.
  * Prints medians across rounds, their ratio, per-round figures and the goal checks, and saves JSON to
  * bench/results/. Timing never fails the run: the exit code is non-zero only when the harness broke.
  * See bench/README.md.
@@ -25,8 +26,10 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { signToken } from '../api/middleware/auth';
+import { resolveSecretBox } from '../cli/runtime';
 import { embeddedDatabaseUrl, loadConfig } from '../config';
 import { createDb, type Db } from '../db/knex';
+import { FAILURE_CONVERTER_PATH, tourDataConverter } from '../services/payload-codec';
 import { DEMO } from '../db/seeds/demo';
 import { bareStopSignal, bareUpdate, bareWorkflow } from './bare-workflow';
 import { intOption, isStopping, STACK_OPTIONS, stackOptions, type StackOptions, loadAverage, machineFacts, machineLine, runBench, saveResults, startPrivateTemporal, UsageError, type Machine } from './lib/harness';
@@ -50,6 +53,8 @@ const GOAL_ON_OFF_RATIO = 1.2;
  * A new feature to weigh is one more entry here.
  */
 const TOGGLES: Record<string, { on: Record<string, string>; off: Record<string, string> }> = {
+  // On: every payload the API and the worker send to Temporal sealed with AES-256-GCM (and opened again).
+  codec: { on: { TEMPORAL_PAYLOAD_CODEC: 'on' }, off: { TEMPORAL_PAYLOAD_CODEC: 'off' } },
   // On: every update counted in Postgres (one upsert), at a limit the benchmark never reaches.
   limiter: {
     on: { RATE_LIMIT_PROGRESS_PER_MINUTE: '1000000', RATE_LIMIT_STARTS_PER_MINUTE: '1000000' },
@@ -67,11 +72,17 @@ interface Variant {
 function variantsOf(compare: string[]): Variant[] {
   const all = (state: 'on' | 'off', names: string[]) => Object.assign({}, ...Object.keys(TOGGLES).map((t) => TOGGLES[t]![names.includes(t) ? state : 'on']));
   if (compare.length === 0) return [{ key: 'full', label: 'full (API+workflow+Postgres)', env: all('on', []) }];
+  // The two stacks share the Temporal server, each in a namespace of its own: on one, each stack's worker
+  // would take the other's workflow tasks (reading the wrong Postgres), and the second stack could not
+  // read the retention schedule the first one made (another keyring, or no codec at all).
   return [
     { key: 'full-on', label: `full, ${compare.join('+')} on`, env: all('on', compare) },
-    { key: 'full-off', label: `full, ${compare.join('+')} off`, env: all('off', compare) },
+    { key: 'full-off', label: `full, ${compare.join('+')} off`, env: { ...all('off', compare), TEMPORAL_NAMESPACE: OFF_NAMESPACE } },
   ];
 }
+
+/** The namespace of the `--compare` stack with the toggles off (the other one, and the bare path, use `default`). */
+const OFF_NAMESPACE = 'bench-off';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -560,7 +571,12 @@ runBench<Options>({
     const config = loadConfig();
     const jwtDefaults = loadConfig({});
 
-    const { dataDir, apiPort, pgPort, binary, address, server } = await startPrivateTemporal('tourhub-bench-', opts, config.temporal.cliPath, cleanups);
+    const { dataDir, apiPort, pgPort, binary, address, server } = await startPrivateTemporal(
+      'tourhub-bench-',
+      { ...opts, ...(opts.compare.length > 0 ? { namespace: OFF_NAMESPACE } : {}) },
+      config.temporal.cliPath,
+      cleanups,
+    );
 
     // The stack's worker and our bundle both run webpack; do them side by side.
     log('starting tourhub dev and bundling the bare workflow...');
@@ -570,7 +586,7 @@ runBench<Options>({
     });
     // Signals are ours: the load stops first, then the bare worker, the stack and Temporal, in order.
     Runtime.install({ logger: sdkLogger, shutdownSignals: [] });
-    const bundlePromise = bundleWorkflowCode({ workflowsPath: require.resolve('./bare-workflow'), logger: sdkLogger });
+    const bundlePromise = bundleWorkflowCode({ workflowsPath: require.resolve('./bare-workflow'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: sdkLogger });
     bundlePromise.catch(() => undefined);
     const t0 = Date.now();
     const variants = variantsOf(opts.compare);
@@ -589,12 +605,15 @@ runBench<Options>({
     }
     const bundle = await bundlePromise;
 
+    // The bare path encrypts its payloads like the API does (with the first stack's keyring), so the
+    // ratio to it measures the tour's own work, not the codec.
+    const dataConverter = tourDataConverter(resolveSecretBox(loadConfig({ TOURHUB_DATA_DIR: dataDir }), { create: false }));
     const connection = await Connection.connect({ address });
     cleanups.push('Temporal client', () => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
+    const client = new Client({ connection, namespace: 'default', dataConverter });
     const nativeConnection = await NativeConnection.connect({ address });
     cleanups.push('worker connection', () => nativeConnection.close());
-    const worker = await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: BARE_TASK_QUEUE, workflowBundle: bundle });
+    const worker = await Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue: BARE_TASK_QUEUE, workflowBundle: bundle, dataConverter });
     const running = worker.run();
     cleanups.push('bare worker', async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -629,7 +648,11 @@ runBench<Options>({
     const rounds: RoundResult[] = [];
     for (let round = 1; round <= opts.rounds && !isStopping(); round++) {
       const result: RoundResult = { round, paths: {} };
-      for (const p of paths) {
+      // With two full variants, every other round runs them in the other order, so neither always runs
+      // right after the bare path (or first on a machine that grows busier through the round).
+      const full = paths.filter((p) => p.key !== 'bare');
+      const order = [...(round % 2 === 0 ? full.reverse() : full), ...paths.filter((p) => p.key === 'bare')];
+      for (const p of order) {
         if (isStopping()) break;
         log(`round ${round}/${opts.rounds}: ${p.key} latency (${opts.warmup} + ${opts.latencyUpdates} sequential updates)`);
         const latency = await latencyPhase(p, opts);

@@ -19,6 +19,29 @@ export function loadConfigOrExit(): Config {
   }
 }
 
+/** Keys whose values are secrets wherever they appear: headers, tokens, passwords, keys, credentials. */
+export const SECRET_KEYS = [
+  'authorization', 'Authorization', 'cookie', 'set-cookie', 'x-api-key', 'proxy-authorization',
+  'password', 'passwd', 'secret', 'token', 'apiKey', 'api_key', 'authToken', 'auth_token',
+  'accessToken', 'access_token', 'refreshToken', 'refresh_token', 'idToken', 'id_token',
+  'clientSecret', 'client_secret', 'privateKey', 'private_key', 'credentials',
+] as const;
+
+/** How deep a secret may sit in a logged object: `{ err: { config: { headers: { authorization } } } }` is four levels. */
+const REDACT_DEPTH = 5;
+
+/**
+ * pino's redact paths for every secret key at the top and under up to REDACT_DEPTH objects (`*.*.password`):
+ * pino matches paths, not names, so each depth is listed. Keys with a dash take bracket notation.
+ */
+export const REDACTED_PATHS: string[] = SECRET_KEYS.flatMap((key) => {
+  const leaf = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
+  return Array.from({ length: REDACT_DEPTH + 1 }, (_, depth) => {
+    const prefix = '*.'.repeat(depth);
+    return leaf.startsWith('[') ? (depth === 0 ? leaf : `${prefix.slice(0, -1)}${leaf}`) : `${prefix}${leaf}`;
+  });
+});
+
 /**
  * JSON lines for log shippers; for a person at a terminal (LOG_FORMAT=auto and stdout a TTY, or
  * LOG_FORMAT=pretty) one short coloured line per event. `out` replaces stdout (tests).
@@ -43,7 +66,7 @@ export function createLogger(config: Config, name: string, out: { stream?: NodeJ
       name,
       level: config.logLevel,
       // Belt and braces: whatever a log line carries, credentials never reach the output.
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.secret', '*.credentials', '*.token'], censor: '[redacted]' },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
     destination,
   );

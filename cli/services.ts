@@ -7,9 +7,10 @@ import { createProgressFeed } from '../services/progress-feed';
 import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from '../services/retention-schedule';
 import { createSyncControl, reconcileSchedules } from '../services/sync';
 import { connectTemporal, createDeliveryReplays, createTourWorkflows, createUserWorkflows } from '../services/temporal';
-import { appDatabaseUrl, ownerDatabaseUrl, type Config } from '../config';
+import { temporalConnectionOptions } from '../services/temporal-connection';
+import { appDatabaseUrl, ownerDatabaseUrl, workerDatabaseUrl, type Config } from '../config';
 import { createDb, type Db } from '../db/knex';
-import { migrateLatest, setAppRolePassword } from '../db/migrate';
+import { migrateLatest, setAppRolePassword, setWorkerRolePassword } from '../db/migrate';
 import { createOutboundGuard, type OutboundGuard } from '../connectors/outbound';
 import { registry, type Registry } from '../connectors/registry';
 import { pseudonymKey } from '../db/pseudonyms';
@@ -40,6 +41,7 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
   try {
     const applied = await migrateLatest(db);
     if (!config.database.appUrl) await setAppRolePassword(db, config.database.appPassword);
+    if (!config.database.workerUrl) await setWorkerRolePassword(db, config.database.workerPassword);
     logger.info({ applied: applied.length }, applied.length ? 'migrations applied' : 'schema up to date');
   } finally {
     await db.destroy();
@@ -54,7 +56,7 @@ export async function startApi(
 ): Promise<{ url: string; stop(): Promise<void>; db: Db }> {
   const outbound = outboundGuard(config);
   const db = createDb(appDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-api' });
-  const client = await connectTemporal(config);
+  const client = await connectTemporal(config, box);
   const feed = createProgressFeed({ connectionString: appDatabaseUrl(config), logger, applicationName: 'tourhub-api-feed' });
   const app = createApp({
     db,
@@ -70,6 +72,7 @@ export async function startApi(
     }),
     membershipTtlMs: config.jwt.membershipCacheTtlMs,
     logger,
+    codec: { uiOrigins: config.codec.uiOrigins, adminOrgId: config.codec.adminOrgId },
     integrations: {
       box,
       registry,
@@ -142,6 +145,7 @@ export function startProviderWorkers(deps: {
   return createProviderWorkers({
     config,
     db,
+    box,
     connection,
     registry: providers,
     ...(deps.logger ? { logger: deps.logger } : {}),
@@ -164,8 +168,9 @@ export async function startWorker(
 ): Promise<{ worker: Worker; stop(): Promise<void> }> {
   installRuntime(logger, config.logLevel);
   const outbound = outboundGuard(config);
-  const db = createDb(ownerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-worker' });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  // Not the owner: the worker's role may read and write only what its activities need (migrations/*_create_worker_role.ts).
+  const db = createDb(workerDatabaseUrl(config), { poolMax: config.database.poolMax, applicationName: 'tourhub-worker' });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const worker = await createWorker({
     config,
     db,
@@ -175,7 +180,7 @@ export async function startWorker(
     ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
   });
   const providers = await startProviderWorkers({ config, db, box, connection, outbound, logger });
-  const scheduler = await connectTemporal(config);
+  const scheduler = await connectTemporal(config, box);
   try {
     const schedule = await ensureRetentionSchedule(scheduler, config);
     logger.info({ scheduleId: RETENTION_SCHEDULE_ID, cron: config.analytics.retentionCron, schedule }, 'retention schedule ready');
@@ -185,8 +190,8 @@ export async function startWorker(
   const all = [worker, ...providers];
   const running = all.map((w) => w.run());
   for (const r of running) r.catch((err) => logger.error({ err }, 'worker stopped with an error'));
-  const client = await connectTemporal(config);
   // The outbox relay: outbound webhooks and calendar channels (services/webhook-relay.ts).
+  const client = await connectTemporal(config, box);
   const relay = runWebhookRelay(createWebhookRelay({ db, client, taskQueue: config.temporal.taskQueue, config: config.webhooks, publicUrl: config.publicUrl, logger }), {
     relayIntervalMs: config.webhooks.relayIntervalMs,
     channelSweepMs: config.webhooks.channelSweepMs,

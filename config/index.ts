@@ -89,6 +89,28 @@ const networkList = z
     return parts;
   });
 
+/** `http://localhost:8233,https://temporal.example.com`: browser origins (scheme, host, port; no path). */
+const originList = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const out: string[] = [];
+    for (const part of (v ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+      let url: URL | undefined;
+      try {
+        url = new URL(part);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== part.replace(/\/$/, '')) {
+        ctx.addIssue({ code: 'custom', message: 'comma-separated origins such as http://localhost:8233 (scheme, host and port only)' });
+        return z.NEVER;
+      }
+      out.push(url.origin);
+    }
+    return out;
+  });
+
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\/.+/, 'a postgres:// or postgresql:// connection URL');
@@ -109,7 +131,7 @@ export const envSchema = z
       .default('development')
       .meta(
         doc(
-          '`production` requires `JWT_SECRET` or `JWT_JWKS_URL`, `TOURHUB_SECRET_KEYS`, `DATABASE_URL`, and `DATABASE_APP_URL` or `DATABASE_APP_PASSWORD`; otherwise a JWT secret and a keyring are generated into the data folder',
+          '`production` requires `JWT_SECRET` or `JWT_JWKS_URL`, `TOURHUB_SECRET_KEYS`, `DATABASE_URL`, `DATABASE_APP_URL` or `DATABASE_APP_PASSWORD`, and `DATABASE_WORKER_URL` or `DATABASE_WORKER_PASSWORD`, and refuses the development defaults of each ([production checklist](operations.md#production-checklist)); otherwise a JWT secret and a keyring are generated into the data folder',
         ),
       ),
     LOG_LEVEL: z
@@ -131,13 +153,20 @@ export const envSchema = z
     DATABASE_URL: postgresUrl
       .optional()
       .or(z.literal('').transform(() => undefined))
-      .meta(doc('owner connection (migrations, the worker, the CLI); unset: the embedded Postgres in the data folder, which `tourhub dev` starts', 'embedded')),
+      .meta(doc("owner connection (migrations, the CLI; the API and the worker derive their roles' connections from it); unset: the embedded Postgres in the data folder, which `tourhub dev` starts", 'embedded')),
     DATABASE_APP_URL: postgresUrl
       .optional()
       .or(z.literal('').transform(() => undefined))
       .meta(doc("the API's connection as the non-owner role `tourhub_app`, so row-level security applies to every request", '`DATABASE_URL` as `tourhub_app`')),
     DATABASE_APP_PASSWORD: optionalString.meta(
       doc('password of `tourhub_app` when `DATABASE_APP_URL` is unset; `tourhub migrate` (and `tourhub dev`) set it on the role', '`tourhub_app` outside production'),
+    ),
+    DATABASE_WORKER_URL: postgresUrl
+      .optional()
+      .or(z.literal('').transform(() => undefined))
+      .meta(doc("the worker's connection as the least-privileged role `tourhub_worker` (only what its activities read and write)", '`DATABASE_URL` as `tourhub_worker`')),
+    DATABASE_WORKER_PASSWORD: optionalString.meta(
+      doc('password of `tourhub_worker` when `DATABASE_WORKER_URL` is unset; `tourhub migrate` (and `tourhub dev`) set it on the role', '`tourhub_worker` outside production'),
     ),
     DATABASE_POOL_MAX: positiveInt(10).meta(doc("connections in the API's pool and in the worker's")),
     EMBEDDED_PG_PORT: port(54329).meta(doc('port of the embedded Postgres')),
@@ -154,6 +183,23 @@ export const envSchema = z
     TEMPORAL_CLI_PATH: optionalString.meta(doc('a `temporal` binary to use instead of finding or installing one; it must work, there is no fallback')),
     TEMPORAL_TEST_SERVER_PATH: optionalString.meta(doc('a time-skipping test server binary (`tourhub temporal-path --test-server`)')),
     TOURHUB_WORKFLOW_BUNDLE: optionalString.meta(doc('a prebuilt workflow bundle; unset: the worker bundles `workflows/` when it starts')),
+    TEMPORAL_TLS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .meta(doc('`true`: connect to Temporal over TLS with the system CAs (Temporal Cloud with an API key); the certificate variables below switch TLS on by themselves')),
+    TEMPORAL_TLS_CERT_PATH: optionalString.meta(doc('PEM client certificate for mTLS to Temporal (with `TEMPORAL_TLS_KEY_PATH`)')),
+    TEMPORAL_TLS_KEY_PATH: optionalString.meta(doc('PEM private key of the client certificate')),
+    TEMPORAL_TLS_CA_PATH: optionalString.meta(doc("PEM CA that signed the Temporal frontend's certificate, when the system does not trust it")),
+    TEMPORAL_TLS_SERVER_NAME: optionalString.meta(doc("the name the frontend's certificate is checked against (SNI), when it is not the host of `TEMPORAL_ADDRESS`")),
+    TEMPORAL_API_KEY: optionalString.meta(doc('API key sent to Temporal (Temporal Cloud); switches TLS on')),
+    TEMPORAL_PAYLOAD_CODEC: z
+      .enum(['on', 'off'])
+      .default('on')
+      .meta(
+        doc(
+          "`off` sends payloads to Temporal unencrypted: only for a benchmark that weighs the codec (`npm run bench -- --compare codec`); refused when `TOURHUB_ENV=production`. Every process of a deployment must agree: a worker without the codec cannot read what a client with it sent",
+        ),
+      ),
 
     JWT_SECRET: z
       .string()
@@ -178,6 +224,16 @@ export const envSchema = z
       doc('comma-separated `kid:base64(32 bytes)` keys that encrypt provider credentials (AES-256-GCM)', 'generated into `$TOURHUB_DATA_DIR/secret-keys` outside production'),
     ),
     TOURHUB_ACTIVE_SECRET_KEY: optionalString.meta(doc('the key id new secrets are sealed with', 'the last key listed')),
+    TEMPORAL_UI_ORIGIN: originList.meta(
+      doc(
+        "comma-separated origins of the Temporal Web UI that may call the codec endpoint (`/codec/decode`, `/codec/encode`) from the browser; list both `localhost` and `127.0.0.1` if operators use either",
+        '`http://localhost:$TEMPORAL_UI_PORT`',
+      ),
+    ),
+    CODEC_ADMIN_ORG_ID: z
+      .uuid()
+      .optional()
+      .meta(doc("only admins of this organisation (the operators') may use the codec endpoint; unset: an admin of any organisation", 'any organisation')),
     PUBLIC_URL: z.string().url().optional().meta(doc('where browsers reach the API: OAuth redirect URIs are built from it', '`http://localhost:$PORT`')),
     CONNECTOR_TIMEOUT_MS: positiveInt(10_000).meta(doc("timeout of every provider call, the answer's body included")),
     PROVIDER_QUEUE_RPS_LIMIT: z.coerce
@@ -358,8 +414,98 @@ export const envSchema = z
           message: 'required when TOURHUB_ENV=production (the embedded Postgres is for development)',
         });
       }
+      for (const issue of productionDefaults(env)) ctx.addIssue({ code: 'custom', path: [issue.variable], message: issue.message });
+      if (env.TEMPORAL_PAYLOAD_CODEC === 'off') {
+        ctx.addIssue({ code: 'custom', path: ['TEMPORAL_PAYLOAD_CODEC'], message: 'personal data must not reach Temporal unencrypted: off is refused when TOURHUB_ENV=production' });
+      }
+    }
+    if (!env.TEMPORAL_TLS_CERT_PATH !== !env.TEMPORAL_TLS_KEY_PATH) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'],
+        message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together (a client certificate and its key)',
+      });
     }
   });
+
+/**
+ * Every password, secret and key this repository ships as a default for a development, test or compose
+ * stack. A production process refuses them (and anything marked dev-only, or a secret of one repeated
+ * character): a deployment that forgot to set one must not start on a value anyone can read on GitHub.
+ */
+export const DEVELOPMENT_SECRETS: readonly string[] = [
+  'tourhub', // the embedded Postgres's owner (EMBEDDED_PG)
+  'tourhub_app', // DATABASE_APP_PASSWORD outside production
+  'tourhub_worker', // DATABASE_WORKER_PASSWORD outside production
+  'tourhub_app_test',
+  'tourhub_worker_test',
+  'tourhub-dev-only-password', // the compose file's old Postgres default
+  'tourhub-app-dev-only-password', // ...and its old tourhub_app default
+  'test-secret-that-is-long-enough-for-hs256-signing', // the test suites' JWT secret
+];
+
+function isDevelopmentSecret(value: string): boolean {
+  return DEVELOPMENT_SECRETS.includes(value) || /dev[-_]?only|change[-_]?me/i.test(value) || new Set(value).size <= 1;
+}
+
+/** The password in a connection URL, decoded; undefined when there is none. */
+function urlPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const password = new URL(url).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Keys of the keyring whose 32 bytes are all one value: the all-zero key and the test suites' keys (every
+ * byte 7, every byte 9). A real key comes from `openssl rand -base64 32`.
+ */
+function weakKeyIds(spec: string): string[] {
+  const weak: string[] = [];
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const i = part.indexOf(':');
+    if (i <= 0) continue; // the keyring's own parser names a malformed entry
+    const key = Buffer.from(part.slice(i + 1), 'base64');
+    if (key.length > 0 && new Set(key).size <= 1) weak.push(part.slice(0, i));
+  }
+  return weak;
+}
+
+function productionDefaults(env: {
+  DATABASE_URL?: string | undefined;
+  DATABASE_APP_URL?: string | undefined;
+  DATABASE_APP_PASSWORD?: string | undefined;
+  DATABASE_WORKER_URL?: string | undefined;
+  DATABASE_WORKER_PASSWORD?: string | undefined;
+  JWT_SECRET?: string | undefined;
+  TOURHUB_SECRET_KEYS?: string | undefined;
+}): { variable: string; message: string }[] {
+  const issues: { variable: string; message: string }[] = [];
+  const secrets: [string, string | undefined][] = [
+    ['DATABASE_URL', urlPassword(env.DATABASE_URL)],
+    ['DATABASE_APP_URL', urlPassword(env.DATABASE_APP_URL)],
+    ['DATABASE_APP_PASSWORD', env.DATABASE_APP_PASSWORD],
+    ['DATABASE_WORKER_URL', urlPassword(env.DATABASE_WORKER_URL)],
+    ['DATABASE_WORKER_PASSWORD', env.DATABASE_WORKER_PASSWORD],
+    ['JWT_SECRET', env.JWT_SECRET],
+  ];
+  for (const [variable, value] of secrets) {
+    if (value !== undefined && isDevelopmentSecret(value)) {
+      issues.push({ variable, message: 'a development default is refused when TOURHUB_ENV=production: set a password or secret of your own' });
+    }
+  }
+  const weak = env.TOURHUB_SECRET_KEYS ? weakKeyIds(env.TOURHUB_SECRET_KEYS) : [];
+  if (weak.length > 0) {
+    issues.push({
+      variable: 'TOURHUB_SECRET_KEYS',
+      message: `key ${weak.join(', ')} is a development key (every byte the same) and is refused when TOURHUB_ENV=production: use openssl rand -base64 32`,
+    });
+  }
+  return issues;
+}
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -378,6 +524,9 @@ export interface Config {
     /** Non-owner connection the API uses, so row-level security applies to every request. */
     appUrl: string | undefined;
     appPassword: string;
+    /** The worker's connection as the least-privileged tourhub_worker role. */
+    workerUrl: string | undefined;
+    workerPassword: string;
     poolMax: number;
     embeddedPort: number;
   };
@@ -396,6 +545,18 @@ export interface Config {
     testServerPath: string | undefined;
     /** A prebuilt workflow bundle (images, tests); unset means bundle workflows/ when the worker starts. */
     workflowBundle: string | undefined;
+    /** How every client and worker connects (services/temporal-connection.ts builds the options). */
+    tls: { enabled: boolean; certPath: string | undefined; keyPath: string | undefined; caPath: string | undefined; serverName: string | undefined };
+    apiKey: string | undefined;
+    /** False only for benchmarks (TEMPORAL_PAYLOAD_CODEC=off, refused in production). */
+    encryptPayloads: boolean;
+  };
+  /** The codec endpoint the Temporal Web UI decodes payloads through. */
+  codec: {
+    /** Browser origins of the Web UI allowed to call it (CORS). */
+    uiOrigins: string[];
+    /** When set, only this organisation's admins may use it. */
+    adminOrgId: string | undefined;
   };
   jwt: {
     secret: string | undefined;
@@ -536,11 +697,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const dataDir = path.resolve(env.TOURHUB_DATA_DIR);
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
   const appPassword = env.DATABASE_APP_PASSWORD ?? (env.TOURHUB_ENV === 'production' ? '' : 'tourhub_app');
+  const workerPassword = env.DATABASE_WORKER_PASSWORD ?? (env.TOURHUB_ENV === 'production' ? '' : 'tourhub_worker');
+  const missing: { variable: string; expected: string }[] = [];
   if (env.TOURHUB_ENV === 'production' && !env.DATABASE_APP_URL && !env.DATABASE_APP_PASSWORD) {
-    throw new ConfigError([
-      { variable: 'DATABASE_APP_URL', expected: 'required when TOURHUB_ENV=production (or set DATABASE_APP_PASSWORD)' },
-    ]);
+    missing.push({ variable: 'DATABASE_APP_URL', expected: 'required when TOURHUB_ENV=production (or set DATABASE_APP_PASSWORD)' });
   }
+  if (env.TOURHUB_ENV === 'production' && !env.DATABASE_WORKER_URL && !env.DATABASE_WORKER_PASSWORD) {
+    missing.push({ variable: 'DATABASE_WORKER_URL', expected: 'required when TOURHUB_ENV=production (or set DATABASE_WORKER_PASSWORD)' });
+  }
+  if (missing.length > 0) throw new ConfigError(missing);
   return {
     env: env.TOURHUB_ENV,
     logLevel: env.LOG_LEVEL,
@@ -551,6 +716,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       url: env.DATABASE_URL,
       appUrl: env.DATABASE_APP_URL,
       appPassword,
+      workerUrl: env.DATABASE_WORKER_URL,
+      workerPassword,
       poolMax: env.DATABASE_POOL_MAX,
       embeddedPort: env.EMBEDDED_PG_PORT,
     },
@@ -563,6 +730,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       cliPath: env.TEMPORAL_CLI_PATH,
       testServerPath: env.TEMPORAL_TEST_SERVER_PATH,
       workflowBundle: env.TOURHUB_WORKFLOW_BUNDLE ? path.resolve(env.TOURHUB_WORKFLOW_BUNDLE) : undefined,
+      tls: {
+        enabled: env.TEMPORAL_TLS === 'true' || !!(env.TEMPORAL_TLS_CERT_PATH || env.TEMPORAL_TLS_CA_PATH || env.TEMPORAL_TLS_SERVER_NAME || env.TEMPORAL_API_KEY),
+        certPath: env.TEMPORAL_TLS_CERT_PATH,
+        keyPath: env.TEMPORAL_TLS_KEY_PATH,
+        caPath: env.TEMPORAL_TLS_CA_PATH,
+        serverName: env.TEMPORAL_TLS_SERVER_NAME,
+      },
+      apiKey: env.TEMPORAL_API_KEY,
+      encryptPayloads: env.TEMPORAL_PAYLOAD_CODEC === 'on',
+    },
+    codec: {
+      uiOrigins: env.TEMPORAL_UI_ORIGIN.length > 0 ? env.TEMPORAL_UI_ORIGIN : [`http://localhost:${env.TEMPORAL_UI_PORT}`],
+      adminOrgId: env.CODEC_ADMIN_ORG_ID?.toLowerCase(),
     },
     jwt: {
       secret: env.JWT_SECRET,
@@ -670,6 +850,7 @@ function ownHosts(env: Env, publicUrl: string): string[] {
   add(publicUrl);
   add(env.DATABASE_URL);
   add(env.DATABASE_APP_URL);
+  add(env.DATABASE_WORKER_URL);
   if (env.TEMPORAL_ADDRESS) add(`tcp://${env.TEMPORAL_ADDRESS}`);
   // A wildcard listener is every local address: the loopback and private rules cover those.
   if (env.HOST !== '0.0.0.0' && env.HOST !== '::') hosts.add(env.HOST);
@@ -696,3 +877,15 @@ export function appDatabaseUrl(config: Config): string {
 
 /** The non-owner role every API request runs as; created by the first migration. */
 export const APP_ROLE = 'tourhub_app';
+
+/** The worker's URL: explicit, or the owner URL with the worker role's credentials swapped in. */
+export function workerDatabaseUrl(config: Config): string {
+  if (config.database.workerUrl) return config.database.workerUrl;
+  const url = new URL(ownerDatabaseUrl(config));
+  url.username = WORKER_ROLE;
+  url.password = config.database.workerPassword;
+  return url.toString();
+}
+
+/** The least-privileged role the worker runs as (migrations/20261202090000_create_worker_role.ts). */
+export const WORKER_ROLE = 'tourhub_worker';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { APP_ROLE } from '../config';
+import { APP_ROLE, WORKER_ROLE } from '../config';
 
 const MIGRATION_FILE = /^(\d{14}_[a-z0-9_]+)\.(ts|js)$/;
 
@@ -67,6 +67,12 @@ export async function migrationStatus(db: Knex): Promise<{ completed: string[]; 
 export async function setAppRolePassword(db: Knex, password: string): Promise<void> {
   if (!password) return;
   await db.raw(`ALTER ROLE ${APP_ROLE} WITH LOGIN PASSWORD ${quoteLiteral(password)}`);
+}
+
+/** The same for the worker's least-privileged role (created by its migration). */
+export async function setWorkerRolePassword(db: Knex, password: string): Promise<void> {
+  if (!password) return;
+  await db.raw(`ALTER ROLE ${WORKER_ROLE} WITH LOGIN PASSWORD ${quoteLiteral(password)}`);
 }
 
 function quoteLiteral(value: string): string {

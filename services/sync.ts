@@ -26,6 +26,7 @@ import {
   type SyncRequest,
 } from '../workflows/integration-sync/messages';
 import { notFound, ok, refuse, type Result } from './result';
+import { isUndecodable } from './payload-codec';
 import { translate, WorkflowServiceError } from './temporal';
 
 /** What the API asks of Temporal for two-way sync; an interface so API tests can see what was asked. */
@@ -76,11 +77,28 @@ export function createSyncControl(client: Client, config: Config): SyncControl {
     },
     async ensureSchedule(integrationId) {
       const id = integrationId.toLowerCase();
+      const create = () => client.schedule.create({ scheduleId: syncScheduleId(id), ...scheduleOptions(id) });
       try {
-        await client.schedule.create({ scheduleId: syncScheduleId(id), ...scheduleOptions(id) });
+        await create();
+        return;
       } catch (err) {
         if (!(err instanceof ScheduleAlreadyRunning)) unavailable(err);
-        await client.schedule.getHandle(syncScheduleId(id)).update((previous) => ({ ...previous, ...scheduleOptions(id) }));
+      }
+      // Updating seals the action again with the active key, so schedules follow a key rotation at the
+      // next worker start. One sealed under a key no longer in the keyring cannot be read to be updated:
+      // everything in it comes from configuration, so it is made again.
+      const handle = client.schedule.getHandle(syncScheduleId(id));
+      try {
+        await handle.update((previous) => ({ ...previous, ...scheduleOptions(id) }));
+        return;
+      } catch (err) {
+        if (!isUndecodable(err)) unavailable(err);
+      }
+      try {
+        await handle.delete();
+        await create();
+      } catch (err) {
+        unavailable(err);
       }
     },
     async removeSchedule(integrationId) {

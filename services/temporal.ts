@@ -9,6 +9,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { Config } from '../config';
+import type { SecretBox } from '../db/secrets';
 import {
   advanceTourUpdate,
   startTourUpdate,
@@ -23,6 +24,8 @@ import {
 } from '../workflows/tour-lifecycle/messages';
 import { replayDelivery, replayWorkflowId } from '../workflows/delivery-replay';
 import { TourId, TourOrgId, TourUserId } from '../workflows/search-attributes';
+import { tourDataConverter } from './payload-codec';
+import { temporalConnectionOptions } from './temporal-connection';
 
 export interface TourKey {
   orgId: string;
@@ -204,9 +207,13 @@ function grpcStatus(err: unknown): number | undefined {
   return undefined;
 }
 
-export async function connectTemporal(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.temporal.address });
-  return new Client({ connection, namespace: config.temporal.namespace });
+/**
+ * A client as the API and the CLI use it: connected with the deployment's TLS and API key, and with the
+ * data converter that encrypts every payload under the credentials' keyring (`box`).
+ */
+export async function connectTemporal(config: Config, box: SecretBox): Promise<Client> {
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: tourDataConverter(box, { encrypt: config.temporal.encryptPayloads }) });
 }
 
 /** What replaying dead deliveries asks of Temporal (the API's replay routes and `tourhub replay`). */

@@ -18,7 +18,7 @@ import {
 export const PUSH_PROVIDERS = ['google-calendar', 'outlook-calendar'] as const;
 
 export interface WebhookRelayDeps {
-  /** Owner connection. */
+  /** The worker's role (tourhub_worker): the relay runs in every worker process. */
   db: Db;
   client: Pick<Client, 'workflow'>;
   /** Where the lane and channel workflows run (TEMPORAL_TASK_QUEUE). */

@@ -54,7 +54,20 @@ export function runDelivery(d: PlannedDelivery, retry: DeliveryRetry): Promise<D
   });
 }
 
-/** Why a delivery died, in one line for the dead letter: the provider's error, or the time limit. */
+/**
+ * Why a delivery died, as a code the workflow's details can show (the failure's type, or the time
+ * limit): a provider's message can quote whom the call was about, and details are not encrypted for
+ * whoever reads the UI without the codec.
+ */
+export function deathCode(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return cause.type ?? 'error';
+  if (cause instanceof HeldBack) return 'held_back';
+  if (cause instanceof TimeoutFailure) return 'timed_out';
+  return 'error';
+}
+
+/** Why a delivery died, in one line for the dead letter (Postgres): the provider's error, or the time limit. */
 export function deathReason(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) return `${cause.type ?? 'error'}: ${cause.message}`;

@@ -1,5 +1,6 @@
 import { abTestRoutes } from './ab-tests';
 import { analyticsAdminRoutes, analyticsBeaconRoutes, analyticsRoutes } from './analytics';
+import { codecPublicRoutes, codecRoutes } from './codec';
 import { healthRoutes } from './health';
 import { integrationsRoutes, oauthCallbackRoutes } from './integrations';
 import { memberRoutes } from './members';
@@ -12,11 +13,13 @@ import { toursRoutes } from './tours';
 import { inboundWebhookRoutes, webhookAdminRoutes } from './webhooks';
 
 /**
- * Every endpoint, in the groups createApp mounts them in (api/app.ts): health before the body parser,
- * then the public routes, then, behind the token check, one group per resource.
+ * Every endpoint, in the groups createApp mounts them in (api/app.ts): health before the body parser;
+ * the codec endpoint with its own CORS, body limit and authentication; then the public routes, then,
+ * behind the token check, one group per resource.
  */
 export const ROUTE_GROUPS = {
   beforeBodyParser: [healthRoutes, inboundWebhookRoutes],
+  codec: { public: codecPublicRoutes, authenticated: codecRoutes },
   public: [referenceRoutes, oauthCallbackRoutes, analyticsBeaconRoutes],
   // The admins' /api/tours/config and /api/tours/ab-tests before the members' /api/tours/{id}.
   authenticated: [
@@ -25,7 +28,13 @@ export const ROUTE_GROUPS = {
   ],
 };
 
-export const ALL_ROUTE_GROUPS = [...ROUTE_GROUPS.beforeBodyParser, ...ROUTE_GROUPS.public, ...ROUTE_GROUPS.authenticated];
+export const ALL_ROUTE_GROUPS = [
+  ...ROUTE_GROUPS.beforeBodyParser,
+  ROUTE_GROUPS.codec.public,
+  ROUTE_GROUPS.codec.authenticated,
+  ...ROUTE_GROUPS.public,
+  ...ROUTE_GROUPS.authenticated,
+];
 
 /** The reference's tags, in the order it shows them. */
 export const TAGS: Record<string, string> = {
@@ -41,6 +50,7 @@ export const TAGS: Record<string, string> = {
   Sync: "Two-way sync: an organisation's full resync and its progress, and the conflicts a person resolves (admins)",
   Notifications: "Events for the organisation's admins (admins)",
   Webhooks: 'Inbound webhooks (tour events, Stripe, Twilio, calendar notifications: signed, no token) and outbound subscriptions (admins)',
+  Codec: "The Temporal Web UI's codec endpoint: decrypts and encrypts workflow payloads for operators (admins)",
   Health: 'Liveness and readiness probes (no token)',
   Reference: 'This document and the page that renders it (no token)',
 };

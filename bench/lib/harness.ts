@@ -158,7 +158,7 @@ export interface PrivateTemporal {
  */
 export async function startPrivateTemporal(
   dirPrefix: string,
-  o: { temporalMemory: boolean; keepData: boolean },
+  o: { temporalMemory: boolean; keepData: boolean; namespace?: string },
   cliPath: string | undefined,
   cleanups: Cleanups,
 ): Promise<PrivateTemporal> {
@@ -180,6 +180,8 @@ export async function startPrivateTemporal(
     headless: true,
     ...(o.temporalMemory ? {} : { dbFile: path.join(dataDir, 'temporal.db') }),
     detached: true,
+    // A second namespace beside `default`, with the search attributes too (bench/progress.ts --compare).
+    ...(o.namespace ? { namespace: o.namespace } : {}),
     logFile: path.join(dataDir, 'temporal.log'),
     isCancelled: isStopping,
     log,

@@ -63,10 +63,12 @@ export async function run(argv: string[]): Promise<number> {
         uiPort: config.temporal.uiPort,
         dbFile: path.join(config.dataDir, 'temporal.db'),
         namespace: config.temporal.namespace,
+        // localhost, not 127.0.0.1: the UI's origin (TEMPORAL_UI_ORIGIN) and the codec session's cookie name that host.
+        codecEndpoint: codecEndpoint(config),
         log: (m) => logger.debug({ component: 'temporal' }, m),
       });
       shutdown.add('temporal', () => server.stop());
-      uiUrl = server.uiUrl;
+      uiUrl = `http://localhost:${config.temporal.uiPort}`;
       config = { ...config, temporal: { ...config.temporal, address: server.address } };
     }
 
@@ -85,6 +87,11 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+/** The API's codec endpoint as the browser reaches it (PUBLIC_URL, by default http://localhost:$PORT). */
+function codecEndpoint(config: Config): string {
+  return `${config.publicUrl}/codec`;
+}
+
 function printBanner(config: Config, apiUrl: string, uiUrl: string | undefined): void {
   const lines = [
     '',
@@ -92,6 +99,12 @@ function printBanner(config: Config, apiUrl: string, uiUrl: string | undefined):
     `  API           ${apiUrl}   (health: ${apiUrl}/readyz)`,
     `  API reference ${apiUrl}/api/docs   (OpenAPI: ${apiUrl}/api/openapi.json)`,
     `  Temporal UI   ${uiUrl ?? `(external Temporal at ${config.temporal.address})`}`,
+    ...(uiUrl
+      ? [
+          `  Payloads are encrypted; to read them in the UI, start a codec session at ${codecEndpoint(config)}/session`,
+          "  with an admin token, then turn on the UI's codec setting 'Include cross-origin credentials'.",
+        ]
+      : []),
     `  Data folder   ${config.database.url ? '(external DATABASE_URL)' : config.dataDir}`,
     '',
     '  Mint a token for the demo couple:',

@@ -6,7 +6,7 @@ import { createDb } from '../../db/knex';
 import { REPLAY_BATCH_LIMIT, replayDelivery, replayIntegration, type FailedReplay, type StartedReplay } from '../../services/replays';
 import type { Refusal } from '../../services/result';
 import { connectTemporal, createDeliveryReplays, WORKFLOW_SERVICE_ERROR_CODES, type DeliveryReplays } from '../../services/temporal';
-import { loadConfigOrExit } from '../runtime';
+import { loadConfigOrExit, resolveSecretBox } from '../runtime';
 
 export const USAGE = `Usage: tourhub replay --delivery <delivery id>
        tourhub replay --integration <integration id> [--status dead]
@@ -16,7 +16,8 @@ duplicate it ignores). Only dead deliveries are replayed: a pending, retrying or
 the call still owed. --delivery replays one dead delivery; --integration replays
 that integration's dead deliveries, oldest first, at most ${REPLAY_BATCH_LIMIT} per run. Each replay runs as the
 workflow delivery-replay:<delivery id>; its outcome lands in the delivery's row
-(GET /api/integrations/deliveries). Uses DATABASE_URL (owner) and TEMPORAL_ADDRESS.`;
+(GET /api/integrations/deliveries). Uses DATABASE_URL (owner), TEMPORAL_ADDRESS and the keyring
+(TOURHUB_SECRET_KEYS), which encrypts what is sent to Temporal.`;
 
 export type ReplayArgs =
   | { kind: 'help' }
@@ -115,7 +116,8 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadConfigOrExit();
   const db = createDb(ownerDatabaseUrl(config), { poolMax: 5, applicationName: 'tourhub-replay' });
   try {
-    const client = await connectTemporal(config);
+    // The replay's input goes through the payload codec like every other: the keyring is needed.
+    const client = await connectTemporal(config, resolveSecretBox(config, { create: false }));
     try {
       return await replay(
         {

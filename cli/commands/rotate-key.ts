@@ -7,8 +7,10 @@ const USAGE = `Usage: tourhub rotate-key
 
 Re-encrypts every integration's credentials with the active key. To rotate: add a new key to
 TOURHUB_SECRET_KEYS (kid:base64 of 32 random bytes, e.g. k2:$(openssl rand -base64 32)), set
-TOURHUB_ACTIVE_SECRET_KEY=k2 for every process, run this, then remove the old key. Safe to repeat:
-rows already sealed with the active key are skipped. (In development the keyring is .tourhub/secret-keys.)`;
+TOURHUB_ACTIVE_SECRET_KEY=k2 for every process, run this. Safe to repeat: rows already sealed with the
+active key are skipped. The same keys encrypt Temporal payloads, and history is not re-encrypted: remove
+the old key only once no retained history or open tour run needs it (docs/operations.md, "Keys").
+(In development the keyring is .tourhub/secret-keys.)`;
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.length > 0) {

@@ -18,6 +18,11 @@ export interface StartDevServerOptions {
   /** Web UI port. Default: `port + 1000` (the CLI's own default). Ignored when headless. */
   uiPort?: number;
   headless?: boolean;
+  /**
+   * Where the Web UI decodes payloads (`--ui-codec-endpoint`): our API's codec endpoint, since every
+   * payload is encrypted. Ignored when headless.
+   */
+  codecEndpoint?: string;
   /** SQLite file for state that survives restarts; omitted means in-memory. */
   dbFile?: string;
   /** An extra namespace to create (`default` always exists). Search attributes are checked in this namespace. */
@@ -67,12 +72,15 @@ export const DEV_SERVER_DYNAMIC_CONFIG = [
 
 /** The `temporal server start-dev` arguments startDevServer uses (exported for tests and the docs). */
 export function devServerArgs(
-  opts: Pick<StartDevServerOptions, 'port' | 'uiPort' | 'headless' | 'dbFile' | 'namespace' | 'extraDynamicConfig'>,
+  opts: Pick<StartDevServerOptions, 'port' | 'uiPort' | 'headless' | 'dbFile' | 'namespace' | 'extraDynamicConfig' | 'codecEndpoint'>,
   withSearchAttributes = true,
 ): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port)];
   if (opts.headless) args.push('--headless');
-  else if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
+  else {
+    if (opts.uiPort !== undefined) args.push('--ui-port', String(opts.uiPort));
+    if (opts.codecEndpoint) args.push('--ui-codec-endpoint', opts.codecEndpoint);
+  }
   if (opts.dbFile) {
     args.push('--db-filename', path.resolve(opts.dbFile), '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
   }

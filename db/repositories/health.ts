@@ -96,7 +96,7 @@ interface IntegrationRef {
 /**
  * Re-judges one integration after an attempt and, when its health flips, records the flip and events for
  * the organisation's admins. The conditional update makes the flip (and so the notification) happen once,
- * however many workers judge at the same moment. Owner connection.
+ * however many workers judge at the same moment. The worker's connection.
  *
  * - Healthy to degraded: the success rate of the attempts within the window (the last hour, but never
  *   before the last change of health, so old failures of an outage already recovered from do not count

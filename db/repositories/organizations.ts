@@ -17,7 +17,7 @@ export async function findOrgTimeZone(db: Knex, orgId: string): Promise<string> 
   return org?.time_zone ?? 'UTC';
 }
 
-/** Who a tour event is about, and the organisation's time zone for due dates. Owner connection. */
+/** Who a tour event is about, and the organisation's time zone for due dates. The worker's connection (any organisation). */
 export async function loadHubContext(db: Knex, orgId: string, userId: string): Promise<HubContext> {
   const [timeZone, member] = await Promise.all([
     findOrgTimeZone(db, orgId),

@@ -43,8 +43,8 @@ export interface NewOutboundEvent {
 
 /**
  * Adds events to the outbox (listed at GET /api/notifications, relayed to the organisation's
- * subscriptions), in the order given (their seq order, which each subscriber's lane keeps). Owner
- * connection. Rows whose dedupe key is already there are skipped.
+ * subscriptions), in the order given (their seq order, which each subscriber's lane keeps). The
+ * worker's connection. Rows whose dedupe key is already there are skipped.
  */
 export async function insertOutboundEvents(db: Knex, events: readonly NewOutboundEvent[]): Promise<void> {
   for (const e of events) {

@@ -21,7 +21,7 @@ export async function findActiveChannel(db: Knex, key: { integrationId: string; 
   return db('push_channels').where({ integration_id: key.integrationId, provider: key.provider, channel_id: key.channelId, status: 'active' }).first();
 }
 
-/** Owner connection: the integration's active channels, newest first. */
+/** The worker's connection: the integration's active channels, newest first. */
 export async function activeChannels(db: Knex, integrationId: string): Promise<PushChannelRow[]> {
   return db('push_channels').where({ integration_id: integrationId, status: 'active' }).orderBy('expires_at', 'desc');
 }
@@ -54,7 +54,7 @@ export async function stopChannel(db: Knex, id: string): Promise<void> {
 }
 
 /**
- * Owner connection: active calendar integrations of these providers that have no active channel
+ * The worker's connection: active calendar integrations of these providers that have no active channel
  * expiring after `until`, for the sweep that (re)starts their pushChannel workflows.
  */
 export async function integrationsNeedingChannels(db: Knex, providers: readonly string[], until: Date): Promise<{ id: string; provider: string }[]> {

@@ -96,7 +96,10 @@ export interface ErasureCounts {
 
 /** Deletes the person's tour data in one transaction (the same migration's function); returns what it removed. */
 export async function erasePersonData(db: Knex, orgId: string, userId: string, userKey: Buffer): Promise<ErasureCounts> {
-  // Two-way sync's copies first: it finds them by the email on the membership and the events made for
+  // First, while their deliveries can still be found by workflow id: a suppressed delivery's reason
+  // quotes the event it repeats (migrations/20261201140000_erase_suppression_reasons.ts).
+  await db.raw('select tourhub_strip_user_delivery_reasons(?::uuid)', [userId]);
+  // Then two-way sync's copies: it finds them by the email on the membership and the events made for
   // the person's tours, which the tour erasure below deletes and strips.
   const sync = (await db.raw('select tourhub_erase_user_sync(?::uuid) as counts', [userId])).rows[0].counts as {
     sync_records: number;

@@ -3,7 +3,7 @@ import { filterMatches, orderingKeyOf } from '../../domain/webhooks';
 import type { SubscriptionRow, WebhookDeliveryRow } from './webhook-subscriptions';
 
 /**
- * The worker's side of outbound webhooks (owner connection): fanning the outbox out into deliveries,
+ * The worker's side of outbound webhooks (its role, tourhub_worker): fanning the outbox out into deliveries,
  * what a lane sends next, and the record of every attempt.
  */
 

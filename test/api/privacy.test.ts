@@ -102,20 +102,22 @@ describe("a person's tour data: export and erasure", () => {
     });
     const integrationId = await insertTestIntegration(stack.ownerDb, testSecretBox(), { orgId: org.orgId, provider: 'honeybook' });
     const workflowId = tourWorkflowId(org.orgId, person, org.tourId);
-    for (const [i, status] of (['succeeded', 'pending', 'dead'] as const).entries()) {
+    for (const [i, status] of (['succeeded', 'pending', 'dead', 'suppressed'] as const).entries()) {
       const eventId = `${workflowId}:${i + 1}.0`;
       const key = `${eventId}:${integrationId}:0:logActivity`;
       const [d] = await stack.ownerDb('integration_deliveries')
         .insert({
           organization_id: org.orgId, integration_id: integrationId, event_id: eventId, event_type: 'tour_started', action: 'crm.logActivity',
-          idempotency_key: key, workflow_id: workflowId, status, attempts: status === 'pending' ? 0 : 1,
+          idempotency_key: key, workflow_id: workflowId, status, attempts: status === 'pending' || status === 'suppressed' ? 0 : 1,
+          // A repeat held back quotes the event it repeats, and an event id names the person.
+          suppressed_reason: status === 'suppressed' ? `tour_started already went to this integration at 2026-01-05T10:00:00.000Z (event ${workflowId}:1.0)` : null,
           payload: JSON.stringify({ method: 'crm.logActivity', fields: ['person'] }),
           sealed_action: JSON.stringify(testSecretBox().seal({ person: { email: PERSON.email } }, `integration_deliveries:${key}`)),
           last_error: status === 'dead' ? `400: no contact ${PERSON.email}` : null,
           provider_reference: status === 'succeeded' ? 'hb-activity-77' : null,
         })
         .returning('id');
-      if (status !== 'pending') {
+      if (status === 'succeeded' || status === 'dead') {
         await stack.ownerDb('integration_logs').insert({
           organization_id: org.orgId, integration_id: integrationId, delivery_id: d.id, event_id: eventId, action: 'crm.logActivity',
           success: status === 'succeeded', error_message: status === 'dead' ? `400: no contact ${PERSON.email}` : null, user_id: person, progress_id: first,
@@ -187,7 +189,7 @@ describe("a person's tour data: export and erasure", () => {
       pseudonymised_daily_activity: [{ tour_id: org.tourId, day: '2026-01-05', event_type: 'step_viewed', event_count: 3 }],
     });
     expect(res.body.progress.map((p: { id: string }) => p.id).sort()).toEqual([...progressIds].sort());
-    expect(res.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['succeeded', 'pending', 'dead', 'succeeded']);
+    expect(res.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['succeeded', 'pending', 'dead', 'suppressed', 'succeeded']);
     // Two-way sync's copies: by their email and by the event booked for their tour, never another couple's.
     expect(res.body.sync_records.map((r: { provider: string; record_key: string }) => `${r.provider} ${r.record_key}`).sort()).toEqual([
       'google-calendar evt0erasure0consultation',
@@ -216,7 +218,7 @@ describe("a person's tour data: export and erasure", () => {
       ab_assignments: 1,
       membership: 1,
       deliveries_cancelled: 4,
-      deliveries_anonymised: 6,
+      deliveries_anonymised: 7,
       sync_records: 2,
       sync_conflicts: 1,
     });
@@ -240,6 +242,7 @@ describe("a person's tour data: export and erasure", () => {
       { action: 'crm.logActivity', status: 'succeeded', sealed_action: null, workflow_id: 'erased' },
       { action: 'crm.logActivity', status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
       { action: 'crm.logActivity', status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
+      { action: 'crm.logActivity', status: 'suppressed', sealed_action: null, workflow_id: 'erased' },
       { action: 'calendar.createEvent', status: 'succeeded', sealed_action: null, workflow_id: 'erased' },
       { action: 'crm.upsertContact', status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
       { action: 'crm.upsertContact', status: 'cancelled', sealed_action: null, workflow_id: 'erased' },

@@ -57,10 +57,11 @@ beforeAll(async () => {
   const registry = createRegistry([loopCrm]);
   [providerWorker] = (await createProviderWorkers({
     config: stack.config,
-    db: stack.ownerDb,
+    db: stack.workerDb,
+    box,
     connection,
     registry,
-    connectors: createConnectorFactory({ db: stack.ownerDb, box, registry, timeoutMs: 2000, outbound: testOutbound(), refreshGrants: {}, guardFor: (row) => pgDeliveryGuard(stack.ownerDb, row) }),
+    connectors: createConnectorFactory({ db: stack.workerDb, box, registry, timeoutMs: 2000, outbound: testOutbound(), refreshGrants: {}, guardFor: (row) => pgDeliveryGuard(stack.workerDb, row) }),
   })) as [Worker];
   running = providerWorker.run();
 });

@@ -1,8 +1,11 @@
 import crypto from 'node:crypto';
+import { Client } from '@temporalio/client';
 import request from 'supertest';
 import { actionAad } from '../../db/repositories/deliveries';
 import { insertIntegration } from '../../db/repositories/integrations';
 import type { PlannedAction } from '../../domain/hub';
+import { PayloadCodecError, tourDataConverter } from '../../services/payload-codec';
+import { createSyncControl } from '../../services/sync';
 import { syncProgressQuery, syncScheduleId, syncWorkflowId } from '../../workflows/integration-sync/messages';
 import { createOrg, type OrgFixture } from '../support/fixtures';
 import type { FakeProviders } from '../support/fake-providers';
@@ -335,6 +338,21 @@ describe('two-way sync: schedules', () => {
     const disabled = await api().post(`/api/integrations/${id}/disable`).set('Authorization', `Bearer ${token}`);
     expect(disabled.status).toBe(200);
     await expect(schedule.describe()).rejects.toThrow();
+  });
+
+  it('a schedule sealed under a key no longer in the keyring is made again at the next worker start, not left unreadable', async () => {
+    const id = crypto.randomUUID();
+    const retired = new Client({
+      connection: stack.client.connection,
+      namespace: stack.config.temporal.namespace,
+      dataConverter: tourDataConverter(testSecretBox(`retired:${Buffer.alloc(32, 7).toString('base64')}`, 'retired')),
+    });
+    await createSyncControl(retired, stack.config).ensureSchedule(id);
+    await expect(stack.client.schedule.getHandle(syncScheduleId(id)).describe()).rejects.toThrow(PayloadCodecError);
+    await createSyncControl(stack.client, stack.config).ensureSchedule(id);
+    const described = await stack.client.schedule.getHandle(syncScheduleId(id)).describe();
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'syncTick', args: [{ integrationId: id }] });
+    await createSyncControl(stack.client, stack.config).removeSchedule(id);
   });
 });
 

@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import Stripe from 'stripe';
 import request from 'supertest';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { insertIntegration } from '../../db/repositories/integrations';
+import { createPayloadCodec, ENCRYPTED_ENCODING } from '../../services/payload-codec';
 import { tokenHash } from '../../services/webhook-signatures';
 import { SYNC_WORKFLOW_TYPE, syncRequestedSignal, syncWorkflowId } from '../../workflows/integration-sync/messages';
 import { createOrg, type OrgFixture } from '../support/fixtures';
@@ -58,16 +59,24 @@ async function syncRequests(integrationId: string) {
   } catch {
     return [];
   }
-  const decode = (payloads: { payloads?: unknown[] | null } | null | undefined) => (payloads?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p as never));
+  // Sealed by the API's client, as every payload is: opened with the same keyring, as the Web UI's codec would.
+  const codec = createPayloadCodec(box);
+  const decode = async (payloads: { payloads?: Payload[] | null } | null | undefined) =>
+    Promise.all(
+      (payloads?.payloads ?? []).map(async (p) => {
+        expect(Buffer.from(p.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
+        return defaultPayloadConverter.fromPayload((await codec.decode([p]))[0]!);
+      }),
+    );
   type Asked = { started: string | null | undefined; input: unknown[] } | { signal: string | null | undefined; args: unknown[] };
-  return (history.events ?? []).flatMap((e): Asked[] => {
-    if (e.workflowExecutionStartedEventAttributes) {
-      const a = e.workflowExecutionStartedEventAttributes;
-      return [{ started: a.workflowType?.name, input: decode(a.input) }];
-    }
+  const asked: Asked[] = [];
+  for (const e of history.events ?? []) {
+    const started = e.workflowExecutionStartedEventAttributes;
+    if (started) asked.push({ started: started.workflowType?.name, input: await decode(started.input as never) });
     const signal = e.workflowExecutionSignaledEventAttributes;
-    return signal ? [{ signal: signal.signalName, args: decode(signal.input) }] : [];
-  });
+    if (signal) asked.push({ signal: signal.signalName, args: await decode(signal.input as never) });
+  }
+  return asked;
 }
 
 describe('POST /api/webhooks/stripe/{integrationId}', () => {

@@ -51,6 +51,38 @@ describe('createLogger', () => {
   });
 });
 
+describe('redaction', () => {
+  it('removes every secret from a logged object, nested at any depth a log line reaches', () => {
+    const { logger, text } = capture({}, false);
+    const secrets = ['Bearer eyJ-the-token', 'sk_live_123', 'hunter2', 'rt-refresh', 'at-access', 'cookie-value', 'gocspx-client-secret', 'twilio-auth-token', 'mc-api-key-us1', 'top-secret', 'deep-five'];
+    logger.warn(
+      {
+        req: { headers: { authorization: secrets[0], cookie: secrets[5], 'x-api-key': secrets[8] } },
+        integration: { id: 'i-1', credentials: { apiKey: secrets[1], accountSid: 'AC1' } },
+        err: { config: { headers: { Authorization: secrets[0] }, data: { client_secret: secrets[6] } } },
+        oauth: { tokens: { access_token: secrets[4], refresh_token: secrets[3] }, refreshToken: secrets[3] },
+        db: { password: secrets[2] },
+        twilio: { authToken: secrets[7] },
+        secret: secrets[9],
+        a: { b: { c: { d: { e: { password: secrets[10] } } } } },
+      },
+      'everything at once',
+    );
+    const out = text();
+    for (const secret of secrets) expect(out).not.toContain(secret);
+    // What is not a secret stays readable.
+    const line = JSON.parse(out.trim());
+    expect(line).toMatchObject({ integration: { id: 'i-1', credentials: '[redacted]' }, msg: 'everything at once' });
+  });
+
+  it("applies to the Temporal SDK's lines too", () => {
+    const { logger, text } = capture({}, false);
+    temporalLogger(logger, 'WARN').warn('activity failed', { activity: { input: { credentials: { apiKey: 'sk_live_456' } } } });
+    expect(text()).toContain('activity failed');
+    expect(text()).not.toContain('sk_live_456');
+  });
+});
+
 describe('temporalLogger (the SDK and core logs of the worker)', () => {
   it("drops the provider workers' expected 'No workflows registered' warning and keeps every other warning", () => {
     const { logger, text } = capture({}, false);

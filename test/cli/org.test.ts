@@ -154,10 +154,24 @@ describe('tourhub token', () => {
 
   it('mints in production only for existing members, with the role they have', async () => {
     const [org] = (await stack.ownerDb('organizations').insert({ slug: `prod-${crypto.randomUUID().slice(0, 8)}`, name: 'Prod' }).returning(['id', 'slug'])) as { id: string; slug: string }[];
+    // Production refuses every development default (the test database's password, the test JWT secret,
+    // a key of one repeated byte): the operator here connects as a login role of their own, with secrets
+    // of their own, as a real one would.
+    const login = `operator_${crypto.randomBytes(4).toString('hex')}`;
+    const password = crypto.randomBytes(18).toString('base64url');
+    await stack.ownerDb.raw(`CREATE ROLE ${login} LOGIN PASSWORD '${password}' IN ROLE ${(await stack.ownerDb.raw('select current_user as u')).rows[0].u}`);
+    const url = new URL(process.env[TEST_ENV_KEYS.pgUrl]!);
+    url.username = login;
+    url.password = password;
     const production = {
       TOURHUB_ENV: 'production',
-      DATABASE_APP_URL: process.env[TEST_ENV_KEYS.pgUrl]!,
-      TOURHUB_SECRET_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
+      DATABASE_URL: url.toString(),
+      DATABASE_APP_URL: url.toString(),
+      // The suite's app password, which the helper passes, is a development default too.
+      DATABASE_APP_PASSWORD: password,
+      DATABASE_WORKER_URL: url.toString(),
+      JWT_SECRET: crypto.randomBytes(32).toString('base64url'),
+      TOURHUB_SECRET_KEYS: `k1:${crypto.randomBytes(32).toString('base64')}`,
     };
     const stranger = await tourhub(['token', '--org', org!.slug, '--user', crypto.randomUUID()], production);
     expect(stranger.code).toBe(1);

@@ -294,8 +294,10 @@ describe('findTemporalTestServer', () => {
 
 describe('dev server arguments', () => {
   it('binds loopback, enables the update and multi-operation APIs and registers the tour search attributes', () => {
-    const args = devServerArgs({ port: 7233, uiPort: 8233, dbFile: '/data/temporal.db' });
+    const args = devServerArgs({ port: 7233, uiPort: 8233, dbFile: '/data/temporal.db', codecEndpoint: 'http://localhost:3000/codec' });
     const joined = args.join(' ');
+    // The Web UI decodes the encrypted payloads through the API's codec endpoint.
+    expect(joined).toContain('--ui-codec-endpoint http://localhost:3000/codec');
     expect(args.slice(0, 2)).toEqual(['server', 'start-dev']);
     expect(joined).toContain('--ip 127.0.0.1 --port 7233');
     expect(joined).toContain('--ui-port 8233');
@@ -312,6 +314,7 @@ describe('dev server arguments', () => {
     const args = devServerArgs({ port: 17233, headless: true, uiPort: 9999, namespace: 'tourhub-test' }, false);
     expect(args).toContain('--headless');
     expect(args).not.toContain('--ui-port');
+    expect(devServerArgs({ port: 1, headless: true, codecEndpoint: 'http://localhost:3000/codec' })).not.toContain('--ui-codec-endpoint');
     expect(args).not.toContain('--db-filename');
     expect(args).not.toContain('--search-attribute');
     expect(args.join(' ')).toContain('--namespace tourhub-test');

@@ -1,4 +1,17 @@
-import { appDatabaseUrl, ConfigError, loadConfig } from '../../config';
+import crypto from 'node:crypto';
+import { appDatabaseUrl, ConfigError, loadConfig, workerDatabaseUrl } from '../../config';
+
+const REAL_KEY = crypto.randomBytes(32).toString('base64');
+
+/** A production environment with nothing of the repository's defaults in it. */
+const PRODUCTION: Record<string, string> = {
+  TOURHUB_ENV: 'production',
+  JWT_SECRET: crypto.randomBytes(48).toString('base64url'),
+  DATABASE_URL: `postgres://tourhub:${crypto.randomBytes(12).toString('hex')}@db.internal:5432/tourhub`,
+  DATABASE_APP_PASSWORD: crypto.randomBytes(12).toString('hex'),
+  DATABASE_WORKER_PASSWORD: crypto.randomBytes(12).toString('hex'),
+  TOURHUB_SECRET_KEYS: `k1:${REAL_KEY}`,
+};
 
 function problems(env: Record<string, string>): { variable: string; expected: string }[] {
   try {
@@ -51,12 +64,65 @@ describe('config', () => {
     expect(problems({ PORT: 'x', LOG_LEVEL: 'y' }).map((p) => p.variable).sort()).toEqual(['LOG_LEVEL', 'PORT']);
   });
 
-  it('refuses production without a token key, a database, a credentials keyring or an API database role', () => {
+  it('refuses production without a token key, a database, a credentials keyring or the API and worker database roles', () => {
     const vars = problems({ TOURHUB_ENV: 'production' }).map((p) => p.variable);
     expect(vars).toEqual(expect.arrayContaining(['JWT_SECRET', 'DATABASE_URL', 'TOURHUB_SECRET_KEYS']));
-    expect(() =>
-      loadConfig({ TOURHUB_ENV: 'production', JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://u:p@db/tourhub', TOURHUB_SECRET_KEYS: 'k1:x' }),
-    ).toThrow(/DATABASE_APP_URL/);
+    const { DATABASE_APP_PASSWORD: _app, DATABASE_WORKER_PASSWORD: _worker, ...withoutRoles } = PRODUCTION;
+    expect(problems(withoutRoles).map((p) => p.variable)).toEqual(['DATABASE_APP_URL', 'DATABASE_WORKER_URL']);
+    expect(loadConfig(PRODUCTION).env).toBe('production');
+  });
+
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: 'postgres://tourhub:tourhub@db.internal:5432/tourhub' }], // the embedded Postgres's
+    ['DATABASE_URL', { DATABASE_URL: 'postgres://tourhub:tourhub-dev-only-password@postgres:5432/tourhub' }], // compose's
+    ['DATABASE_APP_PASSWORD', { DATABASE_APP_PASSWORD: 'tourhub_app' }],
+    ['DATABASE_APP_PASSWORD', { DATABASE_APP_PASSWORD: 'tourhub-app-dev-only-password' }],
+    ['DATABASE_APP_URL', { DATABASE_APP_URL: 'postgres://tourhub_app:tourhub_app@db.internal/tourhub' }],
+    ['DATABASE_WORKER_PASSWORD', { DATABASE_WORKER_PASSWORD: 'tourhub_worker' }],
+    ['DATABASE_WORKER_URL', { DATABASE_WORKER_URL: 'postgres://tourhub_worker:tourhub_worker_test@db.internal/tourhub' }],
+    ['JWT_SECRET', { JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-signing' }],
+    ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(48) }],
+    ['JWT_SECRET', { JWT_SECRET: 'please-change-me-before-going-live-0123456789' }],
+    ['TOURHUB_SECRET_KEYS', { TOURHUB_SECRET_KEYS: `k1:${Buffer.alloc(32).toString('base64')}` }], // all zero
+    ['TOURHUB_SECRET_KEYS', { TOURHUB_SECRET_KEYS: `old:${Buffer.alloc(32, 7).toString('base64')},k1:${REAL_KEY}` }], // the test suites' keys
+  ])('refuses the development default of %s in production', (variable, override) => {
+    const found = problems({ ...PRODUCTION, ...override });
+    expect(found.map((p) => p.variable)).toEqual([variable]);
+    expect(found[0]!.expected).toMatch(/development/);
+    // ...and takes the same value outside production.
+    expect(() => loadConfig({ ...PRODUCTION, ...override, TOURHUB_ENV: 'development' })).not.toThrow();
+  });
+
+  it('builds the Temporal connection from the TLS and API key settings, and wants a certificate and its key together', () => {
+    expect(loadConfig({}).temporal).toMatchObject({ tls: { enabled: false }, apiKey: undefined });
+    expect(loadConfig({ TEMPORAL_API_KEY: 'key' }).temporal).toMatchObject({ tls: { enabled: true }, apiKey: 'key' });
+    expect(loadConfig({ TEMPORAL_TLS: 'true' }).temporal.tls.enabled).toBe(true);
+    expect(problems({ TEMPORAL_TLS_CERT_PATH: '/certs/client.pem' }).map((p) => p.variable)).toEqual(['TEMPORAL_TLS_KEY_PATH']);
+    expect(problems({ TEMPORAL_TLS_KEY_PATH: '/certs/client.key' }).map((p) => p.variable)).toEqual(['TEMPORAL_TLS_CERT_PATH']);
+    expect(problems({ TEMPORAL_TLS: 'yes' }).map((p) => p.variable)).toEqual(['TEMPORAL_TLS']);
+  });
+
+  it('encrypts payloads unless a benchmark switches the codec off, which production refuses', () => {
+    expect(loadConfig({}).temporal.encryptPayloads).toBe(true);
+    expect(loadConfig({ TEMPORAL_PAYLOAD_CODEC: 'off' }).temporal.encryptPayloads).toBe(false);
+    expect(problems({ ...PRODUCTION, TEMPORAL_PAYLOAD_CODEC: 'off' }).map((p) => p.variable)).toEqual(['TEMPORAL_PAYLOAD_CODEC']);
+  });
+
+  it("limits the codec endpoint to the Web UI's origin, by default on its port on localhost", () => {
+    expect(loadConfig({}).codec).toEqual({ uiOrigins: ['http://localhost:8233'], adminOrgId: undefined });
+    expect(loadConfig({ TEMPORAL_UI_PORT: '18233' }).codec.uiOrigins).toEqual(['http://localhost:18233']);
+    expect(loadConfig({ TEMPORAL_UI_ORIGIN: 'https://temporal.example.com/, http://127.0.0.1:8233' }).codec.uiOrigins).toEqual([
+      'https://temporal.example.com',
+      'http://127.0.0.1:8233',
+    ]);
+    expect(problems({ TEMPORAL_UI_ORIGIN: 'https://temporal.example.com/ui' }).map((p) => p.variable)).toEqual(['TEMPORAL_UI_ORIGIN']);
+    expect(problems({ CODEC_ADMIN_ORG_ID: 'operators' }).map((p) => p.variable)).toEqual(['CODEC_ADMIN_ORG_ID']);
+  });
+
+  it("derives the worker's least-privileged connection from the owner URL", () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://owner:secret@db.internal:5432/tourhub', DATABASE_WORKER_PASSWORD: 'w0rk/er' });
+    expect(workerDatabaseUrl(config)).toBe('postgres://tourhub_worker:w0rk%2Fer@db.internal:5432/tourhub');
+    expect(workerDatabaseUrl(loadConfig({ DATABASE_WORKER_URL: 'postgres://w:p@elsewhere/tourhub' }))).toBe('postgres://w:p@elsewhere/tourhub');
   });
 
   describe('the JWKS URL', () => {

@@ -83,6 +83,7 @@ beforeAll(async () => {
   apiUrls = [`http://127.0.0.1:${stack.ports.api}`, `http://127.0.0.1:${api2Port}`];
   db = createDb(pg.url, { poolMax: 3 });
   connection = await Connection.connect({ address: `127.0.0.1:${stack.ports.temporal}` });
+  // A client without the codec, on purpose: it only counts runs by status, which reads no payload.
   temporal = new Client({ connection });
 }, 180_000);
 

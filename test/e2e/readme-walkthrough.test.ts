@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { privateDevStack, type DevStackPorts } from '../support/dev-stack';
 import { untilOutput } from '../support/worker-process';
 
@@ -72,7 +73,9 @@ describe('the README walkthrough on a fresh `tourhub dev`', () => {
   it('takes the demo tour to completion, finds it by TourStatus, stops cleanly and keeps the data', async () => {
     const started = await startDev();
     dev = started.child;
-    expect(started.output()).toContain(`http://127.0.0.1:${ports.ui}`);
+    // The UI as the operator opens it: on localhost, the host the codec session's cookie and origin name.
+    expect(started.output()).toContain(`http://localhost:${ports.ui}`);
+    expect(started.output()).toContain(`http://localhost:${ports.api}/codec/session`);
     expect(started.output()).toContain('npx tourhub token --org demo --user c0000000-0000-4000-8000-000000000001');
 
     // The temporal CLI in the last line reads the server's address from the environment.
@@ -85,6 +88,35 @@ describe('the README walkthrough on a fresh `tourhub dev`', () => {
     expect(run.stdout).toContain('"code":"tour_already_finished"');
     // The tour is completed; its run stays Running while the check-in series is booked.
     expect(run.stdout).toMatch(/Running\s+tour:0e0d0000-0000-4000-8000-000000000001:c0000000-0000-4000-8000-000000000001:d0000000-0000-4000-8000-000000000001/);
+
+    // An operator reads the tour's encrypted input the way the UI does: the dev server's UI is pointed at
+    // the API's codec endpoint, and a codec session started from an admin token decodes, from the UI's origin.
+    const settings = (await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    expect(settings.Codec.Endpoint).toBe(`http://localhost:${ports.api}/codec`);
+    const admin = bash('npx tourhub token --org demo --user a0000000-0000-4000-8000-000000000001 --role admin').stdout.trim();
+    const session = await fetch(`http://127.0.0.1:${ports.api}/codec/session`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    expect(session.status).toBe(204);
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    try {
+      // A client without the codec, on purpose: it reads what Temporal stores, as the UI does.
+      const raw = new Client({ connection });
+      const history = await raw.workflow.getHandle('tour:0e0d0000-0000-4000-8000-000000000001:c0000000-0000-4000-8000-000000000001:d0000000-0000-4000-8000-000000000001').fetchHistory();
+      const [input] = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+      const b64 = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString('base64');
+      const sealed = { metadata: Object.fromEntries(Object.entries(input!.metadata!).map(([k, v]) => [k, b64(v)])), data: b64(input!.data) };
+      expect(Buffer.from(sealed.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
+      const decoded = await fetch(`http://127.0.0.1:${ports.api}/codec/decode`, {
+        method: 'POST',
+        headers: { origin: `http://localhost:${ports.ui}`, cookie: session.headers.get('set-cookie')!.split(';')[0]!, 'content-type': 'application/json', 'x-namespace': 'default' },
+        body: JSON.stringify({ payloads: [sealed] }),
+      });
+      expect(decoded.status).toBe(200);
+      expect(decoded.headers.get('access-control-allow-origin')).toBe(`http://localhost:${ports.ui}`);
+      const [plain] = ((await decoded.json()) as { payloads: { data: string }[] }).payloads;
+      expect(JSON.parse(Buffer.from(plain!.data, 'base64').toString())).toMatchObject({ userId: 'c0000000-0000-4000-8000-000000000001' });
+    } finally {
+      await connection.close();
+    }
 
     // Ctrl-C stops every child: the API, Postgres and Temporal ports all close.
     expect(await stopDev(dev)).toBe(0);

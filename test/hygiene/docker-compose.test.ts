@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../../cli/temporal/dev-server';
-import { envSchema, loadConfig } from '../../config';
+import { envSchema, loadConfig, workerDatabaseUrl } from '../../config';
 import { TOUR_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 /**
@@ -72,6 +72,14 @@ function publishedPorts(service: Service): string[] {
   return (service.ports ?? []).map((p) => (typeof p === 'object' ? `${p.published}:${p.target}` : String(p)).replace(/^(\d+\.\d+\.\d+\.\d+:)/, ''));
 }
 
+/** The host address each port is published on: an entry without one is published on every interface. */
+function publishedOn(service: Service): string[] {
+  return (service.ports ?? []).map((p) => {
+    if (typeof p === 'object') return (p as { host_ip?: string }).host_ip ?? '0.0.0.0';
+    return /^(\d+\.\d+\.\d+\.\d+):\d+:\d+$/.exec(String(p))?.[1] ?? '0.0.0.0';
+  });
+}
+
 describe('docker-compose.yml', () => {
   it('is valid YAML without duplicate keys', () => {
     const doc = parseDocument(composeText, { uniqueKeys: true });
@@ -120,15 +128,48 @@ describe('docker-compose.yml', () => {
       expect(config.env).toBe('production');
       expect(config.jwt.secret).toBe(DUMMY);
       expect(config.database.url).toMatch(/^postgres:\/\/tourhub:[^@]+@postgres:5432\/tourhub$/);
+      // The worker's least-privileged role, with a password of the deployment's own.
+      expect(workerDatabaseUrl(config)).toBe(`postgres://tourhub_worker:${DUMMY}@postgres:5432/tourhub`);
+      expect(config.database.appPassword).toBe(DUMMY);
       expect(config.temporal.address).toBe('temporal:7233');
+      expect(config.codec.uiOrigins).toEqual(['http://localhost:8233']);
     }
     expect(environment(services.api!).HOST).toBe('0.0.0.0');
   });
 
-  it('publishes the API on 3000 and the Temporal Web UI on 8233', () => {
+  it('would refuse to start on a development default, so it gives no secret a default', () => {
+    for (const name of TOURHUB) {
+      const raw = environment(services[name]!);
+      for (const variable of ['DATABASE_APP_PASSWORD', 'DATABASE_WORKER_PASSWORD', 'JWT_SECRET', 'TOURHUB_SECRET_KEYS']) {
+        expect({ variable, value: raw[variable] }).toEqual({ variable, value: expect.stringMatching(new RegExp(`^\\$\\{${variable}:\\?[^}]+\\}$`)) });
+      }
+      expect(raw.DATABASE_URL).toContain('${POSTGRES_PASSWORD:?');
+      // What the compose file used to default to is a development default in production.
+      const env = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, interpolate(v)]));
+      expect(() => loadConfig({ ...env, DATABASE_APP_PASSWORD: 'tourhub-app-dev-only-password' })).toThrow(/DATABASE_APP_PASSWORD/);
+    }
+    expect(environment(services.postgres!).POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/);
+    expect(environment(services.temporal!).POSTGRES_PWD).toMatch(/^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/);
+  });
+
+  it('publishes the API on 3000, and Temporal (gRPC 7233, Web UI 8233) on 127.0.0.1 only', () => {
     expect(publishedPorts(services.api!)).toContain('3000:3000');
     expect(publishedPorts(services['temporal-ui']!)).toContain('8233:8080');
+    expect(publishedPorts(services.temporal!)).toContain('7233:7233');
+    expect(publishedOn(services.temporal!)).toEqual(['127.0.0.1']);
+    expect(publishedOn(services['temporal-ui']!)).toEqual(['127.0.0.1']);
+    // Nothing but the API is reachable from other machines; Postgres is not published at all.
+    const everyInterface = Object.entries(services).filter(([, s]) => publishedOn(s).some((ip) => ip !== '127.0.0.1')).map(([name]) => name);
+    expect(everyInterface).toEqual(['api']);
+    expect(services.postgres?.ports).toBeUndefined();
     expect(environment(services['temporal-ui']!).TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it("points the Web UI at the API's codec endpoint, sending the codec session cookie", () => {
+    const ui = environment(services['temporal-ui']!);
+    expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe('http://localhost:3000/codec');
+    expect(ui.TEMPORAL_CODEC_INCLUDE_CREDENTIALS).toBe('true');
+    expect(environment(services.api!).TEMPORAL_UI_ORIGIN).toBe('http://localhost:8233');
   });
 
   it('starts things in the right order', () => {
@@ -184,13 +225,11 @@ describe('docker-compose.yml', () => {
     expect(script).toContain('$$TOUR_SEARCH_ATTRIBUTES');
   });
 
-  it('hard-codes no secret other than marked development Postgres passwords', () => {
+  it('hard-codes no secret and gives none a default', () => {
     const literalPasswords = composeText.match(/^\s*[A-Z_]*(PASSWORD|PWD|SECRET|_KEY)[A-Z_]*:[ \t]+[^\s$#][^\n]*/gm) ?? [];
     expect(literalPasswords).toEqual([]);
-    const defaults = [...composeText.matchAll(/\$\{([A-Z_]+):-([^}]*)\}/g)].filter(([, name]) => /PASSWORD|SECRET|KEY/.test(name!));
-    for (const [, name, fallback] of defaults) {
-      expect({ name, fallback }).toEqual({ name, fallback: expect.stringMatching(/dev-only/) });
-    }
+    const defaults = [...composeText.matchAll(/\$\{([A-Z_]+):?-([^}]*)\}/g)].filter(([, name]) => /PASSWORD|PWD|SECRET|KEY/.test(name!));
+    expect(defaults.map(([whole]) => whole)).toEqual([]);
   });
 });
 
@@ -213,6 +252,11 @@ describe('Dockerfile', () => {
     expect(lines).toContain('RUN npm run build');
     expect(lines.some((l) => /^RUN npm ci\b/.test(l) && !l.includes('--omit=dev'))).toBe(true);
     expect(lines.some((l) => /^RUN \(?npm ci\b.*--omit=dev/.test(l))).toBe(true);
+  });
+
+  it('runs with TOURHUB_ENV=production, which refuses development defaults', () => {
+    const env = runtime.filter((l) => l.startsWith('ENV ')).join(' ');
+    expect(env).toMatch(/\bTOURHUB_ENV=production\b/);
   });
 
   it('runs dist/cli/main.js as a non-root user', () => {

@@ -1,4 +1,5 @@
 export const TEST_APP_PASSWORD = 'tourhub_app_test';
+export const TEST_WORKER_PASSWORD = 'tourhub_worker_test';
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
 
 export const TEST_ENV_KEYS = {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { findTemporalCli, startDevServer } from '../../cli/temporal';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { createDb } from '../../db/knex';
-import { migrateLatest, setAppRolePassword } from '../../db/migrate';
+import { migrateLatest, setAppRolePassword, setWorkerRolePassword } from '../../db/migrate';
+import { bundleTourWorkflows } from '../../worker';
 import { freePort } from './ports';
-import { TEST_APP_PASSWORD, TEST_ENV_KEYS } from './constants';
+import { TEST_APP_PASSWORD, TEST_ENV_KEYS, TEST_WORKER_PASSWORD } from './constants';
 
 /**
  * Starts what every suite shares, once: an embedded Postgres with the schema migrated, a Temporal dev
@@ -34,6 +34,7 @@ export default async function globalSetup(): Promise<void> {
     try {
       await migrateLatest(db);
       await setAppRolePassword(db, TEST_APP_PASSWORD);
+      await setWorkerRolePassword(db, TEST_WORKER_PASSWORD);
     } finally {
       await db.destroy();
     }
@@ -46,10 +47,8 @@ export default async function globalSetup(): Promise<void> {
   })();
 
   const bundle = (async () => {
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: require.resolve(path.join(repo, 'workflows')),
-      logger: { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined },
-    });
+    // As the worker bundles it (with the failure converter that encrypts failure messages).
+    const code = await bundleTourWorkflows({ info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined });
     const file = path.join(root, 'workflow-bundle.js');
     fs.writeFileSync(file, code);
     return file;

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { signToken } from '../../api/middleware/auth';
 import { loadConfig, type Config } from '../../config';
 import { createDb, type Db } from '../../db/knex';
+import { tourDataConverter } from '../../services/payload-codec';
 import { TEST_ENV_KEYS, TEST_JWT_SECRET } from './constants';
 import { privateDevStack } from './dev-stack';
 import { connectFakeIntegrations, deploymentEnv, startFakeProviders, type FakeProvider, type FakeProviderId, type FakeProviders } from './fake-providers';
@@ -143,7 +144,8 @@ export async function startHubE2E(opts: { prefix: string; providers: FakeProvide
     });
     db = createDb(config.database.url!, { poolMax: 3 });
     connection = await Connection.connect({ address: config.temporal.address });
-    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    // The stack's keyring (TOURHUB_SECRET_KEYS above): reads what its API and worker encrypted.
+    const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: tourDataConverter(testSecretBox()) });
     const apiUrl = `http://127.0.0.1:${stack.ports.api}`;
     const owner = db;
     const providerOf = new Map<string, FakeProviderId>();

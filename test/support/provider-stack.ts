@@ -25,7 +25,7 @@ export function useProviderStack(opts: { providers: FakeProviderId[]; box: Secre
     handle.fakes = await startFakeProviders({ only: opts.providers });
     handle.stack = await startStack({ box: opts.box, config: { ...deploymentEnv(handle.fakes.list), ...opts.config } });
     native = await NativeConnection.connect({ address: handle.stack.config.temporal.address });
-    workers = await startProviderWorkers({ config: handle.stack.config, db: handle.stack.ownerDb, box: opts.box, connection: native });
+    workers = await startProviderWorkers({ config: handle.stack.config, db: handle.stack.workerDb, box: opts.box, connection: native });
     running = workers.map((w) => w.run());
   }, 120_000);
   afterAll(async () => {

@@ -9,14 +9,15 @@ import { createProgressFeed } from '../../services/progress-feed';
 import { createSyncControl, type SyncControl } from '../../services/sync';
 import { createDeliveryReplays, createTourWorkflows, createUserWorkflows, type DeliveryReplays, type TourWorkflows } from '../../services/temporal';
 import { pseudonymKey } from '../../db/pseudonyms';
-import { appDatabaseUrl, loadConfig, type Config } from '../../config';
+import { appDatabaseUrl, loadConfig, workerDatabaseUrl, type Config } from '../../config';
 import { createDb, type Db } from '../../db/knex';
 import type { OAuthClient } from '../../connectors/oauth';
 import { createOutboundGuard, type OutboundGuard } from '../../connectors/outbound';
 import { registry, type Registry } from '../../connectors/registry';
 import { createSecretBox, parseKeyring, type SecretBox } from '../../db/secrets';
 import { createWorker } from '../../worker';
-import { TEST_APP_PASSWORD, TEST_ENV_KEYS, TEST_JWT_SECRET } from './constants';
+import { tourDataConverter } from '../../services/payload-codec';
+import { TEST_APP_PASSWORD, TEST_ENV_KEYS, TEST_JWT_SECRET, TEST_WORKER_PASSWORD } from './constants';
 
 export const TEST_KEYRING = 'old:' + Buffer.alloc(32, 7).toString('base64') + ',k1:' + Buffer.alloc(32, 9).toString('base64');
 
@@ -38,6 +39,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     DATABASE_URL: required(TEST_ENV_KEYS.pgUrl),
     DATABASE_APP_PASSWORD: TEST_APP_PASSWORD,
+    DATABASE_WORKER_PASSWORD: TEST_WORKER_PASSWORD,
     TEMPORAL_ADDRESS: required(TEST_ENV_KEYS.temporalAddress),
     TEMPORAL_TASK_QUEUE: `test-${crypto.randomUUID()}`,
     JWT_SECRET: TEST_JWT_SECRET,
@@ -84,6 +86,8 @@ export interface Stack {
   ownerDb: Db;
   /** The API's non-owner connection. */
   appDb: Db;
+  /** The worker's least-privileged connection (tourhub_worker): what in-process workers use. */
+  workerDb: Db;
   client: Client;
   tours: TourWorkflows;
   /** What the API's replay routes start replays with: the real one unless the suite passed its own. */
@@ -127,13 +131,15 @@ export async function startStack(
 ): Promise<Stack> {
   const config = testConfig(opts.config);
   const outbound = opts.outbound ?? createOutboundGuard(config.outbound);
+  const box = opts.box ?? testSecretBox();
   const ownerDb = createDb(config.database.url!, { poolMax: 5 });
   const appDb = createDb(appDatabaseUrl(config), { poolMax: 10 });
+  // The worker runs as its least-privileged role, as in production: a grant its activities lack fails here.
+  const workerDb = createDb(workerDatabaseUrl(config), { poolMax: 5 });
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: tourDataConverter(box) });
   const tours = createTourWorkflows(client, config);
   const replays = opts.replays ?? createDeliveryReplays(client, config);
-  const box = opts.box ?? testSecretBox();
   const sync = opts.sync ?? createSyncControl(client, config);
   const lifecycle: Stack['lifecycle'] = {
     realtime: { feed: createProgressFeed({ connectionString: appDatabaseUrl(config), logger: pino({ level: 'silent' }) }), heartbeatMs: config.analytics.heartbeatMs },
@@ -149,6 +155,7 @@ export async function startStack(
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: config.jwt.issuer, audience: config.jwt.audience }),
     membershipTtlMs: config.jwt.membershipCacheTtlMs,
     logger: pino({ level: 'silent' }),
+    codec: { uiOrigins: config.codec.uiOrigins, adminOrgId: config.codec.adminOrgId },
     integrations: {
       box,
       registry: opts.registry ?? registry,
@@ -169,6 +176,7 @@ export async function startStack(
     app,
     ownerDb,
     appDb,
+    workerDb,
     client,
     tours,
     replays,
@@ -180,8 +188,8 @@ export async function startStack(
       nativeConnection ??= await NativeConnection.connect({ address: config.temporal.address });
       const worker = await createWorker({
         config,
-        db: ownerDb,
-        box: opts.box ?? testSecretBox(),
+        db: workerDb,
+        box,
         connection: nativeConnection,
         workflowBundle: { codePath: config.temporal.workflowBundle! },
       });
@@ -199,7 +207,7 @@ export async function startStack(
       await nativeConnection?.close();
       await lifecycle.realtime.feed.close();
       await connection.close();
-      await Promise.all([ownerDb.destroy(), appDb.destroy()]);
+      await Promise.all([ownerDb.destroy(), appDb.destroy(), workerDb.destroy()]);
       if (!opts.outbound) await outbound.close();
     },
   };

@@ -18,6 +18,7 @@ export async function spawnWorker(config: Config, env: Record<string, string>): 
       TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
       TOURHUB_WORKFLOW_BUNDLE: config.temporal.workflowBundle!,
       DATABASE_URL: config.database.url!,
+      DATABASE_WORKER_PASSWORD: config.database.workerPassword,
       // Never the developer's .tourhub keyring: a fresh clone has none.
       TOURHUB_SECRET_KEYS: TEST_KEYRING,
       TOURHUB_DATA_DIR: path.join(process.env[TEST_ENV_KEYS.root] ?? '/tmp', 'worker-data'),

@@ -2,10 +2,12 @@ import crypto from 'node:crypto';
 import { countResults } from '../../db/repositories/ab-tests';
 import { pseudonymise } from '../../db/pseudonyms';
 import { addDays, utcDay } from '../../domain/analytics';
+import { Client } from '@temporalio/client';
+import { PayloadCodecError, tourDataConverter } from '../../services/payload-codec';
 import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from '../../services/retention-schedule';
 import { analyticsRetention, type AnalyticsRetentionResult } from '../../workflows/analytics-retention';
 import { createOrg, type OrgFixture } from '../support/fixtures';
-import { startStack, type Stack } from '../support/stack';
+import { startStack, testSecretBox, type Stack } from '../support/stack';
 
 let stack: Stack;
 
@@ -101,6 +103,22 @@ describe('analytics retention', () => {
     expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'analyticsRetention', taskQueue: stack.config.temporal.taskQueue });
     expect(described.spec.calendars?.length ?? 0).toBeGreaterThan(0); // the cron expression, as the server keeps it
     expect(described.state.note).toContain('90 days');
+  });
+
+  it('makes the schedule again when its action was sealed with a key the keyring no longer holds', async () => {
+    // A deployment whose old key was dropped before any worker re-sealed the schedule with the new one.
+    const retired = new Client({
+      connection: stack.client.connection,
+      namespace: stack.config.temporal.namespace,
+      dataConverter: tourDataConverter(testSecretBox(`retired:${Buffer.alloc(32, 4).toString('base64')}`, 'retired')),
+    });
+    await stack.client.schedule.getHandle(RETENTION_SCHEDULE_ID).delete().catch(() => undefined);
+    expect(await ensureRetentionSchedule(retired, stack.config)).toBe('created');
+    await expect(stack.client.schedule.getHandle(RETENTION_SCHEDULE_ID).describe()).rejects.toThrow(PayloadCodecError);
+    expect(await ensureRetentionSchedule(stack.client, stack.config)).toBe('recreated');
+    const described = await stack.client.schedule.getHandle(RETENTION_SCHEDULE_ID).describe();
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'analyticsRetention', taskQueue: stack.config.temporal.taskQueue });
+    expect(await ensureRetentionSchedule(stack.client, stack.config)).toBe('updated');
   });
 
   it('rolls events older than 90 days into pseudonymous daily aggregates, deletes them, and prunes aggregates past two years', async () => {

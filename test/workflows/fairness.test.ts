@@ -71,10 +71,17 @@ describe('fairness between organisations on one provider queue', () => {
         connection: temporal.native,
         taskQueue: workflowQueue(integrationId),
         workflowBundle: { codePath: config.temporal.workflowBundle! },
+        dataConverter: temporal.dataConverter,
         activities: tourActivities,
       });
     const [workflowsA, workflowsB] = await Promise.all([workflowWorker(integrationA), workflowWorker(integrationB)]);
-    const calls = await Worker.create({ connection: temporal.native, taskQueue, activities: providerActivities, maxConcurrentActivityTaskExecutions: 50 });
+    const calls = await Worker.create({
+      connection: temporal.native,
+      taskQueue,
+      dataConverter: temporal.dataConverter,
+      activities: providerActivities,
+      maxConcurrentActivityTaskExecutions: 50,
+    });
     const start = (deliveryId: string) =>
       temporal.client.workflow.start(replayDelivery, {
         workflowId: replayWorkflowId(deliveryId),

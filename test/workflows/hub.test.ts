@@ -77,11 +77,18 @@ async function withHub<T>(
   const behaviours = new Map<string, Behaviour>();
   const providers = [...new Set(opts.integrations.map((i) => i.provider))];
   const workers = await Promise.all([
-    Worker.create({ connection: temporal.native, taskQueue: config.temporal.taskQueue, workflowBundle: { codePath: config.temporal.workflowBundle! }, activities: fake.activities }),
+    Worker.create({
+      connection: temporal.native,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: { codePath: config.temporal.workflowBundle! },
+      dataConverter: temporal.dataConverter,
+      activities: fake.activities,
+    }),
     ...providers.map((provider) =>
       Worker.create({
         connection: temporal.native,
         taskQueue: providerTaskQueue(provider),
+        dataConverter: temporal.dataConverter,
         activities: {
           async deliver(input: DeliveryInput): Promise<DeliveryResult> {
             const { attempt } = Context.current().info;
@@ -140,9 +147,10 @@ describe('the hub in the tour workflow', () => {
       // workflow's details list what was delivered.
       const handle = temporal.client.workflow.getHandle(workflowId);
       const history = await handle.fetchHistory();
-      const summaries = (history.events ?? [])
-        .filter((e) => e.activityTaskScheduledEventAttributes)
-        .map((e) => e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : '');
+      // The history holds them encrypted, like every payload: the operator's UI decodes them through the codec.
+      const sealed = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.userMetadata!.summary!);
+      const codec = temporal.dataConverter.payloadCodecs![0]!;
+      const summaries = (await codec.decode(sealed)).map((p) => Buffer.from(p.data!).toString());
       expect(summaries).toContain(JSON.stringify(`${crm!.provider}: crm.createTask for tour_completed`));
       // Nothing booked (no check-ins configured here) and nothing owed: the run ends.
       expect(await handle.result()).toMatchObject({ status: 'completed' });

@@ -14,7 +14,7 @@ describe('provider task queues', () => {
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     try {
       const connectors = createConnectorFactory({ db, box: testSecretBox(), registry, timeoutMs: 1000, outbound: testOutbound(), refreshGrants: {}, guardFor: () => memoryGuard() });
-      const workers = await createProviderWorkers({ config, db, connection, registry, connectors });
+      const workers = await createProviderWorkers({ config, db, box: testSecretBox(), connection, registry, connectors });
       // Each polls its queue for a moment, then lets go of the connection.
       await Promise.all(workers.map((w) => w.runUntil(new Promise((r) => setTimeout(r, 200)))));
       expect(workers.map((w) => w.options.taskQueue)).toEqual([...registry.values()].map((e) => providerTaskQueue(e.id)));

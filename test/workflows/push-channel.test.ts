@@ -5,6 +5,7 @@ import { createPushChannelActivities } from '../../activities/push-channels';
 import type { ConnectorFactory } from '../../activities/connector-factory';
 import type { CalendarConnector, ChangeChannel, WatchInput } from '../../connectors/contracts';
 import { insertIntegration } from '../../db/repositories/integrations';
+import { tourDataConverter } from '../../services/payload-codec';
 import { tokenHash } from '../../services/webhook-signatures';
 import { createWebhookRelay } from '../../services/webhook-relay';
 import { providerTaskQueue } from '../../workflows/task-queues';
@@ -63,7 +64,7 @@ describe('ensurePushChannel', () => {
   it('makes a channel with a fresh token kept only as its hash, keeps a live one, and replaces a Google channel near expiry', async () => {
     const id = await calendarIntegration('google-calendar');
     const cal = fakeCalendar('google', 60_000);
-    const { ensurePushChannel } = createPushChannelActivities({ db: stack.ownerDb, connectors: cal.factory, publicUrl: 'https://tourhub.example.com', ttlMs: 60_000 });
+    const { ensurePushChannel } = createPushChannelActivities({ db: stack.workerDb, connectors: cal.factory, publicUrl: 'https://tourhub.example.com', ttlMs: 60_000 });
     const first = await ensurePushChannel({ integrationId: id, renewBeforeMs: 10_000 });
     expect(first).toEqual({ kind: 'active', renewAt: expect.any(Number) });
     expect(cal.watched[0]).toMatchObject({ address: `https://tourhub.example.com/api/webhooks/google-calendar/${id}`, ttlMs: 60_000 });
@@ -83,7 +84,7 @@ describe('ensurePushChannel', () => {
   it('extends a Graph subscription in place, and stops everything once the integration is disabled', async () => {
     const id = await calendarIntegration('outlook-calendar');
     const cal = fakeCalendar('graph', 60_000);
-    const { ensurePushChannel } = createPushChannelActivities({ db: stack.ownerDb, connectors: cal.factory, publicUrl: 'https://tourhub.example.com', ttlMs: 60_000 });
+    const { ensurePushChannel } = createPushChannelActivities({ db: stack.workerDb, connectors: cal.factory, publicUrl: 'https://tourhub.example.com', ttlMs: 60_000 });
     await ensurePushChannel({ integrationId: id, renewBeforeMs: 1_000 });
     expect(cal.watched[0]!.address).toBe(`https://tourhub.example.com/api/webhooks/microsoft-graph/${id}`);
     await ensurePushChannel({ integrationId: id, renewBeforeMs: 70_000 });
@@ -100,7 +101,7 @@ describe('ensurePushChannel', () => {
 describe('the pushChannel workflow', () => {
   it('is not started while the public URL is plain http: no provider would post to it', async () => {
     await calendarIntegration('google-calendar');
-    const relay = createWebhookRelay({ db: stack.ownerDb, client: stack.client, taskQueue: stack.config.temporal.taskQueue, config: stack.config.webhooks, publicUrl: 'http://localhost:3000', logger: pino({ level: 'silent' }) });
+    const relay = createWebhookRelay({ db: stack.workerDb, client: stack.client, taskQueue: stack.config.temporal.taskQueue, config: stack.config.webhooks, publicUrl: 'http://localhost:3000', logger: pino({ level: 'silent' }) });
     expect(await relay.sweepChannels()).toBe(0);
   });
 
@@ -109,16 +110,17 @@ describe('the pushChannel workflow', () => {
     // Channels of 3 s renewed 2 s before expiry: a renewal about every second.
     const cal = fakeCalendar('google', 3_000);
     const connection = await NativeConnection.connect({ address: stack.config.temporal.address });
-    const workflows = await createWorker({ config: stack.config, db: stack.ownerDb, box: testSecretBox(), connection, workflowBundle: { codePath: stack.config.temporal.workflowBundle! } });
+    const workflows = await createWorker({ config: stack.config, db: stack.workerDb, box: testSecretBox(), connection, workflowBundle: { codePath: stack.config.temporal.workflowBundle! } });
     const activities = await Worker.create({
       connection,
       taskQueue: providerTaskQueue('google-calendar'),
-      activities: createPushChannelActivities({ db: stack.ownerDb, connectors: cal.factory, publicUrl: 'https://tourhub.example.com', ttlMs: 3_000 }),
+      dataConverter: tourDataConverter(testSecretBox()),
+      activities: createPushChannelActivities({ db: stack.workerDb, connectors: cal.factory, publicUrl: 'https://tourhub.example.com', ttlMs: 3_000 }),
     });
     const running = Promise.all([workflows.run(), activities.run()]);
     try {
       const relay = createWebhookRelay({
-        db: stack.ownerDb,
+        db: stack.workerDb,
         client: stack.client,
         taskQueue: stack.config.temporal.taskQueue,
         config: { ...stack.config.webhooks, channelRenewBeforeMs: 2_000 },

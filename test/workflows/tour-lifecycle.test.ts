@@ -1,14 +1,16 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { ENCRYPTED_ENCODING, tourDataConverter } from '../../services/payload-codec';
 import { createTourWorkflows, TourRejection, type TourWorkflows } from '../../services/temporal';
 import type { Config } from '../../config';
 import type { TourShape } from '../../domain/tour-state';
 import { tourStateQuery, tourWorkflowId } from '../../workflows/tour-lifecycle/messages';
 import { fakeActivities } from '../support/fake-activities';
-import { testConfig } from '../support/stack';
+import { testConfig, testSecretBox } from '../support/stack';
 import { useTemporal } from '../support/temporal';
 
 const shape = (steps = 4): TourShape => ({
@@ -30,6 +32,7 @@ async function withWorker<T>(
     connection: temporal.native,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: { codePath: config.temporal.workflowBundle! },
+    dataConverter: temporal.dataConverter,
     activities: fake.activities,
   });
   return worker.runUntil(fn(createTourWorkflows(temporal.client, config), config));
@@ -328,12 +331,36 @@ describe('tour lifecycle workflow', () => {
     const dir = path.join(__dirname, 'histories');
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
+    // Histories recorded before the payload codec are plain, later ones encrypted with the test keyring:
+    // the replay reads both through the data converter the worker uses.
+    expect(files.filter((f) => encrypted(readHistory(f)))).not.toEqual([]);
     for (const file of files) {
-      const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
-      await Worker.runReplayHistory({ workflowBundle: { codePath: testConfig().temporal.workflowBundle! } }, history, file).catch((err: Error) => {
+      await replay(file, temporal.dataConverter).catch((err: Error) => {
         // Name the history: the SDK's error only names the event it tripped on.
         throw new Error(`${file} no longer replays (see test/workflows/histories/README.md): ${err.message}`, { cause: err });
       });
     }
   });
+
+  it('cannot replay an encrypted history without the keyring that sealed it', async () => {
+    const file = fs.readdirSync(path.join(__dirname, 'histories')).find((f) => f.endsWith('.json') && encrypted(readHistory(f)))!;
+    // The workflow task fails on the first payload it cannot open (its failure message is itself encrypted).
+    await expect(replay(file, tourDataConverter(testSecretBox(`k9:${Buffer.alloc(32, 3).toString('base64')}`, 'k9')))).rejects.toThrow(/workflow task failure/);
+  });
 });
+
+function readHistory(file: string): unknown {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'histories', file), 'utf8'));
+}
+
+/** True when the history's start event carries a payload of the codec's encoding. */
+function encrypted(json: unknown): boolean {
+  const started = (json as { events: { workflowExecutionStartedEventAttributes?: { input?: { payloads?: { metadata?: { encoding?: string } }[] } } }[] }).events[0];
+  const encoding = started?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.metadata?.encoding;
+  return encoding !== undefined && Buffer.from(encoding, 'base64').toString() === ENCRYPTED_ENCODING;
+}
+
+function replay(file: string, dataConverter: DataConverter): Promise<void> {
+  const history = historyFromJSON(readHistory(file));
+  return Worker.runReplayHistory({ workflowBundle: { codePath: testConfig().temporal.workflowBundle! }, dataConverter }, history, file);
+}

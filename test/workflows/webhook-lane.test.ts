@@ -41,9 +41,9 @@ beforeAll(async () => {
   stack = await startStack({ worker: false, config: CONFIG, outbound });
   quietRuntime();
   connection = await NativeConnection.connect({ address: stack.config.temporal.address });
-  worker = await createWorker({ config: stack.config, db: stack.ownerDb, box: testSecretBox(), connection, outbound, workflowBundle: { codePath: stack.config.temporal.workflowBundle! } });
+  worker = await createWorker({ config: stack.config, db: stack.workerDb, box: testSecretBox(), connection, outbound, workflowBundle: { codePath: stack.config.temporal.workflowBundle! } });
   workerRun = worker.run();
-  relay = runWebhookRelay(createWebhookRelay({ db: stack.ownerDb, client: stack.client, taskQueue: stack.config.temporal.taskQueue, config: stack.config.webhooks, publicUrl: stack.config.publicUrl, logger: pino({ level: 'silent' }) }), {
+  relay = runWebhookRelay(createWebhookRelay({ db: stack.workerDb, client: stack.client, taskQueue: stack.config.temporal.taskQueue, config: stack.config.webhooks, publicUrl: stack.config.publicUrl, logger: pino({ level: 'silent' }) }), {
     relayIntervalMs: 50,
     channelSweepMs: 3600_000,
     logger: pino({ level: 'silent' }),

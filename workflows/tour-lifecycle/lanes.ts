@@ -1,7 +1,7 @@
 import { isCancellation, log, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { DeliveryRetry, PlannedDelivery } from '../../domain/hub';
-import { deathReason, deliverThroughBreaker, deliverySummary, HeldBack } from '../deliveries';
+import { deathCode, deathReason, deliverThroughBreaker, deliverySummary, HeldBack } from '../deliveries';
 import type { DeadDelivery, HubCarried } from './messages';
 
 /**
@@ -132,7 +132,7 @@ export class DeliveryLanes {
       if (err instanceof HeldBack) return false;
       // Dead: recorded for a replay, and out of the way of the deliveries behind it.
       const reason = deathReason(err);
-      this.dead.push({ idempotencyKey: d.idempotencyKey, summary: deliverySummary(d), reason });
+      this.dead.push({ idempotencyKey: d.idempotencyKey, summary: deliverySummary(d), reason: deathCode(err) });
       if (this.dead.length > DEAD_SHOWN) this.dead.splice(0, this.dead.length - DEAD_SHOWN);
       try {
         await deadLetter(this.hooks.outageMaxWaitMs())({ idempotencyKey: d.idempotencyKey, integrationId: d.integrationId, error: reason });

@@ -61,6 +61,7 @@ export interface HubCarried {
 export interface DeadDelivery {
   idempotencyKey: string;
   summary: string;
+  /** The failure's code (`invalid_request`, `timed_out`), never the provider's message: see deathCode. */
   reason: string;
 }
 

@@ -150,7 +150,8 @@ export function currentDetails(state: TourState, lanes: LanesView, followUps: re
     '',
     `**Deliveries:** ${lanes.delivered} delivered, ${pending.length} pending, ${lanes.dead.length} dead`,
     ...pending.slice(0, 10).map((d, i) => `- ${i === 0 || !lanes.isRunning(d.integrationId) ? 'pending' : 'queued'}: ${deliverySummary(d)}`),
-    ...lanes.dead.slice(-10).map((d) => `- **dead**: ${d.summary}: ${d.reason}`),
+    // A run carried over from before codes were kept may hold a provider's message: show none of it.
+    ...lanes.dead.slice(-10).map((d) => `- **dead**: ${d.summary}: ${/^[\w.-]{1,64}$/.test(d.reason) ? d.reason : 'failed'}`),
     ...followUps
       .slice()
       .sort((a, b) => a.dueAt - b.dueAt)

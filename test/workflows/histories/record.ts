@@ -3,7 +3,9 @@
  * (test/workflows/tour-lifecycle.test.ts). Self-contained: it starts its own headless Temporal dev
  * server, a tour worker with the test fakes for Postgres, and one worker per fake provider, then drives
  * eight scenarios through the API's own workflow client and writes each run's history here as
- * `<set>-<scenario>.json`:
+ * `<set>-<scenario>.json`. Clients and workers encrypt payloads with the payload codec as in production,
+ * under the test suites' fixed keyring (test/support/stack.ts TEST_KEYRING), so the replay test can read
+ * them with that keyring:
  *
  *   journey          start, next, abandonment by the inactivity timer, resume, skip, previous, a stale
  *                    move (rejected), completion with feedback and subscription interest; deliveries on
@@ -24,7 +26,7 @@
  *
  * Usage (about a minute, mostly the timers and the postgres-down waits):
  *   export TEMPORAL_CLI_PATH=...   # or a CLI in .tools, as for the tests
- *   npx tsx test/workflows/histories/record.ts <set>
+ *   npx tsx test/workflows/histories/record.ts <set> [scenario...]   # all four unless scenarios are named
  * See README.md in this folder for when to record a new set.
  */
 import crypto from 'node:crypto';
@@ -44,10 +46,14 @@ import type { DeliveryInput, HubSettings } from '../../../domain/hub';
 import type { TourShape } from '../../../domain/tour-state';
 import { providerTaskQueue } from '../../../workflows/task-queues';
 import { tourWorkflowId } from '../../../workflows/tour-lifecycle/messages';
+import { tourDataConverter } from '../../../services/payload-codec';
 import { fakeActivities, type FakeIntegration } from '../../support/fake-activities';
+import { testSecretBox } from '../../support/stack';
 import { freePort } from '../../support/ports';
 
 const repo = path.resolve(__dirname, '..', '..', '..');
+/** The test keyring's active key: the replay test opens these histories with the same keyring. */
+const dataConverter = tourDataConverter(testSecretBox());
 
 /** The fake providers, shared by every scenario: the CRM fails a tour's first start once, the email provider refuses every upsert. */
 const INTEGRATIONS: FakeIntegration[] = [
@@ -239,21 +245,24 @@ const SCENARIOS: Scenario[] = [
 let failPersistence: (n: number) => void = () => undefined;
 
 async function main(): Promise<void> {
-  const [set] = process.argv.slice(2);
-  if (!set || !/^[a-z0-9-]+$/.test(set)) throw new Error('usage: record.ts <set> (lower case, digits and dashes)');
+  const [set, ...only] = process.argv.slice(2);
+  if (!set || !/^[a-z0-9-]+$/.test(set)) throw new Error('usage: record.ts <set> [scenario...] (set: lower case, digits and dashes)');
+  const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown scenarios ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+  const scenarios = only.length > 0 ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
   // The scenarios fail activities on purpose: the worker's warnings about them are expected noise.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const binary = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, toolsDir: path.join(repo, '.tools') });
   const server = await startDevServer({ binary, port: await freePort(), headless: true });
   const native = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter });
   const providers = await Promise.all(
-    INTEGRATIONS.map((i) => Worker.create({ connection: native, taskQueue: providerTaskQueue(i.provider), activities: { deliver } })),
+    INTEGRATIONS.map((i) => Worker.create({ connection: native, taskQueue: providerTaskQueue(i.provider), dataConverter, activities: { deliver } })),
   );
   const providersRunning = providers.map((w) => w.run());
   try {
-    for (const scenario of SCENARIOS) await record(scenario, set, client, native, server.address);
+    for (const scenario of scenarios) await record(scenario, set, client, native, server.address);
   } finally {
     for (const w of providers) w.shutdown();
     await Promise.all(providersRunning);
@@ -272,6 +281,7 @@ async function record(scenario: Scenario, set: string, client: Client, native: N
     connection: native,
     taskQueue,
     workflowsPath: require.resolve(path.join(repo, 'workflows')),
+    dataConverter,
     activities: scenario.activities ? scenario.activities(fake.activities) : fake.activities,
   });
   const key = { orgId: crypto.randomUUID(), userId: crypto.randomUUID(), tourId: scenario.shape?.tourId ?? crypto.randomUUID() };
