@@ -1,15 +1,16 @@
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities } from './activities';
+import { createActivities, healthThresholds } from './activities';
 import type { ConnectorFactory } from './activities/connector-factory';
 import { createDeliveryActivities } from './activities/deliver';
 import { createRetentionActivities } from './activities/retention';
 import { createPushChannelActivities } from './activities/push-channels';
+import { createPullActivities, createSyncActivities } from './activities/sync';
 import { createWebhookActivities } from './activities/webhooks';
 import { createOutboundGuard, type OutboundGuard } from './connectors/outbound';
 import type { Config } from './config';
-import type { Registry } from './connectors/registry';
+import { registry as defaultRegistry, type Registry } from './connectors/registry';
 import type { Db } from './db/knex';
 import { pseudonymKey } from './db/pseudonyms';
 import type { SecretBox } from './db/secrets';
@@ -27,6 +28,8 @@ export interface WorkerDeps {
   workflowBundle?: { codePath: string } | { code: string };
   /** The outbound rules webhooks are sent under; default: the config's. */
   outbound?: OutboundGuard;
+  /** Which providers two-way sync reads (default: the registry). */
+  registry?: Registry;
 }
 
 /** The only place that wires workflows, activities and their dependencies together. */
@@ -55,6 +58,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
         timeoutMs: deps.config.webhooks.timeoutMs,
         pause: deps.config.webhooks.pause,
       }),
+      ...createSyncActivities({ db: deps.db, box: deps.box, registry: deps.registry ?? defaultRegistry, sync: deps.config.sync, retry: deps.config.hub.retry }),
     },
   });
 }
@@ -114,13 +118,11 @@ export async function createProviderWorkers(deps: {
   connectors: ConnectorFactory;
   logger?: Logger;
 }): Promise<Worker[]> {
+  // Provider calls, reading the provider for two-way sync, and calendar channels made and renewed
+  // through the provider's connector: all paced by the queue's per-integration rate.
   const activities = {
-    ...createDeliveryActivities({
-      db: deps.db,
-      connectors: deps.connectors,
-      health: { degradedBelow: deps.config.hub.degradedBelow, minAttempts: deps.config.hub.degradedMinAttempts },
-    }),
-    // Calendar channels are made and renewed through the provider's connector, under its rate limit.
+    ...createDeliveryActivities({ db: deps.db, connectors: deps.connectors, health: healthThresholds(deps.config.hub) }),
+    ...createPullActivities({ db: deps.db, connectors: deps.connectors, pageSize: deps.config.sync.pageSize }),
     ...createPushChannelActivities({ db: deps.db, connectors: deps.connectors, publicUrl: deps.config.publicUrl, ttlMs: deps.config.webhooks.channelTtlMs }),
   };
   const { namespace } = deps.config.temporal;

@@ -4,9 +4,11 @@ import type { CategoryConnectors } from '../connectors/contracts';
 import { ConnectorError } from '../connectors/errors';
 import type { Db } from '../db/knex';
 import { ensureDelivery, recordAttempt } from '../db/repositories/deliveries';
-import { assessHealth, type HealthThresholds } from '../db/repositories/health';
-import { findIntegration } from '../db/repositories/integrations';
+import { assessHealth, claimProbe, DEFAULT_PROBE_INTERVAL_MS, recordRecovery, type HealthThresholds } from '../db/repositories/health';
+import { findIntegration, type IntegrationRow } from '../db/repositories/integrations';
+import { admission, CIRCUIT_OPEN } from '../domain/breaker';
 import type { Category, DeliveryInput, PlannedAction } from '../domain/hub';
+import { alertFailure, noteCompletionDelivered } from './alerts';
 import { IntegrationUnavailable, type ConnectorFactory } from './connector-factory';
 
 export interface DeliveryResult {
@@ -24,6 +26,7 @@ type Executor = (connector: never, input: never, idempotencyKey: string) => Prom
 /** How each planned action maps onto its connector's methods. */
 const EXECUTORS: { [C in Category]: Record<string, (c: CategoryConnectors[C], input: never, key: string) => Promise<string | null>> } = {
   crm: {
+    upsertContact: async (c, input: { person: never }, key) => (await c.upsertContact(input.person, { idempotencyKey: key })).contactId,
     logActivity: async (c, input, key) => (await c.logActivity(input, { idempotencyKey: key })).activityId,
     createTask: async (c, input, key) => (await c.createTask(input, { idempotencyKey: key })).taskId,
     setCustomFields: async (c, input, key) => {
@@ -34,6 +37,7 @@ const EXECUTORS: { [C in Category]: Record<string, (c: CategoryConnectors[C], in
   },
   calendar: {
     createEvent: async (c, input, key) => (await c.createEvent(input, { idempotencyKey: key })).eventId,
+    updateEvent: async (c, input: { eventId: string; event: never }, key) => (await c.updateEvent(input.eventId, input.event, { idempotencyKey: key })).eventId,
   },
   payment: {
     recordSubscriptionInterest: async (c, input: { person: never; metadata: Record<string, string>; plan: string; source: string; occurredAt: string }, key) => {
@@ -41,9 +45,14 @@ const EXECUTORS: { [C in Category]: Record<string, (c: CategoryConnectors[C], in
       await c.recordSubscriptionInterest({ customerId, plan: input.plan, source: input.source, occurredAt: input.occurredAt }, { idempotencyKey: key });
       return customerId;
     },
+    upsertCustomer: async (c, input, key) => (await c.upsertCustomer(input, { idempotencyKey: key })).customerId,
   },
   email: {
     upsertSubscriber: async (c, input, key) => (await c.upsertSubscriber(input, { idempotencyKey: key })).subscriberId,
+    addTags: async (c, input, key) => {
+      await c.addTags(input, { idempotencyKey: key });
+      return null;
+    },
     triggerSequence: async (c, input, key) => {
       await c.triggerSequence(input, { idempotencyKey: key });
       return null;
@@ -53,6 +62,17 @@ const EXECUTORS: { [C in Category]: Record<string, (c: CategoryConnectors[C], in
     sendMessage: async (c, input, key) => (await c.sendMessage(input, { idempotencyKey: key })).messageId,
   },
 };
+
+/** A connector's failure as the activity's: its code as the type, its retry class, Retry-After as the next delay. */
+export function activityFailure(err: ConnectorError): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: err.code,
+    message: err.message,
+    nonRetryable: !err.retryable,
+    details: [err.toJSON()],
+    ...(err.retryable && err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+  });
+}
 
 /** The shape of what was asked, for integration_logs: field names only, never values (personal data). */
 export function requestSummary(action: PlannedAction): Record<string, unknown> {
@@ -89,6 +109,27 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
     },
   };
 
+  /**
+   * The integration's circuit breaker: closed, the call goes ahead; open, only the caller that claims the
+   * due probe makes it (returns true), and every other call is held back with `circuit_open`, which the
+   * workflow that owns the call answers by waiting, durably, and sending it again. Nothing is sent and no
+   * attempt is logged for a held-back call, so a paused provider's health is judged on probes only.
+   */
+  async function admit(integration: IntegrationRow): Promise<boolean> {
+    const probeIntervalMs = deps.health.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
+    const now = Date.now();
+    const decision = admission({ state: integration.breaker_state, nextProbeAt: integration.breaker_next_probe_at?.getTime() ?? null }, now);
+    if (decision.kind === 'call') return false;
+    if (decision.kind === 'probe' && (await claimProbe(deps.db, integration.id, probeIntervalMs))) return true;
+    const until = decision.kind === 'wait' ? decision.until : now + probeIntervalMs;
+    throw ApplicationFailure.create({
+      type: CIRCUIT_OPEN,
+      message: `${integration.provider} is paused after it was judged degraded; calls wait for a probe to succeed`,
+      nonRetryable: true,
+      details: [{ retryAt: until, probeIntervalMs }],
+    });
+  }
+
   async function deliverOnce(input: DeliveryInput, attempt: number): Promise<DeliveryResult> {
     const integration = await findIntegration(deps.db, input.integrationId);
     if (!integration) throw ApplicationFailure.nonRetryable('The integration was deleted', 'integration_gone');
@@ -107,6 +148,7 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
     if (delivery.status === 'succeeded') return { reference: delivery.provider_reference, alreadyDelivered: true };
     // The person's data was erased while this was queued: their details must not reach the provider now.
     if (delivery.status === 'cancelled') throw ApplicationFailure.nonRetryable('The delivery was cancelled (its person\'s data was erased)', 'delivery_cancelled');
+    const probe = await admit(integration);
 
     const executor = (EXECUTORS[input.action.category] as Record<string, Executor>)[input.action.method];
     if (!executor) throw ApplicationFailure.nonRetryable(`No executor for ${input.action.category}.${input.action.method}`, 'unknown_action');
@@ -116,12 +158,15 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
       const connector = deps.connectors.forIntegration(integration);
       const reference = await executor(connector as never, input.action.input as never, input.idempotencyKey);
       await recordAttempt(deps.db, { ...base, success: true, durationMs: performance.now() - started, providerReference: reference });
-      await judge(integration, true);
+      if (probe) await recordRecovery(deps.db, integration, { reason: 'probe' });
+      else await judge(integration, true);
+      await noteCompletionDelivered(deps.db, delivery).catch(() => undefined);
       return { reference, alreadyDelivered: false };
     } catch (err) {
       const durationMs = performance.now() - started;
       if (err instanceof IntegrationUnavailable) {
         await recordAttempt(deps.db, { ...base, success: false, durationMs, errorClass: err.code, errorMessage: err.message, final: true });
+        await alertFailure(deps.db, integration, delivery, err.code).catch(() => undefined);
         throw ApplicationFailure.nonRetryable(err.message, err.code);
       }
       if (err instanceof ConnectorError) {
@@ -135,13 +180,8 @@ export function createDeliveryActivities(deps: { db: Db; connectors: ConnectorFa
           final: !err.retryable,
         });
         await judge(integration, false);
-        throw ApplicationFailure.create({
-          type: err.code,
-          message: err.message,
-          nonRetryable: !err.retryable,
-          details: [err.toJSON()],
-          ...(err.retryable && err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
-        });
+        if (!err.retryable) await alertFailure(deps.db, integration, delivery, err.code).catch(() => undefined);
+        throw activityFailure(err);
       }
       // Our own failures (the database, a bug): retry, the provider was not necessarily called.
       throw err;

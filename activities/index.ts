@@ -2,9 +2,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { HubConfig } from '../config';
 import type { Db } from '../db/knex';
 import { actionAad, findDelivery, insertSkipped, markDead, planWithRepeatRule } from '../db/repositories/deliveries';
-import { assessHealth } from '../db/repositories/health';
+import { assessHealth, type HealthThresholds } from '../db/repositories/health';
 import { findIntegration, listActiveIntegrations } from '../db/repositories/integrations';
-import { loadHubContext } from '../db/repositories/organizations';
+import { loadHubContext, loadProgressFacts } from '../db/repositories/organizations';
 import { insertOutboundEvents, TOUR_EVENT_DEDUPE_PREFIX, type NewOutboundEvent } from '../db/repositories/outbound-events';
 import { findProgressFor, rowToState, saveTransition } from '../db/repositories/progress';
 import { loadRunShape } from '../db/repositories/tour-versions';
@@ -14,7 +14,20 @@ import { ONCE_PER_WINDOW_EVENTS, type Category, type DeliveryRetry, type HubEven
 import { idempotencyKey, planRoute, routeOptions, SKIP_REASONS } from '../domain/routes';
 import { OUTBOUND_TYPE_OF_HUB_EVENT } from '../domain/webhooks';
 import type { TourRun, TourShape, TourState } from '../domain/tour-state';
+import { alertFailure } from './alerts';
 import { requestSummary } from './deliver';
+import { sealedRows } from './sync-records';
+
+/** How the worker judges an integration's health and paces its breaker's probes (HUB_* settings). */
+export function healthThresholds(hub: HubConfig): HealthThresholds {
+  return {
+    degradedBelow: hub.degradedBelow,
+    minAttempts: hub.degradedMinAttempts,
+    windowMs: hub.healthWindowMs,
+    recoverAfter: hub.recoverAfterSuccesses,
+    probeIntervalMs: hub.breakerProbeIntervalMs,
+  };
+}
 
 export interface ActivityDeps {
   /** The worker's role (tourhub_worker): it writes on behalf of every organisation, after the API checked access. */
@@ -65,7 +78,7 @@ const refuse = (type: 'delivery_not_found' | 'delivery_not_replayable' | 'integr
 
 /** Closures over the worker's dependencies, built once in worker.ts. Workflows see only the type. */
 export function createActivities(deps: ActivityDeps) {
-  const thresholds = { degradedBelow: deps.hub.degradedBelow, minAttempts: deps.hub.degradedMinAttempts };
+  const thresholds = healthThresholds(deps.hub);
   return {
     /**
      * Reads the definition and any stored progress, so a re-created workflow resumes from Postgres. The
@@ -116,9 +129,10 @@ export function createActivities(deps: ActivityDeps) {
      */
     async planDeliveries(input: PlanDeliveriesInput): Promise<PlannedDelivery[]> {
       await insertOutboundEvents(deps.db, tourOutboundEvents(input));
-      const [context, integrations] = await Promise.all([
+      const [context, integrations, facts] = await Promise.all([
         loadHubContext(deps.db, input.orgId, input.userId),
         listActiveIntegrations(deps.db, input.orgId),
+        loadProgressFacts(deps.db, input.progressId),
       ]);
       if (integrations.length === 0) return [];
       const resumeUrl = deps.hub.resumeUrl.replace('{tourId}', encodeURIComponent(input.tourId));
@@ -136,6 +150,10 @@ export function createActivities(deps: ActivityDeps) {
           progressId: input.progressId,
           person: context.person,
           ...(draft.type === 'tour_abandoned' || draft.type === 're_engagement_due' ? { resumeUrl } : {}),
+          // The stored progress, for merge fields: the API wrote this move before answering, so at
+          // worst it is one move behind the event (seconds of tour time, never another tour).
+          ...(facts?.progress ? { progress: facts.progress } : {}),
+          ...(facts?.subscriptionTier ? { subscriptionTier: facts.subscriptionTier } : {}),
         };
         for (const integration of integrations) {
           const category = integration.type as Category;
@@ -169,23 +187,14 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       const orgOf = new Map(integrations.map((i) => [i.id, i.organization_id]));
-      const send = await planWithRepeatRule(
-        deps.db,
-        input.workflowId,
-        planned.map((p) => ({
-          organizationId: orgOf.get(p.integrationId)!,
-          integrationId: p.integrationId,
-          eventId: p.eventId,
-          eventType: p.eventType,
-          action: `${p.action.category}.${p.action.method}`,
-          idempotencyKey: p.idempotencyKey,
-          workflowId: p.workflowId,
-          // A check-in's number is what makes it a repeat or the next of its series (ONCE_PER_WINDOW_EVENTS).
-          payload: { ...requestSummary(p.action), ...(checkInOf.has(p.eventId) ? { check_in: checkInOf.get(p.eventId) } : {}) },
-          sealedAction: deps.box.seal(p.action, actionAad(p.idempotencyKey)),
-        })),
-        { eventTypes: ONCE_PER_WINDOW_EVENTS, windowMs: deps.hub.suppressRepeatsWithinMs },
+      // A check-in's number is what makes it a repeat or the next of its series (ONCE_PER_WINDOW_EVENTS).
+      const rows = sealedRows(deps.box, planned, (id) => orgOf.get(id)!).map((r) =>
+        checkInOf.has(r.eventId) ? { ...r, payload: { ...r.payload, check_in: checkInOf.get(r.eventId) } } : r,
       );
+      const send = await planWithRepeatRule(deps.db, input.workflowId, rows, {
+        eventTypes: ONCE_PER_WINDOW_EVENTS,
+        windowMs: deps.hub.suppressRepeatsWithinMs,
+      });
       await insertSkipped(deps.db, skipped);
       return planned.filter((p) => send.has(p.idempotencyKey));
     },
@@ -197,7 +206,10 @@ export function createActivities(deps: ActivityDeps) {
     async markDeliveryDead(input: { idempotencyKey: string; integrationId: string; error: string }): Promise<void> {
       await markDead(deps.db, input.idempotencyKey, input.error);
       const integration = await findIntegration(deps.db, input.integrationId);
-      if (integration) await assessHealth(deps.db, integration, thresholds);
+      if (!integration) return;
+      await assessHealth(deps.db, integration, thresholds);
+      const delivery = await deps.db('integration_deliveries').where({ idempotency_key: input.idempotencyKey }).first();
+      if (delivery) await alertFailure(deps.db, integration, delivery, input.error.split(':')[0]!.slice(0, 100));
     },
 
     /** A dead (or stuck) delivery's planned call, opened from its row, to send again under the same key. */

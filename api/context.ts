@@ -16,6 +16,10 @@ import { createExperimentService } from '../services/experiments';
 import { createIntegrationService } from '../services/integrations';
 import { createMemberService } from '../services/members';
 import { createMembershipResolver } from '../services/memberships';
+import { conflicts, integrationLogs, resolve, resyncStatus, startResync, withSyncSchedules, type SyncControl } from '../services/sync';
+import type { ConflictFilter } from '../db/repositories/conflicts';
+import type { LogFilter } from '../db/repositories/logs';
+import type { ResolutionChoice, SyncValue } from '../domain/conflict';
 import { createOAuthService } from '../services/oauth';
 import { createProgressCache } from '../services/progress-cache';
 import type { ProgressFeed } from '../services/progress-feed';
@@ -31,7 +35,6 @@ import { createProviderReceiver } from '../services/inbound/providers';
 import { createTourEventReceiver } from '../services/inbound/tour-events';
 import { ttlCache, VERIFICATION_CACHE_MS } from '../services/inbound/ttl-cache';
 import { createSigningSecretService } from '../services/signing-secrets';
-import type { SyncRequestDeps } from '../services/sync-requests';
 import { createWebhookSubscriptionService } from '../services/webhook-subscriptions';
 import type { TokenVerifier } from './middleware/auth';
 import { createRateLimiters, type RateLimitSettings } from './rate-limits';
@@ -59,6 +62,11 @@ export interface AppDeps {
   };
   /** Per-user limits of the endpoints that declare one (counted in `db`, shared by every API process). */
   rateLimits: RateLimitSettings;
+  /**
+   * Two-way sync's schedules and requests (services/sync.ts): resyncs, resolved conflicts and calendar
+   * notifications ask `sync:{integrationId}` for a pass through it.
+   */
+  sync: SyncControl;
   integrations: {
     /** Encrypts credentials and, with the same keyring, Temporal payloads (the codec endpoint). */
     box: SecretBox;
@@ -82,13 +90,8 @@ export interface AppDeps {
     /** The HMAC key of the pseudonyms kept after the retention period (db/pseudonyms.ts). */
     pseudonymKey: Uint8Array;
   };
-  /**
-   * Webhooks: the sync engine's workflow client, which calendar notifications start or signal, and the
-   * default grace of rotated secrets. Without it (apps that serve no calendar), a calendar notification
-   * is answered 503 and the provider sends it again.
-   */
+  /** Webhooks: the default grace of rotated signing secrets. */
   webhooks?: {
-    sync: SyncRequestDeps;
     /** WEBHOOK_SECRET_GRACE; default 24 h. */
     secretGraceMs?: number;
   };
@@ -97,16 +100,6 @@ export interface AppDeps {
 export const DEFAULT_MEMBERSHIP_TTL_MS = 30_000;
 
 const DAY_MS = 24 * 3600_000;
-
-/** What calendar notifications ask of Temporal when the app was given no client: refused, so the provider retries. */
-const NO_SYNC: SyncRequestDeps = {
-  taskQueue: 'none',
-  client: {
-    workflow: {
-      signalWithStart: () => Promise.reject(Object.assign(new Error('this API has no workflow client for the sync engine'), { code: 14 })),
-    } as unknown as SyncRequestDeps['client']['workflow'],
-  },
-};
 
 /** What endpoint handlers call: the services, built once per app from its dependencies. */
 export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) {
@@ -125,7 +118,7 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     experiments: createExperimentService({ db }),
     /** The organisation's members and settings as admins manage them (`members` resolves tokens). */
     people: createMemberService({ db }),
-    integrations: createIntegrationService({ db, ...deps.integrations }),
+    integrations: withSyncSchedules(createIntegrationService({ db, ...deps.integrations }), { sync: deps.sync, registry: deps.integrations.registry, logger: deps.logger }),
     oauth: createOAuthService({ db, ...deps.integrations, members }),
     replays: {
       delivery: (auth: Tenant, deliveryId: string) => replayDelivery(scoped(auth), deliveryId),
@@ -151,13 +144,20 @@ export function createApiContext(deps: AppDeps, openapi: () => OpenApiDocument) 
     progressStreams: createProgressStreams({ db, feed: deps.realtime.feed, logger: deps.logger }),
     realtimeHeartbeatMs: deps.realtime.heartbeatMs,
     userData: createUserDataService({ db, workflows: deps.userWorkflows, pseudonymKey: deps.analytics.pseudonymKey }),
+    sync: {
+      resync: (auth: Tenant) => startResync({ db, sync: deps.sync, registry: deps.integrations.registry }, auth),
+      resyncStatus: (auth: Tenant, id: string) => resyncStatus(db, auth, id),
+      conflicts: (auth: Tenant, filter: ConflictFilter) => conflicts(db, auth, filter),
+      resolve: (auth: Tenant, id: string, choice: ResolutionChoice, value: SyncValue | undefined) => resolve({ db, sync: deps.sync, logger: deps.logger }, auth, id, choice, value),
+      logs: (auth: Tenant, filter: LogFilter) => integrationLogs(db, auth, filter),
+    },
     /** The OpenAPI document, built from the endpoints once. */
     openapi,
     /** Inbound webhooks: tour events, providers' callbacks, calendar notifications. */
     inbound: {
       tourEvents: createTourEventReceiver({ db, box, tours, secrets: signingSecrets }),
       providers: createProviderReceiver({ db, box, publicUrl }),
-      calendars: createCalendarPushReceiver({ db, sync: deps.webhooks?.sync ?? NO_SYNC }),
+      calendars: createCalendarPushReceiver({ db, sync: deps.sync }),
     },
     signingSecrets: createSigningSecretService({ db, box, defaultGraceMs: graceMs, verifying: signingSecrets }),
     subscriptions: createWebhookSubscriptionService({ db, box, outbound, defaultGraceMs: graceMs }),

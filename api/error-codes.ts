@@ -119,6 +119,9 @@ export const ERROR_CODES = {
   unsupported_tour_event: { status: 422, description: 'This hub does not act on this `event_type` (`details.supported` lists those it does)' },
   unknown_event_type: { status: 422, description: 'A subscription filter names an event type we never send (`details.unknown`, `details.known`)' },
   subscription_paused: { status: 409, description: 'The subscription is paused; resume it (`PATCH` with `status: "active"`) and its pending deliveries go out' },
+  // Two-way sync
+  conflict_already_resolved: { status: 409, description: 'The conflict was already resolved (`details.resolution`); a second decision changes nothing' },
+  no_readable_integrations: { status: 422, description: 'The organisation has no enabled integration that two-way sync reads (`details.readable_providers`)' },
   // Health
   not_ready: { status: 503, description: 'Postgres or Temporal does not answer (`details.checks` says which, `details.reasons` a stable code for each: `timeout`, `unreachable` or `error`)' },
   // The codec endpoint of the Temporal Web UI

@@ -28,6 +28,7 @@ import { createSecretBox, parseKeyring } from '../db/secrets';
 import { assignVariant } from '../domain/ab';
 import { createProgressFeed } from '../services/progress-feed';
 import type { DeliveryReplays, TourWorkflows, UserWorkflows } from '../services/temporal';
+import type { SyncControl } from '../services/sync';
 import { freePorts, log, REPO_ROOT } from './lib/stack';
 import { summarize } from './lib/stats';
 
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
     const workflows: TourWorkflows = { start: unused, advance: unused, feedback: unused, ping: unused };
     const replays: DeliveryReplays = { replay: unused };
     const userWorkflows: UserWorkflows = { erase: unused };
+    const sync: SyncControl = { request: unused, ensureSchedule: unused, removeSchedule: unused, listSchedules: unused };
     const app = createApp({
       db: appDb,
       tours: workflows,
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
       // Opened only by a progress stream, which this benchmark never asks for.
       realtime: { feed: createProgressFeed({ connectionString: appUrl.toString(), logger: pino({ level: 'silent' }) }), heartbeatMs: 15_000 },
       userWorkflows,
+      sync,
       analytics: { beaconTokenTtlSeconds: 300, pseudonymKey: crypto.randomBytes(32) },
       verifier: createTokenVerifier(JWT),
       logger: pino({ level: 'silent' }),

@@ -5,6 +5,7 @@ import { createApp } from '../api/app';
 import { createTokenVerifier } from '../api/middleware/auth';
 import { createProgressFeed } from '../services/progress-feed';
 import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from '../services/retention-schedule';
+import { createSyncControl, reconcileSchedules } from '../services/sync';
 import { connectTemporal, createDeliveryReplays, createTourWorkflows, createUserWorkflows } from '../services/temporal';
 import { temporalConnectionOptions } from '../services/temporal-connection';
 import { appDatabaseUrl, ownerDatabaseUrl, workerDatabaseUrl, type Config } from '../config';
@@ -62,6 +63,7 @@ export async function startApi(
     tours: createTourWorkflows(client, config),
     replays: createDeliveryReplays(client, config),
     rateLimits: config.rateLimits,
+    sync: createSyncControl(client, config),
     verifier: createTokenVerifier({
       ...(jwtSecret ? { secret: jwtSecret } : {}),
       ...(config.jwt.jwksUrl ? { jwksUrl: config.jwt.jwksUrl } : {}),
@@ -83,7 +85,7 @@ export async function startApi(
     realtime: { feed, heartbeatMs: config.analytics.heartbeatMs },
     userWorkflows: createUserWorkflows(client, config),
     analytics: { beaconTokenTtlSeconds: config.analytics.beaconTokenTtlSeconds, pseudonymKey: pseudonymKey(config.analytics.pseudonymKey, box) },
-    webhooks: { sync: { client, taskQueue: config.temporal.taskQueue }, secretGraceMs: config.webhooks.secretGraceMs },
+    webhooks: { secretGraceMs: config.webhooks.secretGraceMs },
   });
   const server = http.createServer(app);
   // Keep-alive longer than common load balancers' idle timeout, so they never reuse a closed socket.
@@ -195,6 +197,14 @@ export async function startWorker(
     channelSweepMs: config.webhooks.channelSweepMs,
     logger,
   });
+  // Every readable integration has its sync schedule, and no other: whatever the API could not set while
+  // Temporal was away, and integrations from before two-way sync.
+  try {
+    const schedules = await reconcileSchedules(db, createSyncControl(client, config), registry);
+    logger.info(schedules, 'sync schedules reconciled');
+  } catch (err) {
+    logger.warn({ err }, 'sync schedules not reconciled; integrations changed through the API still get theirs');
+  }
   logger.info({ taskQueue: config.temporal.taskQueue, providerQueues: providers.length }, 'worker polling');
   return {
     worker,

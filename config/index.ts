@@ -332,6 +332,21 @@ export const envSchema = z
     ),
     HUB_DEGRADED_BELOW: z.coerce.number().min(0).max(1).default(0.95).meta(doc('last-hour success rate (0 to 1) below which an integration is degraded')),
     HUB_DEGRADED_MIN_ATTEMPTS: positiveInt(10).meta(doc('last-hour attempts needed before an integration can be judged degraded')),
+    HUB_HEALTH_WINDOW: duration('1h').meta(doc('how far back degradation is judged (never before the last change of health, so an outage already recovered from does not count twice)')),
+    HUB_RECOVERY_SUCCESSES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .meta(doc('consecutive successful attempts after which a degraded integration is healthy again (a successful probe closes its breaker at once)')),
+    HUB_BREAKER_PROBE_INTERVAL: duration('1m').meta(doc("while a degraded integration's breaker is open, how often one call is let through as a probe; the others wait")),
+
+    // Two-way sync: how often each readable integration is reconciled, and in what sizes.
+    SYNC_INTERVAL: duration('15m').meta(doc("the Temporal Schedule of each readable integration's reconciliation (`sync-schedule:{integrationId}`)")),
+    SYNC_FULL_EVERY: duration('24h').meta(doc('a pass compares every record (not only changes) when the last full one is older than this, so changes a provider never reported are caught')),
+    SYNC_PAGE_SIZE: z.coerce.number().int().min(10).max(1000).default(100).meta(doc("records per page asked of a provider (each provider's own maximum applies)")),
+    SYNC_COMPARE_BATCH: z.coerce.number().int().min(10).max(5000).default(500).meta(doc('records compared per step of a pass; the memory a pass holds is one batch and one page')),
     /** Where a couple resumes a tour: `{tourId}` is replaced. Default: PUBLIC_URL/tours/{tourId}. */
     HUB_RESUME_URL: optionalString.meta(doc("the resume link of abandonment and re-engagement emails; `{tourId}` is replaced", '`$PUBLIC_URL/tours/{tourId}`')),
 
@@ -556,6 +571,7 @@ export interface Config {
   /** Per-user request limits of the API, shared by its processes through Postgres. */
   rateLimits: { perMinute: { progress: number; start: number } };
   hub: HubConfig;
+  sync: SyncConfig;
   secrets: {
     /** `kid:base64key,...`; unset in development means a keyring generated into the data folder. */
     keyring: string | undefined;
@@ -618,9 +634,23 @@ export interface HubConfig extends HubSettings {
   /** Success rate over the last hour below which an integration is degraded (with enough attempts). */
   degradedBelow: number;
   degradedMinAttempts: number;
+  /** How far back degradation is judged. */
+  healthWindowMs: number;
+  /** Consecutive successes that make a degraded integration healthy again. */
+  recoverAfterSuccesses: number;
+  /** While a breaker is open, how often a probe is let through. */
+  breakerProbeIntervalMs: number;
   resumeUrl: string;
   /** A couple's tour_started/tour_completed effects go to an integration at most once per tour in this window (0: always). */
   suppressRepeatsWithinMs: number;
+}
+
+/** Two-way sync (workflows/integration-sync). */
+export interface SyncConfig {
+  intervalMs: number;
+  fullEveryMs: number;
+  pageSize: number;
+  compareBatch: number;
 }
 
 export class ConfigError extends Error {
@@ -748,8 +778,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       checkInLeadMs: env.HUB_CHECK_IN_LEAD,
       degradedBelow: env.HUB_DEGRADED_BELOW,
       degradedMinAttempts: env.HUB_DEGRADED_MIN_ATTEMPTS,
+      healthWindowMs: env.HUB_HEALTH_WINDOW,
+      recoverAfterSuccesses: env.HUB_RECOVERY_SUCCESSES,
+      breakerProbeIntervalMs: env.HUB_BREAKER_PROBE_INTERVAL,
       resumeUrl: env.HUB_RESUME_URL ?? `${publicUrl}/tours/{tourId}`,
       suppressRepeatsWithinMs: env.HUB_SUPPRESS_REPEATS_WITHIN,
+    },
+    sync: {
+      intervalMs: env.SYNC_INTERVAL,
+      fullEveryMs: env.SYNC_FULL_EVERY,
+      pageSize: env.SYNC_PAGE_SIZE,
+      compareBatch: env.SYNC_COMPARE_BATCH,
     },
     publicUrl,
     analytics: {

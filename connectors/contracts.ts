@@ -1,4 +1,5 @@
-import type { HubPerson } from '../domain/hub';
+import type { SyncFields } from '../domain/conflict';
+import type { EventReminder, HubPerson } from '../domain/hub';
 
 /**
  * One interface per category. A connector gets its settings, credentials, an HTTP client with a
@@ -38,6 +39,8 @@ export interface CrmConnector {
   addNote(input: { person: Person; contactId?: string; body: string }, opts: WriteOptions): Promise<{ noteId: string | null }>;
   /** The cheapest authenticated read, for "test this integration". */
   ping(): Promise<void>;
+  /** Contacts changed since a cursor (providers two-way sync covers). Fields: first_name, last_name, phone, and `custom:<name>` and `custom:<token>` (lower case) per custom field value. */
+  listChanges?: ChangeReader['listChanges'];
 }
 
 export interface CalendarEventInput {
@@ -50,6 +53,8 @@ export interface CalendarEventInput {
   timeZone: string;
   attendees: { email: string; name?: string }[];
   location?: string;
+  /** Reminders for whoever the calendar reminds (the organiser's copy); absent: the calendar's defaults. */
+  reminders?: EventReminder[];
 }
 
 /** A change-notification channel on a calendar: a Google watch channel or a Microsoft Graph subscription. */
@@ -89,6 +94,8 @@ export interface CalendarConnector {
   renewWatch?(channel: ChangeChannel, ttlMs: number): Promise<{ expiresAt: number }>;
   /** Ends a channel; one already gone is fine. */
   stopWatch?(channel: ChangeChannel): Promise<void>;
+  /** Events changed since a cursor, keyed by event id. Fields: start, end (UTC, `YYYY-MM-DDTHH:mm:ssZ`), summary, cancelled. */
+  listChanges?: ChangeReader['listChanges'];
 }
 
 export interface PaymentConnector {
@@ -103,6 +110,8 @@ export interface PaymentConnector {
     opts: WriteOptions,
   ): Promise<void>;
   ping(): Promise<void>;
+  /** Customers changed since a cursor, keyed by email. Fields: name, phone, user_id (our metadata). */
+  listChanges?: ChangeReader['listChanges'];
 }
 
 export interface EmailConnector {
@@ -116,6 +125,8 @@ export interface EmailConnector {
   /** Starts an automation (Mailchimp: a Customer Journey step) for the subscriber. */
   triggerSequence(input: { email: string; sequence: string }, opts: WriteOptions): Promise<void>;
   ping(): Promise<void>;
+  /** Members changed since a cursor, keyed by email. Fields: first_name, last_name, `tag:<name>` (true). */
+  listChanges?: ChangeReader['listChanges'];
 }
 
 export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'unknown';
@@ -125,6 +136,49 @@ export interface SmsConnector {
   sendMessage(input: { to: string; body: string }, opts: WriteOptions): Promise<{ messageId: string; status: SmsStatus }>;
   getDeliveryStatus(messageId: string): Promise<{ status: SmsStatus; errorCode?: string }>;
   ping(): Promise<void>;
+}
+
+/**
+ * A provider's record as two-way sync compares it: keyed the way we find it (a lower-cased email, an
+ * event id), its fields in our names and normalised (domain/conflict.ts compares them with ours), and
+ * when the provider says it last changed.
+ */
+export interface RemoteRecord {
+  key: string;
+  /** The provider's own id of the record. */
+  remoteId: string;
+  fields: SyncFields;
+  /** ISO; null when the provider does not say. */
+  updatedAt: string | null;
+}
+
+/** One page of what changed at the provider. */
+export interface ChangePage {
+  records: RemoteRecord[];
+  /** Where the next page starts; absent on the last page. */
+  nextPage?: string;
+  /** On the last page: where the next pass starts (a sync token, a delta link, a time). */
+  cursor?: string;
+}
+
+export interface ChangeQuery {
+  /** The cursor of the last pass; absent for a full pass (every record). */
+  cursor?: string;
+  /** The previous page's `nextPage`. */
+  page?: string;
+  /** At most this many records per page (providers cap it lower). */
+  pageSize: number;
+  /** Epoch ms when this pass started: time-based cursors are taken from it, not from the clock. */
+  startedAt: number;
+}
+
+/**
+ * Reading what changed, for the providers two-way sync covers. One page per call, so the caller holds
+ * one page at a time whatever the account's size. A cursor the provider no longer honours (Google's 410,
+ * an events window that expired) throws ConnectorError `cursor_expired`: the caller starts a full pass.
+ */
+export interface ChangeReader {
+  listChanges(query: ChangeQuery): Promise<ChangePage>;
 }
 
 /** The contract of each category (domain/hub.ts `Category`). */

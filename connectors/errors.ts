@@ -21,7 +21,9 @@ export type ConnectorErrorCode =
   /** The provider answered with a redirect, which is never followed. */
   | 'redirect_refused'
   /** The answer was larger than OUTBOUND_MAX_RESPONSE_BYTES; reading stopped there. */
-  | 'response_too_large';
+  | 'response_too_large'
+  /** A sync cursor the provider no longer honours (Google's 410 on a sync token): start a full pass. */
+  | 'cursor_expired';
 
 export class ConnectorError extends Error {
   readonly code: ConnectorErrorCode;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { SyncFields } from '../domain/conflict';
 import type { Category } from '../domain/hub';
 import type { CategoryConnectors, DeliveryGuard, OAuthSession } from './contracts';
 import type { VendorHttp } from './http';
@@ -44,6 +45,14 @@ export interface ProviderEntry<C extends Category = Category, Creds extends z.Zo
   accountUrl?(credentials: z.infer<Creds>, settings: z.infer<Settings>): string | undefined;
   /** The provider's published limit for one account; the worker sets the task queue's rate from it. */
   ratePerSecond: number;
+  /** Its connector reads what changed (`listChanges`), so two-way sync runs for its integrations. */
+  readable?: boolean;
+  /**
+   * Two-way sync: our values as this provider keeps them once sent (its length limits, its phone
+   * format), pure. The comparison looks at ours in this form, so a value the provider could only keep
+   * shortened reads as in sync, not as a change a planner made (which would be taken into our record).
+   */
+  storedForm?(fields: SyncFields): SyncFields;
   /** Where the docs say the limit and the credentials come from. */
   docsUrl: string;
   create(ctx: ConnectorContext<z.infer<Creds>, z.infer<Settings>>): CategoryConnectors[C];

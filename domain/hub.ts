@@ -55,6 +55,37 @@ export interface HubEvent {
   subscriptionInterest?: { plan: string };
   /** check_in_due only: which check-in of the series, and when it takes place (ISO). */
   checkIn?: { number: number; of: number; at: string };
+  /** Where the couple's tour stood when the event was planned: the email merge fields of seed 001. */
+  progress?: HubProgress;
+  /** The organisation's plan (seed 001's `subscription_tier` merge field). */
+  subscriptionTier?: string;
+}
+
+export interface HubProgress {
+  totalTimeSeconds: number;
+  /** Zero-based index of the step the couple is on (or left the tour at). */
+  stepIndex: number;
+  totalSteps: number;
+  /** The key of that step, e.g. `guest_list`. */
+  stepKey?: string;
+}
+
+/** A reminder on an event we book: seed 001 asks for an email a day before and a popup 15 minutes before. */
+export interface EventReminder {
+  method: 'email' | 'popup';
+  minutes: number;
+}
+
+/** A calendar event as planned: local wall-clock times in `timeZone`. */
+export interface PlannedEvent {
+  summary: string;
+  description: string;
+  start: string;
+  end: string;
+  timeZone: string;
+  attendees: { email: string; name?: string }[];
+  /** Absent on calls planned before reminders were routed (their sealed rows replay as they were). */
+  reminders?: EventReminder[];
 }
 
 /** A provider call to make: the connector method and its input, minus the idempotency key. */
@@ -63,12 +94,28 @@ export type PlannedAction =
   | { category: 'crm'; method: 'createTask'; input: { person: HubPerson; title: string; description: string; dueDate: string; priority: 'normal' | 'high' } }
   | { category: 'crm'; method: 'setCustomFields'; input: { person: HubPerson; fields: Record<string, string | number | boolean | null> } }
   | { category: 'crm'; method: 'addNote'; input: { person: HubPerson; body: string } }
-  | { category: 'calendar'; method: 'createEvent'; input: { summary: string; description: string; start: string; end: string; timeZone: string; attendees: { email: string; name?: string }[] } }
+  /** Two-way sync: the contact as ours says, created or updated by email. */
+  | { category: 'crm'; method: 'upsertContact'; input: { person: HubPerson } }
+  | { category: 'calendar'; method: 'createEvent'; input: PlannedEvent }
+  /** Two-way sync and conflict resolutions: the whole event as it should now be. */
+  | { category: 'calendar'; method: 'updateEvent'; input: { eventId: string; event: PlannedEvent } }
   /** Upserts the customer, then records the interest on it: one delivery, since the second needs the first's id. */
   | { category: 'payment'; method: 'recordSubscriptionInterest'; input: { person: HubPerson; metadata: Record<string, string>; plan: string; source: string; occurredAt: string } }
+  /** Two-way sync: the customer linked to the couple (metadata), found by email or created. */
+  | { category: 'payment'; method: 'upsertCustomer'; input: { person: HubPerson; metadata: Record<string, string> } }
   | { category: 'email'; method: 'upsertSubscriber'; input: { person: HubPerson; mergeFields: Record<string, string> } }
-  | { category: 'email'; method: 'triggerSequence'; input: { email: string; sequence: 'welcome' | 're-engagement' } }
+  | { category: 'email'; method: 'addTags'; input: { email: string; tags: string[] } }
+  | { category: 'email'; method: 'triggerSequence'; input: { email: string; sequence: EmailSequence } }
   | { category: 'sms'; method: 'sendMessage'; input: { to: string; body: string } };
+
+/**
+ * The sequences the email routes start: `welcome` (seed 001's welcome sequence), `welcome-email` (its
+ * immediate welcome template, when the integration asks for it), `re-engagement`.
+ */
+export type EmailSequence = 'welcome' | 'welcome-email' | 're-engagement';
+
+/** Seed 001's tags: who finished onboarding, and who left their tour. */
+export const EMAIL_TAGS = { onboarded: 'wedsync-onboarded', completed: 'tour-completed', abandoned: 'tour-abandoned' } as const;
 
 /** What the workflow knows of one hub event; planning adds who it is about and where it goes. */
 export interface HubEventDraft {

@@ -3,7 +3,7 @@
  * tour workflow may call it): every date is computed from the event's own timestamp in the
  * organisation's time zone, never from a clock.
  */
-import type { Category, HubEvent, HubEventType, HubPerson, PlannedAction } from './hub';
+import { EMAIL_TAGS, type Category, type EventReminder, type HubEvent, type HubEventType, type HubPerson, type PlannedAction } from './hub';
 import { assertCanonicalKey, assertCanonicalUuids } from './ids';
 
 /** Per-integration options, with seed 001's defaults. */
@@ -20,6 +20,8 @@ export interface RouteOptions {
   checkInHour: number;
   checkInMinutes: number;
   smsWelcomeEnabled: boolean;
+  /** Seed 001's `send_immediate_welcome`: the welcome template goes out at once, before the welcome sequence. */
+  sendImmediateWelcome: boolean;
   /** Our field names -> the CRM's custom field names. */
   fieldMapping: Record<string, string>;
 }
@@ -34,8 +36,38 @@ export const DEFAULT_ROUTE_OPTIONS: Omit<RouteOptions, 'timeZone'> = {
   checkInHour: 10,
   checkInMinutes: 30,
   smsWelcomeEnabled: false,
+  sendImmediateWelcome: false,
   fieldMapping: {},
 };
+
+/** Seed 001's reminders on every event we book: an email 24 hours before, a popup 15 minutes before. */
+export const EVENT_REMINDERS: readonly EventReminder[] = [
+  { method: 'email', minutes: 24 * 60 },
+  { method: 'popup', minutes: 15 },
+];
+
+/**
+ * Seed 001's merge fields, by our names (the email connector maps them to the audience's merge tags):
+ * when the tour was completed, its rating and duration, and the organisation's plan on completion; where
+ * the couple stopped, how far they got and where to resume on re-engagement.
+ */
+function completionMergeFields(event: HubEvent): Record<string, string> {
+  return {
+    tourCompletedAt: event.occurredAt.slice(0, 10),
+    ...(event.feedback?.rating !== undefined ? { tourRating: String(event.feedback.rating) } : {}),
+    ...(event.progress ? { tourMinutes: String(Math.round(event.progress.totalTimeSeconds / 60)) } : {}),
+    ...(event.subscriptionTier ? { subscriptionTier: event.subscriptionTier } : {}),
+  };
+}
+
+function reengagementMergeFields(event: HubEvent): Record<string, string> {
+  const p = event.progress;
+  return {
+    ...(event.resumeUrl ? { resumeUrl: event.resumeUrl } : {}),
+    ...(p?.stepKey ? { abandonedStep: p.stepKey } : {}),
+    ...(p && p.totalSteps > 0 ? { progressPercent: String(Math.round((Math.min(p.stepIndex, p.totalSteps) / p.totalSteps) * 100)) } : {}),
+  };
+}
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -128,6 +160,7 @@ export function plan(category: Category, event: HubEvent, options: RouteOptions)
             end: wallClock(day, options.checkInHour, options.checkInMinutes),
             timeZone: options.timeZone,
             attendees: [{ email: event.person.email, ...(who !== event.person.email ? { name: who } : {}) }],
+            reminders: [...EVENT_REMINDERS],
           },
         }];
       }
@@ -143,6 +176,7 @@ export function plan(category: Category, event: HubEvent, options: RouteOptions)
           end: wallClock(day, options.consultationHour, options.consultationMinutes),
           timeZone: options.timeZone,
           attendees: [{ email: event.person.email, ...(who !== event.person.email ? { name: who } : {}) }],
+          reminders: [...EVENT_REMINDERS],
         },
       }];
     }
@@ -157,16 +191,20 @@ export function plan(category: Category, event: HubEvent, options: RouteOptions)
       ];
     case 'email':
       if (event.type === 'tour_completed') {
+        const email = event.person.email;
         return [
-          { category, method: 'upsertSubscriber', input: { person: event.person, mergeFields: {} } },
-          { category, method: 'triggerSequence', input: { email: event.person.email, sequence: 'welcome' } },
+          { category, method: 'upsertSubscriber', input: { person: event.person, mergeFields: completionMergeFields(event) } },
+          { category, method: 'addTags', input: { email, tags: [EMAIL_TAGS.onboarded, EMAIL_TAGS.completed] } },
+          ...(options.sendImmediateWelcome ? [{ category, method: 'triggerSequence' as const, input: { email, sequence: 'welcome-email' as const } }] : []),
+          { category, method: 'triggerSequence', input: { email, sequence: 'welcome' } },
         ];
       }
       // Abandonment itself only reaches the CRM; the email waits for the workflow's re-engagement timer,
       // which a resumed tour cancels.
       if (event.type === 're_engagement_due') {
         return [
-          { category, method: 'upsertSubscriber', input: { person: event.person, mergeFields: event.resumeUrl ? { resumeUrl: event.resumeUrl } : {} } },
+          { category, method: 'upsertSubscriber', input: { person: event.person, mergeFields: reengagementMergeFields(event) } },
+          { category, method: 'addTags', input: { email: event.person.email, tags: [EMAIL_TAGS.abandoned] } },
           { category, method: 'triggerSequence', input: { email: event.person.email, sequence: 're-engagement' } },
         ];
       }
@@ -229,6 +267,7 @@ export interface StoredRouteSettings {
     check_in_hour?: number;
     check_in_minutes?: number;
     sms_welcome_enabled?: boolean;
+    send_immediate_welcome?: boolean;
   };
 }
 
@@ -247,6 +286,7 @@ export function routeOptions(settings: StoredRouteSettings, orgTimeZone: string)
     checkInHour: r.check_in_hour ?? d.checkInHour,
     checkInMinutes: r.check_in_minutes ?? d.checkInMinutes,
     smsWelcomeEnabled: r.sms_welcome_enabled ?? d.smsWelcomeEnabled,
+    sendImmediateWelcome: r.send_immediate_welcome ?? d.sendImmediateWelcome,
     fieldMapping: settings.field_mapping ?? d.fieldMapping,
   };
 }

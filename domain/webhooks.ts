@@ -7,7 +7,8 @@ import type { AdvanceCommand, DeviceType, Feedback, StartCommand } from './tour-
 
 /**
  * What an organisation can subscribe to. Tour events are written by the tour's planning step;
- * integration and alert events by the hub's health and sync; webhook.* by the webhooks themselves.
+ * integration and alert events by the hub's health, breaker and deliveries; sync.* by two-way sync;
+ * webhook.* by the webhooks themselves.
  * The outbox may carry types added later: a subscription to `*` or `prefix.*` receives them too.
  */
 export const OUTBOUND_EVENT_TYPES = [
@@ -17,8 +18,10 @@ export const OUTBOUND_EVENT_TYPES = [
   'feedback.submitted',
   'tour.onboarding_completed',
   'integration.degraded',
+  'integration.paused',
   'integration.recovered',
   'integration.failure',
+  'sync.conflict',
   'webhook.subscription_paused',
 ] as const;
 export type OutboundEventType = (typeof OUTBOUND_EVENT_TYPES)[number];

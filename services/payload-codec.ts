@@ -83,6 +83,17 @@ export function tourDataConverter(box: SecretBox, opts: { encrypt?: boolean } = 
   return { payloadCodecs: [createPayloadCodec(box)], failureConverterPath: FAILURE_CONVERTER_PATH };
 }
 
+/**
+ * Whether a client call failed because something it had to read was sealed under a key no longer in the
+ * keyring (a schedule's action after a rotation): what was sealed from configuration can be made again.
+ */
+export function isUndecodable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof PayloadCodecError) return true;
+  }
+  return false;
+}
+
 /** A payload as the Temporal Web UI and CLI send it to a codec endpoint: proto3 JSON, bytes in base64. */
 export interface JsonPayload {
   metadata?: Record<string, string>;

@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsAction } from '@temporalio/client';
 import type { Config } from '../config';
 import { ANALYTICS_RETENTION_WORKFLOW_TYPE } from '../workflows/analytics-retention';
-import { PayloadCodecError } from './payload-codec';
+import { isUndecodable } from './payload-codec';
 
 /** The one retention schedule of a namespace; its runs are `analytics-retention-<time>` in the Temporal UI. */
 export const RETENTION_SCHEDULE_ID = 'analytics-retention';
@@ -46,11 +46,4 @@ export async function ensureRetentionSchedule(client: Client, config: Config): P
   await handle.delete();
   await create();
   return 'recreated';
-}
-
-function isUndecodable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof PayloadCodecError) return true;
-  }
-  return false;
 }

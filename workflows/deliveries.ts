@@ -3,8 +3,9 @@
  * retry policy and a summary the Temporal UI shows on the activity. Shared by the tour workflow and the
  * operator's replay, so both send the same call the same way.
  */
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { createDeliveryActivities, DeliveryResult } from '../activities/deliver';
+import { CIRCUIT_OPEN, waitMs } from '../domain/breaker';
 import type { DeliveryRetry, PlannedDelivery } from '../domain/hub';
 import { providerTaskQueue } from './task-queues';
 
@@ -61,6 +62,7 @@ export function runDelivery(d: PlannedDelivery, retry: DeliveryRetry): Promise<D
 export function deathCode(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) return cause.type ?? 'error';
+  if (cause instanceof HeldBack) return 'held_back';
   if (cause instanceof TimeoutFailure) return 'timed_out';
   return 'error';
 }
@@ -69,6 +71,50 @@ export function deathCode(err: unknown): string {
 export function deathReason(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) return `${cause.type ?? 'error'}: ${cause.message}`;
+  if (cause instanceof HeldBack) return cause.message;
   if (cause instanceof TimeoutFailure) return "ran out of time (HUB_RETRY_MAX_TIME) while retrying";
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** The patch that makes a call held back by its integration's breaker wait instead of dying (issue 13). */
+export const CIRCUIT_BREAKER_PATCH = 'circuit-breaker';
+
+/** When the breaker held a call back, and until when: the activity's `circuit_open` failure. */
+function heldBack(err: unknown): { retryAt: number; probeIntervalMs: number } | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== CIRCUIT_OPEN) return undefined;
+  const details = (cause.details?.[0] ?? {}) as { retryAt?: unknown; probeIntervalMs?: unknown };
+  return {
+    retryAt: typeof details.retryAt === 'number' ? details.retryAt : Date.now(),
+    probeIntervalMs: typeof details.probeIntervalMs === 'number' ? details.probeIntervalMs : 60_000,
+  };
+}
+
+/** The lane stopped waiting (the run is rolling over): the call was not made and is carried. */
+export class HeldBack extends Error {
+  constructor() {
+    super('held back by the circuit breaker while the run rolled over');
+    this.name = 'HeldBack';
+  }
+}
+
+/**
+ * Runs one call; while its integration's breaker is open the call is held back (the activity sends
+ * nothing and fails `circuit_open` at once), so this waits, on a durable timer, until the next probe
+ * time and sends it again: the probe goes through whichever call claims it, and once one succeeds the
+ * breaker closes and the wait ends with the call made. A call held back longer than the delivery's whole
+ * time (HUB_RETRY_MAX_TIME) is dead like any other. `stop` ends a wait early with HeldBack.
+ */
+export async function deliverThroughBreaker(d: PlannedDelivery, retry: DeliveryRetry, stop: () => boolean = () => false): Promise<DeliveryResult> {
+  const since = Date.now();
+  for (;;) {
+    try {
+      return await runDelivery(d, retry);
+    } catch (err) {
+      const held = heldBack(err);
+      if (!held || !patched(CIRCUIT_BREAKER_PATCH) || Date.now() - since >= retry.maximumTimeMs) throw err;
+      const stopped = await condition(stop, waitMs(held.retryAt, Date.now(), held.probeIntervalMs));
+      if (stopped) throw new HeldBack();
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { ApplicationFailure, isCancellation, proxyLocalActivities, setCurrentDet
 import type { Activities } from '../activities';
 import type { DeliveryResult } from '../activities/deliver';
 import { assertCanonicalUuids } from '../domain/ids';
-import { deathReason, deliverySummary, runDelivery } from './deliveries';
+import { deathReason, deliverThroughBreaker, deliverySummary } from './deliveries';
 import { DEFAULT_OUTAGE_MAX_WAIT_MS, untilDatabaseAnswers } from './outage';
 import { deadLetter } from './tour-lifecycle/lanes';
 
@@ -36,7 +36,7 @@ export async function replayDelivery(input: ReplayDeliveryInput): Promise<Delive
     waiting: (reason) => setCurrentDetails(reason ? `**Waiting for Postgres:** ${reason}` : ''),
   });
   try {
-    return await runDelivery(delivery, retry);
+    return await deliverThroughBreaker(delivery, retry);
   } catch (err) {
     if (isCancellation(err)) throw err;
     const reason = deathReason(err);

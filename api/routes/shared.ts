@@ -6,7 +6,9 @@ import { named } from '../openapi';
 // against the document catch a field the document does not name.
 
 /** Every id field of a request or a response: canonical (lower case) whatever case the client sent. */
-export { canonicalUuid } from '../ids';
+import { canonicalUuid } from '../ids';
+
+export { canonicalUuid };
 
 /** `?limit=` as a whole number in 1..max (query strings are text). */
 export const limitQuery = (max: number, fallback: number) =>
@@ -40,3 +42,27 @@ export const ErrorEnvelope = named(
     }),
   }),
 );
+
+/**
+ * An opaque keyset position: base64url of `{"t": a timestamp to the microsecond (UTC), "i": a row id}`,
+ * as the listings newest first hand it out in `next_cursor`.
+ */
+export const keysetCursor = z
+  .string()
+  .max(200)
+  .transform((raw, ctx) => {
+    try {
+      const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+      const parsed = z.strictObject({ t: z.iso.datetime({ precision: 6 }), i: canonicalUuid() }).safeParse(value);
+      if (parsed.success) return { at: parsed.data.t, id: parsed.data.i };
+    } catch {
+      // falls through to the issue below
+    }
+    ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned (use next_cursor as given)' });
+    return z.NEVER;
+  });
+
+/** The `next_cursor` of a listing: the last row's position and id, as keysetCursor reads them back. */
+export function encodeKeyset(position: string, id: string): string {
+  return Buffer.from(JSON.stringify({ t: position, i: id })).toString('base64url');
+}

@@ -223,7 +223,10 @@ export async function recordAttempt(db: Knex, r: AttemptRecord): Promise<void> {
     await trx('integration_deliveries')
       .where({ id: r.delivery.id })
       .update({
-        attempts: trx.raw('greatest(attempts, ?)', [r.attempt]),
+        // Every logged attempt counts, also when a call held back by the breaker is sent again as a new
+        // activity (whose attempt numbers start over); an attempt lost with its worker counts through
+        // Temporal's attempt number.
+        attempts: trx.raw('greatest(attempts + 1, ?)', [r.attempt]),
         status: r.success ? 'succeeded' : r.final ? 'dead' : 'failed',
         last_error: r.success ? null : (r.errorMessage?.slice(0, 2000) ?? null),
         ...(r.success ? { delivered_at: trx.fn.now(), provider_reference: r.providerReference ?? null } : {}),

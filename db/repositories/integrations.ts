@@ -27,12 +27,18 @@ export interface IntegrationRow {
   credentials: SealedSecret;
   is_active: boolean;
   health: 'healthy' | 'degraded' | 'disabled';
+  /** The circuit breaker (domain/breaker.ts): open while degraded, until a probe succeeds. */
+  breaker_state: 'closed' | 'open';
+  breaker_next_probe_at: Date | null;
   last_sync_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = ['id', 'organization_id', 'type', 'provider', 'settings', 'credentials', 'is_active', 'health', 'last_sync_at', 'created_at', 'updated_at'];
+const COLUMNS = [
+  'id', 'organization_id', 'type', 'provider', 'settings', 'credentials', 'is_active', 'health', 'breaker_state', 'breaker_next_probe_at',
+  'last_sync_at', 'created_at', 'updated_at',
+];
 
 /** The AAD that binds a ciphertext to its integration: copied into another row, it will not decrypt. */
 export function credentialsAad(row: { id: string; organization_id: string }): string {
@@ -88,7 +94,10 @@ export async function updateIntegration(
     .update({
       ...(patch.settings ? { settings: JSON.stringify(patch.settings) } : {}),
       ...(patch.credentials !== undefined ? { credentials: JSON.stringify(box.seal(patch.credentials, credentialsAad(row))) } : {}),
-      ...(patch.isActive !== undefined ? { is_active: patch.isActive, health: patch.isActive ? 'healthy' : 'disabled' } : {}),
+      // Enabling or disabling starts the integration afresh: healthy (or disabled), its breaker closed.
+      ...(patch.isActive !== undefined
+        ? { is_active: patch.isActive, health: patch.isActive ? 'healthy' : 'disabled', breaker_state: 'closed', breaker_opened_at: null, breaker_next_probe_at: null }
+        : {}),
       updated_at: db.fn.now(),
     })
     .returning(COLUMNS);

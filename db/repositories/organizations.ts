@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { HubPerson } from '../../domain/hub';
+import type { HubPerson, HubProgress } from '../../domain/hub';
 import { findMemberContact } from './members';
 
 export interface HubContext {
@@ -72,4 +72,37 @@ export async function findOrganizationSettings(db: Knex, orgId: string): Promise
 export async function updateOrganizationSettings(db: Knex, orgId: string, fields: { auto_provision_members?: boolean; time_zone?: string }): Promise<OrganizationSettings | undefined> {
   const [row] = await db('organizations').where({ id: orgId }).update({ ...fields, updated_at: db.fn.now() }).returning(ORG_COLUMNS);
   return row;
+}
+
+/** What a tour event's email merge fields need of the stored progress and the organisation. Owner connection. */
+export async function loadProgressFacts(db: Knex, progressId: string): Promise<{ progress: HubProgress; subscriptionTier: string } | undefined> {
+  // The step the run is on, in the run's own steps: its published version's, less those its targeting
+  // left out (step_keys); a run from before versions reads the working copy.
+  const row = await db('user_tour_progress as p')
+    .join('organizations as o', 'o.id', 'p.organization_id')
+    .leftJoin('tour_versions as v', (j) => j.on('v.tour_id', 'p.tour_id').andOn('v.version', 'p.tour_version'))
+    .leftJoin('tour_steps as s', (j) => j.on('s.tour_id', 'p.tour_id').andOn('s.step_order', 'p.current_step_index').andOnNull('p.tour_version'))
+    .select(
+      'p.total_time_seconds',
+      'p.current_step_index',
+      'p.total_steps',
+      'o.subscription_tier',
+      db.raw(
+        `coalesce((select e.step->>'step_key' from jsonb_array_elements(v.steps) with ordinality as e(step, n)
+                    where p.step_keys is null or e.step->>'step_key' = any (p.step_keys)
+                    order by e.n offset p.current_step_index limit 1), s.step_key) as step_key`,
+      ),
+    )
+    .where('p.id', progressId)
+    .first();
+  if (!row) return undefined;
+  return {
+    progress: {
+      totalTimeSeconds: row.total_time_seconds,
+      stepIndex: row.current_step_index,
+      totalSteps: row.total_steps,
+      ...(row.step_key ? { stepKey: row.step_key } : {}),
+    },
+    subscriptionTier: row.subscription_tier,
+  };
 }

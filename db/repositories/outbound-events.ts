@@ -30,16 +30,21 @@ export interface NewOutboundEvent {
   organizationId: string;
   eventType: string;
   subjectId?: string | null;
+  /** Ids and figures only: subscriptions receive it as it is, so never a name, an email or a phone. */
   payload: Record<string, unknown>;
   /** Events that must reach a subscriber in order share it (a tour run's workflow id). */
   orderingKey?: string;
-  /** A writer that may run twice (a retried activity) writes one row per key. */
+  /**
+   * A writer that may run twice (a retried activity) writes one row per key, however many workers
+   * notice the same thing at once (an alert per failed delivery, one onboarding-complete per completion).
+   */
   dedupeKey?: string;
 }
 
 /**
- * Adds events to the outbox, in the order given (their seq order, which each subscriber's lane keeps).
- * The worker's connection. Rows whose dedupe key is already there are skipped.
+ * Adds events to the outbox (listed at GET /api/notifications, relayed to the organisation's
+ * subscriptions), in the order given (their seq order, which each subscriber's lane keeps). The
+ * worker's connection. Rows whose dedupe key is already there are skipped.
  */
 export async function insertOutboundEvents(db: Knex, events: readonly NewOutboundEvent[]): Promise<void> {
   for (const e of events) {

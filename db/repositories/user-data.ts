@@ -38,7 +38,22 @@ export async function readPersonData(db: Knex, orgId: string, userId: string, us
     .select('d.id', 'd.integration_id', 'i.provider', 'd.event_type', 'd.action', 'd.status', 'd.attempts', 'd.payload', 'd.provider_reference', 'd.created_at', 'd.delivered_at')
     .where('d.workflow_id', 'like', `${prefix}%`)
     .orderBy([{ column: 'd.created_at' }, { column: 'd.id' }]);
-  return { member, progress, events, aggregates, assignments, deliveries };
+  // Two-way sync's copies of their record: keyed by their email, or by an event booked for their tours.
+  const keys = [
+    ...(member?.email ? [String(member.email).toLowerCase()] : []),
+    ...deliveries.filter((d) => d.action === 'calendar.createEvent' && d.provider_reference).map((d) => String(d.provider_reference)),
+  ];
+  const syncRecords = await db('sync_records as r')
+    .join('organization_integrations as i', 'i.id', 'r.integration_id')
+    .select('r.integration_id', 'i.provider', 'r.record_key', 'r.remote_id', 'r.base', 'r.local', 'r.synced_at')
+    .whereIn('r.record_key', keys)
+    .orderBy([{ column: 'r.synced_at' }, { column: 'r.record_key' }]);
+  const syncConflicts = await db('sync_conflicts as c')
+    .join('organization_integrations as i', 'i.id', 'c.integration_id')
+    .select('c.id', 'c.integration_id', 'i.provider', 'c.record_key', 'c.field', 'c.ours_value', 'c.theirs_value', 'c.status', 'c.resolution', 'c.resolved_value', 'c.detected_at', 'c.resolved_at')
+    .where((q) => void q.where('c.user_id', userId).orWhereIn('c.record_key', keys))
+    .orderBy([{ column: 'c.detected_at' }, { column: 'c.id' }]);
+  return { member, progress, events, aggregates, assignments, deliveries, syncRecords, syncConflicts };
 }
 
 export type PersonData = Awaited<ReturnType<typeof readPersonData>>;
@@ -55,9 +70,13 @@ export async function personFootprint(db: Knex, orgId: string, userId: string): 
   return { exists: Boolean(member || events || logs || tours.length > 0 || deliveries.length > 0), tourIds: tours, deliveryIds: deliveries };
 }
 
-/** Stops delivery of everything not yet sent for the person (migrations/20261128120400_create_user_data_erasure.ts). */
+/**
+ * Stops delivery of everything not yet sent for the person: the hub's calls for their tours
+ * (migrations/20261128120400_create_user_data_erasure.ts) and two-way sync's calls about them
+ * (migrations/20261128140600_erase_person_sync.ts).
+ */
 export async function cancelPersonDeliveries(db: Knex, userId: string): Promise<number> {
-  const result = await db.raw('select tourhub_cancel_user_deliveries(?::uuid) as n', [userId]);
+  const result = await db.raw('select tourhub_cancel_user_deliveries(?::uuid) + tourhub_cancel_user_sync_deliveries(?::uuid) as n', [userId, userId]);
   return Number(result.rows[0].n);
 }
 
@@ -71,6 +90,8 @@ export interface ErasureCounts {
   membership: number;
   outbound_webhook_events: number;
   inbound_webhook_events: number;
+  sync_records: number;
+  sync_conflicts: number;
 }
 
 /** Deletes the person's tour data in one transaction (the same migration's function); returns what it removed. */
@@ -78,10 +99,26 @@ export async function erasePersonData(db: Knex, orgId: string, userId: string, u
   // First, while their deliveries can still be found by workflow id: a suppressed delivery's reason
   // quotes the event it repeats (migrations/20261201140000_erase_suppression_reasons.ts).
   await db.raw('select tourhub_strip_user_delivery_reasons(?::uuid)', [userId]);
+  // Then two-way sync's copies: it finds them by the email on the membership and the events made for
+  // the person's tours, which the tour erasure below deletes and strips.
+  const sync = (await db.raw('select tourhub_erase_user_sync(?::uuid) as counts', [userId])).rows[0].counts as {
+    sync_records: number;
+    sync_conflicts: number;
+    sync_deliveries_cancelled: number;
+    sync_deliveries_anonymised: number;
+  };
   const result = await db.raw('select tourhub_erase_user_tour_data(?::uuid, ?::bytea) as counts', [userId, userKey]);
   // Webhook copies of their tour events (migrations/20261201120300_erase_person_webhooks.ts).
   const webhooks = await db.raw('select tourhub_erase_user_webhooks(?::uuid) as counts', [userId]);
   // The API's rate-limit counters are keyed `{policy}:{org}:{user}` (api/rate-limits.ts): they name the person too.
   await db('api_rate_limits').whereIn('key', ['progress', 'start'].map((policy) => `${policy}:${orgId}:${userId}`)).delete();
-  return { ...result.rows[0].counts, ...webhooks.rows[0].counts } as ErasureCounts;
+  const tour = result.rows[0].counts as ErasureCounts;
+  return {
+    ...tour,
+    ...webhooks.rows[0].counts,
+    deliveries_cancelled: tour.deliveries_cancelled + sync.sync_deliveries_cancelled,
+    deliveries_anonymised: tour.deliveries_anonymised + sync.sync_deliveries_anonymised,
+    sync_records: sync.sync_records,
+    sync_conflicts: sync.sync_conflicts,
+  };
 }

@@ -6,7 +6,7 @@ import { findIntegration, type IntegrationRow } from '../../db/repositories/inte
 import { findActiveChannel } from '../../db/repositories/push-channels';
 import { markWebhookEvent, recordWebhookEvent, type WebhookSource } from '../../db/repositories/webhook-events';
 import { notFound, ok, refuse, type Result } from '../result';
-import { requestSync, type SyncRequestDeps } from '../sync-requests';
+import type { SyncControl } from '../sync';
 import { WorkflowServiceError, type WorkflowServiceErrorCode } from '../temporal';
 import { tokenMatches } from '../webhook-signatures';
 
@@ -14,8 +14,8 @@ import { tokenMatches } from '../webhook-signatures';
  * Calendar change notifications: Google Calendar push (a watch channel's id and token in headers) and
  * Microsoft Graph change notifications (a subscription's clientState in each item). Neither says what
  * changed, only that something did, so each is recorded (provider, integration, resource) and asks the
- * sync engine to reconcile that integration (requestSync). The channel's token is the proof: stored
- * only as its hash, compared in constant time.
+ * sync engine to reconcile that integration (a `syncRequested` signal-with-start of `sync:{integrationId}`,
+ * services/sync.ts). The channel's token is the proof: stored only as its hash, compared in constant time.
  */
 
 export const GOOGLE_PROVIDER = 'google-calendar';
@@ -23,7 +23,7 @@ export const GRAPH_PROVIDER = 'outlook-calendar';
 
 export interface CalendarPushDeps {
   db: Db;
-  sync: SyncRequestDeps;
+  sync: Pick<SyncControl, 'request'>;
 }
 
 export interface PushReceipt {
@@ -59,7 +59,7 @@ export function createCalendarPushReceiver(deps: CalendarPushDeps) {
 
   async function sync(integrationId: string, reason: string): Promise<Result<true, WorkflowServiceErrorCode>> {
     try {
-      await requestSync(deps.sync, { integrationId, reason });
+      await deps.sync.request(integrationId, { reason });
       return ok(true);
     } catch (err) {
       if (err instanceof WorkflowServiceError) return refuse(err.code, err.message);

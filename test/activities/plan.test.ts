@@ -66,17 +66,20 @@ describe('planning deliveries', () => {
       'tour_completed:tave:logActivity',
       'tour_completed:tave:createTask',
       'tour_completed:mailchimp:upsertSubscriber',
+      'tour_completed:mailchimp:addTags',
       'tour_completed:mailchimp:triggerSequence',
       're_engagement_due:mailchimp:upsertSubscriber',
+      're_engagement_due:mailchimp:addTags',
       're_engagement_due:mailchimp:triggerSequence',
     ]);
     // The route override and the organisation's zone (03:00 UTC is the 22nd in New York).
     expect(planned[1]!.action.input).toMatchObject({ dueDate: '2026-12-02', person: { email: 'ava@example.com', firstName: 'Ava', lastName: 'Reed' } });
-    expect(planned[4]!.action.input).toMatchObject({ mergeFields: { resumeUrl: `https://app.example/tours/${org.tourId}/resume` } });
+    expect(planned[5]!.action.input).toMatchObject({ mergeFields: { resumeUrl: `https://app.example/tours/${org.tourId}/resume` } });
+    expect(planned[3]!.action.input).toEqual({ email: 'ava@example.com', tags: ['wedsync-onboarded', 'tour-completed'] });
     expect(planned[0]!.idempotencyKey).toBe(`${workflowId}:7.0:${crm}:0:logActivity`);
 
     const rows = await db('integration_deliveries').whereIn('integration_id', [crm, email]).orderBy('created_at');
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(8);
     expect(rows.every((r) => r.status === 'pending' && r.attempts === 0)).toBe(true);
     // The row holds only field names in the clear; the call itself is sealed to its key.
     const row = rows.find((r) => r.idempotency_key === planned[1]!.idempotencyKey)!;
@@ -88,7 +91,7 @@ describe('planning deliveries', () => {
     // Planning again (a retried local activity) changes nothing.
     await run(activities.planDeliveries, input);
     const counted = await db('integration_deliveries').whereIn('integration_id', [crm, email]).count({ n: '*' });
-    expect(Number(counted[0]?.n)).toBe(6);
+    expect(Number(counted[0]?.n)).toBe(8);
 
     // A replay opens the same call under the same key.
     const replay = await run(activities.loadReplay, { deliveryId: row.id });

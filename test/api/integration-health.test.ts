@@ -109,7 +109,7 @@ describe('GET /api/integrations/health', () => {
 });
 
 describe('GET /api/notifications', () => {
-  it('lists the degraded and recovered events assessHealth raised, newest first', async () => {
+  it('lists the degraded, paused and recovered events assessHealth raised, newest first', async () => {
     const org = await createOrg(stack.ownerDb);
     const token = await admin(org);
     const crm = await insertTestIntegration(stack.ownerDb, box, { orgId: org.orgId, provider: 'tave' });
@@ -119,16 +119,18 @@ describe('GET /api/notifications', () => {
 
     await insertAttempts(stack.ownerDb, { orgId: org.orgId, integrationId: crm, provider: 'tave' }, Array.from({ length: 10 }, () => ({ success: false, durationMs: 20, agoMs: 2 * MIN })));
     await assessHealth(stack.ownerDb, integration, THRESHOLDS);
-    await insertAttempts(stack.ownerDb, { orgId: org.orgId, integrationId: crm, provider: 'tave' }, Array.from({ length: 200 }, () => ({ success: true, durationMs: 20, agoMs: MIN })));
+    // Calls succeed again after the flip: recovered once the last few attempts succeeded.
+    await insertAttempts(stack.ownerDb, { orgId: org.orgId, integrationId: crm, provider: 'tave' }, Array.from({ length: 3 }, () => ({ success: true, durationMs: 20, agoMs: 0 })));
     await assessHealth(stack.ownerDb, integration, THRESHOLDS);
 
     const res = await api().get('/api/notifications').set('Authorization', `Bearer ${token}`);
     expect(res.status).toBe(200);
-    expect(res.body.total).toBe(2);
-    expect(res.body.notifications.map((n: { type: string }) => n.type)).toEqual(['integration.recovered', 'integration.degraded']);
-    expect(res.body.notifications[1]).toMatchObject({
+    expect(res.body.total).toBe(3);
+    expect(res.body.notifications.map((n: { type: string }) => n.type).sort()).toEqual(['integration.degraded', 'integration.paused', 'integration.recovered']);
+    expect(res.body.notifications[0].type).toBe('integration.recovered');
+    expect(res.body.notifications.find((n: { type: string }) => n.type === 'integration.degraded')).toMatchObject({
       subject_id: crm,
-      payload: { integration_id: crm, provider: 'tave', success_rate_last_hour: 0, attempts_last_hour: 10, threshold: 0.95 },
+      payload: { integration_id: crm, provider: 'tave', success_rate: 0, attempts: 10, threshold: 0.95 },
     });
     const one = await api().get('/api/notifications?limit=1').set('Authorization', `Bearer ${token}`);
     expect(one.body.notifications.map((n: { type: string }) => n.type)).toEqual(['integration.recovered']);

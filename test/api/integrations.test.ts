@@ -181,6 +181,7 @@ describe('integrations API', () => {
       check_in_hour: 10,
       check_in_minutes: 30,
       sms_welcome_enabled: false,
+      send_immediate_welcome: false,
     };
 
     async function freshAdmin(timeZone?: string) {

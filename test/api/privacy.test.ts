@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
+import { digest } from '../../activities/sync-records';
 import { pseudonymise } from '../../db/pseudonyms';
 import { tourWorkflowId } from '../../workflows/tour-lifecycle/messages';
 import { addTour, createOrg, type OrgFixture } from '../support/fixtures';
@@ -124,6 +125,51 @@ describe("a person's tour data: export and erasure", () => {
         await stack.ownerDb('delivery_guards').insert({ idempotency_key: key, organization_id: org.orgId, integration_id: integrationId, state: 'sent', reference: 'hb-activity-77' });
       }
     }
+
+    // Two-way sync's copies of them, as a pass and a resolution leave them: the last agreement with
+    // Táve (keyed by their email) and with the calendar (keyed by the event booked for their tour), a
+    // manual conflict with both phones and its announcement, a pass's staged read, and sync's own calls
+    // about them (one dead with an error naming them, one pending). Another couple's record stays.
+    const tave = await insertTestIntegration(stack.ownerDb, testSecretBox(), { orgId: org.orgId, provider: 'tave' });
+    const calendar = await insertTestIntegration(stack.ownerDb, testSecretBox(), { orgId: org.orgId, provider: 'google-calendar', category: 'calendar' });
+    const eventKey = `${workflowId}:9.0:${calendar}:0:createEvent`;
+    await stack.ownerDb('integration_deliveries').insert({
+      organization_id: org.orgId, integration_id: calendar, event_id: `${workflowId}:9.0`, event_type: 'tour_completed', action: 'calendar.createEvent',
+      idempotency_key: eventKey, workflow_id: workflowId, status: 'succeeded', attempts: 1, provider_reference: 'evt0erasure0consultation',
+      payload: JSON.stringify({ method: 'calendar.createEvent', fields: ['summary'] }),
+    });
+    const email = PERSON.email.toLowerCase();
+    await stack.ownerDb('sync_records').insert([
+      { integration_id: tave, organization_id: org.orgId, record_key: email, remote_id: 'tave-contact-1', base: JSON.stringify({ first_name: 'Ava', last_name: 'Erasure-Lindqvist', phone: PERSON.phone }) },
+      { integration_id: calendar, organization_id: org.orgId, record_key: 'evt0erasure0consultation', remote_id: 'evt0erasure0consultation', base: JSON.stringify({ summary: `Follow-up consultation with ${PERSON.name}` }) },
+      { integration_id: tave, organization_id: org.orgId, record_key: 'someone.else@example.com', remote_id: 'tave-contact-2', base: JSON.stringify({ first_name: 'Someone' }) },
+    ]);
+    const [conflict] = await stack.ownerDb('sync_conflicts')
+      .insert({ organization_id: org.orgId, integration_id: tave, record_key: email, field: 'phone', ours_value: JSON.stringify(PERSON.phone), theirs_value: JSON.stringify('+15550109999'), user_id: person, progress_id: first })
+      .returning('id');
+    await stack.ownerDb('outbound_events').insert({ organization_id: org.orgId, event_type: 'sync.conflict', subject_id: conflict.id, payload: JSON.stringify({ conflict_id: conflict.id, integration_id: tave, provider: 'tave', field: 'phone' }) });
+    const [run] = await stack.ownerDb('sync_runs').insert({ organization_id: org.orgId, integration_id: tave, full_pass: true, reason: 'schedule', status: 'running' }).returning('id');
+    await stack.ownerDb('sync_remote_records').insert({ run_id: run.id, record_key: email, remote_id: 'tave-contact-1', fields: JSON.stringify({ first_name: 'Ava', last_name: 'Erasure-Lindqvist' }) });
+    // The dead one from an earlier pass, the pending one from this one: a push's event id is its pass and the record key's hash.
+    for (const [i, status] of (['dead', 'pending'] as const).entries()) {
+      const key = `sync:${tave}:${digest(`${email}-${i}`)}:upsertContact`;
+      const eventId = `sync:${status === 'dead' ? crypto.randomUUID() : run.id}:${digest(email, 16)}`;
+      const [d] = await stack.ownerDb('integration_deliveries')
+        .insert({
+          organization_id: org.orgId, integration_id: tave, event_id: eventId, event_type: 'sync', action: 'crm.upsertContact',
+          idempotency_key: key, workflow_id: `sync:${tave}`, status, attempts: status === 'dead' ? 1 : 0,
+          payload: JSON.stringify({ method: 'crm.upsertContact', fields: ['person'] }),
+          sealed_action: JSON.stringify(testSecretBox().seal({ person: { email: PERSON.email } }, `integration_deliveries:${key}`)),
+          last_error: status === 'dead' ? `422: ${PERSON.email} is taken` : null,
+        })
+        .returning('id');
+      if (status === 'dead') {
+        await stack.ownerDb('integration_logs').insert({
+          organization_id: org.orgId, integration_id: tave, delivery_id: d.id, event_id: eventId, action: 'crm.upsertContact',
+          success: false, error_message: `422: ${PERSON.email} is taken`,
+        });
+      }
+    }
   });
 
   it('refuses an export to a member, even of their own data', async () => {
@@ -143,7 +189,13 @@ describe("a person's tour data: export and erasure", () => {
       pseudonymised_daily_activity: [{ tour_id: org.tourId, day: '2026-01-05', event_type: 'step_viewed', event_count: 3 }],
     });
     expect(res.body.progress.map((p: { id: string }) => p.id).sort()).toEqual([...progressIds].sort());
-    expect(res.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['succeeded', 'pending', 'dead', 'suppressed']);
+    expect(res.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['succeeded', 'pending', 'dead', 'suppressed', 'succeeded']);
+    // Two-way sync's copies: by their email and by the event booked for their tour, never another couple's.
+    expect(res.body.sync_records.map((r: { provider: string; record_key: string }) => `${r.provider} ${r.record_key}`).sort()).toEqual([
+      'google-calendar evt0erasure0consultation',
+      `tave ${PERSON.email.toLowerCase()}`,
+    ]);
+    expect(res.body.sync_conflicts).toEqual([expect.objectContaining({ provider: 'tave', field: 'phone', ours: PERSON.phone, theirs: '+15550109999', status: 'open', resolution: null })]);
     // Every transition the workflows recorded (14 moves and 2 starts), and the client's own event.
     expect(res.body.events.length).toBeGreaterThanOrEqual(17);
     expect(res.body.events.some((e: { event_type: string; page_url: string }) => e.event_type === 'help_requested' && e.page_url.includes(person))).toBe(true);
@@ -165,8 +217,10 @@ describe("a person's tour data: export and erasure", () => {
       pseudonymised_aggregates: 1,
       ab_assignments: 1,
       membership: 1,
-      deliveries_cancelled: 2,
-      deliveries_anonymised: 4,
+      deliveries_cancelled: 4,
+      deliveries_anonymised: 7,
+      sync_records: 2,
+      sync_conflicts: 1,
     });
     expect(res.body.events).toBeGreaterThanOrEqual(17);
     expect(res.body.workflows_deleted).toBeGreaterThanOrEqual(3);
@@ -177,15 +231,26 @@ describe("a person's tour data: export and erasure", () => {
     expect(Number((othersEvents[0] as unknown as { n: string }).n)).toBeGreaterThanOrEqual(1);
 
     expect(await rowsNaming([person, PERSON.email, PERSON.name, PERSON.phone])).toEqual([]);
-    const deliveries = await stack.ownerDb('integration_deliveries').where({ organization_id: org.orgId }).orderBy('created_at').select('status', 'sealed_action', 'workflow_id');
+    const othersWorkflow = tourWorkflowId(org.orgId, org.otherMemberId, org.tourId);
+    const all = await stack.ownerDb('integration_deliveries').where({ organization_id: org.orgId }).orderBy('created_at').select('action', 'status', 'sealed_action', 'workflow_id');
+    // The other member's start, planned for them: their routes skipped (they have no email), not erased.
+    const others = all.filter((d) => d.workflow_id === othersWorkflow);
+    expect(others.length).toBeGreaterThanOrEqual(1);
+    expect(others.map((d) => d.status)).toEqual(others.map(() => 'skipped'));
+    const deliveries = all.filter((d) => d.workflow_id !== othersWorkflow);
     expect(deliveries).toEqual([
-      { status: 'succeeded', sealed_action: null, workflow_id: 'erased' },
-      { status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
-      { status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
-      { status: 'suppressed', sealed_action: null, workflow_id: 'erased' },
-      // The other member's start, planned for them: their route skipped (they have no email), not erased.
-      { status: 'skipped', sealed_action: null, workflow_id: tourWorkflowId(org.orgId, org.otherMemberId, org.tourId) },
+      { action: 'crm.logActivity', status: 'succeeded', sealed_action: null, workflow_id: 'erased' },
+      { action: 'crm.logActivity', status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
+      { action: 'crm.logActivity', status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
+      { action: 'crm.logActivity', status: 'suppressed', sealed_action: null, workflow_id: 'erased' },
+      { action: 'calendar.createEvent', status: 'succeeded', sealed_action: null, workflow_id: 'erased' },
+      { action: 'crm.upsertContact', status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
+      { action: 'crm.upsertContact', status: 'cancelled', sealed_action: null, workflow_id: 'erased' },
     ]);
+    // Two-way sync keeps nothing of theirs, and everyone else's records stay.
+    expect(await stack.ownerDb('sync_records').where({ organization_id: org.orgId }).pluck('record_key')).toEqual(['someone.else@example.com']);
+    expect(await stack.ownerDb('sync_conflicts').where({ organization_id: org.orgId })).toEqual([]);
+    expect(await stack.ownerDb('outbound_events').where({ organization_id: org.orgId, event_type: 'sync.conflict' })).toEqual([]);
 
     // Temporal deletes asynchronously (about 10 s on an idle dev server, longer on a busy one): each run's
     // history, then its visibility record.

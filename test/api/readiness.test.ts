@@ -36,6 +36,7 @@ function appWith(deps: { pgUrl: string; ping: TourWorkflows['ping'] }) {
     // The probes use none of these; the feed would only connect on a first progress stream.
     realtime: { feed, heartbeatMs: 15_000 },
     userWorkflows: { erase: unused },
+    sync: { request: unused, ensureSchedule: unused, removeSchedule: unused, listSchedules: unused },
     analytics: { beaconTokenTtlSeconds: 600, pseudonymKey: new Uint8Array(32) },
   });
   return { app, lines, close: () => Promise.all([db.destroy(), outbound.close(), feed.close()]) };

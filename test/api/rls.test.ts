@@ -165,4 +165,37 @@ describe('row-level security', () => {
       withTenant(stack.appDb, as(orgA, 'admin'), (trx) => trx('outbound_events').insert({ organization_id: orgA.orgId, event_type: 'integration.recovered' })),
     ).rejects.toThrow(/permission denied/);
   });
+
+  it('keeps two-way sync\'s conflicts, runs and records to the organisation\'s admins, its staging from the API altogether, and lets the API queue passes of its own organisation only', async () => {
+    const [integration] = await stack.ownerDb('organization_integrations')
+      .insert({ organization_id: orgA.orgId, type: 'crm', provider: 'tave', credentials: JSON.stringify({ ciphertext: 'x' }) })
+      .onConflict(['organization_id', 'type', 'provider'])
+      .merge()
+      .returning('id');
+    const [conflict] = await stack.ownerDb('sync_conflicts')
+      .insert({ organization_id: orgA.orgId, integration_id: integration.id, record_key: 'a@b.c', field: 'phone', ours_value: JSON.stringify('+1'), theirs_value: JSON.stringify('+2') })
+      .returning('id');
+    const [run] = await stack.ownerDb('sync_runs').insert({ organization_id: orgA.orgId, integration_id: integration.id, full_pass: true, reason: 'resync' }).returning('id');
+    await stack.ownerDb('sync_records').insert({ organization_id: orgA.orgId, integration_id: integration.id, record_key: 'a@b.c' });
+    await stack.ownerDb('sync_remote_records').insert({ run_id: run.id, record_key: 'a@b.c', remote_id: 'r1', fields: JSON.stringify({ phone: '+2' }) });
+    const seen = async (tenant: Tenant) =>
+      withTenant(stack.appDb, tenant, async (trx) => [
+        (await trx('sync_conflicts').where({ id: conflict.id })).length,
+        (await trx('sync_runs').where({ id: run.id })).length,
+        (await trx('sync_records').where({ integration_id: integration.id })).length,
+        (await trx('sync_remote_records').where({ run_id: run.id }).catch(() => [])).length,
+      ]);
+    expect(await seen(as(orgA, 'member'))).toEqual([0, 0, 0, 0]);
+    expect(await seen(as(orgB, 'admin'))).toEqual([0, 0, 0, 0]);
+    expect(await seen(as(orgA, 'admin'))).toEqual([1, 1, 1, 0]);
+    // The API's role may queue a pass for its own organisation, and nothing else.
+    await expect(
+      withTenant(stack.appDb, as(orgB, 'admin'), (trx) => trx('sync_runs').insert({ organization_id: orgA.orgId, integration_id: integration.id, full_pass: true, reason: 'x', status: 'queued' })),
+    ).rejects.toThrow(/row-level security/);
+    await expect(
+      withTenant(stack.appDb, as(orgA, 'admin'), (trx) => trx('sync_runs').insert({ organization_id: orgA.orgId, integration_id: integration.id, full_pass: true, reason: 'x', status: 'completed' })),
+    ).rejects.toThrow(/row-level security/);
+    const resolvedByOutsider = await withTenant(stack.appDb, as(orgB, 'admin'), (trx) => trx('sync_conflicts').where({ id: conflict.id }).update({ status: 'resolved' }));
+    expect(resolvedByOutsider).toBe(0);
+  });
 });

@@ -1,37 +1,26 @@
 import crypto from 'node:crypto';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import Stripe from 'stripe';
 import request from 'supertest';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { insertIntegration } from '../../db/repositories/integrations';
-import { FAILURE_CONVERTER_PATH, tourDataConverter } from '../../services/payload-codec';
-import { syncWorkflowId } from '../../services/sync-requests';
+import { createPayloadCodec, ENCRYPTED_ENCODING } from '../../services/payload-codec';
 import { tokenHash } from '../../services/webhook-signatures';
-import { requestsQuery } from '../fakes/sync-workflow';
+import { SYNC_WORKFLOW_TYPE, syncRequestedSignal, syncWorkflowId } from '../../workflows/integration-sync/messages';
 import { createOrg, type OrgFixture } from '../support/fixtures';
 import { insertTestDelivery } from '../support/hub-rows';
-import { quietRuntime, startStack, testSecretBox, type Stack } from '../support/stack';
+import { startStack, testSecretBox, type Stack } from '../support/stack';
 
 const box = testSecretBox();
 let stack: Stack;
-let syncWorker: Worker;
-let running: Promise<void>;
 
 beforeAll(async () => {
-  // No tour worker: the suite's queue is the fake sync workflow's alone.
+  // No worker: the sync engine's runs are started and signalled (the receivers' side of the contract,
+  // read back from their histories) but never run, so no pass reads a provider from this suite.
   stack = await startStack({ worker: false });
-  quietRuntime();
-  const silent = { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined };
-  // Built and run like the product's workflows: the API's client seals what it sends the sync workflow.
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../fakes/sync-workflow'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: silent });
-  const connection = await NativeConnection.connect({ address: stack.config.temporal.address });
-  syncWorker = await Worker.create({ connection, taskQueue: stack.config.temporal.taskQueue, workflowBundle: { code }, dataConverter: tourDataConverter(box) });
-  running = syncWorker.run().finally(() => connection.close());
 }, 120_000);
 
 afterAll(async () => {
-  syncWorker.shutdown();
-  await running;
   await stack.close();
 });
 
@@ -58,12 +47,36 @@ async function deliveryWithReference(org: OrgFixture, integrationId: string, ref
 const deliveryRow = (id: string) => stack.ownerDb('integration_deliveries').where({ id }).first();
 const storedFor = async (integrationId: string) => stack.ownerDb('webhook_events').where({ integration_id: integrationId }).orderBy('created_at');
 
+/**
+ * What `sync:{integrationId}` was asked, from its history: the type and input it was started with (by
+ * signal-with-start) and each `syncRequested` signal's request. Nothing when no run was started.
+ */
 async function syncRequests(integrationId: string) {
+  const handle = stack.client.workflow.getHandle(syncWorkflowId(integrationId));
+  let history;
   try {
-    return (await stack.client.workflow.getHandle(syncWorkflowId(integrationId)).query(requestsQuery)).requests;
+    history = await handle.fetchHistory();
   } catch {
     return [];
   }
+  // Sealed by the API's client, as every payload is: opened with the same keyring, as the Web UI's codec would.
+  const codec = createPayloadCodec(box);
+  const decode = async (payloads: { payloads?: Payload[] | null } | null | undefined) =>
+    Promise.all(
+      (payloads?.payloads ?? []).map(async (p) => {
+        expect(Buffer.from(p.metadata!.encoding!).toString()).toBe(ENCRYPTED_ENCODING);
+        return defaultPayloadConverter.fromPayload((await codec.decode([p]))[0]!);
+      }),
+    );
+  type Asked = { started: string | null | undefined; input: unknown[] } | { signal: string | null | undefined; args: unknown[] };
+  const asked: Asked[] = [];
+  for (const e of history.events ?? []) {
+    const started = e.workflowExecutionStartedEventAttributes;
+    if (started) asked.push({ started: started.workflowType?.name, input: await decode(started.input as never) });
+    const signal = e.workflowExecutionSignaledEventAttributes;
+    if (signal) asked.push({ signal: signal.signalName, args: await decode(signal.input as never) });
+  }
+  return asked;
 }
 
 describe('POST /api/webhooks/stripe/{integrationId}', () => {
@@ -201,10 +214,10 @@ describe('calendar change notifications', () => {
       ['google_calendar', 'calendar.sync', 'https://www.googleapis.com/calendar/v3/calendars/primary/events'],
       ['google_calendar', 'calendar.exists', 'https://www.googleapis.com/calendar/v3/calendars/primary/events'],
     ]);
-    const handle = stack.client.workflow.getHandle(syncWorkflowId(id));
-    expect((await handle.describe()).type).toBe('integrationSync');
-    expect(await syncRequests(id)).toEqual([{ reason: 'google_calendar_push', requestedAt: expect.any(String) }]);
-    expect((await handle.query(requestsQuery)).input).toEqual({ integrationId: id });
+    expect(await syncRequests(id)).toEqual([
+      { started: SYNC_WORKFLOW_TYPE, input: [{ integrationId: id }] },
+      { signal: syncRequestedSignal.name, args: [{ reason: 'google_calendar_push' }] },
+    ]);
   });
 
   it('refuses a wrong token or an unknown channel with 401 and stores nothing; another organisation\'s id is 404', async () => {
@@ -270,7 +283,10 @@ describe('calendar change notifications', () => {
       // The clientState is our secret: it is checked, never kept.
       expect(JSON.stringify(stored)).not.toContain(clientState);
       expect((await graph(id, { value: [notification(subscriptionId, clientState, 'A')] })).body).toMatchObject({ duplicate: true });
-      expect(await syncRequests(id)).toEqual([{ reason: 'microsoft_graph_notification', requestedAt: expect.any(String) }]);
+      expect(await syncRequests(id)).toEqual([
+        { started: SYNC_WORKFLOW_TYPE, input: [{ integrationId: id }] },
+        { signal: syncRequestedSignal.name, args: [{ reason: 'microsoft_graph_notification' }] },
+      ]);
 
       expectError(await graph(id, { value: [notification(subscriptionId, clientState, 'C'), notification(subscriptionId, 'forged', 'D')] }), 401, 'invalid_signature');
       expectError(await graph(id, { value: [notification(crypto.randomUUID(), clientState, 'E')] }), 401, 'invalid_signature');

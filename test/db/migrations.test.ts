@@ -99,6 +99,44 @@ describe('migrations', () => {
     }
   });
 
+  it('upgrades a database that ran main\'s migrations before two-way sync\'s, all dated earlier, to the same schema', async () => {
+    // Two-way sync's branch dated six migrations before issue 10's and 12's, which main ran first; its
+    // worker grants come after the worker role's.
+    const sync = /^20261128140[0-6]00_|^20261203090000_/;
+    const upgraded = await scratchDatabase({ migrate: false });
+    try {
+      const all = (await migrationStatus(upgraded.db)).pending;
+      for (const name of all.filter((n) => !sync.test(n))) await migrateUp(upgraded.db, name);
+      expect((await migrationStatus(upgraded.db)).pending.filter((n) => sync.test(n))).toHaveLength(7);
+      const u = upgraded.db;
+      const [org] = await u('organizations').insert({ slug: `s-${crypto.randomUUID().slice(0, 6)}`, name: 'S' }).returning('id');
+      const person = crypto.randomUUID();
+      await u('organization_members').insert({ organization_id: org.id, user_id: person, role: 'member', email: 'ava@example.com', display_name: 'Ava Reed' });
+      await migrateLatest(u);
+      expect((await migrationStatus(u)).pending).toEqual([]);
+      // The member's last change is kept by the trigger from now on, whoever writes.
+      const longAgo = new Date('2020-01-01T00:00:00.000Z');
+      await u('organization_members').where({ user_id: person }).update({ updated_at: longAgo });
+      await u('organization_members').where({ user_id: person }).update({ display_name: 'Ava Stone' });
+      const after = await u('organization_members').where({ user_id: person }).first('updated_at');
+      expect(after.updated_at.getTime()).toBeGreaterThan(longAgo.getTime());
+
+      await migrateLatest(db);
+      const functions = (d: Db) => d.raw(`select proname, md5(pg_get_functiondef(p.oid)) as def from pg_proc p join pg_namespace n on n.oid = p.pronamespace where nspname = 'public' order by 1, 2`);
+      const triggers = (d: Db) => d.raw(`select tgname, tgrelid::regclass::text as rel from pg_trigger where not tgisinternal order by 1, 2`);
+      const fresh = { schema: await schema(), functions: (await functions(db)).rows, triggers: (await triggers(db)).rows };
+      const saved = db;
+      db = upgraded.db;
+      try {
+        expect({ schema: await schema(), functions: (await functions(upgraded.db)).rows, triggers: (await triggers(upgraded.db)).rows }).toEqual(fresh);
+      } finally {
+        db = saved;
+      }
+    } finally {
+      await upgraded.drop();
+    }
+  });
+
   it('enforces the seed\'s checks: ratings 1..5 and one progress row per user, organisation and tour', async () => {
     await migrateLatest(db);
     const [org] = await db('organizations').insert({ slug: `m-${crypto.randomUUID().slice(0, 6)}`, name: 'M' }).returning('id');

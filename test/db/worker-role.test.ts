@@ -5,8 +5,11 @@ import { workerDatabaseUrl } from '../../config';
 import { createDb, type Db } from '../../db/knex';
 import { insertIntegration } from '../../db/repositories/integrations';
 import { insertOutboundEvents } from '../../db/repositories/outbound-events';
-import { loadHubContext } from '../../db/repositories/organizations';
+import { markApplied, upsertConflicts } from '../../db/repositories/conflicts';
+import { claimProbe, recordRecovery } from '../../db/repositories/health';
+import { loadHubContext, loadProgressFacts } from '../../db/repositories/organizations';
 import { saveTransition } from '../../db/repositories/progress';
+import { addRunProgress, compareBatch, completeRun, knownPeople, saveRecords, stageRecords, startRun, touchSyncTimestamps, updateMember } from '../../db/repositories/sync';
 import { activeChannels, insertChannel, integrationsNeedingChannels, renewChannel, stopChannel } from '../../db/repositories/push-channels';
 import {
   beginAttempt,
@@ -20,7 +23,8 @@ import {
 } from '../../db/repositories/webhook-outbox';
 import { insertSubscription, openSubscriptionSecrets } from '../../db/repositories/webhook-subscriptions';
 import { WORKER_GRANTS, WORKER_SEQUENCES } from '../../migrations/20261202090000_create_worker_role';
-import { createOrg, type OrgFixture } from '../support/fixtures';
+import { SYNC_WORKER_COLUMNS, SYNC_WORKER_TABLES } from '../../migrations/20261203090000_grant_worker_two_way_sync';
+import { addTour, createOrg, type OrgFixture } from '../support/fixtures';
 import { testConfig, testSecretBox } from '../support/stack';
 
 /**
@@ -33,7 +37,6 @@ const NO_WORKER_ACCESS = [
   'knex_migrations_lock',
   'tour_ab_tests',
   'webhook_events',
-  'sync_timestamps',
   'oauth_states', // the API's OAuth consents
   'api_rate_limits', // the API's per-user request counts
   'webhook_signing_secrets', // inbound tour events' secrets: the API's receivers check them
@@ -146,6 +149,40 @@ describe('the tourhub_worker role', () => {
     expect(await activeChannels(worker, integrationId)).toHaveLength(0);
   });
 
+  it('runs two-way sync and the circuit breaker: a pass from its row to its cursor, conflicts, a planner\'s edit, probes', async () => {
+    const integrationId = crypto.randomUUID();
+    await insertIntegration(owner, testSecretBox(), {
+      id: integrationId, organizationId: org.orgId, type: 'crm', provider: 'tave', settings: { provider: {}, field_mapping: {}, enabled_events: [] }, credentials: { apiKey: 'k' }, isActive: true,
+    });
+    const progressId = crypto.randomUUID();
+    const tourId = await addTour(owner, org.orgId, { steps: 5 });
+    await owner('user_tour_progress').insert({ id: progressId, user_id: org.memberId, organization_id: org.orgId, tour_id: tourId, status: 'completed', total_steps: 5, workflow_id: `tour:${org.orgId}:${org.memberId}:${tourId}` });
+    const runId = await startRun(worker, { organizationId: org.orgId, integrationId, full: true, reason: 'schedule', requested: [] });
+    expect(await knownPeople(worker, org.orgId, ['jane@example.com', 'nobody@example.com'])).toEqual(new Set(['jane@example.com']));
+    await stageRecords(worker, runId, [{ key: 'jane@example.com', remoteId: 'c1', fields: { first_name: 'Janet' }, updatedAt: '2026-11-20T10:00:00.000Z' }]);
+    const [row] = await compareBatch(worker, { kind: 'people', orgId: org.orgId, integrationId, runId, full: true, after: null, limit: 10 });
+    expect(row).toMatchObject({ record_key: 'jane@example.com', staged: true, theirs: { first_name: 'Janet' } });
+    await saveRecords(worker, [{ organizationId: org.orgId, integrationId, key: 'jane@example.com', remoteId: 'c1', base: { first_name: 'Janet' }, local: {} }]);
+    const [conflict] = await upsertConflicts(worker, [{ organizationId: org.orgId, integrationId, key: 'jane@example.com', remoteId: 'c1', field: 'phone', ours: '+15551234567', theirs: '+15559999999', base: undefined, oursAt: null, theirsAt: null, userId: org.memberId, progressId }]);
+    await markApplied(worker, conflict!.id, null);
+    await touchSyncTimestamps(worker, [{ organizationId: org.orgId, progressId, integrationId, conflict: true }]);
+    await updateMember(worker, org.orgId, 'jane@example.com', { display_name: 'Janet Doe' });
+    await addRunProgress(worker, runId, { phase: 'compare', compared: 1, accepted: 1, conflicts: 1 });
+    await completeRun(worker, { runId, organizationId: org.orgId, integrationId, full: true, cursor: 'cursor-1' });
+    expect(await owner('sync_states').where({ integration_id: integrationId }).first('cursor')).toEqual({ cursor: 'cursor-1' });
+    expect(await owner('organization_members').where({ organization_id: org.orgId, user_id: org.memberId }).first('display_name')).toEqual({ display_name: 'Janet Doe' });
+    expect(await loadProgressFacts(worker, progressId)).toMatchObject({ progress: { totalSteps: 5 } });
+    // The breaker: paused, probed once, closed by a success.
+    await owner('organization_integrations').where({ id: integrationId }).update({ health: 'degraded', breaker_state: 'open', breaker_next_probe_at: new Date(Date.now() - 1000) });
+    expect(await claimProbe(worker, integrationId, 60_000)).toBe(true);
+    expect(await claimProbe(worker, integrationId, 60_000)).toBe(false);
+    expect(await recordRecovery(worker, { id: integrationId, organization_id: org.orgId, provider: 'tave' }, { reason: 'probe' })).toBe(true);
+    // Its reach stops there: no conflict deleted, no run removed, no member's role or email changed.
+    await refused(worker('sync_conflicts').where({ id: conflict!.id }).delete());
+    await refused(worker('sync_runs').where({ id: runId }).delete());
+    await refused(worker('organization_members').where({ organization_id: org.orgId }).update({ email: 'other@example.com' }));
+  });
+
   it('cannot create, alter or drop tables', async () => {
     await refused(worker.raw('create table worker_was_here (id int)'));
     await expect(worker.raw('drop table organizations')).rejects.toThrow(/must be owner/);
@@ -187,7 +224,7 @@ describe('the tourhub_worker role', () => {
 
   it('has exactly the grants its migration lists, and every table is decided either way', async () => {
     const { rows: tables } = await owner.raw(`select tablename from pg_tables where schemaname = 'public' order by tablename`);
-    const undecided = tables.map((t: { tablename: string }) => t.tablename).filter((t: string) => !(t in WORKER_GRANTS) && !NO_WORKER_ACCESS.includes(t));
+    const undecided = tables.map((t: { tablename: string }) => t.tablename).filter((t: string) => !(t in WORKER_GRANTS) && !(t in SYNC_WORKER_TABLES) && !NO_WORKER_ACCESS.includes(t));
     expect({ undecided }).toEqual({ undecided: [] });
 
     // From the catalogs' ACLs (information_schema's column view takes seconds): table grants, then column grants.
@@ -206,8 +243,9 @@ describe('the tourhub_worker role', () => {
       granted.get(r.table_name)!.add(r.privilege_type);
     }
     const expected = new Map<string, Set<string>>();
-    for (const [table, spec] of Object.entries(WORKER_GRANTS)) {
-      const set = new Set<string>();
+    // The role's first migration, then what two-way sync's adds (whole tables, and columns of the first's).
+    for (const [table, spec] of [...Object.entries(WORKER_GRANTS), ...Object.entries(SYNC_WORKER_TABLES), ...Object.entries(SYNC_WORKER_COLUMNS)]) {
+      const set = expected.get(table) ?? new Set<string>();
       for (const m of spec.matchAll(/(SELECT|INSERT|UPDATE|DELETE)(?:\s*\(([^)]*)\))?/g)) {
         if (m[2]) for (const column of m[2].split(',')) set.add(`${m[1]}(${column.trim().replace(/^"(.*)"$/, '$1')})`);
         else set.add(m[1]!);

@@ -66,16 +66,41 @@ describe('hub routes (seed 001 defaults)', () => {
     ]);
   });
 
-  it('email starts the welcome sequence on completion, and re-engagement with a resume link when its timer fires', () => {
-    expect(plan('email', event(), options()).map((a) => [a.method, a.method === 'triggerSequence' ? a.input.sequence : null])).toEqual([
+  it('email on completion: the subscriber with seed 001\'s merge fields, its tags, then the welcome sequence', () => {
+    const completed = event({ feedback: { rating: 5 }, progress: { totalTimeSeconds: 754, stepIndex: 4, totalSteps: 5 }, subscriptionTier: 'premium' });
+    const actions = plan('email', completed, options());
+    expect(actions.map((a) => [a.method, a.method === 'triggerSequence' ? a.input.sequence : null])).toEqual([
       ['upsertSubscriber', null],
+      ['addTags', null],
       ['triggerSequence', 'welcome'],
     ]);
+    expect(actions[0]).toMatchObject({ input: { mergeFields: { tourCompletedAt: '2026-11-23', tourRating: '5', tourMinutes: '13', subscriptionTier: 'premium' } } });
+    expect(actions[1]).toEqual({ category: 'email', method: 'addTags', input: { email: 'ava@example.com', tags: ['wedsync-onboarded', 'tour-completed'] } });
+  });
+
+  it('email sends the welcome template at once, before the sequence, when the integration asks for it', () => {
+    const sequences = plan('email', event(), options({ sendImmediateWelcome: true })).filter((a) => a.method === 'triggerSequence');
+    expect(sequences.map((a) => (a.method === 'triggerSequence' ? a.input.sequence : null))).toEqual(['welcome-email', 'welcome']);
+  });
+
+  it('email re-engages with the resume link, where the couple stopped and how far they got, tagged tour-abandoned', () => {
     // Abandonment itself sends nothing: the re-engagement timer (cancelled by a resume) does.
     expect(plan('email', event({ type: 'tour_abandoned' }), options())).toEqual([]);
-    const abandoned = plan('email', event({ type: 're_engagement_due', resumeUrl: 'https://app.example/tours/t' }), options());
-    expect(abandoned[0]).toMatchObject({ input: { mergeFields: { resumeUrl: 'https://app.example/tours/t' } } });
-    expect(abandoned[1]).toMatchObject({ input: { sequence: 're-engagement' } });
+    const abandoned = plan('email', event({ type: 're_engagement_due', resumeUrl: 'https://app.example/tours/t', progress: { totalTimeSeconds: 60, stepIndex: 2, totalSteps: 5, stepKey: 'guest_list' } }), options());
+    expect(abandoned.map((a) => a.method)).toEqual(['upsertSubscriber', 'addTags', 'triggerSequence']);
+    expect(abandoned[0]).toMatchObject({ input: { mergeFields: { resumeUrl: 'https://app.example/tours/t', abandonedStep: 'guest_list', progressPercent: '40' } } });
+    expect(abandoned[1]).toMatchObject({ input: { tags: ['tour-abandoned'] } });
+    expect(abandoned[2]).toMatchObject({ input: { sequence: 're-engagement' } });
+  });
+
+  it('every event the calendar books carries seed 001\'s reminders: an email a day before and a popup 15 minutes before', () => {
+    const reminders = [
+      { method: 'email', minutes: 1440 },
+      { method: 'popup', minutes: 15 },
+    ];
+    expect(plan('calendar', event(), options())[0]).toMatchObject({ input: { reminders } });
+    const checkIn = plan('calendar', event({ type: 'check_in_due', checkIn: { number: 1, of: 4, at: '2026-11-24T15:00:00.000Z' } }), options());
+    expect(checkIn[0]).toMatchObject({ input: { reminders } });
   });
 
   it('each check-in of the series is a CRM task and a 30-minute calendar slot at 10:00 on its day', () => {

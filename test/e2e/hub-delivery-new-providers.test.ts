@@ -10,6 +10,7 @@ import type { PayPalFakeState } from '../fakes/paypal';
 import type { PocketSuiteFakeState } from '../fakes/pocketsuite';
 import type { SquareFakeState } from '../fakes/square';
 import type { VonageFakeState } from '../fakes/vonage';
+import { EMAIL_TAGS } from '../../domain/hub';
 import { createOrg } from '../support/fixtures';
 import type { FakeProviderId } from '../support/fake-providers';
 import { startHubE2E, type DeliveryRow, type HubCouple, type HubE2E } from '../support/hub-e2e';
@@ -24,15 +25,15 @@ import { startHubE2E, type DeliveryRow, type HubCouple, type HubE2E } from '../s
  * SIGKILLed with calls in flight and started again. Then, on the vendors' side, every planned call took
  * effect exactly once under the identity that vendor dedupes on, and every delivery row succeeded.
  *
- * Per couple the hub plans 16 calls: PocketSuite logActivity on start; on completion logActivity,
+ * Per couple the hub plans 18 calls: PocketSuite logActivity on start; on completion logActivity,
  * createTask, setCustomFields (the field mapping below) and addNote (the feedback); the consultation in
  * Apple Calendar; Square's and PayPal's recordSubscriptionInterest; Kit's and ActiveCampaign's
- * upsertSubscriber and welcome sequence; one text through Vonage and one through Bird; and the first
+ * upsertSubscriber, seed 001's tags and welcome sequence; one text through Vonage and one through Bird; and the first
  * check-in at once (HUB_CHECK_IN_LEAD): a PocketSuite task and an Apple event.
  */
 
 const PROVIDERS: FakeProviderId[] = ['pocketsuite', 'apple-calendar', 'square', 'paypal', 'kit', 'activecampaign', 'vonage', 'bird'];
-const CALLS_PER_COUPLE = 16;
+const CALLS_PER_COUPLE = 18;
 const NAMES = ['Åsa Lindqvist', '李 娜', 'Анна Иванова', 'Zoë 🎉 Ng', 'آدم العربي', `Bartholomew ${'Featherstonehaugh-'.repeat(9)}Smith`];
 
 let hub: HubE2E | undefined;
@@ -78,10 +79,15 @@ function identities(row: DeliveryRow, couples: HubCouple[]): { provider: FakePro
       return { provider, keys: [squareIdempotencyKey(`${key}:customer`, 'customer.create'), squareIdempotencyKey(key, 'attribute.upsert')] };
     case 'paypal':
       return { provider, keys: [requestId(key)] };
-    case 'kit':
+    case 'kit': {
+      const tags = (hub!.fakes.get('kit').state as KitFakeState).tags;
+      if (row.action === 'email.addTags') return { provider, keys: COMPLETION_TAGS.map((t) => `tagging:${tags.get(t)?.id}:${email}`) };
       return { provider, keys: [row.action === 'email.upsertSubscriber' ? `subscriber:${email}` : `sequence:4101:${email}`] };
+    }
     case 'activecampaign': {
-      const contact = String((hub!.fakes.get('activecampaign').state as ActiveCampaignFakeState).contacts.get(email)?.id);
+      const ac = hub!.fakes.get('activecampaign').state as ActiveCampaignFakeState;
+      const contact = String(ac.contacts.get(email)?.id);
+      if (row.action === 'email.addTags') return { provider, keys: COMPLETION_TAGS.map((t) => `contactTag:${contact}:${ac.tags.get(t)?.id}`) };
       return { provider, keys: row.action === 'email.upsertSubscriber' ? [`contact:${email}`, `list:7:${contact}`] : [`automation:31:${contact}`] };
     }
     case 'vonage':
@@ -93,12 +99,15 @@ function identities(row: DeliveryRow, couples: HubCouple[]): { provider: FakePro
   }
 }
 
+/** Seed 001's tags on a completion; each email vendor makes each tag once for the whole organisation. */
+const COMPLETION_TAGS = [EMAIL_TAGS.onboarded, EMAIL_TAGS.completed];
+
 /** Vonage and Bird key a text by `<number>|<sender or text>`: compare by the number. */
 const comparable = (provider: FakeProviderId, key: string) => (provider === 'vonage' || provider === 'bird' ? `${key.split('|')[0]}|` : key);
 
 /**
  * On each vendor's side: the identities that took effect are exactly the planned calls' identities
- * (plus Square's one attribute definition for the seller), each once, and no request was refused,
+ * (plus Square's one attribute definition for the seller, and each email vendor's tags), each once, and no request was refused,
  * except Square's 404 to an attribute set before its definition existed, which the connector answers
  * by creating the definition. Returns, per vendor, its requests and the repeats it absorbed.
  */
@@ -108,6 +117,7 @@ function expectExactlyOnce(rows: DeliveryRow[], couples: HubCouple[]): Record<st
     const fake = hub!.fakes.get(provider);
     const expected = rows.map((r) => identities(r, couples)).filter((p) => p.provider === provider).flatMap((p) => p.keys);
     if (provider === 'square') expected.push(`definition:${INTEREST_ATTRIBUTE_KEY}`);
+    if (provider === 'kit' || provider === 'activecampaign') expected.push(...COMPLETION_TAGS.map((t) => `tag:${t}`));
     const effects = fake.effects();
     expect({ provider, identities: [...effects.keys()].map((k) => comparable(provider, k)).sort() }).toEqual({ provider, identities: expected.sort() });
     expect({ provider, moreThanOnce: [...effects].filter(([, n]) => n !== 1) }).toEqual({ provider, moreThanOnce: [] });
@@ -133,6 +143,9 @@ function expectVendorsHold(couples: HubCouple[]): void {
   expect([...state<PayPalFakeState>('paypal').subscriptions.values()].map((s) => (s.subscriber as { email_address: string }).email_address).sort()).toEqual(emails);
   expect([...state<KitFakeState>('kit').sequences.get(4101)!].sort()).toEqual(emails);
   expect(state<ActiveCampaignFakeState>('activecampaign').contactAutomations).toHaveLength(couples.length);
+  // Seed 001's completion tags on every couple, at both email vendors.
+  for (const tag of COMPLETION_TAGS) expect([...state<KitFakeState>('kit').tags.get(tag)!.subscribers].sort()).toEqual(emails);
+  expect(state<ActiveCampaignFakeState>('activecampaign').contactTags.size).toBe(COMPLETION_TAGS.length * couples.length);
   expect(state<VonageFakeState>('vonage').records.map((r) => r.to).sort()).toEqual(couples.map((c) => parsePhone(c.phone)!.digits).sort());
   expect(state<BirdFakeState>('bird').messages).toHaveLength(couples.length);
 }

@@ -107,6 +107,10 @@ export interface FakeProvider {
   clearCalls(): void;
   /** One line: requests by outcome, in flight, duplicates. */
   summary(): string;
+  /** The provider's own records of one kind (fake-providers.ts's header), by id: edit them as a planner would. */
+  store(name: string): Map<string, Record<string, unknown>>;
+  /** Records that a stored record changed now (its modified time, its place in the change feed). */
+  touch(name: string, id: string): void;
 }
 
 export interface FakeOptions {
@@ -160,6 +164,12 @@ export interface ProviderSpec {
   baseUrl: (url: string) => string;
   /** What the vendor holds now (clients, events, messages), for a test to look at; its shape is the fake's. */
   state?: unknown;
+  /** The provider's own records, by kind (contacts, members, customers, events), for two-way sync's reads. */
+  stores?: Record<string, Map<string, Record<string, unknown>>>;
+  /** Marks a stored record changed (the vendor's modified time, its change feed). */
+  touch?: (name: string, id: string) => void;
+  /** Learns the fake's own address (for absolute links in its answers: Graph's delta links). */
+  started?: (url: string) => void;
 }
 
 export const json = (status: number, body: unknown, outcome: CallOutcome, headers: Record<string, string> = {}): Reply => ({ status, body, outcome, headers });
@@ -314,6 +324,7 @@ export function createFake(spec: ProviderSpec, opts: FakeOptions): FakeProvider 
         server!.listen(0, '127.0.0.1', () => resolve());
       });
       baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      spec.started?.(baseUrl);
     },
     async close() {
       const s = server;
@@ -381,6 +392,15 @@ export function createFake(spec: ProviderSpec, opts: FakeOptions): FakeProvider 
     },
     clearCalls() {
       log.length = 0;
+    },
+    store(name) {
+      const found = spec.stores?.[name];
+      if (!found) throw new Error(`fake ${spec.id} keeps no ${name}`);
+      return found;
+    },
+    touch(name, id) {
+      if (!spec.touch) throw new Error(`fake ${spec.id} has no change feed`);
+      spec.touch(name, id);
     },
     summary() {
       const byOutcome = new Map<string, number>();

@@ -193,3 +193,60 @@ describe('fake provider faults', () => {
     }
   });
 });
+
+describe('the fakes serve two-way sync\'s reads the way each vendor does', () => {
+  type Reader = { listChanges: NonNullable<CrmConnector['listChanges']> };
+  /** Every page of a pass, as the pull activity walks them. */
+  async function pass(reader: Reader, cursor: string | undefined, pageSize: number) {
+    const keys: string[] = [];
+    let page: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const res = await reader.listChanges({ ...(cursor !== undefined ? { cursor } : {}), ...(page !== undefined ? { page } : {}), pageSize, startedAt: Date.now() });
+      pages++;
+      keys.push(...res.records.map((r) => r.key));
+      if (!res.nextPage) return { keys, pages, cursor: res.cursor };
+      page = res.nextPage;
+    }
+  }
+  const people = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ ...person, email: `${tag}-${i}@example.com` }));
+
+  it.each(['tave', 'mailchimp', 'stripe'] as const)('%s: a full pass pages through every contact, a later one sees only what changed', async (id) => {
+    const fake = fakes.get(id);
+    const tag = `${id}-${Date.now()}`;
+    for (const [i, p] of people(25, tag).entries()) {
+      if (id === 'tave') await connect<'crm'>(fake).upsertContact(p, { idempotencyKey: `${tag}-${i}` });
+      if (id === 'mailchimp') await connect<'email'>(fake).upsertSubscriber({ person: p }, { idempotencyKey: `${tag}-${i}` });
+      if (id === 'stripe') await connect<'payment'>(fake).upsertCustomer({ person: p }, { idempotencyKey: `${tag}-${i}` });
+    }
+    const reader = connect(fake) as unknown as Reader;
+    const full = await pass(reader, undefined, 10);
+    expect(full.keys.filter((k) => k.startsWith(tag))).toHaveLength(25);
+    expect(full.pages).toBeGreaterThan(2);
+    await new Promise((r) => setTimeout(r, id === 'stripe' ? 1100 : 10)); // Stripe's event times are whole seconds
+    const edited = `${tag}-3@example.com`;
+    const record = [...fake.store(id === 'tave' ? 'contacts' : id === 'mailchimp' ? 'members' : 'customers').entries()].find(([, r]) => String(r.email ?? r.email_address).toLowerCase() === edited)!;
+    fake.touch(id === 'tave' ? 'contacts' : id === 'mailchimp' ? 'members' : 'customers', record[0]);
+    const since = await pass(reader, full.cursor, 10);
+    expect(since.keys).toEqual([edited]);
+  });
+
+  it.each(['google-calendar', 'outlook-calendar'] as const)('%s: a full pass ends with a token; the next pass gets the change and the deletion', async (id) => {
+    const fake = fakes.get(id);
+    const calendar = connect<'calendar'>(fake);
+    const made = [];
+    for (let i = 0; i < 12; i++) made.push((await calendar.createEvent(consultation, { idempotencyKey: `${id}-${Date.now()}-${i}` })).eventId);
+    const reader = calendar as unknown as Reader;
+    const full = await pass(reader, undefined, 5);
+    expect(full.keys).toEqual(expect.arrayContaining(made));
+    expect(full.cursor).toBeDefined();
+    await calendar.updateEvent(made[0]!, { ...consultation, start: '2026-12-01T14:00:00', end: '2026-12-01T15:00:00' }, { idempotencyKey: 'u' });
+    await calendar.cancelEvent(made[1]!, { idempotencyKey: 'c' });
+    const res = await reader.listChanges({ cursor: full.cursor!, pageSize: 5, startedAt: Date.now() });
+    expect(res.records.map((r) => [r.key, r.fields.cancelled])).toEqual([
+      [made[0], false],
+      [made[1], true],
+    ]);
+    expect(res.records[0]!.fields.start).toBe('2026-12-01T19:00:00Z');
+  });
+});

@@ -34,6 +34,13 @@
  * Faults: `down(ms?)` answers 503 to everything until `up()` (or for `ms`), `failNext(n, status)` fails the
  * next n requests, `setLatency(ms)` holds every answer back. Faulted requests are recorded as `fault` and
  * have no effect.
+ *
+ * Two-way sync reads what changed, as each vendor serves it: Tave's address book by page (`sortBy`
+ * `modified desc` or `id asc`), Mailchimp's members by `offset` and `since_last_changed`, Stripe's customers
+ * by `starting_after` and its `customer.*` events, Google's events with sync and page tokens, Graph's
+ * calendarView delta with next and delta links. `store(name)` is the provider's own data (Tave `contacts`,
+ * Mailchimp `members`, Stripe `customers`, Google and Outlook `events`), for seeding many records and for
+ * edits a planner makes in the vendor's app; `touch(name, id)` marks such an edit as a change.
  */
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
@@ -90,6 +97,11 @@ function taveSpec(opts: FakeOptions): ProviderSpec {
   const P = '^/api/v2';
   return {
     id: 'tave',
+    stores: { contacts },
+    touch: (_name, id) => {
+      const c = contacts.get(id);
+      if (c) c.modified = new Date().toISOString();
+    },
     errorBody: (status) => problem(status, status === 404 ? 'Not Found' : 'Service Unavailable'),
     integration: () => ({ provider: 'tave', category: 'crm', auth: 'api-key', credentials: { apiKey }, settings: {} }),
     baseUrl: (url) => `${url}/api/v2`,
@@ -101,9 +113,20 @@ function taveSpec(opts: FakeOptions): ProviderSpec {
         kind: 'read',
         handle(req) {
           const wanted = lower(req.query.get('email'));
-          const matches = [...contacts.values()].filter((c) => !wanted || lower(c.email).includes(wanted));
-          matches.sort((a, b) => Number(lower(b.email) === wanted) - Number(lower(a.email) === wanted));
-          return json(200, collection('addressbook-collection', matches), 'read');
+          if (wanted) {
+            const matches = [...contacts.values()].filter((c) => lower(c.email).includes(wanted));
+            matches.sort((a, b) => Number(lower(b.email) === wanted) - Number(lower(a.email) === wanted));
+            return json(200, collection('addressbook-collection', matches), 'read');
+          }
+          // The whole address book, a page at a time (page from 1, pageSize 10 to 100), sorted as asked.
+          const pageSize = Math.min(Math.max(Number(req.query.get('pageSize') ?? 100) || 100, 10), 100);
+          const page = Math.max(1, Number(req.query.get('page') ?? 1) || 1);
+          const all = [...contacts.values()];
+          if (req.query.get('sortBy') === 'modified desc') all.sort((a, b) => String(b.modified).localeCompare(String(a.modified)) || String(a.id).localeCompare(String(b.id)));
+          else all.sort((a, b) => String(a.id).localeCompare(String(b.id)));
+          const items = all.slice((page - 1) * pageSize, page * pageSize);
+          const totalPages = Math.max(1, Math.ceil(all.length / pageSize));
+          return json(200, { type: 'addressbook-collection', meta: { currentPage: page, totalPages, totalItems: all.length, rows: pageSize }, items }, 'read');
         },
       },
       {
@@ -131,7 +154,11 @@ function taveSpec(opts: FakeOptions): ProviderSpec {
         handle(req) {
           const existing = contacts.get(req.params[0]!);
           if (!existing) return json(404, problem(404, 'Not Found'), 'not_found');
-          const updated = { ...existing, ...obj(req.body), id: existing.id, modified: new Date().toISOString() };
+          const body = obj(req.body);
+          // Custom field values merge by fieldId (README "Assumptions to verify").
+          const values = new Map<string, unknown>((Array.isArray(existing.customFields) ? existing.customFields : []).map((v) => [String(obj(v).fieldId), v]));
+          for (const v of Array.isArray(body.customFields) ? body.customFields : []) values.set(String(obj(v).fieldId), v);
+          const updated = { ...existing, ...body, customFields: [...values.values()], id: existing.id, modified: new Date().toISOString() };
           contacts.set(existing.id as string, updated);
           return json(200, updated, 'reapplied');
         },
@@ -167,10 +194,20 @@ function taveSpec(opts: FakeOptions): ProviderSpec {
 function googleSpec(): ProviderSpec {
   const accessToken = `ya29.fake-${hex(16)}`;
   const events = new Map<string, Record<string, unknown>>();
+  /** The change feed behind sync tokens: each event's last change, in order. */
+  const changed = new Map<string, number>();
+  let sequence = 0;
+  const touch = (id: string) => {
+    changed.set(id, ++sequence);
+    const e = events.get(id);
+    if (e) e.updated = new Date().toISOString();
+  };
   const error = (code: number, message: string, reason: string) => ({ error: { code, message, errors: [{ domain: 'global', reason, message }] } });
   const E = '^/calendar/v3/calendars/([^/]+)/events';
   return {
     id: 'google-calendar',
+    stores: { events },
+    touch: (_name, id) => touch(id),
     errorBody: (status) => error(status, status === 404 ? 'Not Found' : 'The service is currently unavailable.', status === 404 ? 'notFound' : 'backendError'),
     integration: () => ({
       provider: 'google-calendar',
@@ -215,6 +252,7 @@ function googleSpec(): ProviderSpec {
             calendarId: req.params[0],
           };
           events.set(id, event);
+          touch(id);
           return json(200, event, 'applied');
         },
       },
@@ -237,6 +275,7 @@ function googleSpec(): ProviderSpec {
           if (!existing) return json(404, error(404, 'Not Found', 'notFound'), 'not_found');
           const updated = { ...existing, ...obj(req.body), id: existing.id, updated: new Date().toISOString(), sequence: Number(existing.sequence) + 1 };
           events.set(existing.id as string, updated);
+          touch(existing.id as string);
           return json(200, updated, 'reapplied');
         },
       },
@@ -250,6 +289,7 @@ function googleSpec(): ProviderSpec {
           if (!existing) return json(404, error(404, 'Not Found', 'notFound'), 'not_found');
           if (existing.status === 'cancelled') return json(410, error(410, 'Resource has been deleted', 'deleted'), 'deduplicated');
           existing.status = 'cancelled';
+          touch(existing.id as string);
           return { status: 204, outcome: 'reapplied' };
         },
       },
@@ -257,7 +297,22 @@ function googleSpec(): ProviderSpec {
         method: 'GET',
         path: new RegExp(`${E}$`),
         kind: 'read',
-        handle: () => json(200, { kind: 'calendar#events', summary: 'primary', items: [...events.values()].slice(0, 1) }, 'read'),
+        handle(req) {
+          // A full sync without syncToken, or what changed since it; pageToken is an offset here.
+          const token = req.query.get('syncToken');
+          if (token !== null && !/^s\d+$/.test(token)) return json(410, error(410, 'Sync token is no longer valid, a full sync is required.', 'fullSyncRequired'), 'read');
+          const since = token === null ? 0 : Number(token.slice(1));
+          const showDeleted = req.query.get('showDeleted') === 'true' || token !== null;
+          const all = [...events.values()]
+            .filter((e) => changed.get(e.id as string)! > since && (showDeleted || e.status !== 'cancelled'))
+            .sort((a, b) => changed.get(a.id as string)! - changed.get(b.id as string)!)
+            .map((e) => (e.status === 'cancelled' && token !== null ? { kind: 'calendar#event', id: e.id, status: 'cancelled' } : e));
+          const max = Math.min(Math.max(Number(req.query.get('maxResults') ?? 250) || 250, 1), 2500);
+          const offset = Number(req.query.get('pageToken') ?? 0) || 0;
+          const items = all.slice(offset, offset + max);
+          const more = offset + max < all.length;
+          return json(200, { kind: 'calendar#events', summary: 'primary', items, ...(more ? { nextPageToken: String(offset + max) } : { nextSyncToken: `s${sequence}` }) }, 'read');
+        },
       },
     ],
   };
@@ -270,6 +325,15 @@ function outlookSpec(): ProviderSpec {
   const accessToken = `eyJ0eXAiOiJKV1QiLCJub25jZSI6ImZha2UifQ.fake-${hex(16)}`;
   const events = new Map<string, Record<string, unknown>>();
   const byTransaction = new Map<string, string>();
+  /** The change feed behind delta links: each event's last change (deleted ones too), in order. */
+  const changed = new Map<string, number>();
+  let sequence = 0;
+  let self = '';
+  const touch = (id: string) => {
+    changed.set(id, ++sequence);
+    const e = events.get(id);
+    if (e) e.lastModifiedDateTime = new Date().toISOString();
+  };
   const error = (code: string, message: string) => ({ error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': crypto.randomUUID() } } });
   const V = '^/v1.0/me';
   const create = (req: FakeRequest, key: string | undefined): Reply => {
@@ -292,11 +356,17 @@ function outlookSpec(): ProviderSpec {
       organizer: { emailAddress: { name: 'Planner', address: 'planner@example.com' } },
     };
     events.set(id, event);
+    touch(id);
     if (key !== undefined) byTransaction.set(key, id);
     return json(201, event, 'applied');
   };
   return {
     id: 'outlook-calendar',
+    stores: { events },
+    touch: (_name, id) => touch(id),
+    started: (url) => {
+      self = url;
+    },
     errorBody: (status) => error(status === 404 ? 'ErrorItemNotFound' : 'ServiceNotAvailable', status === 404 ? 'The specified object was not found in the store.' : 'The service is temporarily unavailable.'),
     integration: () => ({
       provider: 'outlook-calendar',
@@ -318,7 +388,8 @@ function outlookSpec(): ProviderSpec {
         handle(req) {
           const existing = events.get(req.params[0]!);
           if (!existing) return json(404, error('ErrorItemNotFound', 'The specified object was not found in the store.'), 'not_found');
-          Object.assign(existing, obj(req.body), { lastModifiedDateTime: new Date().toISOString() });
+          Object.assign(existing, obj(req.body));
+          touch(req.params[0]!);
           return json(200, existing, 'reapplied');
         },
       },
@@ -331,6 +402,7 @@ function outlookSpec(): ProviderSpec {
           const existing = events.get(req.params[0]!);
           if (!existing) return json(404, error('ErrorItemNotFound', 'The specified object was not found in the store.'), 'not_found');
           existing.isCancelled = true;
+          touch(req.params[0]!);
           return { status: 202, outcome: 'reapplied' };
         },
       },
@@ -341,7 +413,26 @@ function outlookSpec(): ProviderSpec {
         key: (req) => events.get(req.params[0]!)?.transactionId as string | undefined,
         handle(req) {
           if (!events.delete(req.params[0]!)) return json(404, error('ErrorItemNotFound', 'The specified object was not found in the store.'), 'not_found');
+          touch(req.params[0]!);
           return { status: 204, outcome: 'reapplied' };
+        },
+      },
+      {
+        method: 'GET',
+        path: new RegExp(`${V}(?:/calendars/[^/]+)?/calendarView/delta$`),
+        kind: 'read',
+        handle(req) {
+          // A round: startDateTime/endDateTime first, then $skiptoken pages, ending with a $deltatoken link.
+          const skip = req.query.get('$skiptoken');
+          const delta = req.query.get('$deltatoken');
+          if (delta !== null && !/^\d+$/.test(delta)) return json(410, error('SyncStateNotFound', 'The sync state is not found.'), 'read');
+          const [offset, since, upto] = skip ? skip.split('_').map(Number) as [number, number, number] : [0, delta === null ? 0 : Number(delta), sequence];
+          const size = Number(/odata\.maxpagesize=(\d+)/.exec(String(req.headers.prefer ?? ''))?.[1] ?? 100);
+          const ids = [...changed.entries()].filter(([, n]) => n > since && n <= upto).sort((a, b) => a[1] - b[1]).map(([id]) => id);
+          const value = ids.slice(offset, offset + size).map((id) => events.get(id) ?? { id, '@removed': { reason: 'deleted' } });
+          const link = `${self}/v1.0/me/calendarView/delta`;
+          const more = offset + size < ids.length;
+          return json(200, { value, ...(more ? { '@odata.nextLink': `${link}?$skiptoken=${offset + size}_${since}_${upto}` } : { '@odata.deltaLink': `${link}?$deltatoken=${upto}` }) }, 'read');
         },
       },
       { method: 'GET', path: new RegExp(`${V}/calendars$`), kind: 'read', handle: () => json(200, { value: [{ id: 'AAMkADcalendar' }] }, 'read') },
@@ -371,6 +462,11 @@ function mailchimpSpec(opts: FakeOptions): ProviderSpec {
   const L = '^/3.0/lists/([^/]+)';
   return {
     id: 'mailchimp',
+    stores: { members },
+    touch: (_name, id) => {
+      const m = members.get(id);
+      if (m) m.last_changed = new Date().toISOString();
+    },
     errorBody: (status) => problem(status, status === 404 ? 'Resource Not Found' : 'Service Unavailable', status === 404 ? 'The requested resource could not be found.' : 'Please try again later.'),
     integration: () => ({
       provider: 'mailchimp',
@@ -426,6 +522,7 @@ function mailchimpSpec(opts: FakeOptions): ProviderSpec {
             else tags.delete(t.name);
           }
           member.tags = [...tags];
+          member.last_changed = new Date().toISOString();
           return { status: 204, outcome: 'reapplied' };
         },
       },
@@ -447,6 +544,22 @@ function mailchimpSpec(opts: FakeOptions): ProviderSpec {
       },
       {
         method: 'GET',
+        path: new RegExp(`${L}/members$`),
+        kind: 'read',
+        handle(req) {
+          if (req.params[0] !== listId) return reply(404, problem(404, 'Resource Not Found', 'The requested resource could not be found.'), 'not_found');
+          // count (at most 1000) and offset, members changed since since_last_changed, oldest change first.
+          const count = Math.min(Math.max(Number(req.query.get('count') ?? 10) || 10, 1), 1000);
+          const offset = Math.max(0, Number(req.query.get('offset') ?? 0) || 0);
+          const since = req.query.get('since_last_changed');
+          const all = [...members.values()].filter((m) => !since || Date.parse(String(m.last_changed)) > Date.parse(since));
+          all.sort((a, b) => String(a.last_changed).localeCompare(String(b.last_changed)) || String(a.id).localeCompare(String(b.id)));
+          const page = all.slice(offset, offset + count).map((m) => ({ ...m, tags: (m.tags as string[]).map((name, i) => ({ id: i + 1, name })) }));
+          return reply(200, { members: page, list_id: listId, total_items: all.length }, 'read');
+        },
+      },
+      {
+        method: 'GET',
         path: new RegExp(`${L}$`),
         kind: 'read',
         handle: (req) =>
@@ -464,6 +577,21 @@ function mailchimpSpec(opts: FakeOptions): ProviderSpec {
 function stripeSpec(): ProviderSpec {
   const secretKey = `sk_test_fake${hex(12)}`;
   const customers = new Map<string, Record<string, unknown>>();
+  /** Newest first, as Stripe lists: a sequence, since many customers share a `created` second. */
+  const order = new Map<string, number>();
+  let sequence = 0;
+  const events: Record<string, unknown>[] = [];
+  const emit = (type: 'customer.created' | 'customer.updated', customer: Record<string, unknown>) => {
+    events.unshift({ id: `evt_${alnum(24)}`, object: 'event', type, created: Math.floor(Date.now() / 1000), data: { object: { ...customer } } });
+  };
+  /** A page of a list newest first, after `starting_after`, up to `limit`. */
+  const pageOf = <T extends Record<string, unknown>>(all: T[], req: FakeRequest, url: string) => {
+    const limit = Math.min(Math.max(Number(req.query.get('limit') ?? 10) || 10, 1), 100);
+    const after = req.query.get('starting_after');
+    const start = after ? all.findIndex((x) => x.id === after) + 1 : 0;
+    const data = all.slice(start, start + limit);
+    return { object: 'list', url, has_more: start + limit < all.length, data };
+  };
   const keys = new Map<string, { fingerprint: string; status: number; body: unknown }>();
   const error = (type: string, message: string, extra: Record<string, unknown> = {}) => ({ error: { type, message, ...extra } });
   const idempotent = (req: FakeRequest, key: string | undefined, write: () => Reply): Reply => {
@@ -489,6 +617,13 @@ function stripeSpec(): ProviderSpec {
   };
   return {
     id: 'stripe',
+    stores: { customers },
+    touch: (_name, id) => {
+      const c = customers.get(id);
+      if (!c) return;
+      if (!order.has(id)) order.set(id, ++sequence);
+      emit('customer.updated', c);
+    },
     errorBody: (status) => error('api_error', status === 404 ? 'Unrecognized request URL.' : 'Stripe is temporarily unavailable.'),
     integration: () => ({ provider: 'stripe', category: 'payment', auth: 'api-key', credentials: { secretKey }, settings: {} }),
     baseUrl: (url) => url,
@@ -501,9 +636,8 @@ function stripeSpec(): ProviderSpec {
         kind: 'read',
         handle(req) {
           const email = req.query.get('email');
-          const limit = Number(req.query.get('limit') ?? 10);
-          const data = [...customers.values()].filter((c) => email === null || c.email === email).sort((a, b) => Number(b.created) - Number(a.created));
-          return json(200, { object: 'list', url: '/v1/customers', has_more: data.length > limit, data: data.slice(0, limit) }, 'read');
+          const data = [...customers.values()].filter((c) => email === null || c.email === email).sort((a, b) => order.get(b.id as string)! - order.get(a.id as string)!);
+          return json(200, pageOf(data, req, '/v1/customers'), 'read');
         },
       },
       {
@@ -537,6 +671,8 @@ function stripeSpec(): ProviderSpec {
               test_clock: null,
             };
             customers.set(customer.id, customer);
+            order.set(customer.id, ++sequence);
+            emit('customer.created', customer);
             return json(200, customer, 'applied');
           }),
       },
@@ -552,8 +688,20 @@ function stripeSpec(): ProviderSpec {
             const body = obj(req.body);
             const updated = { ...existing, ...body, metadata: merge(body.metadata, obj(existing.metadata)) };
             customers.set(existing.id as string, updated);
+            emit('customer.updated', updated);
             return json(200, updated, 'applied');
           }),
+      },
+      {
+        method: 'GET',
+        path: /^\/v1\/events$/,
+        kind: 'read',
+        handle(req) {
+          const types = [...req.query.entries()].filter(([k]) => /^types\[\d*\]$/.test(k)).map(([, v]) => v);
+          const after = Number(req.query.get('created[gt]') ?? 0);
+          const all = events.filter((e) => (types.length === 0 || types.includes(String(e.type))) && Number(e.created) > after);
+          return json(200, pageOf(all, req, '/v1/events'), 'read');
+        },
       },
       {
         method: 'GET',

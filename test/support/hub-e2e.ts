@@ -35,6 +35,11 @@ export const HUB_WORKER_ENV = {
   // fake's token never expires, so this client is never called.
   GOOGLE_OAUTH_CLIENT_ID: 'fake-client-id',
   GOOGLE_OAUTH_CLIENT_SECRET: 'fake-client-secret',
+  // Google down for seconds makes enough failures to judge it degraded: its breaker then probes every
+  // second, not every minute, so the test is not waiting for a probe after Google is back.
+  HUB_BREAKER_PROBE_INTERVAL: '1s',
+  // Two-way sync's schedules tick on the quarter hour: none may fall inside these tests' checks.
+  SYNC_INTERVAL: '24h',
 };
 
 export interface HubCouple {
@@ -114,7 +119,7 @@ export async function startHubE2E(opts: { prefix: string; providers: FakeProvide
   const dev = spawn(process.execPath, [bin, 'dev', '--no-worker'], {
     cwd: repo,
     // The fakes are the providers' hosts for this deployment: the API checks and tests against them too.
-    env: { ...stack.env, JWT_SECRET: TEST_JWT_SECRET, TOURHUB_SECRET_KEYS: TEST_KEYRING, ...deploymentEnv(fakes.list) },
+    env: { ...stack.env, JWT_SECRET: TEST_JWT_SECRET, TOURHUB_SECRET_KEYS: TEST_KEYRING, SYNC_INTERVAL: HUB_WORKER_ENV.SYNC_INTERVAL, ...deploymentEnv(fakes.list) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 

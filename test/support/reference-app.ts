@@ -6,6 +6,7 @@ import { createOutboundGuard } from '../../connectors/outbound';
 import { registry } from '../../connectors/registry';
 import { createDb, type Db } from '../../db/knex';
 import { createProgressFeed } from '../../services/progress-feed';
+import type { SyncControl } from '../../services/sync';
 import type { DeliveryReplays, TourWorkflows, UserWorkflows } from '../../services/temporal';
 import { TEST_JWT_SECRET } from './constants';
 import { testSecretBox } from './stack';
@@ -23,6 +24,7 @@ export function referenceApp(): { app: Express; close(): Promise<void> } {
   const db: Db = createDb('postgres://reference-app.invalid:1/none', { poolMax: 1 });
   const tours: TourWorkflows = { start: unused('Temporal'), advance: unused('Temporal'), feedback: unused('Temporal'), ping: unused('Temporal') };
   const replays: DeliveryReplays = { replay: unused('Temporal') };
+  const sync: SyncControl = { request: unused('Temporal'), ensureSchedule: unused('Temporal'), removeSchedule: unused('Temporal'), listSchedules: unused('Temporal') };
   const outbound = createOutboundGuard();
   const logger = pino({ level: 'silent' });
   // Connects on the first stream only, so never here.
@@ -33,6 +35,7 @@ export function referenceApp(): { app: Express; close(): Promise<void> } {
     tours,
     replays,
     rateLimits: { perMinute: { progress: 10, start: 5 } },
+    sync,
     verifier: createTokenVerifier({ secret: TEST_JWT_SECRET, issuer: 'tourhub', audience: 'tourhub-api' }),
     logger,
     integrations: { box: testSecretBox(), registry, oauthClients: {}, publicUrl: 'http://tourhub.test', connectorTimeoutMs: 2000, outbound },

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { createApp, type AppDeps } from '../../api/app';
 import { createTokenVerifier, signToken } from '../../api/middleware/auth';
 import { createProgressFeed } from '../../services/progress-feed';
+import { createSyncControl, type SyncControl } from '../../services/sync';
 import { createDeliveryReplays, createTourWorkflows, createUserWorkflows, type DeliveryReplays, type TourWorkflows } from '../../services/temporal';
 import { pseudonymKey } from '../../db/pseudonyms';
 import { appDatabaseUrl, loadConfig, workerDatabaseUrl, type Config } from '../../config';
@@ -91,8 +92,10 @@ export interface Stack {
   tours: TourWorkflows;
   /** What the API's replay routes start replays with: the real one unless the suite passed its own. */
   replays: DeliveryReplays;
-  /** The app's realtime, erasure and analytics dependencies, for a suite that builds a second app. */
-  lifecycle: Pick<AppDeps, 'realtime' | 'userWorkflows' | 'analytics'>;
+  /** The app's realtime, erasure, analytics and two-way sync dependencies, for a suite that builds a second app. */
+  lifecycle: Pick<AppDeps, 'realtime' | 'userWorkflows' | 'analytics' | 'sync'>;
+  /** What the API asks of two-way sync (schedules, passes): the real one unless the suite passed its own. */
+  sync: SyncControl;
   worker: Worker | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -120,6 +123,7 @@ export async function startStack(
     registry?: Registry;
     oauthClients?: Partial<Record<string, OAuthClient>>;
     replays?: DeliveryReplays;
+    sync?: SyncControl;
     /** The API's outbound rules; default: the product's, from the config (no network allowed). */
     outbound?: OutboundGuard;
     connectionTestsPerOrg?: number;
@@ -136,10 +140,12 @@ export async function startStack(
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: tourDataConverter(box) });
   const tours = createTourWorkflows(client, config);
   const replays = opts.replays ?? createDeliveryReplays(client, config);
+  const sync = opts.sync ?? createSyncControl(client, config);
   const lifecycle: Stack['lifecycle'] = {
     realtime: { feed: createProgressFeed({ connectionString: appDatabaseUrl(config), logger: pino({ level: 'silent' }) }), heartbeatMs: config.analytics.heartbeatMs },
     userWorkflows: createUserWorkflows(client, config),
     analytics: { beaconTokenTtlSeconds: config.analytics.beaconTokenTtlSeconds, pseudonymKey: pseudonymKey(config.analytics.pseudonymKey, box) },
+    sync,
   };
   const app = createApp({
     db: appDb,
@@ -160,7 +166,7 @@ export async function startStack(
       ...(opts.connectionTestsPerOrg !== undefined ? { connectionTestsPerOrg: opts.connectionTestsPerOrg } : {}),
     },
     ...lifecycle,
-    webhooks: { sync: { client, taskQueue: config.temporal.taskQueue }, secretGraceMs: config.webhooks.secretGraceMs },
+    webhooks: { secretGraceMs: config.webhooks.secretGraceMs },
   });
 
   let nativeConnection: NativeConnection | undefined;
@@ -175,6 +181,7 @@ export async function startStack(
     tours,
     replays,
     lifecycle,
+    sync,
     worker: undefined,
     async startWorker() {
       quietRuntime();

@@ -184,10 +184,10 @@ describe('personal data in Temporal', () => {
     expect(done.body.progress.status).toBe('completed');
 
     // Every planned call went out: the CRM's start, completion, follow-up task and the note with the
-    // feedback; the email provider's failing upsert (dead) and the journey; the SMS welcome.
+    // feedback; the email provider's failing upsert (dead), seed 001's tags and the journey; the SMS welcome.
     const planned = await eventually('the completion to be planned', async () => {
       const rows = await stack.ownerDb('integration_deliveries').where({ organization_id: org.orgId }).pluck('idempotency_key');
-      return rows.length === 8 && rows;
+      return rows.length === 9 && rows;
     });
     await eventually(`every planned call to reach its provider (${received.length} so far)`, async () =>
       planned.every((key: string) => received.some((r) => r.input.idempotencyKey === key)),

@@ -1,7 +1,7 @@
 import { isCancellation, log, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { DeliveryRetry, PlannedDelivery } from '../../domain/hub';
-import { deathCode, deathReason, deliverySummary, runDelivery } from '../deliveries';
+import { deathCode, deathReason, deliverThroughBreaker, deliverySummary, HeldBack } from '../deliveries';
 import type { DeadDelivery, HubCarried } from './messages';
 
 /**
@@ -105,7 +105,8 @@ export class DeliveryLanes {
     void (async () => {
       const lane = this.laneOf(integrationId);
       while (lane.length > 0 && !this.stopping) {
-        await this.deliverOne(lane[0]!);
+        // Not done: held back by the breaker while the run rolls over; it stays first and is carried.
+        if (!(await this.deliverOne(lane[0]!))) break;
         lane.shift();
         this.hooks.onDelivered();
       }
@@ -121,12 +122,14 @@ export class DeliveryLanes {
       });
   }
 
-  private async deliverOne(d: PlannedDelivery): Promise<void> {
+  /** Delivers one call (or sends it to the dead list); false when it was held back and must be carried. */
+  private async deliverOne(d: PlannedDelivery): Promise<boolean> {
     try {
-      await runDelivery(d, this.hooks.retry());
+      await deliverThroughBreaker(d, this.hooks.retry(), () => this.stopping);
       this.delivered++;
     } catch (err) {
       if (isCancellation(err)) throw err;
+      if (err instanceof HeldBack) return false;
       // Dead: recorded for a replay, and out of the way of the deliveries behind it.
       const reason = deathReason(err);
       this.dead.push({ idempotencyKey: d.idempotencyKey, summary: deliverySummary(d), reason: deathCode(err) });
@@ -138,5 +141,6 @@ export class DeliveryLanes {
         log.error('Could not record a dead delivery', { idempotencyKey: d.idempotencyKey, error: String(markErr) });
       }
     }
+    return true;
   }
 }

@@ -1,4 +1,6 @@
 import type { RouteGroup } from '../../openapi';
+import { listConflicts } from './conflicts/list';
+import { resolveConflict } from './conflicts/resolve';
 import { createIntegration } from './create';
 import { listDeliveries } from './deliveries/list';
 import { replayDelivery } from './deliveries/replay';
@@ -7,10 +9,13 @@ import { disableIntegration } from './disable';
 import { getIntegration } from './get';
 import { integrationHealth } from './health';
 import { listIntegrations } from './list';
+import { listIntegrationLogs } from './logs';
 import { oauthCallback } from './oauth/callback';
 import { startOAuth } from './oauth/start';
 import { listProviders } from './providers';
 import { deleteIntegration } from './remove';
+import { startResync } from './resync/start';
+import { getResync } from './resync/status';
 import { testIntegration } from './test-connection';
 import { updateIntegration } from './update';
 
@@ -18,13 +23,17 @@ export const integrationsRoutes: RouteGroup = {
   prefix: '/api/integrations',
   access: 'admin',
   bodyParsed: true,
-  // The fixed paths ('/providers', '/deliveries', '/health', '/oauth/...') before '/{id}', so none is read as an id.
+  // The fixed paths ('/providers', '/deliveries', '/health', '/conflicts', '/resync', '/oauth/...') before '/{id}', so none is read as an id.
   endpoints: [
     listProviders,
     listIntegrations,
     listDeliveries,
     replayDelivery,
     integrationHealth,
+    listConflicts,
+    resolveConflict,
+    startResync,
+    getResync,
     startOAuth,
     createIntegration,
     getIntegration,
@@ -33,6 +42,7 @@ export const integrationsRoutes: RouteGroup = {
     replayIntegration,
     deleteIntegration,
     testIntegration,
+    listIntegrationLogs,
   ],
 };
 

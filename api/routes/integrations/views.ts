@@ -32,6 +32,7 @@ export const IntegrationView = named(
         check_in_hour: z.number().int(),
         check_in_minutes: z.number().int(),
         sms_welcome_enabled: z.boolean(),
+        send_immediate_welcome: z.boolean().describe('Email: the welcome template at once, before the welcome sequence'),
         time_zone: z.string(),
       })
       .describe("What the routes will do: the overrides over seed 001's defaults, in the effective zone"),
@@ -66,6 +67,7 @@ export function presentIntegration({ row, displayName, orgTimeZone, settings, cr
       check_in_hour: effective.checkInHour,
       check_in_minutes: effective.checkInMinutes,
       sms_welcome_enabled: effective.smsWelcomeEnabled,
+      send_immediate_welcome: effective.sendImmediateWelcome,
       time_zone: effective.timeZone,
     },
     route_overrides: row.settings.routes ?? {},
@@ -107,6 +109,7 @@ const RouteSettingsBody = z.strictObject({
   check_in_hour: hour.nullable().optional(),
   check_in_minutes: minutes.nullable().optional(),
   sms_welcome_enabled: z.boolean().nullable().optional(),
+  send_immediate_welcome: z.boolean().nullable().optional(),
 });
 
 /** The fields a create and a PATCH share. */

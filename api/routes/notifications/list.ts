@@ -8,7 +8,8 @@ export const listNotifications = endpoint({
   path: '/api/notifications',
   tag: 'Notifications',
   summary: "What the organisation's admins should hear about, newest first",
-  description: '`integration.degraded` and `integration.recovered`, with the figures that tipped it; `webhook.subscription_paused`. Tour events go to webhook subscriptions, not here.',
+  description:
+    '`integration.degraded` (with the figures that tipped it), `integration.paused` (its breaker opened) and `integration.recovered`; `integration.failure` (a CRM or payment delivery that will not be retried); `tour.onboarding_completed` (every integration took a tour\'s completion); `sync.conflict` (a manual conflict to resolve); `webhook.subscription_paused`. Payloads carry ids, codes and figures only. Tour events go to webhook subscriptions, not here.',
   access: 'admin',
   query: z.strictObject({ limit: limitQuery(200, 50).describe('1 to 200, default 50') }),
   responses: {

@@ -13,7 +13,7 @@ export const eraseUserData = endpoint({
   tag: 'Privacy',
   summary: "Erase one person's tour data (GDPR erasure)",
   description:
-    "Cancels the deliveries not yet sent for them, terminates and deletes their tour workflows from Temporal (history included), then deletes their progress, feedback, events, pseudonymous aggregates, A/B assignments, membership and the webhook copies of their tour events (sent and received), in the caller's organisation. The organisation's delivery records stay, with everything that named the person removed; anonymous daily counts stay. If Temporal is unreachable nothing is deleted: ask again.",
+    "Cancels the deliveries not yet sent for them, terminates and deletes their tour workflows from Temporal (history included), then deletes their progress, feedback, events, pseudonymous aggregates, A/B assignments, membership, the webhook copies of their tour events (sent and received) and two-way sync's copies of their record (agreed values, conflicts, staged reads), in the caller's organisation. The organisation's delivery records stay (two-way sync's calls about them included), with everything that named the person removed; anonymous daily counts stay. If Temporal is unreachable nothing is deleted: ask again.",
   access: 'admin',
   params: PersonParams,
   responses: {
@@ -31,6 +31,8 @@ export const eraseUserData = endpoint({
         deliveries_anonymised: count,
         outbound_webhook_events: count.describe('Tour events about them queued or sent to webhook subscriptions, with their deliveries and attempts'),
         inbound_webhook_events: count.describe('Tour events about them received at /api/webhooks/tour-events'),
+        sync_records: count.describe("Two-way sync's last agreed copies of their record at each provider (their name, phone, events)"),
+        sync_conflicts: count.describe('Two-way sync conflicts about them, open or resolved, with both values'),
         workflows_deleted: count,
       }),
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { endpoint, refused } from '../../endpoint';
 import { iso, jsonObject, timestamp, canonicalUuid } from '../shared';
+import { SyncValueSchema } from '../integrations/conflicts/views';
 import { AUDIENCES, presentProgress, ProgressView } from '../tours/views';
 import { PersonParams } from './views';
 
@@ -88,6 +89,37 @@ export const UserDataExportView = z.strictObject({
       }),
     )
     .describe("What the hub sent (or meant to send) to the organisation's tools about them"),
+  sync_records: z
+    .array(
+      z.strictObject({
+        integration_id: canonicalUuid(),
+        provider: z.string(),
+        record_key: z.string().describe('Their email, or the id of an event booked for their tours'),
+        remote_id: z.string().nullable(),
+        agreed: jsonObject.describe('The values both sides last agreed on'),
+        local: jsonObject.describe("Values of theirs taken from the provider and kept only here (an event's time)"),
+        synced_at: timestamp,
+      }),
+    )
+    .describe("Two-way sync's copies of their record at each provider"),
+  sync_conflicts: z
+    .array(
+      z.strictObject({
+        id: canonicalUuid(),
+        integration_id: canonicalUuid(),
+        provider: z.string(),
+        record_key: z.string(),
+        field: z.string(),
+        ours: SyncValueSchema,
+        theirs: SyncValueSchema,
+        status: z.enum(['open', 'resolved']),
+        resolution: z.enum(['ours', 'theirs', 'value']).nullable(),
+        resolved_value: SyncValueSchema.nullable(),
+        detected_at: timestamp,
+        resolved_at: timestamp.nullable(),
+      }),
+    )
+    .describe('Two-way sync conflicts about them, with both values'),
 });
 
 export const exportUserData = endpoint({
@@ -96,7 +128,7 @@ export const exportUserData = endpoint({
   path: '/api/tours/users/{userId}/data',
   tag: 'Privacy',
   summary: "Everything stored about one person's tours, as JSON (GDPR access and portability)",
-  description: 'Membership, progress, feedback, raw events, the pseudonymous daily activity kept after the retention period, A/B assignments and deliveries, of the caller\'s organisation only.',
+  description: 'Membership, progress, feedback, raw events, the pseudonymous daily activity kept after the retention period, A/B assignments, deliveries and two-way sync\'s copies of their record (agreed values, conflicts), of the caller\'s organisation only.',
   access: 'admin',
   params: PersonParams,
   responses: { 200: { description: 'The export', json: UserDataExportView } },
@@ -144,6 +176,14 @@ export const exportUserData = endpoint({
         completed_at: iso(a.completed_at),
       })),
       deliveries: d.deliveries.map(({ payload, ...rest }) => ({ ...rest, request: payload, created_at: iso(rest.created_at), delivered_at: iso(rest.delivered_at) })),
+      sync_records: d.syncRecords.map(({ base, ...r }) => ({ ...r, agreed: base, synced_at: iso(r.synced_at) })),
+      sync_conflicts: d.syncConflicts.map(({ ours_value, theirs_value, ...c }) => ({
+        ...c,
+        ours: ours_value,
+        theirs: theirs_value,
+        detected_at: iso(c.detected_at),
+        resolved_at: iso(c.resolved_at),
+      })),
     },
   };
 });

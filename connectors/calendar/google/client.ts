@@ -3,7 +3,7 @@ import { google, type Common } from 'googleapis';
 import type { CalendarConnector, CalendarEventInput, ChangeChannel, OAuthSession, WatchInput, WriteOptions } from '../../contracts';
 import { classify, ConnectorError } from '../../errors';
 import type { VendorHttp } from '../../http';
-import { googleEventId, toGoogleEvent } from './mapping';
+import { googleEventId, googleEventRecord, toGoogleEvent } from './mapping';
 
 export const PROVIDER = 'google-calendar';
 /** googleapis' rootUrl for Calendar v3. */
@@ -164,6 +164,36 @@ export function createGoogleCalendarClient(opts: GoogleCalendarClientOptions): C
       } catch (err) {
         // Expired or already stopped: nothing is watching, which is what stopping wants.
         if (err instanceof ConnectorError && (err.status === 404 || err.status === 410)) return;
+        throw err;
+      }
+    },
+
+    /**
+     * Google's incremental sync: a full pass lists every event (deleted ones too) and ends with a
+     * nextSyncToken; a later pass sends it back and gets only what changed, deletions as cancelled
+     * events. A token Google no longer honours answers 410: the caller starts a full pass.
+     */
+    async listChanges(query) {
+      try {
+        const page = await authorized((o) =>
+          api.events.list(
+            {
+              calendarId,
+              maxResults: Math.min(Math.max(query.pageSize, 1), 2500),
+              showDeleted: true,
+              ...(query.cursor !== undefined ? { syncToken: query.cursor } : {}),
+              ...(query.page !== undefined ? { pageToken: query.page } : {}),
+            },
+            o,
+          ),
+        );
+        const records = (page.items ?? []).map(googleEventRecord).filter((r) => r !== undefined);
+        if (page.nextPageToken) return { records, nextPage: page.nextPageToken };
+        return { records, ...(page.nextSyncToken ? { cursor: page.nextSyncToken } : {}) };
+      } catch (err) {
+        if (err instanceof ConnectorError && err.status === 410) {
+          throw new ConnectorError({ code: 'cursor_expired', retryable: false, provider: PROVIDER, status: 410, message: 'Google no longer honours the sync token: a full pass is needed', cause: err });
+        }
         throw err;
       }
     },

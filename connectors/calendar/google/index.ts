@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { oauthTokensSchema } from '../../oauth';
 import type { ProviderEntry } from '../../registry-types';
 import { createGoogleCalendarClient, GOOGLE_CALENDAR_HOSTS, PROVIDER } from './client';
+import { googleStoredFields } from './mapping';
 
 /** What the OAuth callback stores (encrypted) for the integration; the session reads and refreshes it. */
 export const googleCalendarCredentials = oauthTokensSchema;
@@ -25,6 +26,8 @@ export const googleCalendar: ProviderEntry<'calendar', typeof googleCalendarCred
   hosts: GOOGLE_CALENDAR_HOSTS,
   // 600 requests per minute per user per project (https://developers.google.com/workspace/calendar/api/guides/quota).
   ratePerSecond: 10,
+  readable: true,
+  storedForm: googleStoredFields,
   docsUrl: 'https://developers.google.com/workspace/calendar/api/guides/quota',
   create: (ctx) =>
     createGoogleCalendarClient({

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { calendar_v3 } from 'googleapis';
-import type { CalendarEventInput } from '../../contracts';
+import type { SyncFields } from '../../../domain/conflict';
+import type { CalendarEventInput, RemoteRecord } from '../../contracts';
 import { capOptional, capText, normalizeAttendees } from '../../normalize';
+import { localToUtc } from '../outlook/mapping';
 
 /**
  * Google publishes no length limits for an event's text fields
@@ -58,5 +60,53 @@ export function toGoogleEvent(input: CalendarEventInput, id?: string): calendar_
     start: { dateTime: input.start, timeZone: input.timeZone },
     end: { dateTime: input.end, timeZone: input.timeZone },
     attendees: normalizeAttendees(input.attendees, EVENT_LIMITS.attendeeName).map((a) => ({ email: a.email, ...(a.name !== undefined ? { displayName: a.name } : {}) })),
+    // Google keeps at most 5 overrides, each 0 to 40320 minutes (4 weeks) before the start.
+    ...(input.reminders
+      ? { reminders: { useDefault: false, overrides: input.reminders.slice(0, 5).map((r) => ({ method: r.method, minutes: Math.min(Math.max(Math.round(r.minutes), 0), 40_320) })) } }
+      : {}),
+  };
+}
+
+/** Our values as Google keeps them (two-way sync compares these): the title cut as toGoogleEvent cuts it. */
+export function googleStoredFields(fields: SyncFields): SyncFields {
+  return typeof fields.summary === 'string' ? { ...fields, summary: capText(fields.summary, EVENT_LIMITS.summary) } : fields;
+}
+
+/**
+ * An event time as UTC `YYYY-MM-DDTHH:mm:ssZ`: an RFC 3339 date-time with its offset as Google sends it,
+ * or a wall-clock time in the event's zone; a whole-day date as it is; else null.
+ */
+export function utcInstant(value: string | null | undefined, timeZone?: string | null): string | null {
+  if (!value) return null;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) {
+    try {
+      return `${localToUtc(value, timeZone ?? 'UTC')}Z`;
+    } catch {
+      return null;
+    }
+  }
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? null : `${new Date(t).toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * An event as two-way sync compares it, keyed by its id. A cancelled event (deleted, in an incremental
+ * sync) carries only its id and status: only `cancelled` is known then.
+ */
+export function googleEventRecord(event: calendar_v3.Schema$Event): RemoteRecord | undefined {
+  if (!event.id) return undefined;
+  const updatedAt = event.updated ?? null;
+  if (event.status === 'cancelled') return { key: event.id, remoteId: event.id, fields: { cancelled: true }, updatedAt };
+  return {
+    key: event.id,
+    remoteId: event.id,
+    fields: {
+      start: utcInstant(event.start?.dateTime ?? event.start?.date, event.start?.timeZone),
+      end: utcInstant(event.end?.dateTime ?? event.end?.date, event.end?.timeZone),
+      summary: event.summary ?? null,
+      cancelled: false,
+    },
+    updatedAt,
   };
 }

@@ -2,7 +2,17 @@ import { sessionToken } from '../../oauth';
 import type { CalendarConnector, CalendarEventInput, ChangeChannel, OAuthSession, WatchInput, WriteOptions } from '../../contracts';
 import { ConnectorError } from '../../errors';
 import type { HttpRequest, VendorHttp } from '../../http';
-import { graphTimeZone, graphTransactionId, toGraphEvent, toGraphEventPatch, type GraphEvent } from './mapping';
+import { graphEventRecord, graphTimeZone, graphTransactionId, toGraphEvent, toGraphEventPatch, type GraphDeltaEvent, type GraphEvent } from './mapping';
+
+/** The window a delta round covers, fixed by its first request: events from a month ago to a year and a bit ahead. */
+const DELTA_PAST_MS = 30 * 86_400_000;
+const DELTA_AHEAD_MS = 400 * 86_400_000;
+
+interface GraphDeltaPage {
+  value?: GraphDeltaEvent[];
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+}
 
 export const PROVIDER = 'outlook-calendar';
 export const GRAPH_BASE_URL = 'https://graph.microsoft.com/v1.0';
@@ -109,6 +119,40 @@ export function createOutlookCalendarClient(opts: OutlookCalendarClientOptions):
         if (err instanceof ConnectorError && err.status === 404) return;
         throw err;
       }
+    },
+
+    /**
+     * A calendarView delta round: the first request (no cursor) is a full pass over the window and ends
+     * with a deltaLink; sending that back later returns what changed since, deletions as `@removed`.
+     * Page tokens and cursors are Graph's own links (absolute URLs, checked against Graph's host like
+     * every other call). An expired delta token answers 410: the caller starts a full pass.
+     */
+    async listChanges(query) {
+      const link = query.page ?? query.cursor;
+      const base = opts.calendarId !== undefined ? `me/calendars/${encodeURIComponent(opts.calendarId)}/calendarView/delta` : 'me/calendarView/delta';
+      const req: HttpRequest = link
+        ? { method: 'GET', path: link }
+        : {
+            method: 'GET',
+            path: base,
+            query: {
+              startDateTime: new Date(query.startedAt - DELTA_PAST_MS).toISOString(),
+              endDateTime: new Date(query.startedAt + DELTA_AHEAD_MS).toISOString(),
+            },
+          };
+      req.headers = { prefer: `IdType="ImmutableId", outlook.timezone="UTC", odata.maxpagesize=${Math.min(Math.max(query.pageSize, 1), 1000)}` };
+      let page: GraphDeltaPage;
+      try {
+        page = await call<GraphDeltaPage>(req);
+      } catch (err) {
+        if (err instanceof ConnectorError && err.status === 410) {
+          throw new ConnectorError({ code: 'cursor_expired', retryable: false, provider: PROVIDER, status: 410, message: 'Graph no longer honours the delta link: a full pass is needed', cause: err });
+        }
+        throw err;
+      }
+      const records = (page.value ?? []).map(graphEventRecord).filter((r) => r !== undefined);
+      if (page['@odata.nextLink']) return { records, nextPage: page['@odata.nextLink'] };
+      return { records, ...(page['@odata.deltaLink'] ? { cursor: page['@odata.deltaLink'] } : {}) };
     },
 
     async ping() {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { oauthTokensSchema } from '../../oauth';
 import type { ProviderEntry } from '../../registry-types';
 import { createOutlookCalendarClient, GRAPH_HOSTS, PROVIDER } from './client';
+import { graphStoredFields } from './mapping';
 
 /** What the OAuth callback stores (encrypted) for the integration; the session reads and refreshes it. */
 export const outlookCalendarCredentials = oauthTokensSchema;
@@ -26,6 +27,8 @@ export const outlookCalendar: ProviderEntry<'calendar', typeof outlookCalendarCr
   // Outlook allows 10,000 requests per 10 minutes per app and mailbox (about 16 a second), and at most
   // 4 concurrent requests per app (https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits).
   ratePerSecond: 16,
+  readable: true,
+  storedForm: graphStoredFields,
   docsUrl: 'https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits',
   create: (ctx) =>
     createOutlookCalendarClient({

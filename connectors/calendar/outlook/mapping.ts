@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CalendarEventInput } from '../../contracts';
+import type { SyncFields } from '../../../domain/conflict';
+import type { CalendarEventInput, RemoteRecord } from '../../contracts';
 import { capOptional, capText, normalizeAttendees } from '../../normalize';
 
 /**
@@ -118,7 +119,21 @@ export interface GraphEvent {
   end: GraphDateTime;
   location?: { displayName: string };
   attendees: { emailAddress: { address: string; name?: string }; type: 'required' }[];
+  isReminderOn?: boolean;
+  reminderMinutesBeforeStart?: number;
   transactionId?: string;
+}
+
+/**
+ * Graph keeps one reminder per event, shown to the organiser (`reminderMinutesBeforeStart`); it has no
+ * email reminder. Of ours, the popup is the one Outlook can show, so it wins; else the soonest.
+ */
+export function graphReminder(reminders: CalendarEventInput['reminders']): Pick<GraphEvent, 'isReminderOn' | 'reminderMinutesBeforeStart'> {
+  if (reminders === undefined) return {};
+  if (reminders.length === 0) return { isReminderOn: false };
+  const popup = reminders.find((r) => r.method === 'popup');
+  const minutes = popup ? popup.minutes : Math.min(...reminders.map((r) => r.minutes));
+  return { isReminderOn: true, reminderMinutesBeforeStart: Math.max(0, Math.round(minutes)) };
 }
 
 /** Our event as a Graph event. `transactionId` is set on create only (Graph refuses to change it). */
@@ -133,6 +148,7 @@ export function toGraphEvent(input: CalendarEventInput, transactionId?: string):
       emailAddress: { address: a.email, ...(a.name !== undefined ? { name: a.name } : {}) },
       type: 'required' as const,
     })),
+    ...graphReminder(input.reminders),
     ...(transactionId !== undefined ? { transactionId } : {}),
   };
 }
@@ -140,4 +156,49 @@ export function toGraphEvent(input: CalendarEventInput, transactionId?: string):
 /** PATCH body for an update: the same fields, with the location cleared when the input has none. */
 export function toGraphEventPatch(input: CalendarEventInput): GraphEvent {
   return { ...toGraphEvent(input), location: { displayName: capOptional(input.location, EVENT_LIMITS.location) ?? '' } };
+}
+
+/** Our values as Outlook keeps them (two-way sync compares these): the subject cut as toGraphEvent cuts it. */
+export function graphStoredFields(fields: SyncFields): SyncFields {
+  return typeof fields.summary === 'string' ? { ...fields, summary: capText(fields.summary, EVENT_LIMITS.subject) } : fields;
+}
+
+/** An event of a calendarView delta page: a changed event, or only its id and `@removed`. */
+export interface GraphDeltaEvent {
+  id?: string;
+  subject?: string | null;
+  start?: { dateTime?: string; timeZone?: string } | null;
+  end?: { dateTime?: string; timeZone?: string } | null;
+  isCancelled?: boolean;
+  lastModifiedDateTime?: string | null;
+  '@removed'?: { reason?: string };
+}
+
+/**
+ * Graph's dateTime in the zone it names as UTC `YYYY-MM-DDTHH:mm:ssZ`. We ask for UTC (`Prefer:
+ * outlook.timezone="UTC"`); a zone Graph names by IANA is converted, anything else is left out (null).
+ */
+export function graphUtc(value: { dateTime?: string; timeZone?: string } | null | undefined): string | null {
+  if (!value?.dateTime) return null;
+  const local = value.dateTime.slice(0, 19);
+  const zone = value.timeZone ?? 'UTC';
+  if (zone === 'UTC' || zone === 'Etc/GMT') return `${local}Z`;
+  try {
+    return `${localToUtc(local, zone)}Z`;
+  } catch {
+    return null;
+  }
+}
+
+/** A delta row as two-way sync compares it, keyed by the event's (immutable) id. */
+export function graphEventRecord(event: GraphDeltaEvent): RemoteRecord | undefined {
+  if (!event.id) return undefined;
+  const updatedAt = event.lastModifiedDateTime ?? null;
+  if (event['@removed'] || event.isCancelled) return { key: event.id, remoteId: event.id, fields: { cancelled: true }, updatedAt };
+  return {
+    key: event.id,
+    remoteId: event.id,
+    fields: { start: graphUtc(event.start), end: graphUtc(event.end), summary: event.subject ?? null, cancelled: false },
+    updatedAt,
+  };
 }

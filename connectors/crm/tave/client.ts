@@ -30,6 +30,15 @@ export function createTaveClient(opts: TaveClientOptions) {
       return (await http.request<TaveContact>({ method: 'PUT', path: `address-book/${encodeURIComponent(id)}`, json: body })).body;
     },
 
+    /**
+     * GET /address-book?page=&pageSize=&sortBy= (listResourceAddressBook): one page of the studio's
+     * address book. pageSize is 10 to 100; sortBy `modified desc` puts what changed last first.
+     */
+    async listContacts(query: { page: number; pageSize: number; sortBy: 'id asc' | 'modified desc' }): Promise<TaveCollection<TaveContact>> {
+      const res = await http.request<TaveCollection<TaveContact>>({ method: 'GET', path: 'address-book', query });
+      return { ...res.body, items: Array.isArray(res.body?.items) ? res.body.items : [] };
+    },
+
     /** GET /custom-field?canApplyTo=contact (listResourceCustomField). */
     async listContactCustomFields(): Promise<TaveCustomField[]> {
       const res = await http.request<TaveCollection<TaveCustomField>>({ method: 'GET', path: 'custom-field', query: { canApplyTo: 'contact' } });

@@ -4,7 +4,20 @@ import type { CrmConnector, Person } from '../../contracts';
 import { ConnectorError } from '../../errors';
 import type { ProviderEntry } from '../../registry-types';
 import { createTaveClient, TAVE_HOSTS, type TaveClient } from './client';
-import { activityNote, normalizeEmail, pickContactByEmail, plainNote, resolveCustomFields, taskNote, toTavePerson, type TaveContact, type TaveNoteWrite } from './mapping';
+import {
+  activityNote,
+  normalizeEmail,
+  pickContactByEmail,
+  plainNote,
+  resolveCustomFields,
+  taskNote,
+  taveContactRecord,
+  taveStoredFields,
+  toTavePerson,
+  type TaveContact,
+  type TaveCustomField,
+  type TaveNoteWrite,
+} from './mapping';
 
 export const credentialsSchema = z
   .object({
@@ -17,6 +30,12 @@ export const credentialsSchema = z
 export const settingsSchema = z.object({}).strict();
 
 const PROVIDER = 'tave';
+
+/** The API's page size bounds (pageSize: minimum 10, maximum 100). */
+const MIN_PAGE = 10;
+const MAX_PAGE = 100;
+/** Custom field definitions change rarely: one read serves a whole pass. */
+const DEFINITIONS_TTL_MS = 60_000;
 
 function idOf(record: { id?: unknown } | undefined, what: string): string {
   if (record && typeof record.id === 'string' && record.id) return record.id;
@@ -58,9 +77,21 @@ export const tave: ProviderEntry<'crm', typeof credentialsSchema, typeof setting
   // No quota is published: every operation documents 429 with Retry-After (honoured by classify).
   // 2 a second keeps a studio's key well clear of it; see README "Assumptions to verify".
   ratePerSecond: 2,
+  readable: true,
+  storedForm: taveStoredFields,
   docsUrl: 'https://workspace.vsco.co/api',
   create(ctx): CrmConnector {
     const client = createTaveClient({ apiKey: ctx.credentials.apiKey, http: ctx.http });
+
+    let definitions: { at: number; items: Promise<TaveCustomField[]> } | undefined;
+    const customFields = () => {
+      if (!definitions || ctx.now() - definitions.at > DEFINITIONS_TTL_MS) {
+        const items = client.listContactCustomFields();
+        definitions = { at: ctx.now(), items };
+        items.catch(() => (definitions = undefined));
+      }
+      return definitions.items;
+    };
 
     /** Notes have no idempotency key or external id, so each is guarded by the delivery record. */
     const noteOnce = (key: string, person: Person, contactId: string | undefined, build: (contactId: string) => TaveNoteWrite) =>
@@ -107,6 +138,37 @@ export const tave: ProviderEntry<'crm', typeof credentialsSchema, typeof setting
 
       async ping() {
         await client.myStudio();
+      },
+
+      /**
+       * The API has no "changed since" filter, so an incremental pass reads the address book newest change
+       * first (`sortBy=modified desc`) and stops at the first person older than the cursor; a full pass
+       * reads it by id. The page token is the page number; the next cursor is when this pass started.
+       */
+      async listChanges(query) {
+        const since = query.cursor !== undefined ? Date.parse(query.cursor) : undefined;
+        if (since !== undefined && Number.isNaN(since)) {
+          throw new ConnectorError({ code: 'cursor_expired', retryable: false, provider: PROVIDER, message: 'Not a cursor of this connector: a full pass is needed' });
+        }
+        const page = query.page !== undefined ? Math.max(1, Number(query.page) || 1) : 1;
+        const pageSize = Math.min(Math.max(query.pageSize, MIN_PAGE), MAX_PAGE);
+        const [res, defs] = await Promise.all([
+          client.listContacts({ page, pageSize, sortBy: since !== undefined ? 'modified desc' : 'id asc' }),
+          customFields(),
+        ]);
+        const records = [];
+        let older = false;
+        for (const contact of res.items) {
+          if (since !== undefined && contact.modified && Date.parse(contact.modified) < since) {
+            older = true;
+            break;
+          }
+          const record = taveContactRecord(contact, defs);
+          if (record) records.push(record);
+        }
+        const lastPage = res.meta?.totalPages !== undefined ? page >= res.meta.totalPages : res.items.length < pageSize;
+        if (older || lastPage) return { records, cursor: new Date(query.startedAt).toISOString() };
+        return { records, nextPage: String(page + 1) };
       },
     };
   },

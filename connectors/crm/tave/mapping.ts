@@ -1,4 +1,5 @@
-import type { Person, TaskPriority } from '../../contracts';
+import type { SyncFields } from '../../../domain/conflict';
+import type { Person, RemoteRecord, TaskPriority } from '../../contracts';
 import { capOptional, capText, normalizeEmail as emailKey, oneLine, parsePhone } from '../../normalize';
 
 /**
@@ -28,10 +29,16 @@ export interface TaveContact {
   email?: string | null;
   firstName?: string | null;
   lastName?: string | null;
+  cellPhone?: TavePhone | null;
+  /** ServerTimestamp of the last change. */
+  modified?: string | null;
+  customFields?: TaveCustomFieldValue[] | null;
 }
 
 export interface TaveCollection<T> {
   type?: string;
+  /** currentPage, totalPages, totalItems, rows (the page size). */
+  meta?: { currentPage?: number; totalPages?: number; totalItems?: number; rows?: number };
   items: T[];
 }
 
@@ -75,6 +82,18 @@ export function toTavePhone(phone: string): TavePhone | undefined {
   if (parsed) return { e164: parsed.e164 };
   const typed = capText(oneLine(phone), PERSON_LIMITS.phoneFormatted);
   return typed === '' ? undefined : { formatted: typed };
+}
+
+/** Our values as Táve keeps them (two-way sync compares these): names cut as toTavePerson cuts them, the phone as toTavePhone sends it. */
+export function taveStoredFields(fields: SyncFields): SyncFields {
+  const out = { ...fields };
+  if (typeof out.first_name === 'string') out.first_name = capOptional(out.first_name, PERSON_LIMITS.firstName) ?? null;
+  if (typeof out.last_name === 'string') out.last_name = capOptional(out.last_name, PERSON_LIMITS.lastName) ?? null;
+  if (typeof out.phone === 'string') {
+    const phone = toTavePhone(out.phone);
+    out.phone = phone?.e164 ?? phone?.formatted ?? null;
+  }
+  return out;
 }
 
 /** A wedding date is the couple's anniversary in Táve's Person schema. Only YYYY-MM-DD is sent. */
@@ -181,4 +200,29 @@ export function taskNote(contactId: string, input: { title: string; description?
 
 export function plainNote(contactId: string, body: string): TaveNoteWrite {
   return { contactId, contentHtml: `<p><strong>[Tourhub note]</strong></p>${paragraphs(body)}` };
+}
+
+/** `''` and missing are the same "no value" to two-way sync. */
+const orNull = (v: string | null | undefined) => (v === undefined || v === null || v.trim() === '' ? null : v.trim());
+
+/**
+ * A Person as two-way sync compares it: keyed by its lower-cased email (the API's natural key), with our
+ * field names. Custom field values appear under both the field's name and its token, lower-cased, since
+ * an integration's field mapping may name either. Companies, locations and people without an email are
+ * nobody we sync.
+ */
+export function taveContactRecord(contact: TaveContact, definitions: TaveCustomField[]): RemoteRecord | undefined {
+  if (contact.kind !== 'person' || typeof contact.email !== 'string' || contact.email.trim() === '') return undefined;
+  const byId = new Map(definitions.map((d) => [d.id, d]));
+  const fields: SyncFields = {
+    first_name: orNull(contact.firstName),
+    last_name: orNull(contact.lastName),
+    phone: orNull(contact.cellPhone?.e164 ?? contact.cellPhone?.formatted),
+  };
+  for (const value of contact.customFields ?? []) {
+    const def = byId.get(value.fieldId);
+    if (!def) continue;
+    for (const name of [def.name, def.token]) if (name) fields[`custom:${name.trim().toLowerCase()}`] = orNull(value.value);
+  }
+  return { key: normalizeEmail(contact.email), remoteId: contact.id, fields, updatedAt: contact.modified ?? null };
 }

@@ -46,12 +46,25 @@ export function createActiveCampaignClient(ctx: ConnectorContext<ActiveCampaignC
   }
 
   /** Find a tag by name (GET /api/3/tags?search=), else create it (POST /api/3/tags). */
-  async function tagId(name: string): Promise<string> {
+  async function findTag(name: string): Promise<AcTag | undefined> {
     const found = await http.request<{ tags?: AcTag[] }>({ method: 'GET', path: 'tags', query: { search: name } });
-    const tag = exactTag(found.body?.tags, name);
+    return exactTag(found.body?.tags, name);
+  }
+
+  async function tagId(name: string): Promise<string> {
+    const tag = await findTag(name);
     if (tag) return tag.id;
-    const created = await http.request<{ tag?: { id?: string } }>({ method: 'POST', path: 'tags', json: { tag: { tag: name, tagType: 'contact', description: 'Added by Tourhub' } } });
-    return idOf(created.body?.tag?.id, 'a tag');
+    try {
+      const created = await http.request<{ tag?: { id?: string } }>({ method: 'POST', path: 'tags', json: { tag: { tag: name, tagType: 'contact', description: 'Added by Tourhub' } } });
+      return idOf(created.body?.tag?.id, 'a tag');
+    } catch (err) {
+      // Two calls tagging couples at once both find the tag missing; the second create is refused as a
+      // duplicate name (422). The tag the other call made is the one to use.
+      if (!(err instanceof ConnectorError && err.status === 422)) throw err;
+      const made = await findTag(name);
+      if (!made) throw err;
+      return made.id;
+    }
   }
 
   const names = (tags: string[]) => [...new Set(tags.map((t) => capOptional(t, 255)).filter((t): t is string => t !== undefined))];
@@ -85,8 +98,7 @@ export function createActiveCampaignClient(ctx: ConnectorContext<ActiveCampaignC
       const res = await http.request<{ contactTags?: { id: string; tag: string }[] }>({ method: 'GET', path: `contacts/${contact}/contactTags` });
       const wanted = new Set<string>();
       for (const name of names(input.tags)) {
-        const found = await http.request<{ tags?: AcTag[] }>({ method: 'GET', path: 'tags', query: { search: name } });
-        const tag = exactTag(found.body?.tags, name);
+        const tag = await findTag(name);
         if (tag) wanted.add(String(tag.id));
       }
       for (const ct of res.body?.contactTags ?? []) {

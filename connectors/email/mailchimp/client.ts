@@ -2,7 +2,20 @@ import type { EmailConnector } from '../../contracts';
 import { ConnectorError } from '../../errors';
 import { normalizeEmail } from '../../normalize';
 import type { ConnectorContext } from '../../registry-types';
-import { authorization, baseUrlFor, journeyTriggerPath, memberBody, subscriberHash, tagsBody, type JourneyStep, type StatusIfNew } from './mapping';
+import {
+  authorization,
+  baseUrlFor,
+  DEFAULT_MERGE_TAGS,
+  journeyTriggerPath,
+  mailchimpMemberRecord,
+  MEMBER_FIELDS,
+  memberBody,
+  subscriberHash,
+  tagsBody,
+  type JourneyStep,
+  type MailchimpMembersPage,
+  type StatusIfNew,
+} from './mapping';
 
 export interface MailchimpCredentials {
   apiKey: string;
@@ -47,7 +60,11 @@ export function createMailchimpClient(ctx: ConnectorContext<MailchimpCredentials
         method: 'PUT',
         path: member(input.person.email),
         query: { skip_merge_validation: true },
-        json: memberBody(input.person, { statusIfNew: settings.statusIfNew, mergeFieldTags: settings.mergeFieldTags, ...(input.mergeFields ? { mergeFields: input.mergeFields } : {}) }),
+        json: memberBody(input.person, {
+          statusIfNew: settings.statusIfNew,
+          mergeFieldTags: { ...DEFAULT_MERGE_TAGS, ...settings.mergeFieldTags },
+          ...(input.mergeFields ? { mergeFields: input.mergeFields } : {}),
+        }),
       });
       return { subscriberId: res.body?.id ?? subscriberHash(input.person.email) };
     },
@@ -79,6 +96,33 @@ export function createMailchimpClient(ctx: ConnectorContext<MailchimpCredentials
     async ping() {
       // Authenticated and checks the configured audience exists, which GET /ping would not.
       await http.request({ method: 'GET', path: list, query: { fields: 'id' } });
+    },
+
+    /**
+     * The audience's members, oldest change first (`sort_field=last_changed`), from the cursor on
+     * (`since_last_changed`) or all of them for a full pass; `count` up to 1000 and `offset` as the page
+     * token. The next cursor is when this pass started.
+     */
+    async listChanges(query) {
+      const count = Math.min(Math.max(query.pageSize, 1), 1000);
+      const offset = query.page !== undefined ? Math.max(0, Number(query.page) || 0) : 0;
+      const res = await http.request<MailchimpMembersPage>({
+        method: 'GET',
+        path: `${list}/members`,
+        query: {
+          count,
+          offset,
+          fields: MEMBER_FIELDS,
+          sort_field: 'last_changed',
+          sort_dir: 'ASC',
+          ...(query.cursor !== undefined ? { since_last_changed: query.cursor } : {}),
+        },
+      });
+      const members = Array.isArray(res.body?.members) ? res.body.members : [];
+      const records = members.map(mailchimpMemberRecord).filter((r) => r !== undefined);
+      const total = typeof res.body?.total_items === 'number' ? res.body.total_items : offset + members.length;
+      if (members.length === count && offset + count < total) return { records, nextPage: String(offset + count) };
+      return { records, cursor: new Date(query.startedAt).toISOString() };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ProviderEntry } from '../../registry-types';
 import { createMailchimpClient } from './client';
-import { MAILCHIMP_HOSTS } from './mapping';
+import { MAILCHIMP_HOSTS, mailchimpStoredFields } from './mapping';
 
 const id = z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]);
 
@@ -20,8 +20,11 @@ const settingsSchema = z
     sequences: z.record(z.string().min(1), z.object({ journeyId: id, stepId: id }).strict()).default({}),
     /** 'pending' sends Mailchimp's double opt-in email; journeys only start once the contact confirms. */
     statusIfNew: z.enum(['subscribed', 'pending']).default('subscribed'),
-    /** Our merge-field names -> the audience's merge tags (up to 10 capitals, digits or underscores). */
-    mergeFieldTags: z.record(z.string().min(1), z.string().regex(/^[A-Z0-9_]{1,10}$/)).default({ resumeUrl: 'RESUMEURL' }),
+    /**
+     * Our merge-field names -> the audience's merge tags (up to 10 capitals, digits or underscores), over
+     * the defaults (mapping.ts DEFAULT_MERGE_TAGS): the audience needs these merge fields.
+     */
+    mergeFieldTags: z.record(z.string().min(1), z.string().regex(/^[A-Z0-9_]{1,10}$/)).default({}),
   })
   .strict();
 
@@ -37,6 +40,8 @@ export const mailchimp: ProviderEntry<'email', typeof credentialsSchema, typeof 
   // up to 2 s on average before 10 are open at once (concurrency = rate x latency).
   // https://mailchimp.com/developer/marketing/docs/fundamentals/
   ratePerSecond: 5,
+  readable: true,
+  storedForm: mailchimpStoredFields,
   docsUrl: 'https://mailchimp.com/developer/marketing/docs/fundamentals/',
   create: (ctx) => createMailchimpClient(ctx),
 };

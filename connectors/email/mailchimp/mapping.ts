@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Person } from '../../contracts';
-import { capOptional, normalizeEmail } from '../../normalize';
+import type { SyncFields } from '../../../domain/conflict';
+import type { Person, RemoteRecord } from '../../contracts';
+import { capOptional, capText, normalizeEmail } from '../../normalize';
 
 /**
  * A text merge field holds at most 255 characters
@@ -42,6 +43,21 @@ export function authorization(apiKey: string): string {
 export type StatusIfNew = 'subscribed' | 'pending';
 
 /**
+ * Where seed 001's merge fields go in the audience unless the settings map them elsewhere: the resume
+ * link, the completion date, rating, minutes spent and the organisation's plan; the step left at and how
+ * far the couple got.
+ */
+export const DEFAULT_MERGE_TAGS: Readonly<Record<string, string>> = {
+  resumeUrl: 'RESUMEURL',
+  tourCompletedAt: 'TOURDONE',
+  tourRating: 'TOURRATING',
+  tourMinutes: 'TOURMINS',
+  subscriptionTier: 'PLANTIER',
+  abandonedStep: 'TOURSTEP',
+  progressPercent: 'TOURPCT',
+};
+
+/**
  * PUT /lists/{list_id}/members/{subscriber_hash}. Only `status_if_new`, never `status`: an existing
  * member who unsubscribed stays unsubscribed. FNAME and LNAME are in every audience by default; other
  * merge fields are sent under the tags the settings map our names to (`resumeUrl` -> `RESUMEURL`), or
@@ -58,10 +74,18 @@ export function memberBody(
   if (last) merge.LNAME = last;
   const weddingTag = opts.mergeFieldTags.weddingDate;
   if (person.weddingDate && weddingTag) merge[weddingTag] = person.weddingDate;
-  for (const [name, value] of Object.entries(opts.mergeFields ?? {})) merge[opts.mergeFieldTags[name] ?? name] = value;
+  // Seed 001's merge fields carry the tour's own text (the step left at, the plan): a text field's cap.
+  for (const [name, value] of Object.entries(opts.mergeFields ?? {})) merge[opts.mergeFieldTags[name] ?? name] = typeof value === 'string' ? capText(value, MERGE_TEXT_MAX) : value;
   // Mailchimp matches members by the MD5 of the lower-cased address (the path's subscriber hash), and
   // answers 400 when the body's address hashes differently, so the body carries the same lower-cased form.
   return { email_address: normalizeEmail(person.email), status_if_new: opts.statusIfNew, merge_fields: merge };
+}
+
+/** Our values as Mailchimp keeps them (two-way sync compares these): FNAME and LNAME cut as memberBody cuts them. */
+export function mailchimpStoredFields(fields: SyncFields): SyncFields {
+  const out = { ...fields };
+  for (const name of ['first_name', 'last_name'] as const) if (typeof out[name] === 'string') out[name] = capOptional(out[name], MERGE_TEXT_MAX) ?? null;
+  return out;
 }
 
 /** POST /lists/{list_id}/members/{subscriber_hash}/tags: `active` adds a tag, `inactive` removes it. */
@@ -78,4 +102,36 @@ export interface JourneyStep {
 /** POST /customer-journeys/journeys/{journey_id}/steps/{step_id}/actions/trigger */
 export function journeyTriggerPath(step: JourneyStep): string {
   return `customer-journeys/journeys/${encodeURIComponent(String(step.journeyId))}/steps/${encodeURIComponent(String(step.stepId))}/actions/trigger`;
+}
+
+/** The parts of a list member two-way sync reads (GET /lists/{list_id}/members with `fields`). */
+export interface MailchimpMember {
+  id?: string;
+  email_address?: string;
+  status?: string;
+  merge_fields?: Record<string, unknown>;
+  tags?: { id?: number; name?: string }[];
+  last_changed?: string;
+}
+
+/** What GET /lists/{list_id}/members returns past `fields`. */
+export interface MailchimpMembersPage {
+  members?: MailchimpMember[];
+  total_items?: number;
+}
+
+/** Only what a pass reads: the `fields` parameter keeps each page small. */
+export const MEMBER_FIELDS = 'members.id,members.email_address,members.status,members.merge_fields.FNAME,members.merge_fields.LNAME,members.tags,members.last_changed,total_items';
+
+/**
+ * A member as two-way sync compares it, keyed by the lower-cased address: FNAME and LNAME as first and
+ * last name, and each tag as `tag:<name>` (lower case) set to true.
+ */
+export function mailchimpMemberRecord(member: MailchimpMember): RemoteRecord | undefined {
+  if (typeof member.email_address !== 'string' || member.email_address.trim() === '') return undefined;
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
+  const fields: SyncFields = { first_name: text(member.merge_fields?.FNAME), last_name: text(member.merge_fields?.LNAME) };
+  for (const tag of member.tags ?? []) if (tag.name) fields[`tag:${tag.name.trim().toLowerCase()}`] = true;
+  const key = normalizeEmail(member.email_address);
+  return { key, remoteId: member.id ?? subscriberHash(key), fields, updatedAt: member.last_changed ?? null };
 }

@@ -1,13 +1,15 @@
 import Stripe from 'stripe';
-import type { PaymentConnector } from '../../contracts';
+import type { PaymentConnector, RemoteRecord } from '../../contracts';
 import { classify, ConnectorError } from '../../errors';
 import type { ConnectorContext } from '../../registry-types';
 import {
   customerCreateParams,
   customerUpdateParams,
+  EVENTS_RETAINED_MS,
   isEmptyUpdate,
   pickCustomer,
   sdkAddress,
+  stripeCustomerRecord,
   stripeEmail,
   stripeIdempotencyKey,
   subscriptionInterestMetadata,
@@ -157,6 +159,39 @@ export function createStripeClient(ctx: ConnectorContext<StripeCredentials, Stri
     async ping() {
       // Reads the resource this connector writes, so a restricted key without Customers access fails here.
       await call(() => stripe.customers.list({ limit: 1 }));
+    },
+
+    /**
+     * Customers have no "updated since" filter, so a full pass lists every customer (by id, with
+     * `starting_after`) and an incremental one reads the `customer.created` and `customer.updated`
+     * events since the cursor (newest first: the newest snapshot of a customer is the one kept). Events
+     * are kept 30 days: an older cursor needs a full pass. The next cursor is when this pass started.
+     */
+    async listChanges(query) {
+      const limit = Math.min(Math.max(query.pageSize, 1), 100);
+      const done = (records: RemoteRecord[], hasMore: boolean, last: string | undefined) =>
+        hasMore && last ? { records, nextPage: last } : { records, cursor: new Date(query.startedAt).toISOString() };
+      if (query.cursor === undefined) {
+        const page = await call(() => stripe.customers.list({ limit, ...(query.page ? { starting_after: query.page } : {}) }));
+        const records = page.data.map((c) => stripeCustomerRecord(c, null)).filter((r) => r !== undefined);
+        return done(records, page.has_more, page.data.at(-1)?.id);
+      }
+      const since = Date.parse(query.cursor);
+      if (Number.isNaN(since) || query.startedAt - since >= EVENTS_RETAINED_MS) {
+        throw new ConnectorError({ code: 'cursor_expired', retryable: false, provider: PROVIDER, message: 'Stripe keeps events for 30 days: a full pass is needed' });
+      }
+      const page = await call(() =>
+        stripe.events.list({
+          types: ['customer.created', 'customer.updated'],
+          created: { gt: Math.floor(since / 1000) },
+          limit,
+          ...(query.page ? { starting_after: query.page } : {}),
+        }),
+      );
+      const records = page.data
+        .map((e) => stripeCustomerRecord(e.data.object as Stripe.Customer, new Date(e.created * 1000).toISOString()))
+        .filter((r) => r !== undefined);
+      return done(records, page.has_more, page.data.at(-1)?.id);
     },
   };
 }

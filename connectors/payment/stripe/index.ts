@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ProviderEntry } from '../../registry-types';
 import { createStripeClient, STRIPE_HOSTS } from './client';
+import { stripeStoredFields } from './mapping';
 
 const credentialsSchema = z
   .object({
@@ -25,6 +26,8 @@ export const stripe: ProviderEntry<'payment', typeof credentialsSchema, typeof s
   // Live mode allows 100 operations/s per account, but each endpoint defaults to 25/s and every call this
   // connector makes goes to /v1/customers; sandboxes allow 25/s overall. https://docs.stripe.com/rate-limits
   ratePerSecond: 25,
+  readable: true,
+  storedForm: stripeStoredFields,
   docsUrl: 'https://docs.stripe.com/rate-limits',
   create: (ctx) => createStripeClient({ ...ctx, settings: {} }),
 };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Person } from '../../contracts';
+import type { SyncFields } from '../../../domain/conflict';
+import type { Person, RemoteRecord } from '../../contracts';
 import { capOptional, fullName as joinedName, normalizeEmail, oneLine, parsePhone } from '../../normalize';
 
 /**
@@ -165,3 +166,26 @@ export function sdkAddress(baseUrl: string | undefined): { host: string; port: n
   const port = url.port ? Number(url.port) : protocol === 'http' ? 80 : 443;
   return { host: url.hostname, port, protocol };
 }
+
+/** A customer as two-way sync compares it, keyed by its lower-cased email. Customers without one are nobody we sync. */
+export function stripeCustomerRecord(customer: ExistingCustomer & { email?: string | null; deleted?: unknown }, updatedAt: string | null): RemoteRecord | undefined {
+  if (customer.deleted === true || typeof customer.email !== 'string' || customer.email.trim() === '') return undefined;
+  const blank = (v: string | null | undefined) => (v === undefined || v === null || v.trim() === '' ? null : v.trim());
+  return {
+    key: stripeEmail(customer.email),
+    remoteId: customer.id,
+    fields: { name: blank(customer.name), phone: blank(customer.phone), user_id: blank(customer.metadata?.[METADATA_KEYS.userId]) },
+    updatedAt,
+  };
+}
+
+/** Our values as Stripe keeps them (two-way sync compares these): the name cut as fullName cuts it, the phone as stripePhone sends it. */
+export function stripeStoredFields(fields: SyncFields): SyncFields {
+  const out = { ...fields };
+  if (typeof out.name === 'string') out.name = capOptional(out.name, CUSTOMER_LIMITS.name) ?? null;
+  if (typeof out.phone === 'string') out.phone = stripePhone(out.phone).phone ?? null;
+  return out;
+}
+
+/** Stripe keeps events for 30 days: an older cursor cannot be caught up from events. */
+export const EVENTS_RETAINED_MS = 30 * 86_400_000;

@@ -40,6 +40,18 @@ describe('ActiveCampaign connector', () => {
     await email.addTags({ email: 'ada@example.com', tags: ['tour-completed'] }, { idempotencyKey: 'k' });
   });
 
+  it('addTags uses the tag another call made meanwhile when its own create is refused as a duplicate name', async () => {
+    const { email } = setup();
+    contact();
+    api().get('/api/3/tags').query({ search: 'wedsync-onboarded' }).reply(200, { tags: [] }, json);
+    api()
+      .post('/api/3/tags', { tag: { tag: 'wedsync-onboarded', tagType: 'contact', description: 'Added by Tourhub' } })
+      .reply(422, { errors: [{ title: 'Duplicate tag name.', code: 'duplicate', source: { pointer: '/data/attributes/tag' } }] }, json);
+    api().get('/api/3/tags').query({ search: 'wedsync-onboarded' }).reply(200, { tags: [{ id: '7', tag: 'wedsync-onboarded' }] }, json);
+    api().post('/api/3/contactTags', { contactTag: { contact: '55', tag: '7' } }).reply(201, { contactTag: { id: '91' } }, json);
+    await email.addTags({ email: 'ada@example.com', tags: ['wedsync-onboarded'] }, { idempotencyKey: 'k' });
+  });
+
   it('removeTags deletes the contact’s tag link', async () => {
     const { email } = setup();
     contact();

@@ -213,7 +213,7 @@ describe('mailchimp mapping', () => {
 
   it('validates credentials and applies setting defaults', () => {
     expect(mailchimp.credentialsSchema.safeParse({ apiKey: 'nodatacentre' }).success).toBe(false);
-    expect(mailchimp.settingsSchema.parse({ listId: 'l1' })).toEqual({ listId: 'l1', sequences: {}, statusIfNew: 'subscribed', mergeFieldTags: { resumeUrl: 'RESUMEURL' } });
+    expect(mailchimp.settingsSchema.parse({ listId: 'l1' })).toEqual({ listId: 'l1', sequences: {}, statusIfNew: 'subscribed', mergeFieldTags: {} });
     expect(mailchimp.settingsSchema.safeParse({}).success).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
  * Records histories of the tour workflow as the current code runs it, for the replay test
  * (test/workflows/tour-lifecycle.test.ts). Self-contained: it starts its own headless Temporal dev
  * server, a tour worker with the test fakes for Postgres, and one worker per fake provider, then drives
- * five scenarios through the API's own workflow client and writes each run's history here as
+ * eight scenarios through the API's own workflow client and writes each run's history here as
  * `<set>-<scenario>.json`. Clients and workers encrypt payloads with the payload codec as in production,
  * under the test suites' fixed keyring (test/support/stack.ts TEST_KEYRING), so the replay test can read
  * them with that keyring:
@@ -15,6 +15,8 @@
  *   postgres-down    planning and flushing fail past their local retries, wait, and succeed later.
  *   load-outage      loading the tour fails past its local retries while the start waits in the run;
  *                    the run waits out the outage (the wait-out-database-outages patch) and answers.
+ *   breaker          the CRM's circuit breaker holds its calls back for 2.5 s: its lane waits on timers
+ *                    (the `circuit-breaker` patch) and sends them in order once it closes.
  *   not-found        a start for a tour that does not exist: rejected, and the run ends.
  *   versions         a run on published version 1 to completion, then a restart that asks for version 2
  *                    (with an A/B variant) in the same open run: the `tour-versions` patch loads it.
@@ -61,8 +63,14 @@ const INTEGRATIONS: FakeIntegration[] = [
   { id: crypto.randomUUID(), provider: 'rec-payment', category: 'payment' },
 ];
 
+/** Set by the breaker scenario: until then the CRM's breaker holds every call back (circuit_open, nothing sent). */
+let crmPausedUntil = 0;
+
 async function deliver(input: DeliveryInput): Promise<DeliveryResult> {
   const { attempt, taskQueue } = Context.current().info;
+  if (taskQueue === providerTaskQueue('rec-crm') && Date.now() < crmPausedUntil) {
+    throw ApplicationFailure.create({ type: 'circuit_open', message: 'paused', nonRetryable: true, details: [{ retryAt: crmPausedUntil, probeIntervalMs: 1_000 }] });
+  }
   if (taskQueue === providerTaskQueue('rec-crm') && input.eventType === 'tour_started' && attempt === 1) {
     throw ApplicationFailure.create({ type: 'provider_unavailable', message: '503 from the CRM' });
   }
@@ -207,6 +215,17 @@ const SCENARIOS: Scenario[] = [
       await tours.start(key, {}, 'recorded for the replay test');
       await tours.advance(key, { action: 'complete_tour' }, '');
       await handle.result();
+    },
+  },
+  {
+    name: 'breaker',
+    shape: tourShape(2),
+    async drive(tours, key, handle) {
+      crmPausedUntil = Date.now() + 2_500;
+      await tours.start(key, {}, 'recorded for the replay test');
+      await tours.advance(key, { action: 'complete_tour' }, '');
+      await handle.result();
+      crmPausedUntil = 0;
     },
   },
   {

@@ -3,33 +3,16 @@ import type { DeliveryListItem } from '../../../../db/repositories/deliveries';
 import { HUB_EVENT_TYPES } from '../../../../domain/hub';
 import { endpoint } from '../../../endpoint';
 import { named } from '../../../openapi';
-import { iso, limitQuery, timestamp, canonicalUuid } from '../../shared';
+import { canonicalUuid, encodeKeyset, iso, keysetCursor, limitQuery, timestamp } from '../../shared';
 
 const DELIVERY_STATUSES = ['pending', 'failed', 'succeeded', 'dead', 'skipped', 'suppressed', 'cancelled'] as const;
-
-/** An opaque keyset position: base64url of `{"t": created_at (microseconds, UTC), "i": id}`. */
-const deliveryCursor = z.string().max(200).transform((raw, ctx) => {
-  try {
-    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    const parsed = z.strictObject({ t: z.iso.datetime({ precision: 6 }), i: canonicalUuid() }).safeParse(value);
-    if (parsed.success) return { createdAt: parsed.data.t, id: parsed.data.i };
-  } catch {
-    // falls through to the issue below
-  }
-  ctx.addIssue({ code: 'custom', message: 'not a cursor this API returned (use next_cursor as given)' });
-  return z.NEVER;
-});
-
-function encodeCursor(d: DeliveryListItem): string {
-  return Buffer.from(JSON.stringify({ t: d.position, i: d.id })).toString('base64url');
-}
 
 export const ListDeliveriesQuery = z.strictObject({
   status: z.enum(DELIVERY_STATUSES).optional(),
   integration_id: canonicalUuid().optional(),
   event_type: z.enum(HUB_EVENT_TYPES).optional(),
   limit: limitQuery(200, 50).describe('1 to 200, default 50'),
-  cursor: deliveryCursor.optional().describe("The previous page's next_cursor, as given"),
+  cursor: keysetCursor.optional().describe("The previous page's next_cursor, as given"),
 });
 
 const DeliveryView = named(
@@ -98,12 +81,12 @@ export const listDeliveries = endpoint({
     ...(query.status ? { status: query.status } : {}),
     ...(query.integration_id ? { integrationId: query.integration_id } : {}),
     ...(query.event_type ? { eventType: query.event_type } : {}),
-    ...(query.cursor ? { after: query.cursor } : {}),
+    ...(query.cursor ? { after: { createdAt: query.cursor.at, id: query.cursor.id } } : {}),
   });
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
     status: 200,
-    body: { deliveries: page.map(presentDelivery), next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null },
+    body: { deliveries: page.map(presentDelivery), next_cursor: rows.length > query.limit && last ? encodeKeyset(last.position, last.id) : null },
   };
 });
