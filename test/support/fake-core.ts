@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** The registry's provider ids; the first seven live in fake-providers.ts, the rest in test/fakes/<vendor>.ts. */
+/** The registry's provider ids with a loopback fake, each in test/fakes/<vendor>.ts. */
 export const FAKE_PROVIDER_IDS = [
   'honeybook',
   'tave',

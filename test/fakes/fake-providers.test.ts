@@ -3,9 +3,9 @@ import { graphTransactionId } from '../../connectors/calendar/outlook/mapping';
 import type { CalendarConnector, CategoryConnectors, CrmConnector, DeliveryGuard, EmailConnector, PaymentConnector, SmsConnector } from '../../connectors/contracts';
 import { subscriberHash } from '../../connectors/email/mailchimp/mapping';
 import { ConnectorError } from '../../connectors/errors';
-import { memoryGuard } from './connectors';
-import { connectToFake, crashOnceAfterSend } from './fake-clients';
-import { startFakeProviders, type FakeProvider, type FakeProviders } from './fake-providers';
+import { memoryGuard } from '../support/connectors';
+import { connectToFake, crashOnceAfterSend } from '../support/fake-clients';
+import { startFakeProviders, type FakeProvider, type FakeProviders } from '../support/fake-providers';
 
 /**
  * The fakes answer what the real connectors send (built from the registry with the fake's own
