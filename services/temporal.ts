@@ -23,6 +23,7 @@ import {
   type TourUpdateResult,
 } from '../workflows/tour-lifecycle/messages';
 import { replayDelivery, replayWorkflowId } from '../workflows/delivery-replay';
+import { webhookLaneId } from '../workflows/webhook-messages';
 import { TourId, TourOrgId, TourUserId } from '../workflows/search-attributes';
 import { tourDataConverter } from './payload-codec';
 import { temporalConnectionOptions } from './temporal-connection';
@@ -254,7 +255,7 @@ export interface UserWorkflows {
    * TourOrgId and TourUserId, and the replays of `deliveryIds`. Returns the executions deleted. Deletion
    * is asynchronous on the server: the list may show a run for a moment after.
    */
-  erase(key: { orgId: string; userId: string }, tourIds: readonly string[], deliveryIds: readonly string[]): Promise<{ deleted: number }>;
+  erase(key: { orgId: string; userId: string }, tourIds: readonly string[], deliveryIds: readonly string[], subscriptionIds?: readonly string[]): Promise<{ deleted: number }>;
 }
 
 export function createUserWorkflows(client: Client, config: Config): UserWorkflows {
@@ -298,11 +299,14 @@ export function createUserWorkflows(client: Client, config: Config): UserWorkflo
   };
   const quoted = (ids: readonly string[]) => ids.map((id) => `'${id.replace(/'/g, '')}'`).join(', ');
   return {
-    async erase(key, tourIds, deliveryIds) {
+    async erase(key, tourIds, deliveryIds, subscriptionIds = []) {
       try {
+        const tours = tourIds.map((tourId) => tourWorkflowId(key.orgId, key.userId, tourId));
         const ids = [
-          ...tourIds.map((tourId) => tourWorkflowId(key.orgId, key.userId, tourId)),
+          ...tours,
           ...deliveryIds.map((id) => replayWorkflowId(id)),
+          // A tour's webhook lanes (one per subscription) are named after its run: the id names the person.
+          ...subscriptionIds.flatMap((sub) => tours.map((tour) => webhookLaneId(sub, tour))),
         ];
         for (const id of ids) await terminate(id);
         // Runs by the person's search attributes (earlier runs continued as new, tours the ids missed),

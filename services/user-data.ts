@@ -54,7 +54,7 @@ export function createUserDataService(deps: { db: Db; workflows: UserWorkflows; 
       if (!footprint) return notFound('Person', { user_id: userId });
       let deleted: number;
       try {
-        ({ deleted } = await deps.workflows.erase({ orgId: auth.orgId, userId }, footprint.tourIds, footprint.deliveryIds));
+        ({ deleted } = await deps.workflows.erase({ orgId: auth.orgId, userId }, footprint.tourIds, footprint.deliveryIds, footprint.subscriptionIds));
       } catch (err) {
         // Nothing was deleted from Postgres yet: the admin can simply ask again.
         if (err instanceof WorkflowServiceError) return refuse(err.code, err.message);

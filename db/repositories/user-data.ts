@@ -59,7 +59,7 @@ export async function readPersonData(db: Knex, orgId: string, userId: string, us
 export type PersonData = Awaited<ReturnType<typeof readPersonData>>;
 
 /** What an erasure must stop before it deletes: the tours the person has progress on, and the deliveries made for them. */
-export async function personFootprint(db: Knex, orgId: string, userId: string): Promise<{ exists: boolean; tourIds: string[]; deliveryIds: string[] }> {
+export async function personFootprint(db: Knex, orgId: string, userId: string): Promise<{ exists: boolean; tourIds: string[]; deliveryIds: string[]; subscriptionIds: string[] }> {
   const member = await db('organization_members').select('id').where({ user_id: userId }).first();
   const tours: string[] = await db('user_tour_progress').where({ user_id: userId }).pluck('tour_id');
   const events = await db('tour_analytics_events').select('id').where({ user_id: userId }).first();
@@ -67,7 +67,9 @@ export async function personFootprint(db: Knex, orgId: string, userId: string): 
   // An attempt that was in flight during an erasure may log under the person's ids afterwards: asking
   // again finds it and strips it.
   const logs = await db('integration_logs').select('id').where('event_id', 'like', `${personWorkflowPrefix(orgId, userId)}%`).first();
-  return { exists: Boolean(member || events || logs || tours.length > 0 || deliveries.length > 0), tourIds: tours, deliveryIds: deliveries };
+  // Each subscription may have a webhook lane per tour run, named after the run (workflows/webhook-messages.ts).
+  const subscriptions: string[] = await db('webhook_subscriptions').pluck('id');
+  return { exists: Boolean(member || events || logs || tours.length > 0 || deliveries.length > 0), tourIds: tours, deliveryIds: deliveries, subscriptionIds: subscriptions };
 }
 
 /**

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { digest } from '../../activities/sync-records';
 import { pseudonymise } from '../../db/pseudonyms';
 import { tourWorkflowId } from '../../workflows/tour-lifecycle/messages';
+import { webhookLaneId } from '../../workflows/webhook-messages';
 import { addTour, createOrg, type OrgFixture } from '../support/fixtures';
 import { insertTestIntegration } from '../support/hub-rows';
 import { startStack, testSecretBox, tokenFor, type Stack } from '../support/stack';
@@ -209,6 +210,15 @@ describe("a person's tour data: export and erasure", () => {
     const runsBefore = await listRuns(`TourOrgId = '${org.orgId}' AND TourUserId = '${person}'`);
     expect(runsBefore.length).toBeGreaterThanOrEqual(3); // two runs of the first tour, one of the second
 
+    // A webhook subscription has a lane per tour run, named after the run, so its id names the person:
+    // one stands here as a run on a queue nobody polls (its filter matches no tour event, so the relay
+    // starts no real lane beside it).
+    const [sub] = await stack.ownerDb('webhook_subscriptions')
+      .insert({ organization_id: org.orgId, url: 'https://hooks.example.com/erasure', event_types: ['integration.recovered'], sealed_secret: JSON.stringify({}) })
+      .returning('id');
+    const lane = webhookLaneId(sub.id, tourWorkflowId(org.orgId, person, org.tourId));
+    await stack.client.workflow.start('erasureProbe', { taskQueue: 'nobody-polls-this', workflowId: lane });
+
     const res = await request(stack.app).delete(`/api/tours/users/${person}/data`).set('Authorization', `Bearer ${admin}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -258,6 +268,7 @@ describe("a person's tour data: export and erasure", () => {
       const [workflowId, runId] = run.split('/') as [string, string];
       await until(`the history of ${run}`, () => stack.client.workflow.getHandle(workflowId, runId).describe().then(() => 'present', (e: unknown) => (e instanceof WorkflowNotFoundError ? 'deleted' : String(e))), (v) => v === 'deleted', 90_000);
     }
+    await until(`the webhook lane ${lane}`, () => stack.client.workflow.getHandle(lane).describe().then(() => 'present', (e: unknown) => (e instanceof WorkflowNotFoundError ? 'deleted' : String(e))), (v) => v === 'deleted', 90_000);
     for (const tourId of [org.tourId, secondTour]) {
       await expect(stack.client.workflow.getHandle(tourWorkflowId(org.orgId, person, tourId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     }
