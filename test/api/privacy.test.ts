@@ -217,6 +217,11 @@ describe("a person's tour data: export and erasure", () => {
       .insert({ organization_id: org.orgId, url: 'https://hooks.example.com/erasure', event_types: ['integration.recovered'], sealed_secret: JSON.stringify({}) })
       .returning('id');
     const lane = webhookLaneId(sub.id, tourWorkflowId(org.orgId, person, org.tourId));
+    // A tour event about them received from the organisation's backend, kept as it came.
+    await stack.ownerDb('webhook_events').insert({
+      organization_id: org.orgId, webhook_id: `evt-${crypto.randomUUID()}`, event_type: 'tour_completed', source: 'tour_system',
+      payload: JSON.stringify({ event_type: 'tour_completed', user_id: person, tour_id: org.tourId, data: { feedback: `Thanks from ${PERSON.name}` } }),
+    });
     await stack.client.workflow.start('erasureProbe', { taskQueue: 'nobody-polls-this', workflowId: lane });
 
     const res = await request(stack.app).delete(`/api/tours/users/${person}/data`).set('Authorization', `Bearer ${admin}`);
@@ -236,7 +241,7 @@ describe("a person's tour data: export and erasure", () => {
     expect(res.body.workflows_deleted).toBeGreaterThanOrEqual(3);
     // The webhook outbox copied their tour events (with the feedback text); the other member's stay.
     expect(res.body.outbound_webhook_events).toBeGreaterThanOrEqual(3);
-    expect(res.body.inbound_webhook_events).toBe(0);
+    expect(res.body.inbound_webhook_events).toBe(1);
     const othersEvents = await stack.ownerDb('outbound_events').where({ organization_id: org.orgId }).whereRaw("payload->>'user_id' = ?", [org.otherMemberId]).count<{ count: string }[]>('* as n');
     expect(Number((othersEvents[0] as unknown as { n: string }).n)).toBeGreaterThanOrEqual(1);
 
