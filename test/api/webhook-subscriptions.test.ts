@@ -102,6 +102,17 @@ describe('/api/webhooks/subscriptions', () => {
     expectError(await api().patch('/api/webhooks/subscriptions/nope').set('Authorization', auth).send({}), 400, 'validation_error');
     expectError(await api().get(`/api/webhooks/subscriptions/${crypto.randomUUID()}/deliveries?limit=0`).set('Authorization', auth), 400, 'validation_error');
     expect(await stack.ownerDb('webhook_subscriptions').where({ organization_id: org.orgId })).toEqual([]);
+    // Malformed ids and bodies on the subscription's own routes leave it as it was.
+    const id = (await subscribe(org)).body.subscription.id as string;
+    const before = await stack.ownerDb('webhook_subscriptions').where({ id }).first();
+    for (const hours of [-1, 'soon', 10_000]) {
+      expectError(await api().post(`/api/webhooks/subscriptions/${id}/rotate-secret`).set('Authorization', auth).send({ grace_period_hours: hours }), 400, 'validation_error');
+    }
+    expectError(await api().post(`/api/webhooks/subscriptions/${id}/rotate-secret`).set('Authorization', auth).send({ grace: 1 }), 400, 'validation_error');
+    expectError(await api().get(`/api/webhooks/subscriptions/${id}/deliveries/not-a-uuid`).set('Authorization', auth), 400, 'validation_error');
+    expectError(await api().post(`/api/webhooks/subscriptions/${id}/deliveries/not-a-uuid/resend`).set('Authorization', auth).send({}), 400, 'validation_error');
+    expectError(await api().delete('/api/webhooks/signing-secrets/not-a-uuid').set('Authorization', auth), 400, 'validation_error');
+    expect(await stack.ownerDb('webhook_subscriptions').where({ id }).first()).toEqual(before);
   });
 
   it("answers 404 for another organisation's subscriptions and deliveries, and 403 for members", async () => {
