@@ -89,6 +89,13 @@ describe('the README walkthrough on a fresh `tourhub dev`', () => {
     // The tour is completed; its run stays Running while the check-in series is booked.
     expect(run.stdout).toMatch(/Running\s+tour:0e0d0000-0000-4000-8000-000000000001:c0000000-0000-4000-8000-000000000001:d0000000-0000-4000-8000-000000000001/);
 
+    // The API reference on the running stack, as `curl localhost:3000/api/openapi.json` gets it, with every
+    // operation the app declares (the same document test/api/openapi.test.ts checks route by route).
+    const reference = (await (await fetch(`http://127.0.0.1:${ports.api}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(reference.openapi).toBe('3.1.0');
+    expect(Object.keys(reference.paths)).toEqual(expect.arrayContaining(['/api/tours', '/api/tours/progress/{progressId}', '/api/integrations', '/api/webhooks/subscriptions', '/api/tours/config/{tourId}']));
+    expect((await fetch(`http://127.0.0.1:${ports.api}/api/docs`)).status).toBe(200);
+
     // An operator reads the tour's encrypted input the way the UI does: the dev server's UI is pointed at
     // the API's codec endpoint, and a codec session started from an admin token decodes, from the UI's origin.
     const settings = (await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
